@@ -16,7 +16,7 @@ a person can act on. The tree, across the three packages::
     ├── ConfigError                  functions.errors: brain.toml or an override is invalid
     ├── SecretError                  functions.errors: a secret reference cannot be resolved
     ├── RequestError                 router.errors: a get_context request is malformed
-    │   └── UnknownShard             router.errors: the request names a shard that is not in the index
+    │   └── UnknownShard             router.errors: no shard with that id in the index
     ├── VerificationError            functions.webhooks.errors: signature check failed (401)
     └── OutboxError                  functions.webhooks.errors: the outbox cannot persist (503)
 

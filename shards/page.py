@@ -1,0 +1,213 @@
+"""Pages and sections: a page is a claude_delta header plus a markdown body.
+
+The body splits into sections at headings, and only at real headings: markdown-it-py parses
+the body, so a ``# comment`` line inside a fenced shell snippet stays in its section. Every
+section gets an anchor id (GitHub-style slug, ``-1``/``-2`` suffixes for repeats) that is
+stable as long as the headings before it keep their titles.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
+
+from markdown_it import MarkdownIt
+
+from shards.delta import HEADER_KEY, ClaudeDelta, parse_header_text, render_header
+from shards.errors import HeaderError
+
+
+@lru_cache(maxsize=1)
+def _markdown() -> MarkdownIt:
+    return MarkdownIt("commonmark").enable("table")
+
+
+@dataclass(frozen=True)
+class Section:
+    """A heading and the text under it, up to the next heading of any level."""
+
+    id: str
+    title: str
+    level: int  # 0 for the text before the first heading
+    path: tuple[str, ...]  # titles from the top-level ancestor down to this section
+    text: str  # markdown, including the heading line
+    start_line: int  # 0-based line in the page body
+
+
+@dataclass(frozen=True)
+class Page:
+    """A parsed page. ``header`` is None when missing or broken; ``error`` then says why."""
+
+    id: str
+    header: ClaudeDelta | None
+    body: str
+    error: HeaderError | None = None
+    problems: tuple[str, ...] = field(default=())
+
+    @cached_property
+    def sections(self) -> tuple[Section, ...]:
+        return split_sections(self.body)
+
+    @cached_property
+    def content_hash(self) -> str:
+        return content_hash(self.body)
+
+    def render(self) -> str:
+        if self.header is None:
+            return self.body
+        return render_page(self.header, self.body)
+
+
+def normalize_body(body: str) -> str:
+    """Line endings to ``\\n``, trailing blanks trimmed: what hashing and counting see."""
+    lines = body.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "\n".join(line.rstrip() for line in lines).strip("\n")
+
+
+def content_hash(body: str) -> str:
+    """``sha256:<hex>`` of the normalized body (the header is not part of it)."""
+    return "sha256:" + hashlib.sha256(normalize_body(body).encode()).hexdigest()
+
+
+def render_page(header: ClaudeDelta, body: str) -> str:
+    """The page text: header block, a blank line, the body, a final newline."""
+    text = normalize_body(body)
+    return f"{render_header(header)}\n\n{text}\n" if text else f"{render_header(header)}\n"
+
+
+_FENCE_OPEN = re.compile(r"^(`{3,}|~{3,})\s*([\w+-]*)")
+
+
+def parse_page(text: str, *, page_id: str) -> Page:
+    """Split a page into header and body; header problems are recorded, never raised.
+
+    A missing, broken or doubled header leaves the page readable (its body still routes) and
+    puts the reason in ``Page.error``, naming the page and field.
+    """
+    stripped = text.lstrip("\ufeff").lstrip()
+    match = _FENCE_OPEN.match(stripped)
+    if not match or match.group(2).lower() != "json":
+        return Page(
+            id=page_id,
+            header=None,
+            body=normalize_body(stripped),
+            error=HeaderError(
+                "no claude_delta header: the first block must be a ```json code block",
+                page_id=page_id,
+                hint="Run `brain sync` to add a generated header, or add one by hand.",
+            )
+            if not _later_header(stripped)
+            else HeaderError(
+                "the claude_delta header is not the first block of the page",
+                page_id=page_id,
+                hint="Move the ```json header block to the very top of the page.",
+            ),
+        )
+    fence = match.group(1)
+    lines = stripped.split("\n")
+    close = next(
+        (
+            i
+            for i in range(1, len(lines))
+            if lines[i].strip().startswith(fence[0] * len(fence))
+            and not lines[i].strip().strip(fence[0])
+        ),
+        None,
+    )
+    if close is None:
+        return Page(
+            id=page_id,
+            header=None,
+            body=normalize_body(stripped),
+            error=HeaderError(
+                "the header code block is never closed",
+                page_id=page_id,
+                hint=f"End the ```json block with a line holding only {fence}.",
+            ),
+        )
+    header_text = "\n".join(lines[1:close])
+    body = normalize_body("\n".join(lines[close + 1 :]))
+    try:
+        header = parse_header_text(header_text, page_id=page_id)
+    except HeaderError as exc:
+        return Page(id=page_id, header=None, body=body, error=exc)
+    if _later_header(body):
+        return Page(
+            id=page_id,
+            header=None,
+            body=body,
+            error=HeaderError(
+                "the page has two claude_delta headers",
+                page_id=page_id,
+                hint="Keep the first ```json header block and delete the other.",
+            ),
+        )
+    return Page(id=page_id, header=header, body=body)
+
+
+def _later_header(body: str) -> bool:
+    """True when a ```json block holding a claude_delta object appears in the body."""
+    if HEADER_KEY not in body:
+        return False
+    return any(
+        token.type == "fence"
+        and token.info.strip().lower() == "json"
+        and f'"{HEADER_KEY}"' in token.content
+        for token in _markdown().parse(body)
+    )
+
+
+def split_sections(body: str) -> tuple[Section, ...]:
+    """Sections of a body, in order; text before the first heading is a level-0 section."""
+    lines = body.split("\n")
+    tokens = _markdown().parse(body)
+    heads: list[tuple[int, int, str]] = []  # (line, level, title)
+    for i, token in enumerate(tokens):
+        if token.type == "heading_open" and token.map is not None:
+            title = tokens[i + 1].content.strip() if i + 1 < len(tokens) else ""
+            heads.append((token.map[0], int(token.tag[1]), title))
+    sections: list[Section] = []
+    slugs = _SlugCounter()
+    if not heads or heads[0][0] > 0:
+        end = heads[0][0] if heads else len(lines)
+        intro = "\n".join(lines[:end]).strip("\n")
+        if intro.strip():
+            sections.append(Section(slugs.take("intro"), "", 0, (), intro, 0))
+    stack: list[tuple[int, str]] = []
+    for n, (start, level, title) in enumerate(heads):
+        end = heads[n + 1][0] if n + 1 < len(heads) else len(lines)
+        while stack and stack[-1][0] >= level:
+            stack.pop()
+        stack.append((level, title))
+        text = "\n".join(lines[start:end]).strip("\n")
+        sections.append(
+            Section(
+                slugs.take(slugify(title)), title, level, tuple(t for _, t in stack), text, start
+            )
+        )
+    return tuple(sections)
+
+
+def slugify(text: str, *, max_length: int = 64) -> str:
+    """GitHub-style anchor: lowercase ASCII letters, digits and '-'; never empty."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug[:max_length].rstrip("-") or "section"
+
+
+class _SlugCounter:
+    def __init__(self) -> None:
+        self._seen: dict[str, int] = {}
+
+    def take(self, slug: str) -> str:
+        count = self._seen.get(slug, 0)
+        candidate = slug if count == 0 else f"{slug}-{count}"
+        while candidate in self._seen and candidate != slug:
+            count += 1
+            candidate = f"{slug}-{count}"
+        self._seen[slug] = count + 1
+        self._seen.setdefault(candidate, 1)
+        return candidate

@@ -1,0 +1,61 @@
+"""The page store protocol: where pages live (a local folder, Notion).
+
+Both backends pass the same contract tests (``tests/shards/test_store_contract.py``). Ids are
+the store's own: a file name without ``.md`` locally, a page id in Notion. A ``version`` is an
+opaque change token (a content hash locally, ``last_edited_time`` in Notion): equal versions
+mean the page has not changed, so a reader can skip re-reading it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+
+@dataclass(frozen=True)
+class PageRef:
+    """A page's identity and change token, as cheap to list as the backend allows."""
+
+    id: str
+    version: str
+    url: str
+
+
+@dataclass(frozen=True)
+class StoredPage:
+    """A page's whole markdown text with the version it was read at."""
+
+    id: str
+    text: str
+    version: str
+    url: str
+
+
+@runtime_checkable
+class PageStore(Protocol):
+    """Reading and writing pages. Errors are :class:`shards.errors.StoreError` subclasses."""
+
+    def list_pages(self) -> list[PageRef]:
+        """Every page in the store (log pages included), sorted by id."""
+        ...
+
+    def read(self, page_id: str) -> StoredPage:
+        """The page's text; :class:`PageNotFound` when there is none."""
+        ...
+
+    def write(self, page_id: str, text: str) -> PageRef:
+        """Create or replace the whole page, atomically where the backend allows."""
+        ...
+
+    def append(self, page_id: str, lines: Sequence[str]) -> None:
+        """Append lines (one block each) to a page, creating it when missing."""
+        ...
+
+    def tail(self, page_id: str, count: int) -> list[str]:
+        """The last ``count`` lines (blocks) of a page, oldest first; [] for a missing page."""
+        ...
+
+    def url(self, page_id: str) -> str:
+        """A link a person can open: ``file://`` locally, ``https://www.notion.so/...``."""
+        ...
