@@ -1,0 +1,337 @@
+"""Splitting a monolithic Context Index page into domain shards.
+
+One shard per top-level domain section. The domain level is the ``--level`` the operator gives,
+else the level under a single page title (``# Context Index`` then ``## Domain`` -> 2), else
+the shallowest level used more than once. Domains under ``min_shard_tokens`` merge into their
+neighbour; domains over ``max_shard_tokens`` split at the next heading level into numbered
+parts. Each shard gets a generated header (:mod:`shards.describe`); :func:`apply_split` writes
+the shards and keeps operator-owned header fields of shards that already exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from shards.delta import ClaudeDelta, header_size
+from shards.describe import DescribeOptions, entities, fetch_terms, summarize
+from shards.errors import PageError, SplitError
+from shards.page import Section, parse_page, render_page, slugify, split_sections
+from shards.store import PageStore
+from shards.tokens import Tokenizer
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class SplitOptions:
+    """How a monolith is cut.
+
+    level: heading level of the domain sections (1-6); None picks it from the document.
+    max_shard_tokens: a domain larger than this splits at its next heading level.
+    min_shard_tokens: a domain smaller than this merges into its neighbour.
+    max_bytes: monoliths larger than this are refused (split them by hand first).
+    reserved_ids: page ids a shard may not take (the router, the webhook log).
+    """
+
+    level: int | None = None
+    max_shard_tokens: int = 12_000
+    min_shard_tokens: int = 300
+    max_bytes: int = 64 * 1024 * 1024
+    reserved_ids: frozenset[str] = frozenset({"router"})
+    describe: DescribeOptions = field(default_factory=DescribeOptions)
+
+
+@dataclass(frozen=True)
+class ShardPlan:
+    """A shard to write: generated header (no machine fields yet) and body."""
+
+    header: ClaudeDelta
+    body: str
+
+
+@dataclass(frozen=True)
+class SplitPlan:
+    title: str  # the monolith's page title, if it has one
+    intro: str  # text before the first domain (it becomes the router's notes on first split)
+    level: int
+    shards: tuple[ShardPlan, ...]
+    warnings: tuple[str, ...]
+
+
+@dataclass
+class _Domain:
+    title: str
+    sections: list[Section]
+    tokens: int = 0
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(s.text for s in self.sections)
+
+
+def plan_split(
+    text: str,
+    tokenizer: Tokenizer,
+    options: SplitOptions | None = None,
+    *,
+    source: str = "monolith",
+    progress: Progress | None = None,
+) -> SplitPlan:
+    """Cut ``text`` into shards; raises :class:`SplitError` naming ``source`` on bad input."""
+    opts = options or SplitOptions()
+    size = len(text.encode())
+    if size > opts.max_bytes:
+        raise SplitError(
+            f"{source}: {size / 1e6:.1f} MB is over the {opts.max_bytes / 1e6:.0f} MB limit",
+            hint="Split it by hand into a few files at its top-level headings and split each.",
+        )
+    body = parse_page(text, page_id="monolith").body if text.lstrip().startswith("```") else text
+    if not body.strip():
+        raise SplitError(f"{source} is empty", hint="Give the path of the monolithic index page.")
+    sections = list(split_sections(body))
+    headed = [s for s in sections if s.level]
+    if not headed:
+        raise SplitError(
+            f"{source} has no markdown headings, so there is nothing to split on",
+            hint="Start each domain with a heading line such as '## Infrastructure'.",
+        )
+    level = opts.level or _domain_level(headed)
+    if not any(s.level == level for s in headed):
+        used = sorted({s.level for s in headed})
+        raise SplitError(
+            f"{source} has no level-{level} headings (levels used: {used})",
+            hint="Pass --level with one of the levels used.",
+        )
+    title, intro, domains = _group(sections, level)
+    total = len(domains)
+    for n, domain in enumerate(domains, 1):
+        domain.tokens = tokenizer.count(domain.text)
+        if progress:
+            progress(n, total)
+    warnings: list[str] = []
+    domains = _merge_small(domains, opts.min_shard_tokens, warnings)
+    parts = _split_large(domains, level, opts.max_shard_tokens, tokenizer, warnings)
+    shards = _headers(parts, opts, warnings)
+    return SplitPlan(title, intro, level, tuple(shards), tuple(warnings))
+
+
+def _domain_level(headed: list[Section]) -> int:
+    levels = [s.level for s in headed]
+    top = min(levels)
+    if levels.count(top) == 1 and any(lv > top for lv in levels):
+        return min(lv for lv in levels if lv > top)
+    return top
+
+
+def _group(sections: list[Section], level: int) -> tuple[str, str, list[_Domain]]:
+    title = ""
+    intro: list[str] = []
+    domains: list[_Domain] = []
+    for section in sections:
+        if section.level == level or (domains and 0 < section.level < level):
+            domains.append(_Domain(section.title, [section]))
+        elif domains:
+            domains[-1].sections.append(section)
+        elif section.level and section.level < level and not title:
+            title = section.title
+            rest = section.text.split("\n", 1)[1].strip() if "\n" in section.text else ""
+            if rest:
+                intro.append(rest)
+        else:
+            intro.append(section.text)
+    return title, "\n\n".join(intro).strip(), domains
+
+
+def _merge_small(domains: list[_Domain], minimum: int, warnings: list[str]) -> list[_Domain]:
+    if len(domains) < 2:
+        return domains
+    merged: list[_Domain] = []
+    pending: _Domain | None = None
+    for domain in domains:
+        if pending is not None:
+            domain = _Domain(
+                f"{pending.title} & {domain.title}",
+                pending.sections + domain.sections,
+                pending.tokens + domain.tokens,
+            )
+            pending = None
+        if domain.tokens < minimum:
+            if merged:
+                prev = merged.pop()
+                warnings.append(
+                    f"section {domain.title!r} ({domain.tokens} tokens) is under "
+                    f"{minimum} tokens: merged into {prev.title!r}"
+                )
+                domain = _Domain(
+                    f"{prev.title} & {domain.title}",
+                    prev.sections + domain.sections,
+                    prev.tokens + domain.tokens,
+                )
+            else:
+                warnings.append(
+                    f"section {domain.title!r} ({domain.tokens} tokens) is under "
+                    f"{minimum} tokens: merged into the next section"
+                )
+                pending = domain
+                continue
+        merged.append(domain)
+    if pending is not None:
+        merged.append(pending)
+    return merged
+
+
+def _split_large(
+    domains: list[_Domain],
+    level: int,
+    maximum: int,
+    tokenizer: Tokenizer,
+    warnings: list[str],
+) -> list[_Domain]:
+    out: list[_Domain] = []
+    for domain in domains:
+        if domain.tokens <= maximum:
+            out.append(domain)
+            continue
+        # Groups: the domain's own lead-in, then each next-level subsection with its subtree.
+        groups: list[list[Section]] = [[domain.sections[0]]]
+        for section in domain.sections[1:]:
+            if section.level == level + 1 or (len(groups) == 1 and section.level <= level + 1):
+                groups.append([section])
+            else:
+                groups[-1].append(section)
+        parts: list[_Domain] = []
+        for group in groups:
+            group_tokens = tokenizer.count("\n\n".join(s.text for s in group))
+            if parts and parts[-1].tokens + group_tokens <= maximum:
+                parts[-1].sections.extend(group)
+                parts[-1].tokens += group_tokens
+            else:
+                parts.append(_Domain(domain.title, list(group), group_tokens))
+        if len(parts) == 1:
+            warnings.append(
+                f"section {domain.title!r} has {domain.tokens} tokens (over {maximum}) but no "
+                f"level-{level + 1} headings to split at: kept whole"
+            )
+            out.append(domain)
+            continue
+        warnings.append(
+            f"section {domain.title!r} has {domain.tokens} tokens (over {maximum}): "
+            f"split into {len(parts)} parts at its level-{level + 1} headings"
+        )
+        for n, part in enumerate(parts, 1):
+            part.title = f"{domain.title} ({n}/{len(parts)})"
+            if n > 1:
+                lead = Section(
+                    "", part.title, level, (part.title,), f"{'#' * level} {part.title}", 0
+                )
+                part.sections.insert(0, lead)
+            out.append(part)
+    return out
+
+
+def _headers(domains: list[_Domain], opts: SplitOptions, warnings: list[str]) -> list[ShardPlan]:
+    taken = set(opts.reserved_ids)
+    plans: list[ShardPlan] = []
+    for domain in domains:
+        base = slugify(domain.title.split(" & ")[0].split(" (")[0], max_length=48)
+        suffix = domain.title.rsplit("(", 1)[1].split("/")[0] if domain.title.endswith(")") else ""
+        slug = f"{base}-{suffix}" if suffix.isdigit() and suffix != "1" else base
+        if slug in taken:
+            n = 2
+            while f"{slug}-{n}" in taken:
+                n += 1
+            warnings.append(f"two sections are titled {domain.title!r}: ids {slug}, {slug}-{n}")
+            slug = f"{slug}-{n}"
+        taken.add(slug)
+        text = domain.text
+        header = ClaudeDelta(
+            page_type="shard",
+            id=slug,
+            title=domain.title,
+            summary=summarize(domain.sections, opts.describe),
+            fetch_when=fetch_terms(domain.sections, opts.describe),
+            related_entities=entities(text, opts.describe),
+        )
+        plans.append(ShardPlan(_fit(header), text))
+    return plans
+
+
+def _fit(header: ClaudeDelta, limit: int = 420) -> ClaudeDelta:
+    """Trim generated lists until the header leaves room for the machine fields (~100 bytes)."""
+    while header_size(header) > limit:
+        if len(header.related_entities) > 2:
+            header = header.model_copy(update={"related_entities": header.related_entities[:-1]})
+        elif len(header.fetch_when) > 3:
+            header = header.model_copy(update={"fetch_when": header.fetch_when[:-1]})
+        elif len(header.summary) > 60:
+            header = header.model_copy(update={"summary": header.summary[:59].rstrip() + "…"})
+        else:
+            break
+    return header
+
+
+# -- writing a plan -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SplitResult:
+    created: tuple[str, ...]
+    updated: tuple[str, ...]
+    unchanged: tuple[str, ...]
+    orphaned: tuple[str, ...]  # shards in the workspace that the monolith no longer has
+
+
+def apply_split(plan: SplitPlan, store: PageStore) -> SplitResult:
+    """Write the planned shards; existing shards keep their operator-owned header fields.
+
+    Machine fields are left for the index sync to fill. Shards the monolith no longer has
+    are reported as orphaned and left alone: deleting an operator's page is never automatic.
+    """
+    existing: dict[str, tuple[str, ClaudeDelta]] = {}
+    for ref in store.list_pages():
+        try:
+            page = parse_page(store.read(ref.id).text, page_id=ref.id)
+        except PageError:
+            continue
+        if page.header is not None and page.header.page_type == "shard":
+            existing.setdefault(page.header.id, (ref.id, page.header))
+    created: list[str] = []
+    updated: list[str] = []
+    unchanged: list[str] = []
+    for shard in plan.shards:
+        page_id, header = shard.header.id, shard.header
+        if shard.header.id in existing:
+            page_id, old = existing[shard.header.id]
+            header = merge_operator_fields(old, header)
+            current = parse_page(store.read(page_id).text, page_id=page_id)
+            if (
+                current.header == header
+                and current.body
+                == parse_page(render_page(header, shard.body), page_id=page_id).body
+            ):
+                unchanged.append(page_id)
+                continue
+            updated.append(page_id)
+        else:
+            created.append(page_id)
+        store.write(page_id, render_page(header, shard.body))
+    planned = {s.header.id for s in plan.shards}
+    orphaned = tuple(pid for sid, (pid, _) in sorted(existing.items()) if sid not in planned)
+    return SplitResult(tuple(created), tuple(updated), tuple(unchanged), orphaned)
+
+
+def merge_operator_fields(old: ClaudeDelta, generated: ClaudeDelta) -> ClaudeDelta:
+    """The existing header wins for every operator-owned and unknown field it fills in.
+
+    A field the old header leaves empty takes the generated value. Machine fields come from
+    ``old`` too, so an unchanged body is not marked changed; the index sync recomputes them.
+    """
+    keep: dict[str, Any] = {
+        name: getattr(old, name)
+        for name in ClaudeDelta.model_fields
+        if name not in ("v", "page_type", "id") and getattr(old, name) not in ("", (), None)
+    }
+    keep.update(old.model_extra or {})
+    return generated.model_copy(update=keep)
