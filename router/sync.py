@@ -190,8 +190,13 @@ def sync(
     now: datetime,
     options: SyncOptions | None = None,
     dry_run: bool = False,
+    seed_notes: str = "",
 ) -> SyncReport:
-    """Refresh changed shards' machine fields and regenerate the router page."""
+    """Refresh changed shards' machine fields and regenerate the router page.
+
+    ``seed_notes`` become the Notes of a router page created by this sync (a split puts the
+    monolith's introduction there); an existing router keeps its own notes.
+    """
     opts = options or SyncOptions()
     found = scan(store, opts)
     statuses: list[ShardStatus] = []
@@ -204,7 +209,7 @@ def sync(
             store.write(page.id, Page(page.id, fresh, page.body).render())
         headers.append((header, page.id, url))
         statuses.append(_status(header, page.id, url, changed=fresh is not None))
-    router_text = build_router(headers, found.router, opts, tokenizer, now)
+    router_text = build_router(headers, found.router, opts, tokenizer, now, seed_notes)
     router_changed = found.router is None or router_text != found.router.render()
     if router_changed and not dry_run:
         store.write(opts.router_id, router_text)
@@ -234,9 +239,10 @@ def build_router(
     options: SyncOptions,
     tokenizer: Tokenizer,
     now: datetime,
+    seed_notes: str = "",
 ) -> str:
     """The router page text for these shards, keeping the existing page's notes and header."""
-    notes, old_header = "", None
+    notes, old_header = seed_notes, None
     if existing is not None:
         try:
             old = parse_router(existing.render(), page_id=existing.id)

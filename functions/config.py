@@ -1,0 +1,200 @@
+"""Configuration: ``brain.toml`` (or ``--config FILE``), every key overridable by environment.
+
+Environment variables are ``BRAIN_`` + the key path in upper case, sections joined by ``__``:
+``BRAIN_STORE__KIND=notion``, ``BRAIN_WEBHOOKS__LOG_PAGE=ops-log``. Secrets are references,
+never values: ``env:NAME`` (an environment variable) or
+``sm:projects/P/secrets/S/versions/V`` (Google Secret Manager). With no file at all the
+embedded default applies: a local ``workspace`` folder and a SQLite state file beside it, so
+``brain serve`` works on a fresh machine with no Notion and no cloud.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from functions.errors import ConfigError
+
+DEFAULT_CONFIG_FILE = "brain.toml"
+SCHEMES = ("github", "stripe", "standard", "slack", "notion", "hmac-sha256")
+_SECRET_REF = re.compile(
+    r"^(env:[A-Za-z_][A-Za-z0-9_]*|sm:projects/[^/]+/secrets/[^/]+/versions/[^/]+)$"
+)
+
+
+def _check_ref(value: str) -> str:
+    if not _SECRET_REF.match(value):
+        raise ValueError(
+            "must be a secret reference, 'env:NAME' or "
+            "'sm:projects/P/secrets/S/versions/V', never the secret itself"
+        )
+    return value
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StoreConfig(_Section):
+    """Where pages live."""
+
+    kind: Literal["local", "notion"] = "local"
+    path: str = "workspace"  # local store: one markdown file per page
+    root_page_id: str | None = None  # notion: the page whose child pages are the index
+    token: str | None = None  # notion: secret reference to the integration token
+    requests_per_second: float = 3.0  # notion: client-side limit (Notion allows ~3 rps)
+
+    @field_validator("token")
+    @classmethod
+    def _token(cls, value: str | None) -> str | None:
+        return None if value is None else _check_ref(value)
+
+
+class SourceConfig(_Section):
+    """One webhook sender."""
+
+    scheme: Literal["github", "stripe", "standard", "slack", "notion", "hmac-sha256"]
+    secrets: tuple[str, ...] = ()  # several while rotating
+    log_page: str | None = None  # overrides [webhooks] log_page for this source
+
+    @field_validator("secrets")
+    @classmethod
+    def _secrets(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(_check_ref(v) for v in value)
+
+
+class WebhooksConfig(_Section):
+    """The webhook logger."""
+
+    log_page: str = "webhook-log"
+    sources: dict[str, SourceConfig] = Field(default_factory=dict)
+    max_body_bytes: int = Field(default=1024 * 1024, gt=0)
+    dedup_days: float = Field(default=7.0, gt=0)
+    max_line_chars: int = Field(default=2000, ge=200)
+    roll: Literal["none", "monthly"] = "none"  # monthly: log to "<log_page>-YYYY-MM"
+    lines_per_block: int = Field(default=1, ge=1, le=50)  # >1 packs lines into one block
+    drain_batch: int = Field(default=100, ge=1, le=100)
+
+
+class StateConfig(_Section):
+    """Shared state: the webhook outbox and dedup keys."""
+
+    url: str = ""  # "" -> sqlite file .brain/state.sqlite3 beside the workspace
+
+
+class TokensConfig(_Section):
+    margin: float = Field(default=0.15, ge=0, le=2)
+
+
+class ContextConfig(_Section):
+    default_budget: int = Field(default=4000, gt=0)
+    max_budget: int = Field(default=200_000, gt=0)
+    check_interval_s: float = Field(default=2.0, ge=0)
+
+
+class ServeConfig(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    auth_token: str | None = None  # secret reference; required unless bound to loopback
+
+    @field_validator("auth_token")
+    @classmethod
+    def _auth(cls, value: str | None) -> str | None:
+        return None if value is None else _check_ref(value)
+
+
+class DeployConfig(_Section):
+    project: str = "my-project"
+    region: str = "us-central1"
+    image: str = "us-docker.pkg.dev/my-project/brain/brain:latest"
+    service_prefix: str = "brain"
+    sync_schedule: str = "*/15 * * * *"
+
+
+class BrainConfig(BaseSettings):
+    """The whole configuration; sections mirror brain.toml."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="BRAIN_", env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    store: StoreConfig = Field(default_factory=StoreConfig)
+    webhooks: WebhooksConfig = Field(default_factory=WebhooksConfig)
+    state: StateConfig = Field(default_factory=StateConfig)
+    tokens: TokensConfig = Field(default_factory=TokensConfig)
+    context: ContextConfig = Field(default_factory=ContextConfig)
+    serve: ServeConfig = Field(default_factory=ServeConfig)
+    deploy: DeployConfig = Field(default_factory=DeployConfig)
+    # Where the file was read from (None: embedded default); relative paths resolve against it.
+    base_dir: str = "."
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Environment first: it overrides what the file (passed as init values) says.
+        return (env_settings, init_settings)
+
+    def resolve(self, path: str) -> Path:
+        """A path from the config, relative to the config file's folder."""
+        p = Path(path)
+        return p if p.is_absolute() else Path(self.base_dir) / p
+
+    @property
+    def state_url(self) -> str:
+        if self.state.url:
+            return self.state.url
+        workspace = self.resolve(self.store.path)
+        return f"sqlite:///{workspace.parent / '.brain' / 'state.sqlite3'}"
+
+
+def load_config(
+    path: str | Path | None = None, *, workspace: str | Path | None = None
+) -> BrainConfig:
+    """Read ``path`` (else ``brain.toml`` if present, else the embedded default).
+
+    ``workspace`` (the ``--workspace`` option) overrides ``[store] path`` and forces the
+    local store.
+    """
+    data: dict[str, Any] = {}
+    source = Path(path) if path is not None else Path(DEFAULT_CONFIG_FILE)
+    if path is not None or source.exists():
+        if not source.is_file():
+            raise ConfigError(
+                f"config file {str(source)!r} does not exist",
+                hint="Pass --config with the path of a brain.toml, or leave it out to use the "
+                "embedded default.",
+            )
+        try:
+            data = tomllib.loads(source.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"config file {str(source)!r} is not valid TOML: {exc}") from exc
+        data["base_dir"] = str(source.resolve().parent)
+    if workspace is not None:
+        store = dict(data.get("store", {}))
+        store.update(kind="local", path=str(Path(workspace).resolve()))
+        data["store"] = store
+    try:
+        return BrainConfig(**data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(
+            f"config key {where!r}: {str(first['msg']).removeprefix('Value error, ')}",
+            hint=f"Fix it in {str(source)!r} or in the BRAIN_{where.upper().replace('.', '__')} "
+            "environment variable.",
+        ) from exc
