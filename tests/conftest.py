@@ -1,0 +1,52 @@
+"""Shared pytest fixtures."""
+
+from __future__ import annotations
+
+# --- PostgreSQL ------------------------------------------------------------------------------
+# Tests marked ``postgres`` take ``postgres_url``: a URL whose search_path is a fresh schema,
+# dropped afterwards, so tests never see each other's tables. The server comes from
+# BRAIN_TEST_POSTGRES_URL (default below). Unreachable: skip locally, fail when CI=true.
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from urllib.parse import quote
+
+import psycopg
+import pytest
+from psycopg import sql
+
+POSTGRES_URL_ENV = "BRAIN_TEST_POSTGRES_URL"
+POSTGRES_URL_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> str:
+    """The test server's URL, checked once per session."""
+    url = os.environ.get(POSTGRES_URL_ENV, POSTGRES_URL_DEFAULT)
+    try:
+        with psycopg.connect(url, connect_timeout=3) as conn:
+            conn.execute("SELECT 1")
+    except psycopg.Error as exc:
+        shown = re.sub(r"(://[^:/@?]*):[^@/?]*@", r"\1:***@", url)
+        reason = f"PostgreSQL not reachable at {shown} (set {POSTGRES_URL_ENV}): {exc}".strip()
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI=true requires PostgreSQL: {reason}")
+        pytest.skip(reason)
+    return url
+
+
+@pytest.fixture
+def postgres_url(postgres_server_url: str) -> Iterator[str]:
+    """A URL on the test server whose search_path is a fresh, private schema."""
+    schema = f"test_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(postgres_server_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+    joiner = "&" if "?" in postgres_server_url else "?"
+    yield f"{postgres_server_url}{joiner}options={quote(f'-c search_path={schema}')}"
+    with psycopg.connect(postgres_server_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+
+
+# --- Notion ----------------------------------------------------------------------------------
+from tests.notion_fake import notion_fake  # noqa: E402, F401  (the fake Notion API fixture)
