@@ -1,0 +1,93 @@
+"""Consistency checks for the demo data in examples/ (monolith + needle task set)."""
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+MONOLITH = EXAMPLES / "context-index.md"
+TASKS = EXAMPLES / "tasks.json"
+
+SECRET_PATTERNS = [
+    r"sk_live_[0-9a-zA-Z]{10,}",
+    r"ghp_[0-9A-Za-z]{20,}",
+    r"-----BEGIN [A-Z ]*PRIVATE KEY-----",
+    r"xox[baprs]-[0-9A-Za-z-]{10,}",
+    r"AKIA[0-9A-Z]{16}",
+]
+
+
+def _text() -> str:
+    return MONOLITH.read_bytes().decode("utf-8")
+
+
+def _domains(text: str) -> list[str]:
+    """Texts of `## ` headings that are not inside fenced code blocks."""
+    domains: list[str] = []
+    fence: str | None = None
+    for line in text.splitlines():
+        stripped = line.lstrip()
+        marker = stripped[:3]
+        if marker in ("```", "~~~"):
+            if fence is None:
+                fence = marker
+            elif marker == fence:
+                fence = None
+            continue
+        if fence is None and line.startswith("## "):
+            domains.append(line[3:].strip())
+    assert fence is None, "unclosed code fence in the monolith"
+    return domains
+
+
+def _tasks() -> list[dict]:
+    return json.loads(TASKS.read_text(encoding="utf-8"))
+
+
+def test_monolith_size_and_encoding():
+    data = MONOLITH.read_bytes()
+    assert len(data) >= 120_000
+    data.decode("utf-8")  # raises if not valid UTF-8
+
+
+def test_monolith_has_domains():
+    text = _text()
+    assert text.startswith("# Context Index — ")
+    assert len(_domains(text)) >= 6
+
+
+def test_tasks_shape_and_unique_ids():
+    tasks = _tasks()
+    assert isinstance(tasks, list)
+    assert len(tasks) >= 40
+    for task in tasks:
+        assert set(task) >= {"id", "task", "needle", "domain"}, task
+        assert all(isinstance(task[k], str) and task[k] for k in ("id", "task", "needle"))
+    ids = [t["id"] for t in tasks]
+    assert len(ids) == len(set(ids)), [i for i, n in Counter(ids).items() if n > 1]
+
+
+@pytest.mark.parametrize("task", _tasks(), ids=lambda t: t["id"])
+def test_needle_occurs_exactly_once(task):
+    needle = task["needle"]
+    assert "\n" not in needle
+    assert 40 <= len(needle) <= 200
+    assert _text().count(needle) == 1
+
+
+def test_task_domains_exist_and_are_covered():
+    domains = set(_domains(_text()))
+    tasks = _tasks()
+    unknown = {t["domain"] for t in tasks} - domains
+    assert not unknown, f"tasks name unknown domains: {unknown}"
+    per_domain = Counter(t["domain"] for t in tasks)
+    thin = {d: per_domain.get(d, 0) for d in domains if per_domain.get(d, 0) < 4}
+    assert not thin, f"domains with fewer than 4 tasks: {thin}"
+
+
+@pytest.mark.parametrize("pattern", SECRET_PATTERNS)
+def test_monolith_has_no_secret_values(pattern):
+    assert re.search(pattern, _text()) is None
