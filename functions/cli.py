@@ -18,7 +18,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from functions.config import BrainConfig, load_config
-from functions.runtime import Runtime, utc_now
+from functions.runtime import DEMO_MONOLITH, Runtime, utc_now
 from router import scan, status_of, sync
 from shards import BrainError, SplitError, SplitOptions, apply_split, plan_split
 
@@ -225,6 +225,244 @@ def shards(workspace: Workspace = None, config: ConfigFile = None, json: JsonFla
     out.print(f"{len(statuses)} shards, {total:,} tokens.", highlight=False)
     for issue in found.invalid:
         out.print(f"[red]invalid:[/] {issue.message}", highlight=False)
+
+
+@app.command()
+def context(
+    task: Annotated[str, typer.Argument(help="What you are about to do, in plain words.")],
+    budget: Annotated[int, typer.Option("--budget", "-b", help="Token ceiling.")] = 4000,
+    shard: Annotated[
+        list[str] | None, typer.Option("--shard", "-s", help="Include this shard first (repeat).")
+    ] = None,
+    workspace: Workspace = None,
+    config: ConfigFile = None,
+    json: JsonFlag = False,
+) -> None:
+    """Print the context for TASK: the shards and sections it needs, within --budget tokens."""
+    try:
+        rt = _runtime(config, workspace)
+        result = rt.context_service.get_context(task, budget, shard or [])
+    except BrainError as exc:
+        fail(exc)
+    if json:
+        _emit_json(result.to_json())
+        return
+    sys.stdout.write(result.context.rstrip("\n") + "\n")
+    err.print(f"[dim]{result.tokens} of {result.budget} tokens[/]", highlight=False)
+
+
+@app.command()
+def serve(
+    workspace: Workspace = None,
+    config: ConfigFile = None,
+    host: Annotated[
+        str | None, typer.Option(help="Address to bind (default [serve] host).")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default [serve] port, 8080).")] = None,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo",
+            help="Load the demo index into an empty workspace and add a 'demo' webhook source.",
+        ),
+    ] = False,
+) -> None:
+    """Serve every HTTP function on one port: /context, /webhooks/{source}, /notion/events,
+    /sync, /mcp; the webhook drainer runs in the background."""
+    import logging
+
+    import uvicorn
+
+    from functions.app import build_app, check_exposure
+
+    try:
+        cfg = _config(config, workspace)
+        if demo:
+            cfg = _demo_config(cfg)
+        rt = Runtime(cfg)
+        bind = host or cfg.serve.host
+        check_exposure(rt, bind)
+        if demo:
+            _load_demo(rt)
+        report = sync(rt.store, rt.tokenizer, now=utc_now(), options=rt.sync_options)
+    except BrainError as exc:
+        fail(exc)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    the_port = cfg.serve.port if port is None else port
+    out.print(report.roll_call(), highlight=False)
+    out.print(
+        f"Serving the Context Index from {cfg.store.kind} store "
+        f"{cfg.resolve(cfg.store.path) if cfg.store.kind == 'local' else cfg.store.root_page_id}"
+        f" on http://{bind}:{the_port} (Ctrl-C to stop)",
+        highlight=False,
+    )
+    out.print(
+        f"  try: brain context 'rotate the Stripe webhook secret' --budget 2000"
+        f"{' -w ' + str(workspace) if workspace else ''}",
+        highlight=False,
+    )
+    if demo:
+        out.print(
+            '  webhook: brain webhooks send demo --data \'{"event":"test","message":'
+            '"Hello"}\'  (in another shell, same folder)',
+            highlight=False,
+        )
+    try:
+        uvicorn.run(build_app(rt), host=bind, port=the_port, log_level="info")
+    finally:
+        rt.close()
+
+
+DEMO_SECRET_ENV = "BRAIN_DEMO_WEBHOOK_SECRET"  # noqa: S105 - the variable's name, not a secret
+
+
+def _demo_config(cfg: BrainConfig) -> BrainConfig:
+    """The demo adds an hmac-sha256 source 'demo' whose secret is an environment variable."""
+    import os
+
+    from functions.config import SourceConfig
+
+    os.environ.setdefault(DEMO_SECRET_ENV, "demo-secret-not-for-production")
+    if "demo" in cfg.webhooks.sources:
+        return cfg
+    sources = dict(cfg.webhooks.sources)
+    sources["demo"] = SourceConfig(scheme="hmac-sha256", secrets=(f"env:{DEMO_SECRET_ENV}",))
+    hooks = cfg.webhooks.model_copy(update={"sources": sources})
+    return cfg.model_copy(update={"webhooks": hooks})
+
+
+def _load_demo(rt: Runtime) -> None:
+    """Split the demo monolith into the workspace unless it already holds an index."""
+    if any(ref.id == "router" for ref in rt.store.list_pages()):
+        return
+    text = _read_monolith(DEMO_MONOLITH)
+    options = SplitOptions(reserved_ids=frozenset({"router"}) | rt.log_pages)
+    plan = plan_split(text, rt.tokenizer, options, source=str(DEMO_MONOLITH))
+    apply_split(plan, rt.store)
+    out.print(f"Loaded the demo index: {len(plan.shards)} shards from {DEMO_MONOLITH.name}.")
+
+
+webhooks_app = typer.Typer(help="Send test webhooks and look after the webhook outbox.")
+app.add_typer(webhooks_app, name="webhooks")
+
+
+@webhooks_app.command("send")
+def webhooks_send(
+    source: Annotated[str, typer.Argument(help="A configured source name.")],
+    data: Annotated[str, typer.Option("--data", "-d", help="The body to send (JSON text).")],
+    url: Annotated[
+        str | None, typer.Option(help="Service base URL (default: http://[serve] host:port).")
+    ] = None,
+    event: Annotated[
+        str | None, typer.Option(help="Event name header, where the scheme has one.")
+    ] = None,
+    workspace: Workspace = None,
+    config: ConfigFile = None,
+    json: JsonFlag = False,
+) -> None:
+    """Sign DATA with SOURCE's scheme and first secret, and POST it to /webhooks/SOURCE.
+
+    This is how cron jobs and Claude Code sessions send, and the self-test ping.
+    """
+    import httpx
+
+    from functions.webhooks.schemes import get_scheme
+
+    try:
+        cfg = _config(config, workspace)
+        if source == "demo":
+            cfg = _demo_config(cfg)
+        src = cfg.webhooks.sources.get(source)
+        if src is None or not src.secrets:
+            raise BrainError(
+                f"no webhook source {source!r} with a secret in the config",
+                hint="Add [webhooks.sources.NAME] with scheme and secrets to brain.toml.",
+            )
+        secret = Runtime(cfg).secrets.resolve(src.secrets[0])
+        body = data.encode()
+        now = utc_now()
+        headers = get_scheme(src.scheme).sign(body, secret, now=now, delivery_id=None)
+        headers["Content-Type"] = "application/json"
+        if event:
+            headers.setdefault("X-Event", event)
+            headers.setdefault("X-GitHub-Event", event) if src.scheme == "github" else None
+        base = url or f"http://{cfg.serve.host}:{cfg.serve.port}"
+        response = httpx.post(
+            f"{base.rstrip('/')}/webhooks/{source}", content=body, headers=headers
+        )
+    except httpx.HTTPError as exc:
+        err.print(f"[bold red]error:[/] cannot reach {base}: {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    except BrainError as exc:
+        fail(exc)
+    if json:
+        _emit_json({"status": response.status_code, "body": response.json()})
+    else:
+        out.print(f"{response.status_code} {response.text}", highlight=False)
+    raise typer.Exit(0 if response.status_code < 300 else 1)
+
+
+@webhooks_app.command("status")
+def webhooks_status(
+    workspace: Workspace = None, config: ConfigFile = None, json: JsonFlag = False
+) -> None:
+    """Outbox depth, oldest pending age and dead letters."""
+    try:
+        rt = _runtime(config, workspace)
+        stats = rt.outbox.stats(utc_now())
+        dead = rt.outbox.dead_letters()
+    except BrainError as exc:
+        fail(exc)
+    if json:
+        _emit_json(
+            {
+                "pending": stats.pending,
+                "sending": stats.sending,
+                "sent": stats.sent,
+                "dead": stats.dead,
+                "oldest_pending_age_s": stats.oldest_pending_age_s,
+                "dead_letters": [
+                    {"id": e.id, "source": e.source, "log_page": e.log_page, "error": e.last_error}
+                    for e in dead
+                ],
+            }
+        )
+        return
+    age = "-" if stats.oldest_pending_age_s is None else f"{stats.oldest_pending_age_s:.1f}s"
+    out.print(
+        f"Webhook outbox: {stats.pending} pending, {stats.sending} sending, {stats.sent} sent, "
+        f"{stats.dead} dead. Oldest pending: {age}.",
+        highlight=False,
+    )
+    for e in dead:
+        out.print(f"  dead #{e.id} [{e.source}] -> {e.log_page}: {e.last_error}", highlight=False)
+
+
+@webhooks_app.command("retry-dead")
+def webhooks_retry_dead(
+    ids: Annotated[list[int] | None, typer.Argument(help="Dead-letter ids (default: all).")] = None,
+    workspace: Workspace = None,
+    config: ConfigFile = None,
+) -> None:
+    """Put dead letters back in the queue; the drainer appends them on its next round."""
+    try:
+        rt = _runtime(config, workspace)
+        count = rt.outbox.retry_dead(ids or None)
+    except BrainError as exc:
+        fail(exc)
+    out.print(f"{count} dead letter(s) queued again.", highlight=False)
+
+
+@app.command()
+def mcp(workspace: Workspace = None, config: ConfigFile = None) -> None:
+    """Run the MCP server on stdio (tools: get_context, list_shards, read_shard)."""
+    from functions.mcp_server import run_stdio
+
+    try:
+        rt = _runtime(config, workspace)
+    except BrainError as exc:
+        fail(exc)
+    run_stdio(rt)
 
 
 def main() -> None:

@@ -7,17 +7,27 @@ need from it; nothing is built at import time, and nothing the command does not 
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 
 from functions.config import BrainConfig
 from functions.secrets import SecretResolver
-from router import SyncOptions
+from functions.webhooks.drain import Drainer, DrainOptions
+from functions.webhooks.logline import decode_payload
+from functions.webhooks.outbox import Outbox, open_outbox
+from functions.webhooks.receive import UnknownSource, WebhookReceiver
+from functions.webhooks.schemes import get_scheme
+from router import SyncOptions, sync
+from router.errors import RequestError
+from router.service import ContextService, ServiceOptions
+from router.snapshot import SnapshotOptions
 from shards import LocalFolderStore, PageStore, TiktokenCounter, TokenOptions
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 DEMO_MONOLITH = EXAMPLES / "context-index.md"
+#: The webhook source whose secret verifies Notion integration events (POST /notion/events).
+NOTION_EVENTS_SOURCE = "notion"
 
 
 def utc_now() -> datetime:
@@ -69,3 +79,133 @@ class Runtime:
     @cached_property
     def sync_options(self) -> SyncOptions:
         return SyncOptions(skip=self.log_pages)
+
+    # -- webhook logger --------------------------------------------------------------------
+
+    @cached_property
+    def state_dir(self) -> Path:
+        return self.config.resolve(self.config.store.path).parent / ".brain"
+
+    @cached_property
+    def outbox(self) -> Outbox:
+        url = self.config.state_url
+        if url.startswith("sqlite:"):
+            self.state_dir.mkdir(parents=True, exist_ok=True)
+        return open_outbox(url)
+
+    @cached_property
+    def drainer(self) -> Drainer:
+        hooks = self.config.webhooks
+        return Drainer(
+            self.outbox,
+            self.store,
+            DrainOptions(
+                batch=hooks.drain_batch,
+                lines_per_block=hooks.lines_per_block,
+                dedup_window=timedelta(days=hooks.dedup_days),
+            ),
+        )
+
+    @cached_property
+    def webhook_receiver(self) -> WebhookReceiver:
+        return WebhookReceiver(
+            self.config.webhooks,
+            self.secrets,
+            self.outbox,
+            state_dir=self.state_dir if self.config.store.kind == "local" else None,
+            on_accept=self.drainer.wake,
+        )
+
+    def drain_pages(self) -> list[str]:
+        """The log pages that may have events: this month's and last month's when rolling."""
+        pages = sorted(self.log_pages)
+        if self.config.webhooks.roll != "monthly":
+            return pages
+        now = utc_now()
+        last = (now.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+        return [f"{p}-{m}" for p in pages for m in (last, now.strftime("%Y-%m"))]
+
+    def close(self) -> None:
+        if "outbox" in self.__dict__:
+            self.outbox.close()
+
+    # -- get_context -----------------------------------------------------------------------
+
+    @cached_property
+    def context_service(self) -> ContextService:
+        from router.redact import Redactor
+
+        ctx = self.config.context
+        return ContextService(
+            self.store,
+            self.tokenizer,
+            options=ServiceOptions(
+                max_budget=ctx.max_budget,
+                snapshot=SnapshotOptions(
+                    check_interval_s=ctx.check_interval_s, sync=self.sync_options
+                ),
+            ),
+            redactor=Redactor(),
+        )
+
+    def parse_context_request(self, payload: object) -> tuple[str, int, list[str]]:
+        """(task, budget, shards) from a JSON body or query parameters; 400 on bad shapes."""
+        if not isinstance(payload, dict):
+            raise RequestError(
+                "the request must be a JSON object",
+                hint='Send {"task": "...", "budget": 4000, "shards": ["infra"]}.',
+            )
+        task = payload.get("task") or ""
+        if not isinstance(task, str):
+            raise RequestError("task must be a string", field="task")
+        budget = payload.get("budget", self.config.context.default_budget)
+        if isinstance(budget, str) and budget.strip().lstrip("-").isdigit():
+            budget = int(budget)
+        if budget is None:
+            budget = self.config.context.default_budget
+        if not isinstance(budget, int) or isinstance(budget, bool):
+            raise RequestError("budget must be a whole number of tokens", field="budget")
+        shards = payload.get("shards") or []
+        if not isinstance(shards, list) or not all(isinstance(s, str) for s in shards):
+            raise RequestError("shards must be a list of shard ids", field="shards")
+        return task, budget, shards
+
+    # -- Notion events and the scheduled job -----------------------------------------------
+
+    def notion_events(self, headers: dict[str, str], body: bytes) -> dict[str, object]:
+        """Verify a Notion integration webhook and mark the pages it names stale."""
+        source = self.config.webhooks.sources.get(NOTION_EVENTS_SOURCE)
+        if source is None or source.scheme != "notion":
+            raise UnknownSource(
+                "Notion events are not configured",
+                hint=f"Add [webhooks.sources.{NOTION_EVENTS_SOURCE}] with scheme = 'notion' "
+                "and the verification token as its secret.",
+            )
+        verified = get_scheme("notion").verify(
+            body, headers, self.secrets.resolve_all(list(source.secrets)), now=utc_now()
+        )
+        if verified.handshake_token is not None:
+            self.webhook_receiver.receive(NOTION_EVENTS_SOURCE, headers, body, now=utc_now())
+            return {"status": "verification"}
+        payload = decode_payload(body)
+        entity = payload.get("entity", {}) if isinstance(payload, dict) else {}
+        page_id = entity.get("id") if isinstance(entity, dict) else None
+        stale = []
+        if isinstance(page_id, str) and str(verified.event or "").startswith("page."):
+            self.context_service.cache.mark_stale(page_id)
+            stale.append(page_id)
+        return {"status": "ok", "event": verified.event, "stale": stale}
+
+    def scheduled_sync(self) -> dict[str, object]:
+        """The Cloud Scheduler job: sync the index, then drain the webhook outbox once."""
+        report = sync(self.store, self.tokenizer, now=utc_now(), options=self.sync_options)
+        drained = self.drainer.drain(self.drain_pages())
+        return {
+            "sync": report.to_json(),
+            "drain": {
+                "appended": sum(r.appended for r in drained),
+                "reconciled": sum(r.reconciled for r in drained),
+                "dead": sum(r.dead for r in drained),
+                "errors": [r.error for r in drained if r.error],
+            },
+        }

@@ -1,0 +1,98 @@
+"""``brain serve``: every HTTP function on one port, plus the background drainer.
+
+Routes: ``POST|GET /context``, ``POST /webhooks/{source}``, ``POST /notion/events``,
+``POST /sync``, ``GET /healthz`` and the MCP server (streamable HTTP) at ``/mcp``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import logging
+import threading
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from functions import http
+from functions.errors import ConfigError
+from functions.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_exposure(runtime: Runtime, host: str) -> None:
+    """Refuse to serve get_context without auth anywhere but loopback."""
+    if runtime.config.serve.auth_token is None and not is_loopback(host):
+        raise ConfigError(
+            f"refusing to serve on {host} without authentication",
+            hint="Set [serve] auth_token = 'env:BRAIN_AUTH_TOKEN' (a secret reference), or "
+            "bind to 127.0.0.1.",
+        )
+
+
+def build_app(runtime: Runtime, *, drain: bool = True) -> Starlette:
+    """The combined app. ``drain`` runs the outbox drainer in a background thread."""
+
+    def get() -> Runtime:
+        return runtime
+
+    async def healthz(request: Request) -> Response:
+        return http.json_response({"status": "ok"})
+
+    routes = [
+        Route("/context", http.guarded(get, http.context), methods=["GET", "POST"]),
+        Route("/webhooks/{source}", http.guarded(get, http.webhooks), methods=["POST"]),
+        Route("/notion/events", http.guarded(get, http.notion_events), methods=["POST"]),
+        Route("/sync", http.guarded(get, http.sync), methods=["POST"]),
+        Route("/healthz", healthz, methods=["GET"]),
+    ]
+    mcp_app = _mcp_app(runtime)
+    if mcp_app is not None:
+        routes.extend(mcp_app.routes)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        stop = threading.Event()
+        thread = None
+        if drain:
+            thread = threading.Thread(
+                target=runtime.drainer.run,
+                args=(runtime.drain_pages, stop),
+                name="brain-drainer",
+                daemon=True,
+            )
+            thread.start()
+        async with contextlib.AsyncExitStack() as stack:
+            if mcp_app is not None:
+                await stack.enter_async_context(mcp_app.router.lifespan_context(mcp_app))
+            try:
+                yield
+            finally:
+                stop.set()
+                runtime.drainer.wake()
+                if thread is not None:
+                    thread.join(timeout=10)
+
+    return Starlette(routes=routes, lifespan=lifespan)
+
+
+def _mcp_app(runtime: Runtime) -> Starlette | None:
+    """The MCP server's streamable-HTTP app, mounted at /mcp (None until it is built)."""
+    try:
+        from functions.mcp_server import streamable_http_app
+    except ImportError:
+        return None
+    return streamable_http_app(runtime)

@@ -1,0 +1,196 @@
+"""The HTTP functions, thin: parse the request, call the domain code, map errors to statuses.
+
+Each handler is a Starlette endpoint used twice: as a functions-framework target
+(``main.py``, one Cloud Run service each) and as a route of ``brain serve``
+(:mod:`functions.app`). Errors are JSON, ``{"error": {"code", "message"}}``, with a message a
+person can act on; the table below is the only place statuses are decided.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from functions.errors import ConfigError, SecretError
+from functions.runtime import Runtime, utc_now
+from functions.webhooks.errors import OutboxError, VerificationError
+from functions.webhooks.receive import UnknownSource
+from router.errors import RequestError, UnknownShard
+from shards import BrainError, StoreUnavailable
+
+log = logging.getLogger(__name__)
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+class HttpError(BrainError):
+    """A request-level problem found before any domain code ran."""
+
+    def __init__(self, status: int, code: str, message: str, hint: str | None = None) -> None:
+        self.status = status
+        self.code = code
+        super().__init__(message, hint=hint)
+
+
+STATUS: tuple[tuple[type[BrainError], int], ...] = (
+    (HttpError, 0),  # carries its own status
+    (UnknownSource, 404),
+    (UnknownShard, 400),
+    (RequestError, 400),
+    (VerificationError, 401),
+    (SecretError, 503),
+    (OutboxError, 503),
+    (StoreUnavailable, 503),
+    (ConfigError, 500),
+)
+
+
+def error_response(exc: BrainError) -> JSONResponse:
+    status = next((s for t, s in STATUS if isinstance(exc, t)), 500)
+    if isinstance(exc, HttpError):
+        status = exc.status
+    body: dict[str, Any] = {"code": exc.code, "message": exc.message}
+    if exc.hint:
+        body["hint"] = exc.hint
+    if isinstance(exc, VerificationError):
+        body["reason"] = exc.reason
+    headers = {"Retry-After": "5"} if status == 503 else None
+    return JSONResponse({"error": body}, status_code=status, headers=headers)
+
+
+def json_response(data: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(data), status_code=status, media_type="application/json")
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The raw body, refusing more than ``limit`` bytes while reading (413)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise HttpError(413, "body_too_large", f"body is {declared} bytes; the limit is {limit}")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise HttpError(413, "body_too_large", f"body exceeds the {limit}-byte limit")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def guarded(
+    get_runtime: Callable[[], Runtime], handler: Callable[..., Awaitable[Response]]
+) -> Handler:
+    """Wrap a handler: build the runtime lazily, turn BrainErrors into JSON errors."""
+
+    async def endpoint(request: Request) -> Response:
+        try:
+            return await handler(request, get_runtime())
+        except BrainError as exc:
+            if not isinstance(exc, (HttpError, VerificationError, RequestError, UnknownSource)):
+                log.warning("%s %s failed: %s", request.method, request.url.path, exc)
+            return error_response(exc)
+
+    endpoint.__name__ = handler.__name__
+    return endpoint
+
+
+def _path_param(request: Request, name: str, prefix: str) -> str:
+    """A route's parameter under ``brain serve``; the path's tail under functions-framework."""
+    value = request.path_params.get(name)
+    if value is None:
+        value = str(request.path_params.get("path", "")).strip("/").removeprefix(prefix)
+    return str(value).strip("/")
+
+
+def check_auth(request: Request, rt: Runtime) -> None:
+    """Bearer-token auth; off only when no token is configured (allowed on loopback only)."""
+    ref = rt.config.serve.auth_token
+    if ref is None:
+        return
+    expected = rt.secrets.resolve(ref)
+    given = request.headers.get("authorization", "")
+    scheme, _, token = given.partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(token.encode(), expected.encode()):
+        raise HttpError(
+            401,
+            "unauthorized",
+            "missing or wrong bearer token",
+            hint="Send 'Authorization: Bearer <token>' with the token configured in "
+            "[serve] auth_token.",
+        )
+
+
+# -- handlers -----------------------------------------------------------------------------
+
+
+async def webhooks(request: Request, rt: Runtime) -> Response:
+    """POST /webhooks/{source}: verify, persist, answer 202 {"id", "status"}."""
+    if request.method != "POST":
+        raise HttpError(405, "method_not_allowed", "webhooks are delivered with POST")
+    source = _path_param(request, "source", "webhooks/")
+    if not source:
+        raise HttpError(404, "unknown_source", "POST to /webhooks/<source>")
+    body = await read_body(request, rt.config.webhooks.max_body_bytes)
+    receiver = rt.webhook_receiver
+    receipt = await run_in_threadpool(
+        receiver.receive, source, dict(request.headers), body, now=utc_now()
+    )
+    return json_response(receipt.to_json(), 202)
+
+
+async def context(request: Request, rt: Runtime) -> Response:
+    """POST /context {"task", "budget", "shards"?} or GET /context?task=…&budget=…"""
+    check_auth(request, rt)
+    if request.method == "GET":
+        params = request.query_params
+        payload: Any = {
+            "task": params.get("task"),
+            "budget": params.get("budget"),
+            "shards": params.getlist("shard") or params.getlist("shards"),
+        }
+    elif request.method == "POST":
+        ctype = request.headers.get("content-type", "")
+        if "json" not in ctype:
+            raise HttpError(
+                415,
+                "unsupported_media_type",
+                f"content type {ctype or 'none'!r} is not JSON",
+                hint="Send Content-Type: application/json.",
+            )
+        raw = await read_body(request, 1024 * 1024)
+        try:
+            payload = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise HttpError(
+                400,
+                "bad_request",
+                f"body is not valid JSON ({exc})",
+                hint='Send {"task": "...", "budget": 4000}.',
+            ) from exc
+    else:
+        raise HttpError(405, "method_not_allowed", "use POST (or GET with query parameters)")
+    request_ = rt.parse_context_request(payload)
+    result = await run_in_threadpool(rt.context_service.get_context, *request_)
+    return json_response(result.to_json())
+
+
+async def notion_events(request: Request, rt: Runtime) -> Response:
+    """POST /notion/events: Notion integration webhooks that mark shards stale."""
+    body = await read_body(request, rt.config.webhooks.max_body_bytes)
+    result = await run_in_threadpool(rt.notion_events, dict(request.headers), body)
+    return json_response(result, 200)
+
+
+async def sync(request: Request, rt: Runtime) -> Response:
+    """POST /sync: the scheduled job, refresh headers, regenerate the router, drain logs."""
+    check_auth(request, rt)
+    if request.method != "POST":
+        raise HttpError(405, "method_not_allowed", "use POST /sync")
+    report = await run_in_threadpool(rt.scheduled_sync)
+    return json_response(report, 200)

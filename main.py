@@ -1,0 +1,57 @@
+"""Cloud Functions entry points (functions-framework, ASGI mode): one target per function.
+
+Deploy each target as its own Cloud Run service (see ``brain deploy --dry-run``)::
+
+    functions-framework --asgi --source main.py --target webhooks
+
+Configuration comes from ``BRAIN_CONFIG`` (a brain.toml path) and ``BRAIN_*`` variables;
+nothing is built at import time: the runtime is created on the first request.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+import functions_framework.aio
+from starlette.requests import Request
+from starlette.responses import Response
+
+from functions import http
+from functions.config import load_config
+from functions.runtime import Runtime
+
+
+@lru_cache(maxsize=1)
+def runtime() -> Runtime:
+    return Runtime(load_config(os.environ.get("BRAIN_CONFIG")))
+
+
+_context = http.guarded(runtime, http.context)
+_webhooks = http.guarded(runtime, http.webhooks)
+_notion_events = http.guarded(runtime, http.notion_events)
+_sync = http.guarded(runtime, http.sync)
+
+
+@functions_framework.aio.http
+async def context(request: Request) -> Response:
+    """POST /context: get_context under a token budget."""
+    return await _context(request)
+
+
+@functions_framework.aio.http
+async def webhooks(request: Request) -> Response:
+    """POST /webhooks/{source}: the HMAC-verified webhook logger."""
+    return await _webhooks(request)
+
+
+@functions_framework.aio.http
+async def notion_events(request: Request) -> Response:
+    """POST /notion/events: Notion integration webhooks that mark shards stale."""
+    return await _notion_events(request)
+
+
+@functions_framework.aio.http
+async def sync(request: Request) -> Response:
+    """POST /sync: the scheduled index sync and outbox drain."""
+    return await _sync(request)
