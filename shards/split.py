@@ -258,8 +258,8 @@ def _headers(domains: list[_Domain], opts: SplitOptions, warnings: list[str]) ->
     return plans
 
 
-def _fit(header: ClaudeDelta, limit: int = 420) -> ClaudeDelta:
-    """Trim generated lists until the header leaves room for the machine fields (~100 bytes)."""
+def _fit(header: ClaudeDelta, limit: int = 370) -> ClaudeDelta:
+    """Trim generated lists until the header leaves room for the machine fields (~140 bytes)."""
     while header_size(header) > limit:
         if len(header.related_entities) > 2:
             header = header.model_copy(update={"related_entities": header.related_entities[:-1]})
