@@ -107,11 +107,15 @@ class LocalFolderStore:
         return PageRef(page_id, _hash_bytes(data), self.url(page_id))
 
     def append(self, page_id: str, lines: Sequence[str]) -> None:
+        """Append blocks; a block holding several lines (packed log lines) stays together."""
         if not lines:
             return
         for line in lines:
-            if "\n" in line or "\r" in line:
-                raise PageError("a log line must not contain a line break", page_id=page_id)
+            if "\r" in line or line.endswith("\n"):
+                raise PageError(
+                    "a log block must not contain carriage returns or end with a line break",
+                    page_id=page_id,
+                )
         file = self._file(page_id)
         created = not file.exists()
         payload = "".join(f"{line}\n" for line in lines).encode("utf-8")

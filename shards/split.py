@@ -266,7 +266,8 @@ def _fit(header: ClaudeDelta, limit: int = 370) -> ClaudeDelta:
         elif len(header.fetch_when) > 3:
             header = header.model_copy(update={"fetch_when": header.fetch_when[:-1]})
         elif len(header.summary) > 60:
-            header = header.model_copy(update={"summary": header.summary[:59].rstrip() + "…"})
+            cut = header.summary[:59].rsplit(" ", 1)[0].rstrip(",;:")
+            header = header.model_copy(update={"summary": cut + "…"})
         else:
             break
     return header
