@@ -193,7 +193,9 @@ def parse_header_text(text: str, *, page_id: str) -> ClaudeDelta:
     """Parse a header from its JSON text, with or without the surrounding code fence."""
     body = text.strip()
     if body.startswith("```"):
-        lines = body.splitlines()
+        # Split on "\n" only: str.splitlines() also breaks at U+0085, U+2028 and friends,
+        # which orjson writes unescaped inside strings, so it would cut a header in half.
+        lines = body.split("\n")
         if len(lines) < 2 or lines[-1].strip() != "```":
             raise HeaderError(
                 "header code block is not closed",
