@@ -97,7 +97,9 @@ def parse_page(text: str, *, page_id: str) -> Page:
             error=HeaderError(
                 "no claude_delta header: the first block must be a ```json code block",
                 page_id=page_id,
-                hint="Run `brain sync` to add a generated header, or add one by hand.",
+                # `brain sync` skips a page without a header; it never adds one.
+                hint='Add a first block ```json {"claude_delta": {"v": "1.0", "id": "...", '
+                '"title": "..."}} ``` (the sync then fills in the rest).',
             )
             if not _later_header(stripped)
             else HeaderError(

@@ -1,0 +1,180 @@
+"""Pages and sections: headings outside code fences only, unique anchors, header problems."""
+
+from __future__ import annotations
+
+import string
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from shards import ClaudeDelta, content_hash, parse_page, render_page
+from shards.page import split_sections
+
+HEADER = '```json\n{"claude_delta":{"v":"1.0","id":"infra","title":"Infrastructure"}}\n```'
+
+RUNBOOK = """\
+# Deploying
+
+Deploy from the ops project.
+
+```bash
+# Build and push the image (CI normally does this)
+## not a heading either
+gcloud builds submit --tag "$IMAGE"
+```
+
+~~~sh
+# Roll back to the previous revision
+gcloud run services update-traffic wp-halden --to-revisions=PREV=100
+~~~
+
+````markdown
+```
+# still inside the outer fence
+```
+````
+
+    # an indented code block is not a heading
+
+## Rolling back
+
+Use the revision list.
+"""
+
+
+def test_headings_inside_backtick_and_tilde_fences_are_not_headings() -> None:
+    sections = split_sections(RUNBOOK)
+    assert [s.title for s in sections] == ["Deploying", "Rolling back"]
+    deploying = sections[0]
+    assert "# Build and push the image" in deploying.text
+    assert "# Roll back to the previous revision" in deploying.text
+    assert "# still inside the outer fence" in deploying.text
+    assert "# an indented code block" in deploying.text
+
+
+def test_sections_know_their_level_path_and_starting_line() -> None:
+    body = "Lead-in.\n\n# Infra\n\n## DNS\n\n### Records\n\n## Cloud Run\n"
+    sections = split_sections(body)
+    assert [(s.id, s.level, s.path, s.start_line) for s in sections] == [
+        ("intro", 0, (), 0),
+        ("infra", 1, ("Infra",), 2),
+        ("dns", 2, ("Infra", "DNS"), 4),
+        ("records", 3, ("Infra", "DNS", "Records"), 6),
+        ("cloud-run", 2, ("Infra", "Cloud Run"), 8),
+    ]
+    assert sections[2].text == "## DNS"
+    assert sections[-1].text == "## Cloud Run"
+
+
+def test_repeated_titles_get_numbered_anchors() -> None:
+    body = "## Backups\n\na\n\n## Backups\n\nb\n\n## Backups\n\nc\n\n## Backups 1\n"
+    assert [s.id for s in split_sections(body)] == [
+        "backups",
+        "backups-1",
+        "backups-2",
+        "backups-1-1",
+    ]
+
+
+def test_setext_headings_and_unicode_titles_make_ascii_anchors() -> None:
+    sections = split_sections(
+        "Crédits & Accès\n===============\n\ntext\n\n## ADR-017: Secrets, 1Password\n"
+    )
+    assert [s.id for s in sections] == ["credits-acces", "adr-017-secrets-1password"]
+    assert sections[0].level == 1
+
+
+TITLES = st.text(string.ascii_letters + string.digits + " -_&é#", min_size=1, max_size=12).map(
+    lambda t: t.strip(" #") or "x"
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(TITLES, min_size=1, max_size=12))
+def test_section_anchors_are_always_unique(titles: list[str]) -> None:
+    body = "\n\n".join(f"## {t}\n\ntext" for t in titles)
+    ids = [s.id for s in split_sections(body)]
+    assert len(ids) == len(set(ids))
+    assert all(i and all(c in string.ascii_lowercase + string.digits + "-" for c in i) for i in ids)
+
+
+def test_a_page_with_a_header_has_no_error_and_keeps_its_body() -> None:
+    page = parse_page(f"{HEADER}\n\n# Infra\n\ntext\n", page_id="infra")
+    assert page.error is None
+    assert page.header is not None and page.header.id == "infra"
+    assert page.body == "# Infra\n\ntext"
+    assert [s.title for s in page.sections] == ["Infra"]
+
+
+def test_a_page_with_two_headers_says_so_and_keeps_a_usable_body() -> None:
+    page = parse_page(f"{HEADER}\n\n# Infra\n\ntext\n\n{HEADER}\n", page_id="infra")
+    assert page.header is None
+    assert page.error is not None
+    assert "two claude_delta headers" in str(page.error)
+    assert "page 'infra'" in str(page.error)
+    assert page.body.startswith("# Infra\n\ntext")
+
+
+def test_a_header_that_is_not_first_is_reported_and_the_body_kept() -> None:
+    page = parse_page(f"Some intro.\n\n{HEADER}\n\n# Infra\n", page_id="infra")
+    assert page.header is None
+    assert page.error is not None
+    assert "not the first block" in str(page.error)
+    assert page.body.startswith("Some intro.")
+    assert "# Infra" in page.body
+
+
+def test_an_unclosed_header_fence_is_reported_and_the_whole_text_kept() -> None:
+    text = '```json\n{"claude_delta":{"id":"infra","title":"Infrastructure"}}\n\n# Infra\n\ntext\n'
+    page = parse_page(text, page_id="infra")
+    assert page.header is None
+    assert page.error is not None
+    assert "never closed" in str(page.error)
+    assert "# Infra\n\ntext" in page.body
+
+
+def test_a_page_without_a_header_is_reported_and_still_has_sections() -> None:
+    page = parse_page("# Infra\n\ntext\n\n## DNS\n", page_id="infra")
+    assert page.header is None
+    assert page.error is not None
+    assert "no claude_delta header" in str(page.error)
+    assert page.error.hint
+    assert [s.title for s in page.sections] == ["Infra", "DNS"]
+
+
+def test_a_broken_header_is_reported_with_its_field_and_the_body_kept() -> None:
+    text = (
+        '```json\n{"claude_delta":{"id":"infra","title":"Infra","tokens":"many"}}\n```\n\n# Infra\n'
+    )
+    page = parse_page(text, page_id="infra")
+    assert page.header is None
+    assert page.error is not None and page.error.field == "tokens"
+    assert page.body == "# Infra"
+
+
+def test_a_tilde_header_fence_a_bom_and_crlf_line_ends_are_read() -> None:
+    text = (
+        '\ufeff~~~json\r\n{"claude_delta":{"id":"infra","title":"Infra"}}\r\n~~~\r\n\r\n# Infra\r\n'
+    )
+    page = parse_page(text, page_id="infra")
+    assert page.error is None
+    assert page.body == "# Infra"
+
+
+def test_content_hash_ignores_the_header_and_trailing_whitespace_and_crlf() -> None:
+    body = "# Infra\n\nCloud Run hosts the sites.\n\n- one\n- two"
+    first = ClaudeDelta(id="infra", title="Infrastructure")
+    second = first.model_copy(update={"tokens": 10, "summary": "changed"})
+    assert parse_page(render_page(first, body), page_id="infra").content_hash == content_hash(body)
+    assert parse_page(render_page(second, body), page_id="infra").content_hash == content_hash(body)
+    messy = "\r\n\r\n" + body.replace("\n", "  \r\n") + "\r\n\r\n\r\n"
+    assert content_hash(messy) == content_hash(body)
+    assert content_hash(body + " more") != content_hash(body)
+    assert content_hash(body).startswith("sha256:") and len(content_hash(body)) == 71
+
+
+def test_render_page_puts_the_header_first_and_ends_with_one_newline() -> None:
+    text = render_page(ClaudeDelta(id="infra", title="Infra"), "\n\n# Infra  \n\n\n")
+    assert text.startswith("```json\n{")
+    assert text.endswith("```\n\n# Infra\n")
+    assert parse_page(text, page_id="infra").render() == text
