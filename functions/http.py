@@ -27,6 +27,8 @@ from shards import BrainError, StoreUnavailable
 
 log = logging.getLogger(__name__)
 Handler = Callable[[Request], Awaitable[Response]]
+#: A get_context request is a task and a few ids; anything near this is a mistake (400/413).
+CONTEXT_BODY_LIMIT = 4 * 1024 * 1024
 
 
 class HttpError(BrainError):
@@ -158,12 +160,12 @@ async def context(request: Request, rt: Runtime) -> Response:
         ctype = request.headers.get("content-type", "")
         if "json" not in ctype:
             raise HttpError(
-                415,
-                "unsupported_media_type",
+                400,
+                "bad_request",
                 f"content type {ctype or 'none'!r} is not JSON",
                 hint="Send Content-Type: application/json.",
             )
-        raw = await read_body(request, 1024 * 1024)
+        raw = await read_body(request, CONTEXT_BODY_LIMIT)
         try:
             payload = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
