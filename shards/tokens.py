@@ -84,4 +84,6 @@ class TiktokenCounter:
     def count(self, text: str) -> int:
         """Tokens with the safety margin applied (what budgets are checked against)."""
         raw = self.raw(text)
-        return math.ceil(raw * (1 + self.options.margin)) if raw else 0
+        # round() first: 100 * 1.1 is 110.00000000000001 in floating point, and ceil would
+        # turn that representation error into a whole extra token.
+        return math.ceil(round(raw * (1 + self.options.margin), 6)) if raw else 0

