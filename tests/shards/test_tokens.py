@@ -115,7 +115,11 @@ NO_NETWORK = textwrap.dedent(
     def refuse(*args, **kwargs):
         raise NoNetwork("network access attempted")
 
-    socket.socket = refuse
+    class NoSocket(socket.socket):  # a class, so that `class SSLSocket(socket)` still works
+        def __init__(self, *args, **kwargs):
+            refuse()
+
+    socket.socket = NoSocket
     socket.create_connection = refuse
     socket.getaddrinfo = refuse
 
