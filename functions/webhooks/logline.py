@@ -16,6 +16,8 @@ import orjson
 
 BELL = "🔔"
 DEFAULT_EVENT = "event"
+# Line boundaries (str.splitlines) that JSON may hold raw inside a string: as \uXXXX escapes.
+_JSON_LINE_BREAKS = str.maketrans({c: f"\\u{ord(c):04x}" for c in "\x85\u2028\u2029"})
 
 
 def format_time(at: datetime) -> str:
@@ -46,7 +48,9 @@ def format_line(
 ) -> str:
     """One log line; never contains a line break, never longer than ``max_chars``."""
     tag = f"[{_flat(source)}:{_flat(event)}]"
-    text = orjson.dumps(payload).decode()  # compact; escapes line breaks inside strings
+    # Compact; orjson escapes "\n", "\r" and the other C0 controls but writes U+0085,
+    # U+2028 and U+2029 raw (valid JSON), and editors break lines there: escape them too.
+    text = orjson.dumps(payload).decode().translate(_JSON_LINE_BREAKS)
     line = f"{BELL} {format_time(received_at)} {tag} {text}"
     if len(line) <= max_chars:
         return line
