@@ -1,0 +1,576 @@
+"""The index snapshot: every shard parsed, counted and indexed, cached between requests.
+
+:class:`IndexSnapshot` is what get_context serves from: per shard its header, page id, url,
+sections (with token counts and passages) and one lexical index over the whole index (IDF is
+global). It is immutable; a change in the store produces a new snapshot.
+
+:class:`SnapshotCache` keeps the current snapshot. ``get()`` answers from memory until
+``check_interval_s`` has passed; then it lists the store's page versions (a content hash
+locally, ``last_edited_time`` in Notion) and re-reads and re-parses only the pages whose
+version moved, or that ``mark_stale`` named (the hook for Notion's webhooks). What cannot be
+trusted is served but flagged in :attr:`IndexSnapshot.stale`, never passed off as fresh:
+
+- a shard edited since the last sync (its header's content_hash no longer matches its body):
+  the body is current, its header (summary, tokens) may not be;
+- a page that could not be re-read: the last good copy is served;
+- a store that cannot be listed: the whole previous snapshot is served.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+from router.select import EMPTY_BAG, Analyzer, BM25Index, TermBag
+from router.sync import Issue, SyncOptions, scan
+from shards import (
+    BrainError,
+    ClaudeDelta,
+    Page,
+    PageRef,
+    PageStore,
+    StoredPage,
+    Tokenizer,
+)
+
+Clock = Callable[[], float]
+
+
+@dataclass(frozen=True)
+class SnapshotOptions:
+    """How the snapshot is built and kept current.
+
+    check_interval_s: a warm ``get()`` lists page versions at most this often (0: every call).
+    max_passage_tokens: a block longer than this is cut into line (or sentence) chunks.
+    min_passage_tokens: a block shorter than this joins the next one ("Steps:" + its list).
+    sync: which pages are the router and which are never shards (the webhook log).
+    """
+
+    check_interval_s: float = 2.0
+    max_passage_tokens: int = 160
+    min_passage_tokens: int = 12
+    sync: SyncOptions = field(default_factory=SyncOptions)
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A paragraph, list, table chunk or code block of a section: the unit of partial text."""
+
+    text: str
+    tokens: int
+    block: int  # chunks cut from one markdown block share it
+    sep: str = "\n"  # what joins it to the previous chunk of the same block
+    lead: str = ""  # a table's header rows, repeated when the chunk is shown alone
+
+
+@dataclass(frozen=True)
+class IndexedSection:
+    id: str
+    title: str
+    level: int
+    path: tuple[str, ...]
+    text: str
+    tokens: int
+    heading: str  # the heading line ("" for the text before the first heading)
+    passages: tuple[Passage, ...]
+
+
+@dataclass(frozen=True)
+class IndexedShard:
+    id: str
+    page_id: str
+    url: str
+    version: str
+    header: ClaudeDelta
+    body: str
+    tokens: int
+    sections: tuple[IndexedSection, ...]
+    stale: tuple[str, ...] = ()  # why this shard cannot be served as fresh, if it cannot
+
+    @property
+    def title(self) -> str:
+        return self.header.title
+
+    @property
+    def updated(self) -> str:
+        """``YYYY-MM-DD`` of the last sync that saw a change, or "" when never synced."""
+        at = self.header.updated_at
+        return at.strftime("%Y-%m-%d") if at else ""
+
+
+@dataclass(frozen=True)
+class StaleEntry:
+    page_id: str
+    shard_id: str | None
+    reason: str
+
+    def to_json(self) -> dict[str, str | None]:
+        return {"page": self.page_id, "shard": self.shard_id, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class _Bags:
+    """A shard's term bags, kept with it so a rebuild re-analyzes only changed pages."""
+
+    fields: TermBag
+    sections: tuple[TermBag, ...]
+    headings: tuple[TermBag, ...]
+    passages: tuple[tuple[TermBag, ...], ...]
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """BM25 indexes over the whole snapshot, with maps from document number to position."""
+
+    analyzer: Analyzer
+    sections: BM25Index  # one document per section (its text without the heading)
+    headings: BM25Index  # one document per section (its heading path)
+    passages: BM25Index  # one document per passage
+    shards: BM25Index  # one document per shard (title, summary, fetch_when, entities)
+    section_key: tuple[tuple[int, int], ...]  # section doc -> (shard, section)
+    passage_section: tuple[int, ...]  # passage doc -> section doc
+    passage_index: tuple[int, ...]  # passage doc -> passage index within its section
+
+
+@dataclass(frozen=True)
+class IndexSnapshot:
+    """The parsed index at one moment; immutable and shared between requests."""
+
+    shards: tuple[IndexedShard, ...]  # sorted by shard id
+    lexicon: Lexicon
+    invalid: tuple[Issue, ...]
+    stale: tuple[StaleEntry, ...]
+    versions: Mapping[str, str]  # page id -> version the snapshot was built from
+    generation: int
+
+    @property
+    def digest(self) -> str:
+        """The full router digest (see :func:`render_digest` for the shorter forms)."""
+        return render_digest(self.shards, "full")
+
+    def ids(self) -> tuple[str, ...]:
+        return tuple(s.id for s in self.shards)
+
+    def index_of(self, shard_id: str) -> int:
+        """Position of a shard; -1 when the snapshot has no such shard."""
+        for n, shard in enumerate(self.shards):
+            if shard.id == shard_id:
+                return n
+        return -1
+
+    def shard(self, shard_id: str) -> IndexedShard | None:
+        n = self.index_of(shard_id)
+        return self.shards[n] if n >= 0 else None
+
+
+# -- building -----------------------------------------------------------------------------
+
+
+_FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=\S)")
+
+
+def split_passages(
+    body: str, tokenizer: Tokenizer, *, max_tokens: int, min_tokens: int
+) -> tuple[Passage, ...]:
+    """Blocks at blank lines outside code fences; tiny blocks join the next, big ones are cut."""
+    blocks: list[str] = []
+    current: list[str] = []
+    fence: str | None = None
+    for line in body.split("\n"):
+        match = _FENCE.match(line)
+        if fence is None and match:
+            fence = match.group(1)
+        elif fence is not None and line.strip().startswith(fence) and not line.strip(fence[0]):
+            fence = None
+        if fence is None and not line.strip():
+            if current:
+                blocks.append("\n".join(current))
+                current = []
+            continue
+        current.append(line)
+    if current:
+        blocks.append("\n".join(current))
+    merged: list[str] = []
+    carry = ""
+    for block in blocks:
+        block = f"{carry}\n\n{block}" if carry else block
+        carry = ""
+        if tokenizer.count(block) < min_tokens:
+            carry = block
+        else:
+            merged.append(block)
+    if carry:
+        if merged:
+            merged[-1] = f"{merged[-1]}\n\n{carry}"
+        else:
+            merged.append(carry)
+    out: list[Passage] = []
+    for n, block in enumerate(merged):
+        tokens = tokenizer.count(block)
+        if tokens <= max_tokens:
+            out.append(Passage(block, tokens, n))
+        else:
+            out.extend(_cut(block, n, tokenizer, max_tokens))
+    return tuple(out)
+
+
+def _cut(block: str, n: int, tokenizer: Tokenizer, max_tokens: int) -> list[Passage]:
+    """A long block in chunks of whole lines (a table keeps its header rows as ``lead``)."""
+    lines = block.split("\n")
+    lead = ""
+    if (
+        len(lines) > 2
+        and lines[0].lstrip().startswith("|")
+        and set(lines[1].strip()) <= set("|-: ")
+    ):
+        lead, lines = "\n".join(lines[:2]), lines[2:]
+    sep = "\n"
+    if len(lines) == 1:  # one long prose line: cut at sentence ends instead
+        lines, sep = _SENTENCE.split(lines[0]), " "
+    chunks: list[Passage] = []
+    current: list[str] = []
+    for line in lines:
+        candidate = sep.join([*current, line])
+        if current and tokenizer.count(candidate) > max_tokens:
+            text = sep.join(current)
+            chunks.append(Passage(text, tokenizer.count(text), n, sep, lead))
+            current = [line]
+        else:
+            current.append(line)
+    if current:
+        text = sep.join(current)
+        chunks.append(Passage(text, tokenizer.count(text), n, sep, lead))
+    return chunks
+
+
+def index_shard(
+    page: Page, url: str, version: str, tokenizer: Tokenizer, options: SnapshotOptions
+) -> IndexedShard:
+    """One shard page, counted and cut into passages (its term bags are built separately)."""
+    assert page.header is not None
+    sections = []
+    for s in page.sections:
+        heading, _, rest = s.text.partition("\n") if s.level else ("", "", s.text)
+        passages = split_passages(
+            rest,
+            tokenizer,
+            max_tokens=options.max_passage_tokens,
+            min_tokens=options.min_passage_tokens,
+        )
+        sections.append(
+            IndexedSection(
+                s.id, s.title, s.level, s.path, s.text, tokenizer.count(s.text), heading, passages
+            )
+        )
+    return IndexedShard(
+        id=page.header.id,
+        page_id=page.id,
+        url=url,
+        version=version,
+        header=page.header,
+        body=page.body,
+        tokens=tokenizer.count(page.body),
+        sections=tuple(sections),
+    )
+
+
+def _bags(shard: IndexedShard, analyzer: Analyzer) -> _Bags:
+    h = shard.header
+    fields = analyzer.bag(
+        "\n".join([h.title, h.summary, *h.fetch_when, *h.related_entities, shard.id])
+    )
+    passages = tuple(tuple(analyzer.bag(p.text) for p in s.passages) for s in shard.sections)
+    sections = []
+    for bags in passages:
+        total: dict[str, int] = {}
+        for bag in bags:
+            for term, count in bag.counts.items():
+                total[term] = total.get(term, 0) + count
+        sections.append(TermBag(total, sum(b.length for b in bags)) if bags else EMPTY_BAG)
+    headings = tuple(analyzer.bag(" \n".join(s.path)) for s in shard.sections)
+    return _Bags(fields, tuple(sections), headings, passages)
+
+
+def build_lexicon(
+    shards: Sequence[IndexedShard], bags: Sequence[_Bags], analyzer: Analyzer
+) -> Lexicon:
+    section_bags: list[TermBag] = []
+    heading_bags: list[TermBag] = []
+    passage_bags: list[TermBag] = []
+    section_key: list[tuple[int, int]] = []
+    passage_section: list[int] = []
+    passage_index: list[int] = []
+    for n, (shard, b) in enumerate(zip(shards, bags, strict=True)):
+        for m in range(len(shard.sections)):
+            doc = len(section_bags)
+            section_bags.append(b.sections[m])
+            heading_bags.append(b.headings[m])
+            section_key.append((n, m))
+            for p, bag in enumerate(b.passages[m]):
+                passage_bags.append(bag)
+                passage_section.append(doc)
+                passage_index.append(p)
+    return Lexicon(
+        analyzer=analyzer,
+        sections=BM25Index(section_bags),
+        headings=BM25Index(heading_bags, b=0.3),
+        passages=BM25Index(passage_bags),
+        shards=BM25Index([b.fields for b in bags], b=0.3),
+        section_key=tuple(section_key),
+        passage_section=tuple(passage_section),
+        passage_index=tuple(passage_index),
+    )
+
+
+# -- the cache ----------------------------------------------------------------------------
+
+
+class SnapshotCache:
+    """The current :class:`IndexSnapshot`, rebuilt only as far as the store changed.
+
+    Thread-safe: one refresh at a time; while one runs, other callers get the current snapshot
+    (or wait for the first one).
+    """
+
+    def __init__(
+        self,
+        store: PageStore,
+        tokenizer: Tokenizer,
+        *,
+        options: SnapshotOptions | None = None,
+        clock: Clock = time.monotonic,
+    ) -> None:
+        self.store = store
+        self.tokenizer = tokenizer
+        self.options = options or SnapshotOptions()
+        self._clock = clock
+        self._analyzer = Analyzer()
+        self._lock = threading.Lock()
+        self._snapshot: IndexSnapshot | None = None  # what get() serves (maybe degraded)
+        self._base: IndexSnapshot | None = None  # the last snapshot built from a listing
+        self._checked = 0.0
+        self._dirty: set[str] = set()
+        self._all_dirty = False
+        self._pages: dict[str, StoredPage] = {}  # last good copy of every page
+        self._entries: dict[str, tuple[IndexedShard, _Bags]] = {}  # page id -> parsed shard
+
+    def get(self) -> IndexSnapshot:
+        """The current snapshot; lists page versions only when the check interval has passed."""
+        snap = self._snapshot
+        if snap is not None and self._fresh():
+            return snap
+        if snap is not None and not self._lock.acquire(blocking=False):
+            return snap  # another thread is refreshing: serve what we have meanwhile
+        if snap is None:
+            self._lock.acquire()
+        try:
+            current = self._snapshot
+            if current is not None and self._fresh():  # refreshed while we waited
+                return current
+            return self._refresh_locked()
+        finally:
+            self._lock.release()
+
+    def _fresh(self) -> bool:
+        return (
+            not self._dirty
+            and not self._all_dirty
+            and self._clock() - self._checked < self.options.check_interval_s
+        )
+
+    def refresh(self) -> IndexSnapshot:
+        """List versions now and rebuild from whatever changed."""
+        with self._lock:
+            return self._refresh_locked()
+
+    def mark_stale(self, page_id: str | None = None) -> None:
+        """Re-read ``page_id`` (every page when None) on the next ``get()``, whatever its version.
+
+        The hook for change notices (Notion webhooks) that arrive before a version moves.
+        """
+        if page_id is None:
+            self._all_dirty = True
+        else:
+            self._dirty.add(page_id)
+
+    # -- internals ------------------------------------------------------------------------
+
+    def _refresh_locked(self) -> IndexSnapshot:
+        now = self._clock()
+        dirty, everything = set(self._dirty), self._all_dirty
+        try:
+            refs = self.store.list_pages()
+        except BrainError as exc:
+            if self._base is None:
+                raise
+            self._checked = now  # try again after the check interval, not on every call
+            return self._degraded(exc.message)
+        self._dirty -= dirty
+        self._all_dirty = False
+        current = self._base
+        versions = {r.id: r.version for r in refs}
+        if (
+            current is not None
+            and not dirty
+            and not everything
+            and versions == dict(current.versions)
+        ):
+            self._snapshot = current
+            self._checked = now
+            return current
+        reader = _ReadThrough(self.store, refs, self._pages, dirty, everything)
+        found = scan(reader, self.options.sync)
+        self._pages = reader.kept
+        shards: list[IndexedShard] = []
+        bags: list[_Bags] = []
+        entries: dict[str, tuple[IndexedShard, _Bags]] = {}
+        stale: list[StaleEntry] = []
+        for page, url in found.shards:
+            assert page.header is not None
+            version = reader.kept[page.id].version
+            cached = self._entries.get(page.id)
+            if cached is not None and cached[0].version == version and cached[0].url == url:
+                shard, bag = cached
+            else:
+                shard = index_shard(page, url, version, self.tokenizer, self.options)
+                bag = _bags(shard, self._analyzer)
+            entries[page.id] = (shard, bag)
+            reasons = _stale_reasons(page, reader.failures.get(page.id))
+            stale += [StaleEntry(page.id, shard.id, r) for r in reasons]
+            shards.append(replace(shard, stale=reasons) if reasons != shard.stale else shard)
+            bags.append(bag)
+        for page_id, message in sorted(reader.failures.items()):
+            if page_id not in entries and page_id in reader.kept:
+                stale.append(StaleEntry(page_id, None, _failed(message)))
+        self._entries = entries
+        order = sorted(range(len(shards)), key=lambda n: shards[n].id)
+        snap = IndexSnapshot(
+            shards=tuple(shards[n] for n in order),
+            lexicon=build_lexicon(
+                [shards[n] for n in order], [bags[n] for n in order], self._analyzer
+            ),
+            invalid=found.invalid,
+            stale=tuple(stale),
+            versions={pid: p.version for pid, p in reader.kept.items()},
+            generation=(current.generation + 1) if current else 1,
+        )
+        self._snapshot = self._base = snap
+        self._checked = now
+        return snap
+
+    def _degraded(self, reason: str) -> IndexSnapshot:
+        """The last built snapshot with every shard flagged: the store cannot be listed."""
+        assert self._base is not None
+        base = self._base
+        note = f"the store cannot be listed ({reason}); serving the snapshot built earlier"
+        degraded = replace(
+            base,
+            shards=tuple(replace(s, stale=(*s.stale, note)) for s in base.shards),
+            stale=(*base.stale, StaleEntry("*", None, note)),
+        )
+        self._snapshot = degraded
+        return degraded
+
+
+def _stale_reasons(page: Page, failure: str | None) -> tuple[str, ...]:
+    assert page.header is not None
+    reasons: list[str] = []
+    if failure is not None:
+        reasons.append(_failed(failure))
+    if page.header.content_hash != page.content_hash or page.header.tokens is None:
+        reasons.append(
+            "edited since the last sync: the body is current, its header (summary, tokens) "
+            "may not be; run `brain sync`"
+        )
+    if page.header.status == "stale":
+        reasons.append("its header marks it stale (status: stale)")
+    return tuple(reasons)
+
+
+def _failed(message: str) -> str:
+    return f"could not re-read the page ({message}); serving the last good copy"
+
+
+class _ReadThrough:
+    """The store as scan() sees it: unchanged pages come from memory, changed ones are read.
+
+    A page that fails to read but was read before is served from its last good copy, and the
+    failure is recorded so the snapshot flags it.
+    """
+
+    def __init__(
+        self,
+        store: PageStore,
+        refs: list[PageRef],
+        pages: Mapping[str, StoredPage],
+        dirty: set[str],
+        everything: bool,
+    ) -> None:
+        self._store = store
+        self._refs = refs
+        self._old = pages
+        self._dirty = dirty
+        self._everything = everything
+        self.kept: dict[str, StoredPage] = {}
+        self.failures: dict[str, str] = {}
+
+    def list_pages(self) -> list[PageRef]:
+        return self._refs
+
+    def read(self, page_id: str) -> StoredPage:
+        ref = next(r for r in self._refs if r.id == page_id)
+        old = self._old.get(page_id)
+        fresh = not (self._everything or page_id in self._dirty)
+        if old is not None and fresh and old.version == ref.version:
+            self.kept[page_id] = old
+            return old
+        try:
+            page = self._store.read(page_id)
+        except BrainError as exc:
+            if old is None:
+                raise
+            self.failures[page_id] = exc.message
+            self.kept[page_id] = old
+            return old
+        self.kept[page_id] = page
+        return page
+
+    # scan() only reads; the rest of the protocol is here so the type checks.
+    def write(self, page_id: str, text: str) -> PageRef:  # pragma: no cover
+        raise NotImplementedError
+
+    def append(self, page_id: str, lines: Sequence[str]) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def tail(self, page_id: str, count: int) -> list[str]:  # pragma: no cover
+        raise NotImplementedError
+
+    def url(self, page_id: str) -> str:  # pragma: no cover
+        return self._store.url(page_id)
+
+
+DIGEST_FORMS = ("full", "short", "ids")
+
+
+def render_digest(shards: Iterable[IndexedShard], form: str = "full") -> str:
+    """The router digest: every shard's id and one-liner, in one of three sizes.
+
+    ``full``: id, title, summary, tokens; ``short``: id and title; ``ids``: one line of ids.
+    """
+    items = list(shards)
+    head = f"# Context index: {len(items)} shard{'s' if len(items) != 1 else ''}"
+    if form == "ids":
+        return f"{head}: " + ", ".join(f"`{s.id}`" + (" (stale)" if s.stale else "") for s in items)
+    lines = [head]
+    for s in items:
+        flag = " (stale)" if s.stale else ""
+        if form == "short":
+            lines.append(f"- `{s.id}` {s.title}{flag}")
+        else:
+            about = f" — {s.header.summary}" if s.header.summary else ""
+            lines.append(f"- `{s.id}` {s.title}{about} ({s.tokens:,} tokens){flag}")
+    return "\n".join(lines)
