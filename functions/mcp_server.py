@@ -1,0 +1,398 @@
+"""The MCP server: ``get_context``, ``list_shards`` and ``read_shard`` for Claude sessions.
+
+Built on the official ``mcp`` SDK (v2, :class:`~mcp.server.mcpserver.MCPServer`) and served two
+ways: ``brain mcp`` on stdio (:func:`run_stdio`) and streamable HTTP at ``/mcp`` under
+``brain serve`` (:func:`streamable_http_app`, mounted by :mod:`functions.app`).
+
+What a tool returns, and why:
+
+- **The markdown first, the manifest second, both as text blocks.** Claude Code hands the
+  model ``JSON.stringify(structuredContent)`` *instead of* the text blocks whenever a result
+  carries structured content (anthropics/claude-code#54450, #79944), so a manifest there would
+  hide the context itself. get_context and read_shard therefore answer with two text blocks:
+  the context markdown, then the manifest as compact JSON. list_shards, whose text *is* its
+  data, also carries it as structured content.
+- **Never more than 25,000 tokens in one result** (Claude Code's cap on one MCP tool result):
+  a budget is lowered to :data:`MAX_TOOL_BUDGET` and the manifest says so; the manifest is
+  shortened if the two blocks together would pass :data:`RESULT_TOKEN_CAP`. Tokens are
+  counted with the service's tokenizer, safety margin included, so the real count is lower.
+- **A BrainError is a tool error result** (``isError``) whose text says what to send instead;
+  the server keeps running. Anything else is reported by the SDK as a bare tool error (the
+  traceback goes to the log, never to the client).
+
+Nothing is built at import time; the runtime's services are built on the first tool call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import ipaddress
+import logging
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
+from typing import Annotated, Any
+
+import orjson
+from mcp.server.mcpserver import MCPServer
+from mcp.server.transport_security import TransportSecuritySettings
+from mcp_types import CallToolResult, TextContent, ToolAnnotations
+from pydantic import Field
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from functions.runtime import Runtime
+from shards import BrainError
+
+#: Claude Code refuses (or truncates) one MCP tool result over this many tokens.
+RESULT_TOKEN_CAP = 25_000
+#: The largest budget a tool call gets; the rest of the cap is room for the manifest.
+MAX_TOOL_BUDGET = 24_000
+#: Where the streamable HTTP endpoint is served.
+MCP_PATH = "/mcp"
+SERVER_NAME = "brain"
+
+INSTRUCTIONS = (
+    "The operator's Context Index: architecture decisions, relationships, credential "
+    "references and procedures, split into shards. Before starting a task that may depend "
+    "on how the operator's systems, clients or procedures work, call get_context with the "
+    "task in one or two sentences. It returns the relevant sections within a token budget, "
+    "each with its source, after a digest of every shard. If the answer is not there, call "
+    "get_context again with a larger budget or name shards from the digest, or read a whole "
+    "shard with read_shard. Credentials are references (never values): do not guess secrets."
+)
+
+GET_CONTEXT = (
+    "Get the context for a task from the operator's Context Index, in at most `budget` tokens. "
+    "Call this first, with the task you are about to do (a sentence or two: what and which "
+    "system, client or procedure). The result is markdown: a digest listing every shard "
+    "(id and one line), then the most relevant sections with their source; a JSON manifest "
+    "follows (per shard: included full/partial/none, score, tokens; notes on what was left "
+    "out). When the answer is not there, call again with a larger budget (up to 24000) or "
+    "pass `shards` with ids from the digest to read those first."
+)
+LIST_SHARDS = (
+    "List the shards of the Context Index: id, title, summary, fetch_when (the tasks each "
+    "is for), tokens and status. Call it to see what exists before naming shards in "
+    "get_context or read_shard; get_context's digest already lists ids and titles."
+)
+READ_SHARD = (
+    "Read one shard of the Context Index as markdown, with its source, in document order. "
+    "Use it when you need a whole domain rather than the sections get_context picks, and "
+    "pass `budget` to read only its beginning. Ids come from list_shards or get_context's "
+    "digest; results over 24000 tokens are cut."
+)
+
+TaskArg = Annotated[
+    str,
+    Field(
+        description="The task you are about to do, in a sentence or two (may be empty "
+        "when shards are named)."
+    ),
+]
+BudgetArg = Annotated[int, Field(description="Most tokens the context may take (1 to 24000).")]
+ShardsArg = Annotated[
+    list[str] | None,
+    Field(description="Shard ids to read first, from the digest or list_shards."),
+]
+ShardIdArg = Annotated[str, Field(description="The shard id, e.g. 'infra'.")]
+ShardBudgetArg = Annotated[
+    int | None,
+    Field(description="Read at most this many tokens of the shard (default: all, up to 24000)."),
+]
+
+log = logging.getLogger(__name__)
+
+
+# -- the server -----------------------------------------------------------------------------
+
+
+def build_server(runtime: Runtime) -> MCPServer:
+    """An MCP server with the three tools over ``runtime``'s context service."""
+    # Tool bodies run on the SDK's worker threads; the service's snapshot cache has no lock
+    # of its own, so one call at a time refreshes it (a warm call takes milliseconds).
+    lock = threading.Lock()
+    default_budget = min(runtime.config.context.default_budget, MAX_TOOL_BUDGET)
+
+    def get_context(
+        task: TaskArg, budget: BudgetArg = default_budget, shards: ShardsArg = None
+    ) -> CallToolResult:
+        return _guarded(lock, lambda: _get_context(runtime, task, budget, shards or []))
+
+    def list_shards() -> CallToolResult:
+        return _guarded(lock, lambda: _list_shards(runtime))
+
+    def read_shard(id: ShardIdArg, budget: ShardBudgetArg = None) -> CallToolResult:
+        return _guarded(lock, lambda: _read_shard(runtime, id, budget))
+
+    with _root_logging_kept():
+        server: MCPServer = MCPServer(
+            SERVER_NAME,
+            title="Context Index",
+            instructions=INSTRUCTIONS,
+            version=_version(),
+        )
+    read_only = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False)
+    server.add_tool(get_context, description=GET_CONTEXT, annotations=read_only)
+    server.add_tool(list_shards, description=LIST_SHARDS, annotations=read_only)
+    server.add_tool(read_shard, description=READ_SHARD, annotations=read_only)
+    return server
+
+
+def run_stdio(runtime: Runtime) -> None:
+    """Serve the tools on stdin/stdout until the client closes them (``brain mcp``)."""
+    try:
+        build_server(runtime).run("stdio")
+    finally:
+        runtime.close()
+
+
+def streamable_http_app(runtime: Runtime, *, host: str | None = None) -> Starlette:
+    """The streamable HTTP app: one route at ``/mcp`` and a lifespan that runs the SDK.
+
+    Stateless with JSON responses, so any number of instances can serve and no session
+    outlives a request. Mount it by adding its ``routes`` to another Starlette app and
+    entering ``app.router.lifespan_context(app)`` in that app's lifespan (as
+    :func:`functions.app.build_app` does); the app can be run once.
+
+    ``host`` is the address the server binds (default ``[serve] host``): on loopback, the
+    SDK's DNS-rebinding protection accepts only 127.0.0.1, localhost and [::1] as Host and
+    Origin. Elsewhere ``brain serve`` refuses to run without ``[serve] auth_token``, which
+    this route then requires as a bearer token, like ``/context``.
+    """
+    server = build_server(runtime)
+    bind = host if host is not None else runtime.config.serve.host
+    # The SDK's app is built for the session manager it wires up; the route is ours, so
+    # the bearer check can stand in front of the manager.
+    server.streamable_http_app(
+        streamable_http_path=MCP_PATH,
+        json_response=True,
+        stateless_http=True,
+        transport_security=_transport_security(bind),
+        host=bind,
+    )
+    manager = server.session_manager
+    endpoint: ASGIApp = _SessionEndpoint(manager.handle_request)
+    if runtime.config.serve.auth_token is not None:
+        endpoint = _BearerAuth(endpoint, runtime)
+    return Starlette(routes=[Route(MCP_PATH, endpoint=endpoint)], lifespan=lambda _: manager.run())
+
+
+# -- the tools ------------------------------------------------------------------------------
+
+
+def _get_context(runtime: Runtime, task: str, budget: int, shards: Sequence[str]) -> CallToolResult:
+    asked, notes = _clamped(budget)
+    result = runtime.context_service.get_context(task, asked, tuple(shards))
+    manifest = _manifest(result.to_json(), notes)
+    if asked != budget:
+        manifest["requested_budget"] = budget
+    return _with_manifest(runtime, result.context, manifest)
+
+
+def _read_shard(runtime: Runtime, shard_id: str, budget: int | None) -> CallToolResult:
+    asked, notes = _clamped(budget) if budget is not None else (MAX_TOOL_BUDGET, [])
+    result = runtime.context_service.read_shard(shard_id, asked)
+    data = result.to_json()
+    cut = any(s.included != "full" for s in result.shards if s.id == shard_id)
+    if budget is None:
+        data["budget"] = None
+        if cut:
+            notes.append(
+                f"shard {shard_id!r} is larger than the {MAX_TOOL_BUDGET:,} tokens one tool "
+                "result may carry: this is its beginning. Call get_context with a task and "
+                f"shards=[{shard_id!r}] for the sections that matter."
+            )
+    elif asked != budget:
+        data["requested_budget"] = budget
+    return _with_manifest(runtime, result.context, _manifest(data, notes))
+
+
+def _list_shards(runtime: Runtime) -> CallToolResult:
+    shards = []
+    for info in runtime.context_service.list_shards():
+        row = info.to_json()
+        if not row.get("stale"):
+            row.pop("stale", None)
+        shards.append(row)
+    data: dict[str, Any] = {"shards": shards}
+    text = _json(data)
+    if runtime.tokenizer.count(text) > RESULT_TOKEN_CAP:
+        data = _compact_listing(runtime, shards)
+        text = _json(data)
+    return CallToolResult(content=[TextContent(text=text)], structured_content=data)
+
+
+def _compact_listing(runtime: Runtime, shards: list[dict[str, Any]]) -> dict[str, Any]:
+    """A listing too large for one result: fewer fields, then fewer shards, said in a note."""
+    rows = [{k: s[k] for k in ("id", "title", "tokens", "status")} for s in shards]
+    room = RESULT_TOKEN_CAP - 200
+    kept: list[dict[str, Any]] = []
+    used = 0
+    for row in rows:
+        used += runtime.tokenizer.count(_json(row)) + 1
+        if used > room:
+            break
+        kept.append(row)
+    note = "summaries and fetch_when left out to stay under 25,000 tokens"
+    if len(kept) < len(rows):
+        note += f"; {len(rows) - len(kept)} more shards not shown (get_context's digest has all)"
+    return {"shards": kept, "notes": [note]}
+
+
+# -- helpers --------------------------------------------------------------------------------
+
+
+def _guarded(lock: threading.Lock, call: Callable[[], CallToolResult]) -> CallToolResult:
+    """Run a tool body; a BrainError becomes a tool error result the model can act on."""
+    try:
+        with lock:
+            return call()
+    except BrainError as exc:
+        log.info("MCP tool call refused: %s", exc)
+        text = f"{exc.code}: {exc.message}" + (f"\n{exc.hint}" if exc.hint else "")
+        return CallToolResult(content=[TextContent(text=text)], is_error=True)
+
+
+def _clamped(budget: int) -> tuple[int, list[str]]:
+    """The budget a call may use, and a note when it was lowered to fit one tool result."""
+    if budget <= MAX_TOOL_BUDGET:
+        return budget, []
+    return MAX_TOOL_BUDGET, [
+        f"budget lowered from {budget:,} to {MAX_TOOL_BUDGET:,} tokens: one MCP tool result "
+        f"may carry at most {RESULT_TOKEN_CAP:,}. Name shards (or call read_shard) to read "
+        "more in further calls."
+    ]
+
+
+def _manifest(data: dict[str, Any], notes: list[str]) -> dict[str, Any]:
+    """The service's answer without the context, notes first so a reader sees them."""
+    rest = {k: v for k, v in data.items() if k not in ("context", "notes")}
+    return {
+        "tokens": rest.pop("tokens"),
+        "budget": rest.pop("budget"),
+        "notes": notes + list(data.get("notes", [])),
+        **rest,
+    }
+
+
+def _with_manifest(runtime: Runtime, context: str, manifest: dict[str, Any]) -> CallToolResult:
+    """Markdown, then the manifest; the manifest shrinks if both would pass the cap."""
+    room = RESULT_TOKEN_CAP - runtime.tokenizer.count(context)
+    text = _json(manifest)
+    if runtime.tokenizer.count(text) > room and "sections" in manifest:
+        manifest = {**manifest, "sections": f"{len(manifest['sections'])} sections (list cut)"}
+        text = _json(manifest)
+    if runtime.tokenizer.count(text) > room:
+        text = _json({k: manifest[k] for k in ("tokens", "budget") if k in manifest})
+    return CallToolResult(content=[TextContent(text=context), TextContent(text=text)])
+
+
+def _json(data: Any) -> str:
+    return orjson.dumps(data).decode()
+
+
+def _version() -> str:
+    try:
+        return package_version("context-index")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "0"
+
+
+@contextlib.contextmanager
+def _root_logging_kept() -> Iterator[None]:
+    """Undo the SDK's ``logging.basicConfig`` (MCPServer's constructor calls it).
+
+    The entry point that runs the server (CLI, ``brain serve``) owns the process's logging;
+    a root handler at INFO added behind its back would log every MCP request.
+    """
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    try:
+        yield
+    finally:
+        root.setLevel(level)
+        root.handlers[:] = handlers
+
+
+def _transport_security(host: str) -> TransportSecuritySettings:
+    """DNS-rebinding protection on loopback; elsewhere the bearer token guards the route."""
+    if not _is_loopback(host):
+        return TransportSecuritySettings(enable_dns_rebinding_protection=False)
+    hosts = ("127.0.0.1", "localhost", "[::1]")
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True,
+        allowed_hosts=[*hosts, *(f"{h}:*" for h in hosts)],
+        allowed_origins=[
+            f"{scheme}://{h}{port}"
+            for scheme in ("http", "https")
+            for h in hosts
+            for port in ("", ":*")
+        ],
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class _SessionEndpoint:
+    """The SDK's request handler as an ASGI app (a Route treats a bare method as a view)."""
+
+    def __init__(self, handle: Callable[[Scope, Receive, Send], Any]) -> None:
+        self._handle = handle
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._handle(scope, receive, send)
+
+
+class _BearerAuth:
+    """``[serve] auth_token`` on /mcp, checked exactly as for /context (functions.http)."""
+
+    def __init__(self, app: ASGIApp, runtime: Runtime) -> None:
+        self._app = app
+        self._runtime = runtime
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        from functions.http import check_auth, error_response
+
+        if scope["type"] == "http":
+            try:
+                check_auth(Request(scope), self._runtime)
+            except BrainError as exc:
+                await error_response(exc)(scope, receive, send)
+                return
+        await self._app(scope, receive, send)
+
+
+# -- python -m functions.mcp_server --------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """``python -m functions.mcp_server [--workspace DIR] [--config FILE]``: stdio server."""
+    from functions.config import load_config
+
+    parser = argparse.ArgumentParser(
+        prog="python -m functions.mcp_server", description="The Context Index MCP server on stdio."
+    )
+    parser.add_argument("--workspace", "-w", help="local workspace folder (overrides [store])")
+    parser.add_argument("--config", "-c", help="config file (default: ./brain.toml if present)")
+    args = parser.parse_args(argv)
+    try:
+        config = load_config(args.config, workspace=args.workspace)
+    except BrainError as exc:
+        parser.exit(2, f"error: {exc}\n")
+    run_stdio(Runtime(config))
+
+
+if __name__ == "__main__":
+    main()

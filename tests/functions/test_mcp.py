@@ -1,0 +1,328 @@
+"""The MCP server, driven by the SDK's own client: over stdio and over streamable HTTP.
+
+The stdio server runs as a real subprocess (``python -m functions.mcp_server``); the HTTP
+server is ``brain serve``'s app (:func:`functions.app.build_app`) under uvicorn on loopback.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import sys
+import threading
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import anyio
+import pytest
+import uvicorn
+from mcp.client import Client
+from mcp.client.stdio import StdioServerParameters
+from mcp_types import CallToolResult, TextContent
+
+from functions.config import load_config
+from functions.mcp_server import MAX_TOOL_BUDGET, build_server
+from functions.runtime import Runtime
+from router import sync
+from shards import SplitOptions, apply_split, plan_split
+
+MONOLITH = """# Context Index
+
+Operator notes: how the business runs.
+
+## Infrastructure
+
+### Cloud Run
+The brain service runs on Cloud Run in us-central1 behind a load balancer.
+Deploy with `gcloud run deploy brain --region us-central1`.
+
+### DNS
+DNS for example.com is hosted on Cloudflare; the apex points at the load balancer.
+
+## Billing
+
+### Stripe
+Stripe webhooks are signed; the signing secret is the Secret Manager secret
+STRIPE_WEBHOOK_SECRET. Rotate it in the Stripe dashboard, then add a new secret version.
+
+### Invoices
+Invoices go out on the first of the month from billing@example.com.
+
+## People
+
+### Contractors
+Alice maintains the WordPress theme; Bob handles the newsletter.
+
+### Escalation
+Page the on-call engineer through the #ops channel for outages.
+"""
+SHARD_IDS = ["billing", "infrastructure", "people"]
+STRIPE_TEXT = "Rotate it in the Stripe dashboard"
+
+T = TypeVar("T")
+
+
+def run(main: Callable[[], Awaitable[T]]) -> T:
+    return anyio.run(main)
+
+
+def texts(result: CallToolResult) -> list[str]:
+    return [block.text for block in result.content if isinstance(block, TextContent)]
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Three shards and a router page, made the way ``brain split`` makes them."""
+    ws = tmp_path_factory.mktemp("mcp") / "workspace"
+    runtime = Runtime(load_config(workspace=ws))
+    plan = plan_split(MONOLITH, runtime.tokenizer, SplitOptions(min_shard_tokens=0))
+    apply_split(plan, runtime.store)
+    sync(runtime.store, runtime.tokenizer, now=datetime.now(UTC), options=runtime.sync_options)
+    runtime.close()
+    return ws
+
+
+@pytest.fixture
+def runtime(workspace: Path) -> Iterator[Runtime]:
+    rt = Runtime(load_config(workspace=workspace))
+    yield rt
+    rt.close()
+
+
+# -- stdio ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def stdio_results(workspace: Path) -> dict[str, Any]:
+    """One stdio session (the subprocess start dominates the time), every call recorded."""
+    server = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "functions.mcp_server", "--workspace", str(workspace)],
+        cwd=workspace.parent,  # no stray ./brain.toml
+    )
+
+    async def session() -> dict[str, Any]:
+        async with Client(server, read_timeout_seconds=30) as client:
+            return {
+                "tools": (await client.list_tools()).tools,
+                "context": await client.call_tool(
+                    "get_context", {"task": "rotate the Stripe webhook secret", "budget": 400}
+                ),
+                "shards": await client.call_tool("list_shards", {}),
+                "unknown": await client.call_tool("read_shard", {"id": "nope"}),
+            }
+
+    return run(session)
+
+
+def test_stdio_server_lists_the_three_tools_with_input_schemas(
+    stdio_results: dict[str, Any],
+) -> None:
+    tools = {tool.name: tool for tool in stdio_results["tools"]}
+    assert set(tools) == {"get_context", "list_shards", "read_shard"}
+    context = tools["get_context"].input_schema
+    assert context["required"] == ["task"]
+    assert set(context["properties"]) == {"task", "budget", "shards"}
+    assert set(tools["read_shard"].input_schema["properties"]) == {"id", "budget"}
+    assert tools["list_shards"].input_schema["properties"] == {}
+    assert "Call this first" in (tools["get_context"].description or "")
+
+
+def test_stdio_get_context_returns_the_section_markdown_then_a_manifest_within_budget(
+    stdio_results: dict[str, Any],
+) -> None:
+    result = stdio_results["context"]
+    assert not result.is_error
+    markdown, manifest_text = texts(result)
+    assert STRIPE_TEXT in markdown
+    assert markdown.startswith("# Context index")
+    manifest = json.loads(manifest_text)
+    assert manifest["budget"] == 400
+    assert 0 < manifest["tokens"] <= 400
+    included = {s["id"]: s["included"] for s in manifest["shards"]}
+    assert included["billing"] in ("full", "partial")
+
+
+def test_stdio_list_shards_lists_every_shard_with_its_routing_fields(
+    stdio_results: dict[str, Any],
+) -> None:
+    result = stdio_results["shards"]
+    assert not result.is_error
+    shards = json.loads(texts(result)[0])["shards"]
+    assert [s["id"] for s in shards] == SHARD_IDS
+    for shard in shards:
+        assert {"id", "title", "summary", "fetch_when", "tokens", "status"} <= set(shard)
+    assert result.structured_content == {"shards": shards}
+
+
+def test_stdio_read_shard_of_an_unknown_id_is_an_error_result_naming_the_valid_ids(
+    stdio_results: dict[str, Any],
+) -> None:
+    result = stdio_results["unknown"]
+    assert result.is_error
+    message = " ".join(texts(result))
+    assert "'nope'" in message
+    for shard_id in SHARD_IDS:
+        assert shard_id in message
+
+
+# -- in process: budgets and errors -----------------------------------------------------------
+
+
+def call(runtime: Runtime, tool: str, arguments: dict[str, Any]) -> CallToolResult:
+    async def go() -> CallToolResult:
+        async with Client(build_server(runtime)) as client:
+            return await client.call_tool(tool, arguments)
+
+    return run(go)
+
+
+def test_a_budget_over_the_tool_result_cap_is_lowered_and_the_manifest_says_so(
+    runtime: Runtime,
+) -> None:
+    result = call(runtime, "get_context", {"task": "deploy to Cloud Run", "budget": 100_000})
+    manifest = json.loads(texts(result)[1])
+    assert manifest["budget"] == MAX_TOOL_BUDGET
+    assert manifest["requested_budget"] == 100_000
+    assert "lowered from 100,000 to 24,000" in manifest["notes"][0]
+
+
+def test_a_bad_budget_is_an_error_result_that_says_what_to_send(runtime: Runtime) -> None:
+    result = call(runtime, "get_context", {"task": "deploy", "budget": 0})
+    assert result.is_error
+    assert "budget must be at least 1 token" in texts(result)[0]
+
+
+class _Broken:
+    def get_context(self, *args: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    def list_shards(self) -> list[object]:
+        return []
+
+
+def test_an_unexpected_failure_is_an_error_result_and_the_server_keeps_answering(
+    runtime: Runtime, caplog: pytest.LogCaptureFixture
+) -> None:
+    runtime.__dict__["context_service"] = _Broken()  # replaces the cached_property
+
+    async def go() -> tuple[CallToolResult, CallToolResult]:
+        async with Client(build_server(runtime)) as client:
+            failed = await client.call_tool("get_context", {"task": "deploy"})
+            return failed, await client.call_tool("list_shards", {})
+
+    failed, after = run(go)
+    assert failed.is_error
+    assert "disk on fire" not in texts(failed)[0]  # internals stay in the server's log
+    assert "disk on fire" in caplog.text
+    assert not after.is_error
+    assert after.structured_content == {"shards": []}
+
+
+def test_read_shard_returns_the_shard_cut_to_the_budget(runtime: Runtime) -> None:
+    whole = call(runtime, "read_shard", {"id": "billing"})
+    assert STRIPE_TEXT in texts(whole)[0]
+    assert "Invoices go out" in texts(whole)[0]
+    cut = call(runtime, "read_shard", {"id": "billing", "budget": 40})
+    manifest = json.loads(texts(cut)[1])
+    assert manifest["tokens"] <= 40
+    assert "Invoices go out" not in texts(cut)[0]
+
+
+# -- streamable HTTP ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def serve_url(runtime: Runtime) -> Iterator[str]:
+    """``brain serve``'s app on a free loopback port, in a thread, shut down cleanly."""
+    from functions.app import build_app
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(build_app(runtime, drain=False), log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    # The socket listens before the thread starts: early connections wait in its backlog.
+    sock.listen(16)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}/mcp"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+    assert not thread.is_alive()
+
+
+def test_streamable_http_under_brain_serve_answers_get_context(serve_url: str) -> None:
+    async def go() -> tuple[list[str], CallToolResult]:
+        async with Client(serve_url, read_timeout_seconds=10) as client:
+            tools = [t.name for t in (await client.list_tools()).tools]
+            result = await client.call_tool(
+                "get_context", {"task": "rotate the Stripe webhook secret", "budget": 400}
+            )
+            return tools, result
+
+    tools, result = run(go)
+    assert sorted(tools) == ["get_context", "list_shards", "read_shard"]
+    assert not result.is_error
+    markdown, manifest = texts(result)
+    assert STRIPE_TEXT in markdown
+    assert json.loads(manifest)["tokens"] <= 400
+
+
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-11-25",
+        "capabilities": {},
+        "clientInfo": {"name": "test", "version": "1"},
+    },
+}
+ACCEPT = {"accept": "application/json, text/event-stream"}
+
+
+def test_the_mcp_route_requires_the_bearer_token_when_one_is_configured(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from starlette.testclient import TestClient
+
+    from functions.mcp_server import streamable_http_app
+
+    monkeypatch.setenv("BRAIN_SERVE__AUTH_TOKEN", "env:MCP_TEST_TOKEN")
+    monkeypatch.setenv("MCP_TEST_TOKEN", "s3cret")
+    rt = Runtime(load_config(workspace=workspace))
+    app = streamable_http_app(rt)
+    with TestClient(app, base_url="http://127.0.0.1:8080") as client:
+        refused = client.post("/mcp", json=INITIALIZE, headers=ACCEPT)
+        wrong = client.post("/mcp", json=INITIALIZE, headers=ACCEPT | {"authorization": "Bearer x"})
+        allowed = client.post(
+            "/mcp", json=INITIALIZE, headers=ACCEPT | {"authorization": "Bearer s3cret"}
+        )
+    assert refused.status_code == 401
+    assert refused.json()["error"]["code"] == "unauthorized"
+    assert wrong.status_code == 401
+    assert allowed.status_code == 200
+    assert allowed.json()["result"]["serverInfo"]["name"] == "brain"
+
+
+def test_the_mcp_route_on_loopback_refuses_a_foreign_host_or_origin(runtime: Runtime) -> None:
+    from starlette.testclient import TestClient
+
+    from functions.mcp_server import streamable_http_app
+
+    with TestClient(streamable_http_app(runtime), base_url="http://127.0.0.1:8080") as client:
+        local = client.post("/mcp", json=INITIALIZE, headers=ACCEPT)
+        rebound = client.post("/mcp", json=INITIALIZE, headers=ACCEPT | {"host": "evil.example"})
+        origin = client.post(
+            "/mcp", json=INITIALIZE, headers=ACCEPT | {"origin": "http://evil.example"}
+        )
+    assert local.status_code == 200
+    assert rebound.status_code == 421
+    assert origin.status_code == 403
