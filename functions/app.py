@@ -19,6 +19,7 @@ from starlette.routing import Route
 
 from functions import http
 from functions.errors import ConfigError
+from functions.mcp_server import streamable_http_app
 from functions.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -43,8 +44,9 @@ def check_exposure(runtime: Runtime, host: str) -> None:
         )
 
 
-def build_app(runtime: Runtime, *, drain: bool = True) -> Starlette:
-    """The combined app. ``drain`` runs the outbox drainer in a background thread."""
+def build_app(runtime: Runtime, *, drain: bool = True, host: str | None = None) -> Starlette:
+    """The combined app. ``drain`` runs the outbox drainer in a background thread; ``host``
+    is the address bound (the MCP app allows only loopback Host headers on loopback)."""
 
     def get() -> Runtime:
         return runtime
@@ -59,9 +61,8 @@ def build_app(runtime: Runtime, *, drain: bool = True) -> Starlette:
         Route("/sync", http.guarded(get, http.sync), methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
     ]
-    mcp_app = _mcp_app(runtime)
-    if mcp_app is not None:
-        routes.extend(mcp_app.routes)
+    mcp_app = streamable_http_app(runtime, host=host)
+    routes.extend(mcp_app.routes)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -76,8 +77,7 @@ def build_app(runtime: Runtime, *, drain: bool = True) -> Starlette:
             )
             thread.start()
         async with contextlib.AsyncExitStack() as stack:
-            if mcp_app is not None:
-                await stack.enter_async_context(mcp_app.router.lifespan_context(mcp_app))
+            await stack.enter_async_context(mcp_app.router.lifespan_context(mcp_app))
             try:
                 yield
             finally:
@@ -87,12 +87,3 @@ def build_app(runtime: Runtime, *, drain: bool = True) -> Starlette:
                     thread.join(timeout=10)
 
     return Starlette(routes=routes, lifespan=lifespan)
-
-
-def _mcp_app(runtime: Runtime) -> Starlette | None:
-    """The MCP server's streamable-HTTP app, mounted at /mcp (None until it is built)."""
-    try:
-        from functions.mcp_server import streamable_http_app
-    except ImportError:
-        return None
-    return streamable_http_app(runtime)

@@ -308,7 +308,7 @@ def serve(
             highlight=False,
         )
     try:
-        uvicorn.run(build_app(rt), host=bind, port=the_port, log_level="info")
+        uvicorn.run(build_app(rt, host=bind), host=bind, port=the_port, log_level="info")
     finally:
         rt.close()
 
@@ -455,7 +455,7 @@ def webhooks_retry_dead(
 
 @app.command()
 def mcp(workspace: Workspace = None, config: ConfigFile = None) -> None:
-    """Run the MCP server on stdio (tools: get_context, list_shards, read_shard)."""
+    """Serve get_context, list_shards and read_shard over MCP on stdio (Claude Code/Desktop)."""
     from functions.mcp_server import run_stdio
 
     try:

@@ -1,7 +1,8 @@
 """The MCP server, driven by the SDK's own client: over stdio and over streamable HTTP.
 
-The stdio server runs as a real subprocess (``python -m functions.mcp_server``); the HTTP
-server is ``brain serve``'s app (:func:`functions.app.build_app`) under uvicorn on loopback.
+The stdio server runs as a real subprocess (``python -m functions.cli mcp``, i.e.
+``brain mcp``); the HTTP server is ``brain serve``'s app (:func:`functions.app.build_app`)
+under uvicorn on loopback.
 """
 
 from __future__ import annotations
@@ -99,7 +100,7 @@ def stdio_results(workspace: Path) -> dict[str, Any]:
     """One stdio session (the subprocess start dominates the time), every call recorded."""
     server = StdioServerParameters(
         command=sys.executable,
-        args=["-m", "functions.mcp_server", "--workspace", str(workspace)],
+        args=["-m", "functions.cli", "mcp", "--workspace", str(workspace)],
         cwd=workspace.parent,  # no stray ./brain.toml
     )
 
