@@ -1,0 +1,204 @@
+"""Packing: the budget is never exceeded, the digest comes first, every piece says where it is from."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from router.pack import PackOptions, Packed, pack
+from router.select import select
+from router.snapshot import IndexSnapshot, SnapshotCache
+from shards import TiktokenCounter
+from tests.router.test_select import VOCABULARY
+from tests.router.test_snapshot import build_store
+
+
+@pytest.fixture(scope="module")
+def tokenizer() -> TiktokenCounter:
+    return TiktokenCounter()
+
+
+@pytest.fixture(scope="module")
+def snapshot(tmp_path_factory: pytest.TempPathFactory, tokenizer: TiktokenCounter) -> IndexSnapshot:
+    store = build_store(tmp_path_factory.mktemp("ws"), tokenizer)
+    return SnapshotCache(store, tokenizer).get()
+
+
+def _pack(
+    snapshot: IndexSnapshot,
+    tokenizer: TiktokenCounter,
+    task: str,
+    budget: int,
+    shards: list[str] | None = None,
+    **options: float,
+) -> Packed:
+    selection = select(snapshot, task, shards or ())
+    return pack(snapshot, selection, budget, tokenizer, PackOptions(**options))  # type: ignore[arg-type]
+
+
+def _expand(text: str) -> tuple[str, Mapping[str, int]]:
+    """A hostile redactor: every digit becomes a long marker, so the text grows a lot."""
+    out, n = re.subn(r"\d", "[redacted:digit]", text)
+    return out, {"digit": n} if n else {}
+
+
+# -- the budget guarantee -------------------------------------------------------------------
+
+
+tasks = st.lists(st.sampled_from(VOCABULARY), max_size=10).map(" ".join) | st.text(max_size=60)
+requested = st.lists(st.sampled_from(["credentials", "finance", "procedures"]), max_size=2)
+
+
+@settings(max_examples=80, deadline=None)
+@given(task=tasks, budget=st.integers(1, 50), shards=requested)
+def test_tiny_budgets_are_never_exceeded(
+    snapshot: IndexSnapshot, tokenizer: TiktokenCounter, task: str, budget: int, shards: list[str]
+) -> None:
+    packed = _pack(snapshot, tokenizer, task, budget, shards)
+    assert packed.tokens == tokenizer.count(packed.text) <= budget
+
+
+@settings(max_examples=80, deadline=None)
+@given(task=tasks, budget=st.integers(1, 3_000), shards=requested, grow=st.booleans())
+def test_packed_tokens_never_exceed_the_budget(
+    snapshot: IndexSnapshot,
+    tokenizer: TiktokenCounter,
+    task: str,
+    budget: int,
+    shards: list[str],
+    grow: bool,
+) -> None:
+    selection = select(snapshot, task, shards)
+    packed = pack(snapshot, selection, budget, tokenizer, redact=_expand if grow else None)
+    assert packed.tokens == tokenizer.count(packed.text) <= budget
+
+
+# -- what the text holds ---------------------------------------------------------------------
+
+
+def test_the_result_starts_with_the_router_digest(
+    snapshot: IndexSnapshot, tokenizer: TiktokenCounter
+) -> None:
+    packed = _pack(snapshot, tokenizer, "VAT deadline accountant", 2_000)
+    assert packed.text.startswith(snapshot.digest)
+    assert packed.digest == "full"
+    assert "the deadline is the 7th" in packed.text
+
+
+def test_every_piece_carries_its_provenance(
+    snapshot: IndexSnapshot, tokenizer: TiktokenCounter
+) -> None:
+    packed = _pack(snapshot, tokenizer, "static egress IPs and the DNS TTL", 2_000)
+    infra = snapshot.shard("infrastructure")
+    assert infra is not None
+    line = f"<!-- shard: infrastructure · Infrastructure · updated 2026-11-21 · {infra.url} -->"
+    assert packed.text.count(line) == 1
+    assert "<!-- section: Infrastructure > DNS and Domains > Static Egress IPs -->" in packed.text
+    assert "<!-- section: Infrastructure > DNS and Domains -->" in packed.text
+    for section in packed.sections:
+        assert " > ".join(section.path) in packed.text
+
+
+def test_sections_of_one_shard_appear_in_document_order(
+    snapshot: IndexSnapshot, tokenizer: TiktokenCounter
+) -> None:
+    # The egress section scores higher but comes later in the page than DNS.
+    packed = _pack(snapshot, tokenizer, "static egress IPs, and the DNS TTL", 2_000)
+    text = packed.text
+    assert text.index("### DNS and Domains") < text.index("#### Static Egress IPs")
+
+
+def test_relevance_falling_off_stops_the_packing_and_says_so(
+    snapshot: IndexSnapshot, tokenizer: TiktokenCounter
+) -> None:
+    packed = _pack(snapshot, tokenizer, "the VAT accountant and deadline; also Stripe", 8_000)
+    assert packed.tokens < 1_000
+    assert any("relevance cutoff" in n for n in packed.notes)
+    assert "weaker matches left out" in packed.text
+
+
+def test_a_large_section_contributes_its_best_passages_under_its_heading(
+    snapshot: IndexSnapshot, tokenizer: TiktokenCounter
+) -> None:
+    packed = _pack(snapshot, tokenizer, "replica lag threshold for step 7", 600)
+    assert packed.tokens <= 600
+    assert "<!-- section: Procedures > Restoring a Database Backup · partial -->" in packed.text
+    assert "### Restoring a Database Backup" in packed.text
+    assert "Step 7. Check replica lag" in packed.text
+    assert "[…]" in packed.text
+    restore = next(s for s in packed.sections if s.id == "restoring-a-database-backup")
+    assert restore.partial
+    procedures = next(s for s in packed.shards if s.id == "procedures")
+    assert procedures.included == "partial"
+
+
+def test_a_partial_table_keeps_its_header_rows(
+    snapshot: IndexSnapshot, tokenizer: TiktokenCounter
+) -> None:
+    packed = _pack(snapshot, tokenizer, "which scheduled export job handles region 17", 500)
+    assert "| `job-17` |" in packed.text
+    assert "| Job | Schedule | What | Owner |\n|---|---|---|---|" in packed.text
+
+
+def test_a_small_budget_shortens_the_digest_and_says_so(
+    snapshot: IndexSnapshot, tokenizer: TiktokenCounter
+) -> None:
+    packed = _pack(snapshot, tokenizer, "VAT", 200)
+    assert packed.digest in ("short", "ids")
+    assert "`finance`" in packed.text and "`procedures`" in packed.text
+    assert packed.tokens <= 200
+
+
+def test_a_budget_smaller_than_the_digest_returns_what_fits_and_says_so(
+    snapshot: IndexSnapshot, tokenizer: TiktokenCounter
+) -> None:
+    packed = _pack(snapshot, tokenizer, "VAT", 8)
+    assert packed.tokens <= 8
+    assert packed.digest == "truncated"
+    assert packed.text.startswith("# Context index")
+    assert not packed.sections
+    assert any("smaller than the router digest" in n for n in packed.notes)
+
+
+def test_a_budget_of_one_token_still_holds(
+    snapshot: IndexSnapshot, tokenizer: TiktokenCounter
+) -> None:
+    packed = _pack(snapshot, tokenizer, "VAT", 1)
+    assert packed.tokens <= 1
+
+
+def test_the_manifest_lists_every_shard_with_inclusion_score_and_tokens(
+    snapshot: IndexSnapshot, tokenizer: TiktokenCounter
+) -> None:
+    packed = _pack(snapshot, tokenizer, "VAT accountant", 4_000)
+    by_id = {s.id: s for s in packed.shards}
+    assert list(by_id) == list(snapshot.ids())
+    assert by_id["finance"].included in ("full", "partial")
+    assert by_id["finance"].score == 1.0
+    assert by_id["infrastructure"].included == "none"
+    assert by_id["infrastructure"].tokens == snapshot.shard("infrastructure").tokens  # type: ignore[union-attr]
+    assert set(by_id["finance"].to_json()) == {"id", "title", "tokens", "included", "score"}
+
+
+def test_a_requested_shard_that_fits_is_included_full(
+    snapshot: IndexSnapshot, tokenizer: TiktokenCounter
+) -> None:
+    packed = _pack(snapshot, tokenizer, "", 4_000, ["finance"])
+    finance = next(s for s in packed.shards if s.id == "finance")
+    assert finance.included == "full" and finance.requested
+    assert finance.to_json()["requested"] is True
+    for section in snapshot.shard("finance").sections:  # type: ignore[union-attr]
+        assert section.text in packed.text
+
+
+def test_redaction_counts_reach_the_result(
+    snapshot: IndexSnapshot, tokenizer: TiktokenCounter
+) -> None:
+    selection = select(snapshot, "static egress IPs", ())
+    packed = pack(snapshot, selection, 2_000, tokenizer, redact=_expand)
+    assert packed.redactions["digit"] > 0
+    assert not re.search(r"\d", packed.text)

@@ -1,0 +1,186 @@
+"""Selection: which sections answer a task, in what order, and that the order never wavers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from router.select import Analyzer, BM25Index, SelectOptions, TermBag, select
+from router.snapshot import IndexSnapshot, SnapshotCache
+from shards import TiktokenCounter
+from tests.router.test_snapshot import FIXTURE, build_store
+
+VOCABULARY = (
+    "cloud run scaling instances dns record ttl egress ip invoices stripe vat quarterly "
+    "accountant secret rotation webhook restore backup replica lag exports ledger schedule "
+    "the of and what how when who rotating invoiced scaled restoring zebra quantum"
+).split()
+
+
+@pytest.fixture(scope="module")
+def tokenizer() -> TiktokenCounter:
+    return TiktokenCounter()
+
+
+@pytest.fixture(scope="module")
+def snapshot(tmp_path_factory: pytest.TempPathFactory, tokenizer: TiktokenCounter) -> IndexSnapshot:
+    store = build_store(tmp_path_factory.mktemp("ws"), tokenizer)
+    return SnapshotCache(store, tokenizer).get()
+
+
+def _top(snapshot: IndexSnapshot, task: str, n: int = 1) -> list[tuple[str, str]]:
+    chosen = select(snapshot, task).candidates[:n]
+    return [
+        (snapshot.shards[c.shard].id, snapshot.shards[c.shard].sections[c.section].title)
+        for c in chosen
+    ]
+
+
+# -- the analyzer and BM25 -----------------------------------------------------------------
+
+
+def test_the_analyzer_stems_drops_stop_words_and_adds_phrases() -> None:
+    analyzer = Analyzer()
+    assert analyzer.words("What are the Rotating Secrets?") == ["rotat", "secret"]
+    assert analyzer.terms("Cloud Run scaling") == [
+        "cloud",
+        "run",
+        "scale",
+        "cloud run",
+        "run scale",
+    ]
+
+
+def test_bm25_scores_a_rare_term_above_a_common_one() -> None:
+    bags = [TermBag.of(words.split()) for words in ("a b", "a c", "a d", "a b b")]
+    index = BM25Index(bags)
+    assert index.idf["b"] > index.idf["a"]
+    scores = index.scores({"b": 1.0})
+    assert set(scores) == {0, 3} and scores[3] > scores[0]
+
+
+# -- ranking --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("task", "shard", "section"),
+    [
+        (
+            "Which addresses does our outbound traffic leave from?",
+            "infrastructure",
+            "Static Egress IPs",
+        ),
+        ("how often do we rotate the webhook signing secret", "credentials", "Rotation"),
+        ("When is VAT due and who is our accountant?", "finance", "VAT"),
+        (
+            "restoring a database backup: what replica lag is acceptable",
+            "procedures",
+            "Restoring a Database Backup",
+        ),
+        ("what TTL do the DNS records use", "infrastructure", "DNS and Domains"),
+    ],
+)
+def test_the_section_that_answers_ranks_first(
+    snapshot: IndexSnapshot, task: str, shard: str, section: str
+) -> None:
+    assert _top(snapshot, task) == [(shard, section)]
+
+
+def test_inflected_forms_match_through_stemming(snapshot: IndexSnapshot) -> None:
+    assert _top(snapshot, "invoiced payable")[0] == ("finance", "Invoices")
+
+
+def test_a_task_of_stop_words_or_unknown_words_selects_nothing(snapshot: IndexSnapshot) -> None:
+    assert select(snapshot, "what is the and of").candidates == ()
+    assert select(snapshot, "zebra quantum").candidates == ()
+
+
+def test_a_heading_match_outranks_a_passing_mention(snapshot: IndexSnapshot) -> None:
+    # "Stripe" appears in Invoices, Secret Manager and Rotation's neighbourhood; the
+    # heading "Secret Manager" decides for a task about where the secret lives.
+    assert _top(snapshot, "secret manager reference for the Stripe key") == [
+        ("credentials", "Secret Manager")
+    ]
+
+
+def test_requested_shards_come_first_even_when_they_match_nothing(
+    snapshot: IndexSnapshot,
+) -> None:
+    chosen = select(snapshot, "webhook signing secret rotation", ["finance"]).candidates
+    ids = [snapshot.shards[c.shard].id for c in chosen]
+    finance = len(snapshot.shard("finance").sections)  # type: ignore[union-attr]
+    assert ids[:finance] == ["finance"] * finance
+    assert all(c.requested for c in chosen[:finance])
+    assert ids[finance] == "credentials"
+
+
+def test_without_a_task_requested_shards_come_whole_in_request_then_document_order(
+    snapshot: IndexSnapshot,
+) -> None:
+    chosen = select(snapshot, "", ["finance", "credentials"]).candidates
+    got = [(snapshot.shards[c.shard].id, c.section) for c in chosen]
+    assert got == [("finance", 0), ("finance", 1), ("finance", 2)] + [
+        ("credentials", 0),
+        ("credentials", 1),
+        ("credentials", 2),
+    ]
+
+
+def test_shard_scores_cover_every_shard(snapshot: IndexSnapshot) -> None:
+    scores = select(snapshot, "VAT quarterly").shard_scores
+    assert set(scores) == set(snapshot.ids())
+    assert max(scores, key=lambda s: scores[s]) == "finance"
+    assert scores["infrastructure"] == 0.0
+
+
+def test_ties_break_by_shard_id_then_section_order(
+    tmp_path: Path, tokenizer: TiktokenCounter
+) -> None:
+    twin = (
+        "## Beta\n\nsame words here about lanterns\n\n## Alpha\n\nsame words here about lanterns\n"
+    )
+    store = build_store(tmp_path, tokenizer, "# Twins\n\n" + twin)
+    snap = SnapshotCache(store, tokenizer).get()
+    chosen = select(snap, "lanterns").candidates
+    assert [snap.shards[c.shard].id for c in chosen] == ["alpha", "beta"]
+    assert chosen[0].score == chosen[1].score
+
+
+# -- determinism ----------------------------------------------------------------------------
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    words=st.lists(st.sampled_from(VOCABULARY), max_size=12),
+    requested=st.lists(
+        st.sampled_from(["credentials", "finance", "infrastructure", "procedures"]),
+        max_size=2,
+    ),
+)
+def test_selection_is_deterministic(
+    snapshot: IndexSnapshot, words: list[str], requested: list[str]
+) -> None:
+    task = " ".join(words)
+    first = select(snapshot, task, requested)
+    again = select(snapshot, task, requested)
+    assert first == again
+    keys = [(c.requested, c.score) for c in first.candidates]
+    # Order: requested first, then by descending score.
+    assert keys == sorted(keys, key=lambda k: (not k[0], -k[1])) or requested
+
+
+def test_a_rebuilt_snapshot_selects_the_same(
+    tmp_path: Path, tokenizer: TiktokenCounter, snapshot: IndexSnapshot
+) -> None:
+    other = SnapshotCache(build_store(tmp_path, tokenizer, FIXTURE), tokenizer).get()
+    for task in ("cloud run scaling", "rotate secret", "exports ledger owner", ""):
+        assert select(other, task, ["finance"]) == select(snapshot, task, ["finance"])
+
+
+def test_weights_are_options(snapshot: IndexSnapshot) -> None:
+    only_headings = SelectOptions(passage=0, section=0, heading=1, shard=0)
+    chosen = select(snapshot, "VAT", options=only_headings).candidates
+    assert [snapshot.shards[c.shard].sections[c.section].title for c in chosen] == ["VAT"]
