@@ -1,4 +1,4 @@
-"""Packing: the budget is never exceeded, the digest comes first, every piece says where it is from."""
+"""Packing: the budget is never exceeded, the digest comes first, every piece has provenance."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from router.pack import PackOptions, Packed, pack
+from router.pack import Packed, PackOptions, pack
 from router.select import select
 from router.snapshot import IndexSnapshot, SnapshotCache
 from shards import TiktokenCounter

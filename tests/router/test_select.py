@@ -122,11 +122,8 @@ def test_without_a_task_requested_shards_come_whole_in_request_then_document_ord
 ) -> None:
     chosen = select(snapshot, "", ["finance", "credentials"]).candidates
     got = [(snapshot.shards[c.shard].id, c.section) for c in chosen]
-    assert got == [("finance", 0), ("finance", 1), ("finance", 2)] + [
-        ("credentials", 0),
-        ("credentials", 1),
-        ("credentials", 2),
-    ]
+    finance = [("finance", 0), ("finance", 1), ("finance", 2)]
+    assert got == [*finance, ("credentials", 0), ("credentials", 1), ("credentials", 2)]
 
 
 def test_shard_scores_cover_every_shard(snapshot: IndexSnapshot) -> None:
