@@ -342,6 +342,9 @@ def _load_demo(rt: Runtime) -> None:
     out.print(f"Loaded the demo index: {len(plan.shards)} shards from {DEMO_MONOLITH.name}.")
 
 
+#: Schemes whose event name travels in a header, and that header.
+EVENT_HEADERS = {"github": "X-GitHub-Event", "hmac-sha256": "X-Event"}
+
 webhooks_app = typer.Typer(help="Send test webhooks and look after the webhook outbox.")
 app.add_typer(webhooks_app, name="webhooks")
 
@@ -384,8 +387,12 @@ def webhooks_send(
         headers = get_scheme(src.scheme).sign(body, secret, now=now, delivery_id=None)
         headers["Content-Type"] = "application/json"
         if event:
-            headers.setdefault("X-Event", event)
-            headers.setdefault("X-GitHub-Event", event) if src.scheme == "github" else None
+            if src.scheme not in EVENT_HEADERS:
+                raise BrainError(
+                    f"scheme {src.scheme!r} takes the event name from the payload, not a header",
+                    hint='Put it in the body (Stripe/Standard/Notion: "type"), drop --event.',
+                )
+            headers[EVENT_HEADERS[src.scheme]] = event
         base = url or f"http://{cfg.serve.host}:{cfg.serve.port}"
         response = httpx.post(
             f"{base.rstrip('/')}/webhooks/{source}", content=body, headers=headers
