@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from functions import http
 from functions.errors import ConfigError
@@ -54,7 +54,7 @@ def build_app(runtime: Runtime, *, drain: bool = True, host: str | None = None) 
     async def healthz(request: Request) -> Response:
         return http.json_response({"status": "ok"})
 
-    routes = [
+    routes: list[BaseRoute] = [
         Route("/context", http.guarded(get, http.context), methods=["GET", "POST"]),
         Route("/webhooks/{source}", http.guarded(get, http.webhooks), methods=["POST"]),
         Route("/notion/events", http.guarded(get, http.notion_events), methods=["POST"]),
