@@ -113,11 +113,33 @@ class ServeConfig(_Section):
 
 
 class DeployConfig(_Section):
+    """The cloud deployment (read by ``infra.plan``; see ``brain deploy --dry-run``)."""
+
     project: str = "my-project"
     region: str = "us-central1"
     image: str = "us-docker.pkg.dev/my-project/brain/brain:latest"
     service_prefix: str = "brain"
     sync_schedule: str = "*/15 * * * *"
+    # sm: reference to a secret holding the PostgreSQL URL (it carries the database password,
+    # so it stays out of brain.toml and the image): Cloud Run injects it as BRAIN_STATE__URL.
+    state_url_secret: str | None = None
+    # Cloud SQL connection name "PROJECT:REGION:INSTANCE", mounted at /cloudsql/<name>; the
+    # state URL then uses host=/cloudsql/<name>. Read from [state] url when left unset.
+    cloudsql_instance: str | None = None
+
+    @field_validator("state_url_secret")
+    @classmethod
+    def _state_url_secret(cls, value: str | None) -> str | None:
+        if value is not None and not _check_ref(value).startswith("sm:"):
+            raise ValueError("must be an 'sm:projects/P/secrets/S/versions/V' reference")
+        return value
+
+    @field_validator("cloudsql_instance")
+    @classmethod
+    def _cloudsql(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[^/\s]+:[a-z0-9-]+:[a-z0-9-]+", value):
+            raise ValueError("must be a Cloud SQL connection name 'PROJECT:REGION:INSTANCE'")
+        return value
 
 
 class BrainConfig(BaseSettings):
