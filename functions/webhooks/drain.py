@@ -121,14 +121,13 @@ class Drainer:
         events = self.outbox.claim(page, self.worker, self.options.batch, now)
         if not events:
             return result
-        done = self._reconcile(page, events) if _maybe_written(events[0]) else 0
-        if done:
-            self.outbox.mark_sent([e.id for e in events[:done]], self.worker)
-            result.reconciled = done
-        todo = events[done:]
-        if todo:
-            self._ensure_page(page)
-            self._append(page, todo, result)
+        try:
+            todo = self._skip_written(page, events, result)
+            if todo:
+                self._ensure_page(page)
+                self._append(page, todo, result)
+        except StoreUnavailable as exc:  # a read before (or between) the appends failed
+            self._fail(page, events, exc, result)
         if result.error is None:
             self._backoff.pop(page, None)
         return result
@@ -143,6 +142,24 @@ class Drainer:
                 if not result.busy or result.error:
                     break
         return results
+
+    def _skip_written(
+        self, page: str, events: Sequence[OutboxEvent], result: DrainResult
+    ) -> list[OutboxEvent]:
+        """Mark sent what an earlier attempt already put on the page; return the rest.
+
+        The events that may be written are those claimed before (in id order: the order the
+        earlier attempt appended them in). They need not be the batch's head: a replayed dead
+        letter keeps its old id and so comes first, ahead of a dead drainer's claims.
+        """
+        maybe = [e for e in events if _maybe_written(e)]
+        done = self._reconcile(page, maybe) if maybe else 0
+        if not done:
+            return list(events)
+        written = {e.id for e in maybe[:done]}
+        self.outbox.mark_sent([e.id for e in maybe[:done]], self.worker)
+        result.reconciled += done
+        return [e for e in events if e.id not in written]
 
     def _reconcile(self, page: str, events: Sequence[OutboxEvent]) -> int:
         """How many of ``events`` (a prefix) are already the last lines of the page."""
@@ -182,8 +199,14 @@ class Drainer:
             self.store.append(page, blocks)
         except StoreRejected as exc:
             if len(events) > 1:
-                # Find the event the store refuses: one at a time from here on.
-                for event in events:
+                # The requests before the refused one may have landed (a store sends 100
+                # blocks per request): skip what is on the page, then find the event the
+                # store refuses, one at a time.
+                landed = self._reconcile(page, events)
+                if landed:
+                    self.outbox.mark_sent([e.id for e in events[:landed]], self.worker)
+                    result.appended += landed
+                for event in events[landed:]:
                     self._append(page, [event], result)
                     if result.error:
                         return
@@ -209,9 +232,12 @@ class Drainer:
             delay = min(
                 self.options.backoff_max_s, self.options.backoff_base_s * 2 ** (failures - 1)
             )
-        self._backoff[page] = _Backoff(self.clock() + timedelta(seconds=delay), failures)
-        # Give the lease up so that, after the backoff, this or another drainer reclaims.
-        self.outbox.release_lease(page, self.worker)
+        now = self.clock()
+        self._backoff[page] = _Backoff(now + timedelta(seconds=delay), failures)
+        # Hold the lease for the backoff, no longer: another drainer (another process on the
+        # same integration, same rate limit) must wait out the Retry-After too; after it, this
+        # or any drainer may claim.
+        self.outbox.acquire_lease(page, self.worker, delay, now)
         result.failed += len(events)
         result.error = f"{exc.code}: {exc.message}"
         result.retry_in_s = delay
