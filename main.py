@@ -30,7 +30,7 @@ def runtime() -> Runtime:
 _context = http.guarded(runtime, http.context)
 _webhooks = http.guarded(runtime, http.webhooks)
 _notion_events = http.guarded(runtime, http.notion_events)
-_sync = http.guarded(runtime, http.sync)
+_sync = http.guarded(runtime, http.sync_iam)
 
 
 @functions_framework.aio.http
@@ -53,5 +53,5 @@ async def notion_events(request: Request) -> Response:
 
 @functions_framework.aio.http
 async def sync(request: Request) -> Response:
-    """POST /sync: the scheduled index sync and outbox drain."""
+    """POST /sync: the scheduled index sync and outbox drain (Cloud Run IAM authenticates)."""
     return await _sync(request)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import logging
-import threading
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
@@ -48,6 +47,8 @@ def build_app(runtime: Runtime, *, drain: bool = True, host: str | None = None) 
     """The combined app. ``drain`` runs the outbox drainer in a background thread; ``host``
     is the address bound (the MCP app allows only loopback Host headers on loopback)."""
 
+    runtime.auto_drain = drain
+
     def get() -> Runtime:
         return runtime
 
@@ -66,24 +67,13 @@ def build_app(runtime: Runtime, *, drain: bool = True, host: str | None = None) 
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        stop = threading.Event()
-        thread = None
         if drain:
-            thread = threading.Thread(
-                target=runtime.drainer.run,
-                args=(runtime.drain_pages, stop),
-                name="brain-drainer",
-                daemon=True,
-            )
-            thread.start()
+            runtime.start_drainer()  # at once: events left by a previous run go out now
         async with contextlib.AsyncExitStack() as stack:
             await stack.enter_async_context(mcp_app.router.lifespan_context(mcp_app))
             try:
                 yield
             finally:
-                stop.set()
-                runtime.drainer.wake()
-                if thread is not None:
-                    thread.join(timeout=10)
+                runtime.stop_drainer()
 
     return Starlette(routes=routes, lifespan=lifespan)

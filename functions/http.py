@@ -189,10 +189,20 @@ async def notion_events(request: Request, rt: Runtime) -> Response:
     return json_response(result, 200)
 
 
-async def sync(request: Request, rt: Runtime) -> Response:
-    """POST /sync: the scheduled job, refresh headers, regenerate the router, drain logs."""
-    check_auth(request, rt)
+async def sync(request: Request, rt: Runtime, *, bearer: bool = True) -> Response:
+    """POST /sync: the scheduled job, refresh headers, regenerate the router, drain logs.
+
+    ``bearer=False`` is for the Cloud Run target, which only Cloud Scheduler may invoke (IAM
+    checks its OIDC token before the request arrives, in the same Authorization header).
+    """
+    if bearer:
+        check_auth(request, rt)
     if request.method != "POST":
         raise HttpError(405, "method_not_allowed", "use POST /sync")
     report = await run_in_threadpool(rt.scheduled_sync)
     return json_response(report, 200)
+
+
+async def sync_iam(request: Request, rt: Runtime) -> Response:
+    """POST /sync for the Cloud Run target: Cloud Run IAM has already authenticated."""
+    return await sync(request, rt, bearer=False)

@@ -41,6 +41,11 @@ class Runtime:
         self.config = config
         self.secrets = secrets or SecretResolver()
         self._lock = threading.Lock()
+        #: Start the background drainer when an event is accepted (off for tests that drain
+        #: by hand). brain serve starts it at startup; a Cloud Run instance on first accept.
+        self.auto_drain = True
+        self._drain_stop = threading.Event()
+        self._drain_thread: threading.Thread | None = None
 
     @cached_property
     def store(self) -> PageStore:
@@ -113,7 +118,7 @@ class Runtime:
             self.secrets,
             self.outbox,
             state_dir=self.state_dir if self.config.store.kind == "local" else None,
-            on_accept=self.drainer.wake,
+            on_accept=self._accepted,
         )
 
     def drain_pages(self) -> list[str]:
@@ -125,7 +130,36 @@ class Runtime:
         last = (now.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
         return [f"{p}-{m}" for p in pages for m in (last, now.strftime("%Y-%m"))]
 
+    def start_drainer(self) -> None:
+        """Run the drainer in a background thread of this process (idempotent)."""
+        with self._lock:
+            if self._drain_thread is not None and self._drain_thread.is_alive():
+                return
+            self._drain_stop = threading.Event()
+            self._drain_thread = threading.Thread(
+                target=self.drainer.run,
+                args=(self.drain_pages, self._drain_stop),
+                name="brain-drainer",
+                daemon=True,
+            )
+            self._drain_thread.start()
+
+    def stop_drainer(self, timeout_s: float = 10.0) -> None:
+        thread = self._drain_thread
+        if thread is None:
+            return
+        self._drain_stop.set()
+        self.drainer.wake()
+        thread.join(timeout=timeout_s)
+        self._drain_thread = None
+
+    def _accepted(self) -> None:
+        if self.auto_drain:
+            self.start_drainer()
+        self.drainer.wake()
+
     def close(self) -> None:
+        self.stop_drainer()
         if "outbox" in self.__dict__:
             self.outbox.close()
 

@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable, Mapping
 
 from functions.errors import SecretError
+from functions.gcp_secrets import SecretManagerFetcher
 
 SecretFetcher = Callable[[str], str]
 
@@ -56,17 +57,5 @@ class SecretResolver:
         return [self.resolve(r) for r in refs]
 
 
-def secret_manager_fetch(name: str) -> str:
-    """Read one secret version from Google Secret Manager (the client is built on first use)."""
-    try:
-        from google.cloud import secretmanager
-
-        client = secretmanager.SecretManagerServiceClient()
-        response = client.access_secret_version(request={"name": name})
-        return str(response.payload.data.decode("utf-8"))
-    except Exception as exc:  # any client/transport/auth failure: say which secret, keep cause
-        raise SecretError(
-            f"cannot read secret {name!r} from Secret Manager ({type(exc).__name__})",
-            hint="Check the name, that the version is enabled, and that the service account "
-            "has roles/secretmanager.secretAccessor.",
-        ) from exc
+#: The default ``sm:`` fetcher: Google Secret Manager, one client per process, built lazily.
+secret_manager_fetch: SecretFetcher = SecretManagerFetcher()

@@ -62,7 +62,7 @@ NOTION_EVENTS_SOURCE = "notion"
 #: OIDC token arrives in the same ``Authorization`` header (Cloud Run passes it on with its
 #: signature removed), so with a token configured every scheduled sync answers 401. Set this to
 #: False once the sync handler accepts requests Cloud Run IAM has already authenticated.
-SYNC_CHECKS_BEARER_TOKEN = True
+SYNC_CHECKS_BEARER_TOKEN = False
 SCHEDULER_TIME_ZONE = "Etc/UTC"
 SECRET_ACCESSOR = "roles/secretmanager.secretAccessor"  # noqa: S105 (a role, not a password)
 RUN_INVOKER = "roles/run.invoker"
