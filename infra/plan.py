@@ -58,11 +58,6 @@ CONFIG_PATH = "/app/brain.toml"
 #: The webhook source whose secret verifies ``POST /notion/events`` (functions.runtime's
 #: ``NOTION_EVENTS_SOURCE``; infra may import config only, so the name is repeated here).
 NOTION_EVENTS_SOURCE = "notion"
-#: ``functions.http.sync`` runs ``check_auth`` against ``[serve] auth_token``. Cloud Scheduler's
-#: OIDC token arrives in the same ``Authorization`` header (Cloud Run passes it on with its
-#: signature removed), so with a token configured every scheduled sync answers 401. Set this to
-#: False once the sync handler accepts requests Cloud Run IAM has already authenticated.
-SYNC_CHECKS_BEARER_TOKEN = False
 SCHEDULER_TIME_ZONE = "Etc/UTC"
 SECRET_ACCESSOR = "roles/secretmanager.secretAccessor"  # noqa: S105 (a role, not a password)
 RUN_INVOKER = "roles/run.invoker"
@@ -683,16 +678,6 @@ def _check_functions(
                 "[store] kind = 'notion' needs root_page_id and token",
                 "Set root_page_id to the Context Index page id and token to an sm: reference "
                 "to the Notion integration token.",
-            )
-        )
-    if public_context and SYNC_CHECKS_BEARER_TOKEN:
-        errors.append(
-            Finding(
-                "serve.auth_token",
-                "POST /sync checks this bearer token, but Cloud Scheduler authenticates with an "
-                "OIDC token in the same Authorization header: every scheduled sync would be 401",
-                "The sync handler (functions/http.py) must accept requests Cloud Run IAM has "
-                "authenticated (the sync service is not public) instead of the bearer token.",
             )
         )
     if not public_context:
