@@ -36,6 +36,7 @@ Included = Literal["full", "partial", "none"]
 class PackOptions:
     """How a budget is spent.
 
+    digest: start with the router digest (read_shard leaves it out).
     digest_share: the digest may take this share of the budget before a shorter form is used.
     cutoff: stop adding sections scoring below this fraction of the best one.
     passage_cutoff: in a partial section, leave out passages below this fraction of its best.
@@ -43,6 +44,7 @@ class PackOptions:
     min_piece_tokens: stop when less than this is left (a heading alone tells nothing).
     """
 
+    digest: bool = True
     digest_share: float = 0.15
     cutoff: float = 0.35
     passage_cutoff: float = 0.3
@@ -104,7 +106,7 @@ class Packed:
     sections: tuple[IncludedSection, ...]
     redactions: Mapping[str, int]
     notes: tuple[str, ...]
-    digest: str  # "full", "short", "ids", "truncated" or "none"
+    digest: str  # "full", "short", "ids", "truncated", "none" (no room) or "off"
 
 
 @dataclass(frozen=True)
@@ -128,13 +130,13 @@ def pack(
     """The context for ``selection`` in at most ``budget`` tokens (see the module docstring)."""
     opts = options or PackOptions()
     notes: list[str] = []
-    digest, form = _digest(snapshot, budget, tokenizer, opts)
+    digest, form = _digest(snapshot, budget, tokenizer, opts) if opts.digest else ("", "off")
     if form in ("ids", "truncated"):
         notes.append(
             f"the budget ({budget} tokens) is small: the router digest is shortened"
             + (" and cut" if form == "truncated" else "")
         )
-    left = budget - tokenizer.count(digest) - 2
+    left = budget - tokenizer.count(digest) - (2 if digest else 0)
     pieces, skipped = _choose(snapshot, selection, left, tokenizer, opts, budget)
     if skipped.weak:
         notes.append(
@@ -155,14 +157,18 @@ def pack(
         tokens = tokenizer.count(text)
         if tokens <= budget:
             break
+        if not (pieces or footer or digest):  # nothing left to drop
+            text, counts, tokens = "", {}, 0
+            break
         if pieces:  # the estimate was short: drop the lowest-scoring piece
             pieces = pieces[:-1]
         elif footer:
             footer = ""
-        else:
-            digest, form = _cut_to(digest, budget - 1, tokenizer), "truncated"
+        else:  # cut the digest by at least the overshoot, so the loop always ends
+            target = min(budget, tokenizer.count(digest)) - max(1, tokens - budget)
+            digest, form = _cut_to(digest, target, tokenizer), "truncated"
             if not digest:
-                form = "none"
+                form = "none" if opts.digest else "off"
     if form == "none" or (form == "truncated" and not pieces):
         notes.append(f"the budget ({budget} tokens) is smaller than the router digest")
     return Packed(

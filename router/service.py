@@ -1,0 +1,272 @@
+"""get_context as a service: validate the request, select, pack, redact, report.
+
+:class:`ContextService` is what the CLI, the HTTP function and the MCP server call. It holds a
+:class:`~router.snapshot.SnapshotCache`, so a warm call does no I/O, and runs redaction on the
+final text before it is counted: the token count is of what leaves the service.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from router.errors import RequestError, UnknownShard
+from router.pack import (
+    IncludedSection,
+    Packed,
+    PackOptions,
+    Redact,
+    ShardManifest,
+    pack,
+)
+from router.select import Candidate, Selection, SelectOptions, select
+from router.snapshot import Clock, IndexSnapshot, SnapshotCache, SnapshotOptions, StaleEntry
+from shards import PageStore, Tokenizer
+
+
+class RedactedText(Protocol):
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def counts(self) -> Mapping[str, int]: ...
+
+
+class RedactorLike(Protocol):
+    """What :class:`router.redact.Redactor` offers: ``redact(text) -> Redacted``."""
+
+    def redact(self, text: str) -> RedactedText: ...
+
+
+@dataclass(frozen=True)
+class ServiceOptions:
+    """Request limits and the options of each stage.
+
+    max_budget: the largest budget a request may ask for.
+    max_task_chars: the longest task accepted (a task is a sentence or a paragraph).
+    redact: run the redactor on everything that leaves; False only for trusted local use.
+    """
+
+    max_budget: int = 200_000
+    max_task_chars: int = 10_000
+    redact: bool = True
+    snapshot: SnapshotOptions = field(default_factory=SnapshotOptions)
+    select: SelectOptions = field(default_factory=SelectOptions)
+    pack: PackOptions = field(default_factory=PackOptions)
+
+
+@dataclass(frozen=True)
+class ContextResult:
+    """What get_context (and read_shard) return; ``to_json`` is the HTTP response body."""
+
+    context: str
+    tokens: int
+    budget: int
+    shards: tuple[ShardManifest, ...]
+    sections: tuple[IncludedSection, ...] = ()
+    redactions: Mapping[str, int] = field(default_factory=dict)
+    stale: tuple[StaleEntry, ...] = ()
+    notes: tuple[str, ...] = ()
+    digest: str = "full"
+
+    def to_json(self) -> dict[str, Any]:
+        """DESIGN.md's response (context, tokens, budget, shards) plus the extra fields."""
+        return {
+            "context": self.context,
+            "tokens": self.tokens,
+            "budget": self.budget,
+            "shards": [s.to_json() for s in self.shards],
+            "sections": [s.to_json() for s in self.sections],
+            "redactions": dict(self.redactions),
+            "stale": [s.to_json() for s in self.stale],
+            "notes": list(self.notes),
+            "digest": self.digest,
+        }
+
+    @classmethod
+    def from_packed(cls, packed: Packed, snapshot: IndexSnapshot) -> ContextResult:
+        notes = list(packed.notes)
+        if snapshot.invalid:
+            notes.append(
+                f"{len(snapshot.invalid)} page(s) left out of the index as invalid: "
+                + "; ".join(f"{i.page_id}: {i.message}" for i in snapshot.invalid[:3])
+            )
+        return cls(
+            context=packed.text,
+            tokens=packed.tokens,
+            budget=packed.budget,
+            shards=packed.shards,
+            sections=packed.sections,
+            redactions=packed.redactions,
+            stale=snapshot.stale,
+            notes=tuple(notes),
+            digest=packed.digest,
+        )
+
+
+@dataclass(frozen=True)
+class ShardInfo:
+    """A shard as ``list_shards`` shows it."""
+
+    id: str
+    title: str
+    summary: str
+    fetch_when: tuple[str, ...]
+    tokens: int
+    updated: str
+    url: str
+    status: str
+    stale: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "summary": self.summary,
+            "fetch_when": list(self.fetch_when),
+            "tokens": self.tokens,
+            "updated": self.updated,
+            "url": self.url,
+            "status": self.status,
+            "stale": list(self.stale),
+        }
+
+
+class ContextService:
+    """get_context, list_shards and read_shard over one page store."""
+
+    def __init__(
+        self,
+        store: PageStore,
+        tokenizer: Tokenizer,
+        *,
+        options: ServiceOptions | None = None,
+        redactor: RedactorLike | None = None,
+        clock: Clock = time.monotonic,
+    ) -> None:
+        self.options = options or ServiceOptions()
+        self.tokenizer = tokenizer
+        self.cache = SnapshotCache(store, tokenizer, options=self.options.snapshot, clock=clock)
+        self._redact = _redaction(redactor) if self.options.redact else None
+
+    def get_context(self, task: str, budget: int, shards: Sequence[str] = ()) -> ContextResult:
+        """The context for ``task`` in at most ``budget`` tokens; ``shards`` are read first."""
+        task = self._check(task, budget, shards)
+        snapshot = self.cache.get()
+        self._check_shards(snapshot, shards)
+        selection = select(snapshot, task, shards, self.options.select)
+        packed = pack(
+            snapshot, selection, budget, self.tokenizer, self.options.pack, redact=self._redact
+        )
+        return ContextResult.from_packed(packed, snapshot)
+
+    def list_shards(self) -> list[ShardInfo]:
+        snapshot = self.cache.get()
+        return [
+            ShardInfo(
+                id=s.id,
+                title=s.title,
+                summary=s.header.summary,
+                fetch_when=s.header.fetch_when,
+                tokens=s.tokens,
+                updated=s.updated,
+                url=s.url,
+                status=s.header.status,
+                stale=s.stale,
+            )
+            for s in snapshot.shards
+        ]
+
+    def read_shard(self, shard_id: str, budget: int | None = None) -> ContextResult:
+        """The whole shard with its provenance; cut to ``budget`` (in document order) if given."""
+        if budget is not None:
+            self._check_budget(budget)
+        snapshot = self.cache.get()
+        self._check_shards(snapshot, [shard_id])
+        n = snapshot.index_of(shard_id)
+        shard = snapshot.shards[n]
+        candidates = tuple(
+            Candidate(n, m, 0.0, (), requested=True) for m in range(len(shard.sections))
+        )
+        selection = Selection(candidates, {shard_id: 1.0}, (shard_id,), ())
+        limit = budget if budget is not None else self.options.max_budget
+        options = PackOptions(digest=False, cutoff=0.0, whole_share=1.0, min_piece_tokens=1)
+        packed = pack(snapshot, selection, limit, self.tokenizer, options, redact=self._redact)
+        result = ContextResult.from_packed(packed, snapshot)
+        return result if budget is not None else _without_budget(result)
+
+    # -- validation -----------------------------------------------------------------------
+
+    def _check(self, task: str, budget: int, shards: Sequence[str]) -> str:
+        if not isinstance(task, str):
+            raise RequestError("task must be a string", field="task")
+        task = task.strip()
+        if not task and not shards:
+            raise RequestError(
+                "send a task, a list of shard ids, or both",
+                field="task",
+                hint='For example {"task": "rotate the Stripe webhook secret", "budget": 4000}.',
+            )
+        if len(task) > self.options.max_task_chars:
+            raise RequestError(
+                f"the task is {len(task):,} characters, over the "
+                f"{self.options.max_task_chars:,}-character limit",
+                field="task",
+                hint="Describe the task in a sentence or a paragraph, not the material itself.",
+            )
+        if isinstance(shards, str) or not all(isinstance(s, str) for s in shards):
+            raise RequestError(
+                "shards must be a list of shard ids", field="shards", hint='e.g. ["infra"].'
+            )
+        self._check_budget(budget)
+        return task
+
+    def _check_budget(self, budget: int) -> None:
+        if isinstance(budget, bool) or not isinstance(budget, int):
+            raise RequestError(
+                f"budget must be a whole number of tokens, got {budget!r}",
+                field="budget",
+                hint="Send e.g. 4000.",
+            )
+        if budget <= 0:
+            raise RequestError(
+                f"budget must be at least 1 token, got {budget}",
+                field="budget",
+                hint="Send the most tokens the context may take, e.g. 4000.",
+            )
+        if budget > self.options.max_budget:
+            raise RequestError(
+                f"budget {budget:,} is over the limit of {self.options.max_budget:,} tokens",
+                field="budget",
+                hint=f"Send at most {self.options.max_budget:,}; the index is far smaller.",
+            )
+
+    @staticmethod
+    def _check_shards(snapshot: IndexSnapshot, shards: Sequence[str]) -> None:
+        for shard_id in shards:
+            if snapshot.index_of(shard_id) < 0:
+                raise UnknownShard(shard_id, valid=snapshot.ids())
+
+
+def _redaction(redactor: RedactorLike | None) -> Redact:
+    """The redaction seam as a function; the default is :class:`router.redact.Redactor`."""
+    if redactor is None:
+        from router.redact import Redactor
+
+        redactor = Redactor()
+    chosen = redactor
+
+    def run(text: str) -> tuple[str, Mapping[str, int]]:
+        done = chosen.redact(text)
+        return done.text, done.counts
+
+    return run
+
+
+def _without_budget(result: ContextResult) -> ContextResult:
+    """read_shard without a budget reports the text's own size as its budget."""
+    from dataclasses import replace
+
+    return replace(result, budget=result.tokens)
