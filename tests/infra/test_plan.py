@@ -442,10 +442,20 @@ def test_the_front_door_exports_a_sorted_complete_all() -> None:
         return (0 if name.isupper() else 1 if name[0].isupper() else 2, name)
 
     assert infra.__all__ == sorted(infra.__all__, key=isort_style)
-    # infra.plan is the function (the front door re-exports it); the module is in sys.modules
-    module = importlib.import_module("infra.plan")
-    assert set(infra.__all__) == set(module.__all__)
+    # every public module's __all__ (infra/_*.py are private), each name from one module
+    names = sorted(p.stem for p in (ROOT / "infra").glob("*.py") if not p.stem.startswith("_"))
+    assert "plan" not in names  # infra.plan is the function; the module is infra.planner
+    public = [importlib.import_module(f"infra.{name}") for name in names]
+    exported = [name for module in public for name in module.__all__]
+    assert sorted(infra.__all__) == sorted(exported)
     assert all(hasattr(infra, name) for name in infra.__all__)
+
+
+def test_infra_plan_is_the_function_and_the_module_is_the_planner() -> None:
+    assert infra.plan is plan and callable(plan)
+    assert importlib.import_module("infra.planner").plan is plan
+    with pytest.raises(ModuleNotFoundError):
+        importlib.import_module("infra.plan")
 
 
 @pytest.mark.parametrize(

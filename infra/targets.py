@@ -1,0 +1,42 @@
+"""What runs where: the functions-framework targets, each its own Cloud Run service.
+
+One container image runs every target of ``main.py``; ``SPECS`` sizes each target's service
+and says which ones keep state (the webhook outbox in PostgreSQL).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from infra.resources import ServiceSpec
+
+__all__ = ["CONFIG_PATH", "TARGETS"]
+
+#: The functions-framework targets in ``main.py``, one Cloud Run service each.
+TARGETS = ("context", "webhooks", "notion_events", "sync")
+#: Where ``infra/Dockerfile`` puts brain.toml in the image; services get ``BRAIN_CONFIG`` = this.
+CONFIG_PATH = "/app/brain.toml"
+#: The webhook source whose secret verifies ``POST /notion/events`` (functions.runtime's
+#: ``NOTION_EVENTS_SOURCE``; infra may import config only, so the name is repeated here).
+NOTION_EVENTS_SOURCE = "notion"
+STATE_URL_ENV = "BRAIN_STATE__URL"  # the env override of [state] url (functions.config)
+
+
+SPECS: Mapping[str, ServiceSpec] = MappingProxyType(
+    {
+        # Reads shards from Notion and packs context: the most memory (tokenizer, BM25 index).
+        "context": ServiceSpec(0, 10, 40, "1", "1Gi", 60, False, False),
+        # CPU always allocated: an accepted event is answered 202 as soon as it is in the
+        # outbox, and the drainer thread appends it to the log page *after* the response.
+        # With Cloud Run's default request-based CPU the instance is throttled to almost
+        # nothing once the response is sent, so the thread would stall until the next request
+        # (or the next scheduled /sync). Nothing is lost either way: the outbox is durable and
+        # /sync drains it, but log lines would lag by up to the sync interval.
+        "webhooks": ServiceSpec(0, 10, 80, "1", "512Mi", 60, True, True),
+        # Notion events: verification handshakes go through the webhook receiver (outbox).
+        "notion_events": ServiceSpec(0, 3, 80, "1", "512Mi", 60, False, True),
+        # One sync at a time: concurrent syncs would race to rewrite the router page.
+        "sync": ServiceSpec(0, 1, 1, "1", "1Gi", 600, False, True),
+    }
+)
