@@ -50,6 +50,8 @@ STOP_WORDS = frozenset(
 )
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
+#: Distinct words whose stems are remembered (the index's vocabulary is a few thousand).
+MEMO_LIMIT = 200_000
 
 
 class Analyzer:
@@ -75,7 +77,8 @@ class Analyzer:
             if stem is None:
                 with self._lock:
                     stem = self._stemmer.stemWord(word)
-                memo[word] = stem
+                if len(memo) < MEMO_LIMIT:  # tasks are untrusted: keep the memo bounded
+                    memo[word] = stem
             out.append(stem)
         return out
 

@@ -354,6 +354,7 @@ class SnapshotCache:
         self._base: IndexSnapshot | None = None  # the last snapshot built from a listing
         self._checked = 0.0
         self._dirty: set[str] = set()
+        self._marks = threading.Lock()  # guards _dirty/_all_dirty against mark_stale
         self._all_dirty = False
         self._pages: dict[str, StoredPage] = {}  # last good copy of every page
         self._entries: dict[str, tuple[IndexedShard, _Bags]] = {}  # page id -> parsed shard
@@ -392,16 +393,18 @@ class SnapshotCache:
 
         The hook for change notices (Notion webhooks) that arrive before a version moves.
         """
-        if page_id is None:
-            self._all_dirty = True
-        else:
-            self._dirty.add(page_id)
+        with self._marks:
+            if page_id is None:
+                self._all_dirty = True
+            else:
+                self._dirty.add(page_id)
 
     # -- internals ------------------------------------------------------------------------
 
     def _refresh_locked(self) -> IndexSnapshot:
         now = self._clock()
-        dirty, everything = set(self._dirty), self._all_dirty
+        with self._marks:
+            dirty, everything = set(self._dirty), self._all_dirty
         try:
             refs = self.store.list_pages()
         except BrainError as exc:
@@ -409,10 +412,12 @@ class SnapshotCache:
                 raise
             self._checked = now  # try again after the check interval, not on every call
             return self._degraded(exc.message)
-        self._dirty -= dirty
-        self._all_dirty = False
+        with self._marks:
+            self._dirty -= dirty
+            self._all_dirty = self._all_dirty and not everything
         current = self._base
-        versions = {r.id: r.version for r in refs}
+        skip = self.options.sync.skip  # the webhook log changes all the time: never a shard
+        versions = {r.id: r.version for r in refs if r.id not in skip}
         if (
             current is not None
             and not dirty
@@ -512,6 +517,7 @@ class _ReadThrough:
     ) -> None:
         self._store = store
         self._refs = refs
+        self._versions = {r.id: r.version for r in refs}
         self._old = pages
         self._dirty = dirty
         self._everything = everything
@@ -522,10 +528,9 @@ class _ReadThrough:
         return self._refs
 
     def read(self, page_id: str) -> StoredPage:
-        ref = next(r for r in self._refs if r.id == page_id)
         old = self._old.get(page_id)
         fresh = not (self._everything or page_id in self._dirty)
-        if old is not None and fresh and old.version == ref.version:
+        if old is not None and fresh and old.version == self._versions.get(page_id):
             self.kept[page_id] = old
             return old
         try:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from router import sync
+from router import SyncOptions, sync
 from router.snapshot import SnapshotCache, SnapshotOptions, split_passages
 from shards import (
     LocalFolderStore,
@@ -418,3 +418,16 @@ def test_concurrent_gets_share_one_snapshot(
         t.join()
     assert len({id(s) for s in seen}) == 1
     assert store.lists == 1
+
+
+def test_pages_the_sync_skips_never_cause_a_rebuild(
+    store: CountingStore, tokenizer: TiktokenCounter
+) -> None:
+    clock = FakeClock()
+    options = SnapshotOptions(check_interval_s=0, sync=SyncOptions(skip=frozenset({"log"})))
+    cache = SnapshotCache(store, tokenizer, options=options, clock=clock)
+    store.inner.append("log", ["🔔 first event"])
+    first = cache.get()
+    store.inner.append("log", ["🔔 second event"])
+    assert cache.get() is first
+    assert "log" not in store.reads
