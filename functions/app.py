@@ -12,8 +12,9 @@ import logging
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from functions import http
@@ -76,4 +77,23 @@ def build_app(runtime: Runtime, *, drain: bool = True, host: str | None = None) 
             finally:
                 runtime.stop_drainer()
 
-    return Starlette(routes=routes, lifespan=lifespan)
+    return Starlette(
+        routes=routes, lifespan=lifespan, exception_handlers={HTTPException: routing_error}
+    )
+
+
+_ROUTING_CODES = {404: "not_found", 405: "method_not_allowed"}
+
+
+async def routing_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own 404/405 (no such route, wrong method) as our JSON error shape."""
+    assert isinstance(exc, HTTPException)
+    message = f"{request.method} {request.url.path}: {exc.detail}"
+    allow = (exc.headers or {}).get("Allow")
+    if allow:
+        message += f"; use {allow}"
+    return JSONResponse(
+        {"error": {"code": _ROUTING_CODES.get(exc.status_code, "http_error"), "message": message}},
+        status_code=exc.status_code,
+        headers=exc.headers,
+    )

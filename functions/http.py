@@ -34,9 +34,18 @@ CONTEXT_BODY_LIMIT = 4 * 1024 * 1024
 class HttpError(BrainError):
     """A request-level problem found before any domain code ran."""
 
-    def __init__(self, status: int, code: str, message: str, hint: str | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        hint: str | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.status = status
         self.code = code
+        self.headers = headers or {}
         super().__init__(message, hint=hint)
 
 
@@ -62,7 +71,9 @@ def error_response(exc: BrainError) -> JSONResponse:
         body["hint"] = exc.hint
     if isinstance(exc, VerificationError):
         body["reason"] = exc.reason
-    headers = {"Retry-After": "5"} if status == 503 else None
+    headers = {"Retry-After": "5"} if status == 503 else {}
+    if isinstance(exc, HttpError):
+        headers.update(exc.headers)
     return JSONResponse({"error": body}, status_code=status, headers=headers)
 
 
@@ -134,7 +145,12 @@ def check_auth(request: Request, rt: Runtime) -> None:
 async def webhooks(request: Request, rt: Runtime) -> Response:
     """POST /webhooks/{source}: verify, persist, answer 202 {"id", "status"}."""
     if request.method != "POST":
-        raise HttpError(405, "method_not_allowed", "webhooks are delivered with POST")
+        raise HttpError(
+            405,
+            "method_not_allowed",
+            f"{request.method} is not allowed: webhooks are delivered with POST",
+            headers={"Allow": "POST"},
+        )
     source = _path_param(request, "source", "webhooks/")
     if not source:
         raise HttpError(404, "unknown_source", "POST to /webhooks/<source>")
