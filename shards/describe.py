@@ -96,13 +96,14 @@ def entities(text: str, options: DescribeOptions | None = None) -> tuple[str, ..
     for line in text.split("\n"):
         if line.lstrip().startswith("#"):
             continue
-        for match in _ENTITY.finditer(plain(line)):
+        text_line = plain(line)
+        for match in _ENTITY.finditer(text_line):
             name = match.group(0)
             if name in _STOP_ENTITIES or len(name) < 3:
                 continue
             # Sentence-initial single words are usually not names.
             start = match.start()
-            if " " not in name and (start == 0 or plain(line)[max(0, start - 2) : start] == ". "):
+            if " " not in name and (start == 0 or text_line[max(0, start - 2) : start] == ". "):
                 continue
             counts[name] += 1
     ranked = sorted((n for n, c in counts.items() if c >= 2), key=lambda n: (-counts[n], n))

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
-from shards.delta import ClaudeDelta, header_size
+from shards.delta import HEADER_SOFT_LIMIT_BYTES, ClaudeDelta, header_size
 from shards.describe import DescribeOptions, entities, fetch_terms, summarize
 from shards.errors import PageError, SplitError
 from shards.page import Section, parse_page, render_page, slugify, split_sections
@@ -22,6 +23,8 @@ from shards.store import PageStore
 from shards.tokens import Tokenizer
 
 Progress = Callable[[int, int], None]
+#: Tokens allowed for each blank-line join when parts are summed group by group.
+_JOIN_TOKENS = 2
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,8 @@ def plan_split(
             f"{source}: {size / 1e6:.1f} MB is over the {opts.max_bytes / 1e6:.0f} MB limit",
             hint="Split it by hand into a few files at its top-level headings and split each.",
         )
+    # A UTF-8 byte order mark (Windows editors) would hide the first heading from markdown-it.
+    text = text.removeprefix("\ufeff")
     body = parse_page(text, page_id="monolith").body if text.lstrip().startswith("```") else text
     if not body.strip():
         raise SplitError(f"{source} is empty", hint="Give the path of the monolithic index page.")
@@ -201,14 +206,18 @@ def _split_large(
                 groups.append([section])
             else:
                 groups[-1].append(section)
+        # Counts are summed per group, but a part's page also gets a "## Title (n/N)" lead line
+        # and a blank line at every join (which can shift token boundaries): reserve room for
+        # both, so a part never ends up a few tokens over the maximum.
+        lead_tokens = tokenizer.count(f"{'#' * level} {domain.title} ({len(groups)}/{len(groups)})")
         parts: list[_Domain] = []
         for group in groups:
-            group_tokens = tokenizer.count("\n\n".join(s.text for s in group))
+            group_tokens = tokenizer.count("\n\n".join(s.text for s in group)) + _JOIN_TOKENS
             if parts and parts[-1].tokens + group_tokens <= maximum:
                 parts[-1].sections.extend(group)
                 parts[-1].tokens += group_tokens
             else:
-                parts.append(_Domain(domain.title, list(group), group_tokens))
+                parts.append(_Domain(domain.title, list(group), lead_tokens + group_tokens))
         if len(parts) == 1:
             warnings.append(
                 f"section {domain.title!r} has {domain.tokens} tokens (over {maximum}) but no "
@@ -258,9 +267,26 @@ def _headers(domains: list[_Domain], opts: SplitOptions, warnings: list[str]) ->
     return plans
 
 
-def _fit(header: ClaudeDelta, limit: int = 370) -> ClaudeDelta:
-    """Trim generated lists until the header leaves room for the machine fields (~140 bytes)."""
-    while header_size(header) > limit:
+# The widest machine fields the index sync adds to a shard header (tokens up to 999,999).
+_MACHINE_PLACEHOLDERS: dict[str, Any] = {
+    "tokens": 999_999,
+    "content_hash": "sha256:" + "0" * 64,
+    "updated_at": datetime(2000, 1, 1, tzinfo=UTC),
+}
+
+
+def _fit(header: ClaudeDelta, limit: int = HEADER_SOFT_LIMIT_BYTES) -> ClaudeDelta:
+    """Trim generated fields until the header, machine fields included, fits the limit.
+
+    Measured with the machine fields filled in, so a synced header is not reported as over
+    512 bytes; when the first trims are not enough (long subsection titles), entities and
+    then fetch_when terms go too, down to one term.
+    """
+
+    def size(h: ClaudeDelta) -> int:
+        return header_size(h.model_copy(update=_MACHINE_PLACEHOLDERS))
+
+    while size(header) > limit:
         if len(header.related_entities) > 2:
             header = header.model_copy(update={"related_entities": header.related_entities[:-1]})
         elif len(header.fetch_when) > 3:
@@ -268,6 +294,10 @@ def _fit(header: ClaudeDelta, limit: int = 370) -> ClaudeDelta:
         elif len(header.summary) > 60:
             cut = header.summary[:59].rsplit(" ", 1)[0].rstrip(",;:")
             header = header.model_copy(update={"summary": cut + "…"})
+        elif header.related_entities:
+            header = header.model_copy(update={"related_entities": header.related_entities[:-1]})
+        elif len(header.fetch_when) > 1:
+            header = header.model_copy(update={"fetch_when": header.fetch_when[:-1]})
         else:
             break
     return header
