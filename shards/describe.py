@@ -98,11 +98,15 @@ def entities(text: str, options: DescribeOptions | None = None) -> tuple[str, ..
             continue
         text_line = plain(line)
         for match in _ENTITY.finditer(text_line):
-            name = match.group(0)
+            name, start = match.group(0), match.start()
+            # A run of capitalised words may open with a sentence's first word ("The Cloud
+            # Run", "Then Stripe"): drop leading stop words so it counts as the name itself.
+            while " " in name and name.split(" ", 1)[0] in _STOP_ENTITIES:
+                first, name = name.split(" ", 1)
+                start += len(first) + 1
             if name in _STOP_ENTITIES or len(name) < 3:
                 continue
             # Sentence-initial single words are usually not names.
-            start = match.start()
             if " " not in name and (start == 0 or text_line[max(0, start - 2) : start] == ". "):
                 continue
             counts[name] += 1
