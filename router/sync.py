@@ -168,17 +168,26 @@ def scan(store: PageStore, options: SyncOptions | None = None) -> Scan:
         if page.header.page_type != "shard":
             skipped.append(ref.id)
             continue
-        if page.header.id in seen:
+        shard_id = page.header.id
+        if shard_id in seen:
+            keep, dup = seen[shard_id], ref.id
+            if ref.id == shard_id:
+                # The page named after the id keeps it, even when a copy sorts first
+                # ("finance-copy" before "finance"): the copy is the one to fix.
+                keep, dup = ref.id, seen[shard_id]
+                at = next(n for n, (p, _) in enumerate(shards) if p.id == dup)
+                shards[at] = (page, ref.url)
+                seen[shard_id] = ref.id
             invalid.append(
                 Issue(
-                    ref.id,
-                    f"shard id {page.header.id!r} is already used by page "
-                    f"{seen[page.header.id]!r}; give this page its own id",
+                    dup,
+                    f"shard id {shard_id!r} is already used by page {keep!r}; "
+                    "give this page its own id",
                     "id",
                 )
             )
             continue
-        seen[page.header.id] = ref.id
+        seen[shard_id] = ref.id
         shards.append((page, ref.url))
     return Scan(tuple(shards), tuple(invalid), router, tuple(skipped))
 
