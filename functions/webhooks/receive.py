@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -77,6 +78,8 @@ class WebhookReceiver:
         self.outbox = outbox
         self.state_dir = state_dir
         self.on_accept = on_accept
+        self._order_guard = threading.Lock()
+        self._order: dict[str, tuple[threading.Lock, list[datetime]]] = {}
 
     def receive(
         self, source: str, headers: Mapping[str, str], body: bytes, *, now: datetime
@@ -96,19 +99,35 @@ class WebhookReceiver:
             return Receipt(None, "verification", source, "verification")
         payload = decode_payload(body)
         event = event_name(verified.event, payload)
-        line = format_line(now, source, event, payload, max_chars=self.config.max_line_chars)
-        accepted = self.outbox.accept(
-            source=source,
-            delivery_key=delivery_key(verified, body),
-            line=line,
-            log_page=log_page_for(self.config, source, now),
-            received_at=now,
-        )
+        page = log_page_for(self.config, source, now)
+        lock, last = self._page_order(page)
+        with lock:
+            # Receive order is the outbox's id order. Concurrent requests reach the commit in
+            # any order, so the time on a line is never earlier than the line before it on
+            # the same page (from this process): at most the previous event's time.
+            at = max(now, last[0]) if last else now
+            line = format_line(at, source, event, payload, max_chars=self.config.max_line_chars)
+            accepted = self.outbox.accept(
+                source=source,
+                delivery_key=delivery_key(verified, body),
+                line=line,
+                log_page=page,
+                received_at=at,
+            )
+            last[:] = [at]
         if not accepted.duplicate and self.on_accept is not None:
             self.on_accept()
         return Receipt(
             accepted.id, "duplicate" if accepted.duplicate else "accepted", source, event
         )
+
+    def _page_order(self, page: str) -> tuple[threading.Lock, list[datetime]]:
+        """The lock that orders accepts to ``page`` and the last receive time given there."""
+        with self._order_guard:
+            found = self._order.get(page)
+            if found is None:
+                found = self._order[page] = (threading.Lock(), [])
+            return found
 
     def _surface_handshake(self, source: str, token: str) -> None:
         """Keep Notion's verification token where only the operator can read it.

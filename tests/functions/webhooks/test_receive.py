@@ -382,3 +382,40 @@ def test_a_long_payload_is_persisted_already_cut_to_the_configured_width(
     [event] = receiver.events()
     assert len(event.line) == 300
     assert "[truncated " in event.line
+
+
+def test_a_line_is_never_stamped_earlier_than_the_line_accepted_before_it_on_its_page(
+    receiver: Receiver,
+) -> None:
+    # Concurrent requests reach the outbox in any order: the one that took its time first may
+    # commit second. Its line then carries the previous line's time, so the page reads in
+    # receive order by id and by time alike.
+    house = get_scheme("hmac-sha256")
+    later, earlier = NOW + timedelta(milliseconds=40), NOW
+    for at, seq in ((later, 1), (earlier, 2)):
+        body = orjson.dumps({"event": "tick", "seq": seq})
+        receiver.receive("my-hmac-sha256", house.sign(body, "house-secret", now=at), body, now=at)
+
+    first, second = receiver.events(now=later)
+    assert first.id < second.id
+    assert first.line.split(" ")[1] == second.line.split(" ")[1] == "2026-05-21T02:54:44.492Z"
+    assert second.received_at == later
+
+
+def test_another_page_keeps_its_own_receive_times(outbox: SqlOutbox, tmp_path: Path) -> None:
+    cfg = WebhooksConfig(
+        sources={
+            "a": SourceConfig(scheme="hmac-sha256", secrets=("env:SECRET_HMAC_SHA256",)),
+            "b": SourceConfig(
+                scheme="hmac-sha256", secrets=("env:SECRET_HMAC_SHA256",), log_page="b-log"
+            ),
+        }
+    )
+    receiver = Receiver(outbox, tmp_path, cfg)
+    house = get_scheme("hmac-sha256")
+    later = NOW + timedelta(seconds=1)
+    body = b'{"event":"x"}'
+    receiver.receive("a", house.sign(body, "house-secret", now=later), body, now=later)
+    receiver.receive("b", house.sign(body, "house-secret", now=NOW), body, now=NOW)
+    [event] = receiver.events("b-log", now=later)
+    assert event.line.split(" ")[1] == STAMP

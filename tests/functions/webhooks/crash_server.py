@@ -1,0 +1,84 @@
+"""``brain serve`` for the crash test, with two knobs production has no business offering.
+
+    python -m tests.functions.webhooks.crash_server --config brain.toml --port 8123 \\
+        [--lease-ttl 2] [--pause-after-append 3]
+
+It builds exactly what ``brain serve`` builds (``Runtime`` from the config, ``build_app`` with
+the drainer running, uvicorn on loopback) and then replaces two cached parts of the runtime:
+
+- the drainer, with a short lease TTL: the lease of a SIGKILLed drainer blocks its page until
+  it expires, 60 s by default, longer than the test may take;
+- with ``--pause-after-append S``, the page store, with a :class:`LocalFolderStore` whose
+  ``append`` sleeps ``S`` seconds after the lines are on disk and before it returns, so a
+  SIGKILL in that window lands between the append and the outbox recording it. Production
+  code has no hook for this; the pause is all the test needs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+from collections.abc import Sequence
+
+import uvicorn
+
+from functions.app import build_app
+from functions.config import load_config
+from functions.runtime import Runtime
+from functions.webhooks.drain import Drainer, DrainOptions
+from shards import LocalFolderStore
+
+
+class PausingStore(LocalFolderStore):
+    """Appends, then sleeps before telling the caller: a window for SIGKILL."""
+
+    def __init__(self, path: str, pause_s: float) -> None:
+        super().__init__(path)
+        self.pause_s = pause_s
+
+    def append(self, page_id: str, lines: Sequence[str]) -> None:
+        super().append(page_id, lines)  # on disk (fsynced) from here on
+        logging.getLogger("crash_server").info("appended %d line(s); pausing", len(lines))
+        time.sleep(self.pause_s)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--config", required=True)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--lease-ttl", type=float, default=2.0)
+    parser.add_argument("--pause-after-append", type=float, default=0.0)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+
+    config = load_config(args.config)
+    runtime = Runtime(config)
+    if args.pause_after_append:
+        store = PausingStore(str(config.resolve(config.store.path)), args.pause_after_append)
+        runtime.__dict__["store"] = store  # Runtime.store is a cached_property
+    hooks = config.webhooks
+    runtime.__dict__["drainer"] = Drainer(
+        runtime.outbox,
+        runtime.store,
+        DrainOptions(
+            batch=hooks.drain_batch,
+            lines_per_block=hooks.lines_per_block,
+            lease_ttl_s=args.lease_ttl,
+            idle_wait_s=0.2,
+        ),
+    )
+    try:
+        uvicorn.run(
+            build_app(runtime, host="127.0.0.1"),
+            host="127.0.0.1",
+            port=args.port,
+            log_level="warning",
+            ws="none",
+        )
+    finally:
+        runtime.close()
+
+
+if __name__ == "__main__":
+    main()
