@@ -146,7 +146,13 @@ class BrainConfig(BaseSettings):
     """The whole configuration; sections mirror brain.toml."""
 
     model_config = SettingsConfigDict(
-        env_prefix="BRAIN_", env_nested_delimiter="__", extra="forbid", frozen=True
+        env_prefix="BRAIN_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+        # A pasted secret is exactly what validation rejects: keep it out of the error text
+        # (and so out of any logged traceback of the ConfigError's cause).
+        hide_input_in_errors=True,
     )
 
     store: StoreConfig = Field(default_factory=StoreConfig)
@@ -211,7 +217,7 @@ def load_config(
         store.update(kind="local", path=str(Path(workspace).resolve()))
         data["store"] = store
     try:
-        return BrainConfig(**data)
+        config = BrainConfig(**data)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
@@ -220,3 +226,9 @@ def load_config(
             hint=f"Fix it in {str(source)!r} or in the BRAIN_{where.upper().replace('.', '__')} "
             "environment variable.",
         ) from exc
+    if workspace is not None:
+        # Environment variables outrank the file (init values), so BRAIN_STORE__PATH would
+        # otherwise beat the command line: apply --workspace last.
+        local = config.store.model_copy(update={"kind": "local", "path": data["store"]["path"]})
+        config = config.model_copy(update={"store": local})
+    return config
