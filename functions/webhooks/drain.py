@@ -261,6 +261,19 @@ class Drainer:
             if not busy:
                 self._wake.wait(self.options.idle_wait_s)
                 self._wake.clear()
+        self._release_leases(pages)
+
+    def _release_leases(self, pages: Callable[[], Iterable[str]]) -> None:
+        """On a clean stop, free the pages at once: a restarted process (a new worker id)
+        would otherwise wait out the lease. A page in backoff keeps its lease until then."""
+        try:
+            now = self.clock()
+            for page in pages():
+                backoff = self._backoff.get(page)
+                if backoff is None or backoff.until <= now:
+                    self.outbox.release_lease(page, self.worker)
+        except Exception:  # stopping anyway; the leases expire by themselves
+            log.warning("could not release the drainer's leases on stop", exc_info=True)
 
     def _housekeeping(self) -> None:
         now = self.clock()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import tempfile
+import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -495,6 +496,39 @@ def test_two_drainers_taking_turns_through_failures_log_each_event_once(any_rig:
     rig.store.clear_faults()
     rig.drain_all(drainers[0])
     assert rig.lines() == rig.accepted
+
+
+def test_a_drainer_stopped_cleanly_frees_its_pages_for_the_next_process(rig: Rig) -> None:
+    first = rig.accept(2)
+    old = rig.drainer()
+    old.drain([PAGE])  # holds the page's lease for LEASE_S
+    stop = threading.Event()
+    stop.set()
+
+    old.run(lambda: [PAGE], stop)  # the loop ends at once, as on SIGTERM
+    later = rig.accept(2)
+    result = rig.drainer().drain_page(PAGE)  # a new process: another worker id
+
+    assert result.appended == 2
+    assert rig.lines() == first + later
+
+
+def test_a_drainer_stopped_while_backing_off_keeps_the_page_until_the_backoff_ends(
+    rig: Rig,
+) -> None:
+    rig.accept(2)
+    old = rig.drainer()
+    rig.store.fail_next(1, retry_after=30)
+    old.drain([PAGE])
+    stop = threading.Event()
+    stop.set()
+
+    old.run(lambda: [PAGE], stop)
+
+    successor = rig.drainer()
+    assert not successor.drain_page(PAGE).busy  # Retry-After binds the next process too
+    rig.clock.advance(30)
+    assert successor.drain_page(PAGE).appended == 2
 
 
 # -- the property -----------------------------------------------------------------------------
