@@ -23,8 +23,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from router.digest import DIGEST_FORMS, render_digest
 from router.select import Candidate, Selection
-from router.snapshot import DIGEST_FORMS, IndexedSection, IndexSnapshot, render_digest
+from router.snapshot import IndexedSection, IndexSnapshot
 from shards import Tokenizer
 
 #: The redaction seam: text in, (redacted text, counts per kind) out.

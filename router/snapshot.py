@@ -18,12 +18,13 @@ trusted is served but flagged in :attr:`IndexSnapshot.stale`, never passed off a
 
 from __future__ import annotations
 
-import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+from router._passages import Passage, split_passages
+from router.digest import render_digest
 from router.select import EMPTY_BAG, Analyzer, BM25Index, TermBag
 from router.sync import Issue, SyncOptions, scan
 from shards import (
@@ -53,17 +54,6 @@ class SnapshotOptions:
     max_passage_tokens: int = 160
     min_passage_tokens: int = 12
     sync: SyncOptions = field(default_factory=SyncOptions)
-
-
-@dataclass(frozen=True)
-class Passage:
-    """A paragraph, list, table chunk or code block of a section: the unit of partial text."""
-
-    text: str
-    tokens: int
-    block: int  # chunks cut from one markdown block share it
-    sep: str = "\n"  # what joins it to the previous chunk of the same block
-    lead: str = ""  # a table's header rows, repeated when the chunk is shown alone
 
 
 @dataclass(frozen=True)
@@ -167,84 +157,6 @@ class IndexSnapshot:
 
 
 # -- building -----------------------------------------------------------------------------
-
-
-_FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=\S)")
-
-
-def split_passages(
-    body: str, tokenizer: Tokenizer, *, max_tokens: int, min_tokens: int
-) -> tuple[Passage, ...]:
-    """Blocks at blank lines outside code fences; tiny blocks join the next, big ones are cut."""
-    blocks: list[str] = []
-    current: list[str] = []
-    fence: str | None = None
-    for line in body.split("\n"):
-        match = _FENCE.match(line)
-        if fence is None and match:
-            fence = match.group(1)
-        elif fence is not None and line.strip().startswith(fence) and not line.strip(fence[0]):
-            fence = None
-        if fence is None and not line.strip():
-            if current:
-                blocks.append("\n".join(current))
-                current = []
-            continue
-        current.append(line)
-    if current:
-        blocks.append("\n".join(current))
-    merged: list[str] = []
-    carry = ""
-    for block in blocks:
-        block = f"{carry}\n\n{block}" if carry else block
-        carry = ""
-        if tokenizer.count(block) < min_tokens:
-            carry = block
-        else:
-            merged.append(block)
-    if carry:
-        if merged:
-            merged[-1] = f"{merged[-1]}\n\n{carry}"
-        else:
-            merged.append(carry)
-    out: list[Passage] = []
-    for n, block in enumerate(merged):
-        tokens = tokenizer.count(block)
-        if tokens <= max_tokens:
-            out.append(Passage(block, tokens, n))
-        else:
-            out.extend(_cut(block, n, tokenizer, max_tokens))
-    return tuple(out)
-
-
-def _cut(block: str, n: int, tokenizer: Tokenizer, max_tokens: int) -> list[Passage]:
-    """A long block in chunks of whole lines (a table keeps its header rows as ``lead``)."""
-    lines = block.split("\n")
-    lead = ""
-    if (
-        len(lines) > 2
-        and lines[0].lstrip().startswith("|")
-        and set(lines[1].strip()) <= set("|-: ")
-    ):
-        lead, lines = "\n".join(lines[:2]), lines[2:]
-    sep = "\n"
-    if len(lines) == 1:  # one long prose line: cut at sentence ends instead
-        lines, sep = _SENTENCE.split(lines[0]), " "
-    chunks: list[Passage] = []
-    current: list[str] = []
-    for line in lines:
-        candidate = sep.join([*current, line])
-        if current and tokenizer.count(candidate) > max_tokens:
-            text = sep.join(current)
-            chunks.append(Passage(text, tokenizer.count(text), n, sep, lead))
-            current = [line]
-        else:
-            current.append(line)
-    if current:
-        text = sep.join(current)
-        chunks.append(Passage(text, tokenizer.count(text), n, sep, lead))
-    return chunks
 
 
 def index_shard(
@@ -556,26 +468,3 @@ class _ReadThrough:
 
     def url(self, page_id: str) -> str:  # pragma: no cover
         return self._store.url(page_id)
-
-
-DIGEST_FORMS = ("full", "short", "ids")
-
-
-def render_digest(shards: Iterable[IndexedShard], form: str = "full") -> str:
-    """The router digest: every shard's id and one-liner, in one of three sizes.
-
-    ``full``: id, title, summary, tokens; ``short``: id and title; ``ids``: one line of ids.
-    """
-    items = list(shards)
-    head = f"# Context index: {len(items)} shard{'s' if len(items) != 1 else ''}"
-    if form == "ids":
-        return f"{head}: " + ", ".join(f"`{s.id}`" + (" (stale)" if s.stale else "") for s in items)
-    lines = [head]
-    for s in items:
-        flag = " (stale)" if s.stale else ""
-        if form == "short":
-            lines.append(f"- `{s.id}` {s.title}{flag}")
-        else:
-            about = f" — {s.header.summary}" if s.header.summary else ""
-            lines.append(f"- `{s.id}` {s.title}{about} ({s.tokens:,} tokens){flag}")
-    return "\n".join(lines)

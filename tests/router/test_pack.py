@@ -5,27 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from router.pack import Packed, PackOptions, pack
 from router.select import select
-from router.snapshot import IndexSnapshot, SnapshotCache
+from router.snapshot import IndexSnapshot
 from shards import TiktokenCounter
-from tests.router.test_select import VOCABULARY
-from tests.router.test_snapshot import build_store
-
-
-@pytest.fixture(scope="module")
-def tokenizer() -> TiktokenCounter:
-    return TiktokenCounter()
-
-
-@pytest.fixture(scope="module")
-def snapshot(tmp_path_factory: pytest.TempPathFactory, tokenizer: TiktokenCounter) -> IndexSnapshot:
-    store = build_store(tmp_path_factory.mktemp("ws"), tokenizer)
-    return SnapshotCache(store, tokenizer).get()
+from tests.router.helpers import VOCABULARY
 
 
 def _pack(

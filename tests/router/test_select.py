@@ -11,24 +11,7 @@ from hypothesis import strategies as st
 from router.select import Analyzer, BM25Index, SelectOptions, TermBag, select
 from router.snapshot import IndexSnapshot, SnapshotCache
 from shards import TiktokenCounter
-from tests.router.test_snapshot import FIXTURE, build_store
-
-VOCABULARY = (
-    "cloud run scaling instances dns record ttl egress ip invoices stripe vat quarterly "
-    "accountant secret rotation webhook restore backup replica lag exports ledger schedule "
-    "the of and what how when who rotating invoiced scaled restoring zebra quantum"
-).split()
-
-
-@pytest.fixture(scope="module")
-def tokenizer() -> TiktokenCounter:
-    return TiktokenCounter()
-
-
-@pytest.fixture(scope="module")
-def snapshot(tmp_path_factory: pytest.TempPathFactory, tokenizer: TiktokenCounter) -> IndexSnapshot:
-    store = build_store(tmp_path_factory.mktemp("ws"), tokenizer)
-    return SnapshotCache(store, tokenizer).get()
+from tests.router.helpers import FIXTURE, VOCABULARY, build_store
 
 
 def _top(snapshot: IndexSnapshot, task: str, n: int = 1) -> list[tuple[str, str]]:

@@ -10,20 +10,10 @@ import pytest
 from router.errors import RequestError, UnknownShard
 from router.service import ContextService, ServiceOptions
 from shards import BrainError, TiktokenCounter
-from tests.router.test_snapshot import FIXTURE, CountingStore, FakeClock, build_store
+from tests.router.helpers import FIXTURE, CountingStore, FakeClock, build_store
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "Zq8vN3pL0sKd7Wm2Xc5Rt9Yb"
-
-
-@pytest.fixture(scope="module")
-def tokenizer() -> TiktokenCounter:
-    return TiktokenCounter()
-
-
-@pytest.fixture
-def store(tmp_path: Path, tokenizer: TiktokenCounter) -> CountingStore:
-    return CountingStore(build_store(tmp_path, tokenizer))
 
 
 @pytest.fixture

@@ -1,175 +1,19 @@
 """The index snapshot and its cache: what is parsed, when the store is read again, what is flagged.
 
-The small workspace built here (``FIXTURE`` split into shards and synced) is shared by the
-other router tests, which import :func:`build_store` and :class:`CountingStore`.
+The workspace (``FIXTURE`` split into shards and synced) comes from ``tests/router/helpers.py``;
+the ``store`` and ``tokenizer`` fixtures from ``tests/router/conftest.py``.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
-from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
 from router import SyncOptions, sync
-from router.snapshot import SnapshotCache, SnapshotOptions, split_passages
-from shards import (
-    LocalFolderStore,
-    PageRef,
-    SplitOptions,
-    StoredPage,
-    StoreUnavailable,
-    TiktokenCounter,
-    apply_split,
-    plan_split,
-)
-
-NOW = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
-
-_TABLE_ROWS = "\n".join(
-    f"| `job-{n:02d}` | {n % 24:02d}:15 daily | exports the ledger for region {n} | Hana |"
-    for n in range(1, 25)
-)
-_RESTORE_STEPS = "\n\n".join(
-    f"Step {n}. Check replica lag on shard {n} before promoting; the runbook entry for step "
-    f"{n} explains why the lag threshold is {n * 5} seconds and who signs it off."
-    for n in range(1, 13)
-)
-
-FIXTURE = f"""# Context Index — Test Co
-
-Test Co is a small agency. This page is the index every session starts from.
-
-## Infrastructure
-
-We host on Google Cloud in europe-west2, with Terraform as the source of truth.
-
-### Cloud Run Services
-
-Every client site is one Cloud Run service. The api service scales from 1 to 10 instances with a
-concurrency of 80; the worker service scales to zero and tops out at 4 instances.
-
-### DNS and Domains
-
-DNS lives in Cloud DNS, zone `testco-example`, with a TTL of 300 seconds on every record.
-
-```bash
-# Update a record (this comment is not a heading)
-gcloud dns record-sets update www.testco.example --type=A --zone=testco-example
-```
-
-#### Static Egress IPs
-
-Outbound traffic leaves through Cloud NAT on 34.89.0.10 and 34.89.0.11; never release them.
-
-## Finance
-
-How Test Co charges and gets paid.
-
-### Invoices
-
-Invoices go out on the first working day of the month through Stripe, payable within 14 days.
-
-### VAT
-
-We file VAT quarterly; the accountant is Ledger & Co and the deadline is the 7th.
-
-## Credentials
-
-Where credentials are kept; references only.
-
-### Secret Manager
-
-The Stripe key is referenced as sm:projects/testco/secrets/STRIPE_KEY/versions/latest.
-
-### Rotation
-
-Rotate the webhook signing secret every 90 days: roll it in the dashboard, redeploy hook-relay,
-then expire the old secret after 12 hours.
-
-## Procedures
-
-Runbooks for the risky jobs.
-
-### Restoring a Database Backup
-
-{_RESTORE_STEPS}
-
-### Scheduled Exports
-
-| Job | Schedule | What | Owner |
-|---|---|---|---|
-{_TABLE_ROWS}
-"""
-
-SHARD_IDS = ("credentials", "finance", "infrastructure", "procedures")
-
-
-def build_store(folder: Path, tokenizer: TiktokenCounter, text: str = FIXTURE) -> LocalFolderStore:
-    """``text`` split into shards in ``folder``, headers filled by a sync (as `brain split`)."""
-    store = LocalFolderStore(folder)
-    apply_split(plan_split(text, tokenizer, SplitOptions(min_shard_tokens=10)), store)
-    sync(store, tokenizer, now=NOW)
-    return store
-
-
-class CountingStore:
-    """A page store wrapper that counts every call and can be told to fail."""
-
-    def __init__(self, inner: LocalFolderStore) -> None:
-        self.inner = inner
-        self.lists = 0
-        self.reads: list[str] = []
-        self.fail_list = False
-        self.fail_read: set[str] = set()
-
-    def list_pages(self) -> list[PageRef]:
-        self.lists += 1
-        if self.fail_list:
-            raise StoreUnavailable("the backend is down")
-        return self.inner.list_pages()
-
-    def read(self, page_id: str) -> StoredPage:
-        self.reads.append(page_id)
-        if page_id in self.fail_read:
-            raise StoreUnavailable(f"timeout reading {page_id}", page_id=page_id)
-        return self.inner.read(page_id)
-
-    def write(self, page_id: str, text: str) -> PageRef:
-        return self.inner.write(page_id, text)
-
-    def append(self, page_id: str, lines: Sequence[str]) -> None:
-        self.inner.append(page_id, lines)
-
-    def tail(self, page_id: str, count: int) -> list[str]:
-        return self.inner.tail(page_id, count)
-
-    def url(self, page_id: str) -> str:
-        return self.inner.url(page_id)
-
-    @property
-    def io(self) -> int:
-        return self.lists + len(self.reads)
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture(scope="module")
-def tokenizer() -> TiktokenCounter:
-    return TiktokenCounter()
-
-
-@pytest.fixture
-def store(tmp_path: Path, tokenizer: TiktokenCounter) -> CountingStore:
-    return CountingStore(build_store(tmp_path, tokenizer))
+from router.snapshot import SnapshotCache, SnapshotOptions
+from shards import StoreUnavailable, TiktokenCounter
+from tests.router.helpers import NOW, SHARD_IDS, CountingStore, FakeClock
 
 
 def _cache(
@@ -221,31 +65,6 @@ def test_the_digest_names_every_shard_with_its_one_liner(
     for shard in snap.shards:
         assert f"`{shard.id}` {shard.title}" in snap.digest
     assert "How Test Co charges and gets paid." in snap.digest
-
-
-def test_a_long_table_is_cut_into_chunks_that_keep_its_header_rows(
-    tokenizer: TiktokenCounter,
-) -> None:
-    table = "| Job | Schedule |\n|---|---|\n" + "\n".join(
-        f"| job-{n} | every day at {n}:00 with a long description of what it does |"
-        for n in range(40)
-    )
-    passages = split_passages(table, tokenizer, max_tokens=120, min_tokens=12)
-    assert len(passages) > 3
-    assert all(p.tokens <= 120 for p in passages)
-    assert all(p.lead == "| Job | Schedule |\n|---|---|" for p in passages)
-    assert "\n".join(p.text for p in passages) == table.split("\n", 2)[2]
-
-
-def test_a_tiny_block_joins_the_next_one_and_fences_stay_whole(
-    tokenizer: TiktokenCounter,
-) -> None:
-    body = "Steps:\n\n- one\n- two\n\n```bash\necho a\n\necho b\n```"
-    passages = split_passages(body, tokenizer, max_tokens=200, min_tokens=5)
-    assert [p.text for p in passages] == [
-        "Steps:\n\n- one\n- two",
-        "```bash\necho a\n\necho b\n```",
-    ]
 
 
 # -- change detection ------------------------------------------------------------------------

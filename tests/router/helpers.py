@@ -1,0 +1,168 @@
+"""Shared router test helpers: a small workspace, a store that counts its calls, a fake clock.
+
+``FIXTURE`` is a small context index; :func:`build_store` splits it into shards and syncs them,
+as `brain split` would. The fixtures built from these live in ``conftest.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from router import sync
+from shards import (
+    LocalFolderStore,
+    PageRef,
+    SplitOptions,
+    StoredPage,
+    StoreUnavailable,
+    TiktokenCounter,
+    apply_split,
+    plan_split,
+)
+
+NOW = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
+
+_TABLE_ROWS = "\n".join(
+    f"| `job-{n:02d}` | {n % 24:02d}:15 daily | exports the ledger for region {n} | Hana |"
+    for n in range(1, 25)
+)
+_RESTORE_STEPS = "\n\n".join(
+    f"Step {n}. Check replica lag on shard {n} before promoting; the runbook entry for step "
+    f"{n} explains why the lag threshold is {n * 5} seconds and who signs it off."
+    for n in range(1, 13)
+)
+
+FIXTURE = f"""# Context Index — Test Co
+
+Test Co is a small agency. This page is the index every session starts from.
+
+## Infrastructure
+
+We host on Google Cloud in europe-west2, with Terraform as the source of truth.
+
+### Cloud Run Services
+
+Every client site is one Cloud Run service. The api service scales from 1 to 10 instances with a
+concurrency of 80; the worker service scales to zero and tops out at 4 instances.
+
+### DNS and Domains
+
+DNS lives in Cloud DNS, zone `testco-example`, with a TTL of 300 seconds on every record.
+
+```bash
+# Update a record (this comment is not a heading)
+gcloud dns record-sets update www.testco.example --type=A --zone=testco-example
+```
+
+#### Static Egress IPs
+
+Outbound traffic leaves through Cloud NAT on 34.89.0.10 and 34.89.0.11; never release them.
+
+## Finance
+
+How Test Co charges and gets paid.
+
+### Invoices
+
+Invoices go out on the first working day of the month through Stripe, payable within 14 days.
+
+### VAT
+
+We file VAT quarterly; the accountant is Ledger & Co and the deadline is the 7th.
+
+## Credentials
+
+Where credentials are kept; references only.
+
+### Secret Manager
+
+The Stripe key is referenced as sm:projects/testco/secrets/STRIPE_KEY/versions/latest.
+
+### Rotation
+
+Rotate the webhook signing secret every 90 days: roll it in the dashboard, redeploy hook-relay,
+then expire the old secret after 12 hours.
+
+## Procedures
+
+Runbooks for the risky jobs.
+
+### Restoring a Database Backup
+
+{_RESTORE_STEPS}
+
+### Scheduled Exports
+
+| Job | Schedule | What | Owner |
+|---|---|---|---|
+{_TABLE_ROWS}
+"""
+
+SHARD_IDS = ("credentials", "finance", "infrastructure", "procedures")
+
+
+def build_store(folder: Path, tokenizer: TiktokenCounter, text: str = FIXTURE) -> LocalFolderStore:
+    """``text`` split into shards in ``folder``, headers filled by a sync (as `brain split`)."""
+    store = LocalFolderStore(folder)
+    apply_split(plan_split(text, tokenizer, SplitOptions(min_shard_tokens=10)), store)
+    sync(store, tokenizer, now=NOW)
+    return store
+
+
+class CountingStore:
+    """A page store wrapper that counts every call and can be told to fail."""
+
+    def __init__(self, inner: LocalFolderStore) -> None:
+        self.inner = inner
+        self.lists = 0
+        self.reads: list[str] = []
+        self.fail_list = False
+        self.fail_read: set[str] = set()
+
+    def list_pages(self) -> list[PageRef]:
+        self.lists += 1
+        if self.fail_list:
+            raise StoreUnavailable("the backend is down")
+        return self.inner.list_pages()
+
+    def read(self, page_id: str) -> StoredPage:
+        self.reads.append(page_id)
+        if page_id in self.fail_read:
+            raise StoreUnavailable(f"timeout reading {page_id}", page_id=page_id)
+        return self.inner.read(page_id)
+
+    def write(self, page_id: str, text: str) -> PageRef:
+        return self.inner.write(page_id, text)
+
+    def append(self, page_id: str, lines: Sequence[str]) -> None:
+        self.inner.append(page_id, lines)
+
+    def tail(self, page_id: str, count: int) -> list[str]:
+        return self.inner.tail(page_id, count)
+
+    def url(self, page_id: str) -> str:
+        return self.inner.url(page_id)
+
+    @property
+    def io(self) -> int:
+        return self.lists + len(self.reads)
+
+
+class FakeClock:
+    """A clock that stands still until a test moves ``now``."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+# Words the fixture is about, and a few it is not: for generated tasks.
+VOCABULARY = (
+    "cloud run scaling instances dns record ttl egress ip invoices stripe vat quarterly "
+    "accountant secret rotation webhook restore backup replica lag exports ledger schedule "
+    "the of and what how when who rotating invoiced scaled restoring zebra quantum"
+).split()
