@@ -594,7 +594,7 @@ def run_interleaving(
 
 
 PROPERTY = settings(
-    max_examples=40,
+    max_examples=150,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -625,7 +625,7 @@ def postgres_outbox(postgres_url: str) -> Iterator[SqlOutbox]:
 
 
 @pytest.mark.postgres
-@settings(PROPERTY, max_examples=10)
+@settings(PROPERTY, max_examples=30)
 @given(
     ops=st.lists(OPS, min_size=1, max_size=30),
     batch=st.sampled_from([1, 5, 100]),
