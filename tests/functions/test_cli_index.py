@@ -231,11 +231,10 @@ def test_a_bad_config_file_exits_2_naming_it(monolith: Path, tmp_path: Path) -> 
     assert "is not valid TOML" in flat(result.stderr)
 
 
+@pytest.mark.skipif(not DEMO.exists(), reason="examples/context-index.md (the demo) is missing")
 def test_splitting_the_demo_index_gives_six_or_more_shards_and_a_small_router(
     tmp_path: Path,
 ) -> None:
-    if not DEMO.exists():
-        pytest.skip("examples/context-index.md (the demo monolith) is missing")
     ws = tmp_path / "ws"
     report = brain_json("split", DEMO, "-w", ws)
     assert len(report["created"]) >= 6
@@ -247,9 +246,8 @@ def test_splitting_the_demo_index_gives_six_or_more_shards_and_a_small_router(
     assert len(parse_router(router).rows) == len(report["created"])
 
 
+@pytest.mark.skipif(not BRAIN.exists(), reason=f"{BRAIN} is not installed (pip install -e .)")
 def test_the_installed_brain_command_splits_and_lists(monolith: Path, tmp_path: Path) -> None:
-    if not BRAIN.exists():
-        pytest.skip(f"{BRAIN} is not installed (pip install -e .)")
     env = {k: v for k, v in os.environ.items() if not k.startswith("BRAIN_")}
     ws = tmp_path / "smoke"
     split = subprocess.run(
