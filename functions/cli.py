@@ -14,6 +14,7 @@ from typing import Annotated, Any, NoReturn
 import orjson
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
@@ -30,7 +31,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console()
+# Piped output is not wrapped at 80 columns: a script reading `brain shards` gets whole rows.
+out = Console(width=None if sys.stdout.isatty() else 200)
 err = Console(stderr=True)
 
 Workspace = Annotated[
@@ -64,9 +66,9 @@ def _emit_json(data: Any) -> None:
 
 
 def fail(exc: BrainError) -> NoReturn:
-    err.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+    err.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False)
     if exc.hint:
-        err.print(f"[dim]{exc.hint}[/]", highlight=False)
+        err.print(f"[dim]{escape(exc.hint)}[/]", highlight=False)
     raise typer.Exit(2)
 
 
@@ -123,6 +125,7 @@ def split(
                 "updated": list(result.updated),
                 "unchanged": list(result.unchanged),
                 "orphaned": list(result.orphaned),
+                "blocked": list(result.blocked),
                 "warnings": list(plan.warnings),
                 "sync": report.to_json(),
             }
@@ -134,11 +137,17 @@ def split(
         f"{len(result.unchanged)} unchanged) at heading level {plan.level}."
     )
     for warning in plan.warnings:
-        out.print(f"  [yellow]note:[/] {warning}", highlight=False)
+        out.print(f"  [yellow]note:[/] {escape(warning)}", highlight=False)
     for page in result.orphaned:
         out.print(
-            f"  [yellow]note:[/] shard page {page!r} is no longer in the monolith; "
+            f"  [yellow]note:[/] shard page {escape(repr(page))} is no longer in the monolith; "
             "it was left as is (delete or archive it by hand)",
+            highlight=False,
+        )
+    for page in result.blocked:
+        out.print(
+            f"  [red]blocked:[/] page {escape(repr(page))} exists but is not a valid shard "
+            "(see `brain sync`); it was not overwritten. Fix or move it, then split again.",
             highlight=False,
         )
     out.print(report.roll_call())
@@ -147,7 +156,12 @@ def split(
 def _read_monolith(path: Path) -> str:
     if not path.is_file():
         raise SplitError(f"{str(path)!r} is not a file", hint="Give the monolith's file path.")
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SplitError(
+            f"cannot read {str(path)!r}: {exc.strerror}", hint="Check the path and its permissions."
+        ) from exc
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -182,10 +196,10 @@ def sync_command(
     else:
         out.print(report.roll_call(), highlight=False)
         for issue in report.invalid:
-            out.print(f"  [red]invalid:[/] {issue.message}", highlight=False)
+            out.print(f"  [red]invalid:[/] {escape(issue.message)}", highlight=False)
         for status in report.shards:
             for problem in status.problems:
-                out.print(f"  [yellow]check[/] {status.id}: {problem}", highlight=False)
+                out.print(f"  [yellow]check[/] {status.id}: {escape(problem)}", highlight=False)
     raise typer.Exit(1 if report.invalid else 0)
 
 
@@ -213,18 +227,18 @@ def shards(workspace: Workspace = None, config: ConfigFile = None, json: JsonFla
         )
         table.add_row(
             s.id,
-            s.title,
+            escape(s.title),
             "" if s.tokens is None else f"{s.tokens:,}",
             s.status,
             (s.updated_at or "")[:10],
             f"{s.header_bytes} B",
-            "; ".join(problems),
+            escape("; ".join(problems)),
         )
     out.print(table)
     total = sum(s.tokens or 0 for s in statuses)
     out.print(f"{len(statuses)} shards, {total:,} tokens.", highlight=False)
     for issue in found.invalid:
-        out.print(f"[red]invalid:[/] {issue.message}", highlight=False)
+        out.print(f"[red]invalid:[/] {escape(issue.message)}", highlight=False)
 
 
 @app.command()
@@ -359,6 +373,13 @@ def webhooks_send(
     event: Annotated[
         str | None, typer.Option(help="Event name header, where the scheme has one.")
     ] = None,
+    delivery_id: Annotated[
+        str | None,
+        typer.Option(
+            "--delivery-id",
+            help="The delivery's id: a retry with the same id is logged once (deduplicated).",
+        ),
+    ] = None,
     workspace: Workspace = None,
     config: ConfigFile = None,
     json: JsonFlag = False,
@@ -384,7 +405,7 @@ def webhooks_send(
         secret = Runtime(cfg).secrets.resolve(src.secrets[0])
         body = data.encode()
         now = utc_now()
-        headers = get_scheme(src.scheme).sign(body, secret, now=now, delivery_id=None)
+        headers = get_scheme(src.scheme).sign(body, secret, now=now, delivery_id=delivery_id)
         headers["Content-Type"] = "application/json"
         if event:
             if src.scheme not in EVENT_HEADERS:
@@ -398,14 +419,20 @@ def webhooks_send(
             f"{base.rstrip('/')}/webhooks/{source}", content=body, headers=headers
         )
     except httpx.HTTPError as exc:
-        err.print(f"[bold red]error:[/] cannot reach {base}: {exc}", highlight=False)
+        err.print(
+            f"[bold red]error:[/] cannot reach {escape(base)}: {escape(str(exc))}", highlight=False
+        )
         raise typer.Exit(2) from None
     except BrainError as exc:
         fail(exc)
+    try:
+        answer: Any = response.json()
+    except ValueError:  # a proxy's HTML error page, say
+        answer = response.text
     if json:
-        _emit_json({"status": response.status_code, "body": response.json()})
+        _emit_json({"status": response.status_code, "body": answer})
     else:
-        out.print(f"{response.status_code} {response.text}", highlight=False)
+        out.print(f"{response.status_code} {escape(response.text)}", highlight=False)
     raise typer.Exit(0 if response.status_code < 300 else 1)
 
 
@@ -442,7 +469,9 @@ def webhooks_status(
         highlight=False,
     )
     for e in dead:
-        out.print(f"  dead #{e.id} [{e.source}] -> {e.log_page}: {e.last_error}", highlight=False)
+        out.print(
+            escape(f"  dead #{e.id} [{e.source}] -> {e.log_page}: {e.last_error}"), highlight=False
+        )
 
 
 @webhooks_app.command("retry-dead")
@@ -497,7 +526,9 @@ def deploy(
         )
         raise typer.Exit(2)
     if output not in {"text", "gcloud", "json"}:
-        err.print(f"[bold red]error:[/] --format must be text, gcloud or json, not {output!r}")
+        err.print(
+            f"[bold red]error:[/] --format must be text, gcloud or json, not {escape(repr(output))}"
+        )
         raise typer.Exit(2)
     try:
         the_plan = plan(_config(config, workspace))

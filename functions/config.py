@@ -83,6 +83,7 @@ class WebhooksConfig(_Section):
     roll: Literal["none", "monthly"] = "none"  # monthly: log to "<log_page>-YYYY-MM"
     lines_per_block: int = Field(default=1, ge=1, le=50)  # >1 packs lines into one block
     drain_batch: int = Field(default=100, ge=1, le=100)
+    lease_ttl_s: float = Field(default=60.0, gt=0)  # a killed drainer blocks its page this long
 
 
 class StateConfig(_Section):

@@ -108,6 +108,7 @@ class Runtime:
                 batch=hooks.drain_batch,
                 lines_per_block=hooks.lines_per_block,
                 dedup_window=timedelta(days=hooks.dedup_days),
+                lease_ttl_s=hooks.lease_ttl_s,
             ),
         )
 

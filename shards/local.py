@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from shards.errors import PageError, PageNotFound, WorkspaceError
+from shards.errors import PageError, PageNotFound, StoreUnavailable, WorkspaceError
 from shards.store import PageRef, StoredPage
 
 _PAGE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
@@ -93,13 +93,19 @@ class LocalFolderStore:
     def write(self, page_id: str, text: str) -> PageRef:
         file = self._file(page_id)
         data = text.encode("utf-8")
-        fd, tmp = tempfile.mkstemp(prefix=f".{page_id}.", suffix=".tmp", dir=self.path)
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{page_id}.", suffix=".tmp", dir=self.path)
+        except OSError as exc:
+            raise _disk_error("write", page_id, self.path, exc) from exc
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(tmp, file)
+        except OSError as exc:
+            Path(tmp).unlink(missing_ok=True)
+            raise _disk_error("write", page_id, self.path, exc) from exc
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
@@ -119,15 +125,18 @@ class LocalFolderStore:
         file = self._file(page_id)
         created = not file.exists()
         payload = "".join(f"{line}\n" for line in lines).encode("utf-8")
-        with open(file, "ab+") as handle:
-            size = handle.seek(0, os.SEEK_END)
-            if size:
-                handle.seek(size - 1)
-                if handle.read(1) != b"\n":
-                    _trim_torn_line(handle, size)
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
+        try:
+            with open(file, "ab+") as handle:
+                size = handle.seek(0, os.SEEK_END)
+                if size:
+                    handle.seek(size - 1)
+                    if handle.read(1) != b"\n":
+                        _trim_torn_line(handle, size)
+                handle.write(payload)
+                handle.flush()
+                os.fsync(handle.fileno())
+        except OSError as exc:
+            raise _disk_error("append to", page_id, self.path, exc) from exc
         if created:
             self._fsync_dir()
 
@@ -163,6 +172,16 @@ def _trim_torn_line(handle: object, size: int) -> None:
     keep = data.rfind(b"\n") + 1
     handle.truncate(keep)
     handle.seek(keep)
+
+
+def _disk_error(verb: str, page_id: str, folder: Path, exc: OSError) -> StoreUnavailable:
+    """A failed disk write (full, read-only, permissions) as a retryable store error."""
+    return StoreUnavailable(
+        f"cannot {verb} page {page_id!r} in {str(folder)!r}: {exc.strerror or exc}",
+        page_id=page_id,
+        hint="Free disk space or fix the folder's permissions; nothing was acknowledged, "
+        "so retrying is safe.",
+    )
 
 
 def _hash_bytes(data: bytes) -> str:

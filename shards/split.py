@@ -18,7 +18,15 @@ from typing import Any
 from shards.delta import HEADER_SOFT_LIMIT_BYTES, ClaudeDelta, header_size
 from shards.describe import DescribeOptions, entities, fetch_terms, summarize
 from shards.errors import PageError, SplitError
-from shards.page import Section, parse_page, render_page, slugify, split_sections
+from shards.page import (
+    Page,
+    Section,
+    normalize_body,
+    parse_page,
+    render_page,
+    slugify,
+    split_sections,
+)
 from shards.store import PageStore
 from shards.tokens import Tokenizer
 
@@ -312,6 +320,7 @@ class SplitResult:
     updated: tuple[str, ...]
     unchanged: tuple[str, ...]
     orphaned: tuple[str, ...]  # shards in the workspace that the monolith no longer has
+    blocked: tuple[str, ...] = ()  # pages named like a shard but not valid shards: untouched
 
 
 def apply_split(plan: SplitPlan, store: PageStore) -> SplitResult:
@@ -319,38 +328,44 @@ def apply_split(plan: SplitPlan, store: PageStore) -> SplitResult:
 
     Machine fields are left for the index sync to fill. Shards the monolith no longer has
     are reported as orphaned and left alone: deleting an operator's page is never automatic.
+    A page that has a shard's id as its name but no valid shard header (broken, missing,
+    unreadable) is reported as blocked and never overwritten: it may hold the operator's work.
     """
-    existing: dict[str, tuple[str, ClaudeDelta]] = {}
+    pages: dict[str, Page] = {}
+    unreadable: set[str] = set()
     for ref in store.list_pages():
         try:
-            page = parse_page(store.read(ref.id).text, page_id=ref.id)
+            pages[ref.id] = parse_page(store.read(ref.id).text, page_id=ref.id)
         except PageError:
-            continue
+            unreadable.add(ref.id)
+    existing: dict[str, str] = {}  # shard id -> page id
+    for page_id, page in sorted(pages.items()):
         if page.header is not None and page.header.page_type == "shard":
-            existing.setdefault(page.header.id, (ref.id, page.header))
+            existing.setdefault(page.header.id, page_id)
     created: list[str] = []
     updated: list[str] = []
     unchanged: list[str] = []
+    blocked: list[str] = []
     for shard in plan.shards:
         page_id, header = shard.header.id, shard.header
-        if shard.header.id in existing:
-            page_id, old = existing[shard.header.id]
-            header = merge_operator_fields(old, header)
-            current = parse_page(store.read(page_id).text, page_id=page_id)
-            if (
-                current.header == header
-                and current.body
-                == parse_page(render_page(header, shard.body), page_id=page_id).body
-            ):
+        if page_id in existing:
+            page_id = existing[page_id]
+            current = pages[page_id]
+            assert current.header is not None
+            header = merge_operator_fields(current.header, header)
+            if current.header == header and current.body == normalize_body(shard.body):
                 unchanged.append(page_id)
                 continue
             updated.append(page_id)
+        elif page_id in pages or page_id in unreadable:
+            blocked.append(page_id)
+            continue
         else:
             created.append(page_id)
         store.write(page_id, render_page(header, shard.body))
     planned = {s.header.id for s in plan.shards}
-    orphaned = tuple(pid for sid, (pid, _) in sorted(existing.items()) if sid not in planned)
-    return SplitResult(tuple(created), tuple(updated), tuple(unchanged), orphaned)
+    orphaned = tuple(pid for sid, pid in sorted(existing.items()) if sid not in planned)
+    return SplitResult(tuple(created), tuple(updated), tuple(unchanged), orphaned, tuple(blocked))
 
 
 def merge_operator_fields(old: ClaudeDelta, generated: ClaudeDelta) -> ClaudeDelta:

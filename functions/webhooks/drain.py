@@ -28,6 +28,7 @@ from functions.webhooks.outbox import Outbox, OutboxEvent
 from shards import (
     BrainError,
     ClaudeDelta,
+    PageError,
     PageNotFound,
     PageStore,
     StoreRejected,
@@ -195,9 +196,14 @@ class Drainer:
         per = self.options.lines_per_block
         lines = [e.line for e in events]
         blocks = ["\n".join(lines[i : i + per]) for i in range(0, len(lines), per)]
+        # Renew the lease right before writing: a round slowed by reconciliation or retries
+        # must not append after another drainer took the page over.
+        if not self.outbox.acquire_lease(page, self.worker, self.options.lease_ttl_s, self.clock()):
+            result.error = "lease lost before appending; the events come back uncertain"
+            return
         try:
             self.store.append(page, blocks)
-        except StoreRejected as exc:
+        except (StoreRejected, PageError) as exc:
             if len(events) > 1:
                 # The requests before the refused one may have landed (a store sends 100
                 # blocks per request): skip what is on the page, then find the event the

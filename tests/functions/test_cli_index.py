@@ -274,12 +274,6 @@ def test_the_installed_brain_command_splits_and_lists(monolith: Path, tmp_path: 
     assert len(json.loads(listing.stdout)["shards"]) == 6
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=Exception,
-    reason="functions/cli.py prints titles and messages as rich markup: '[draft]' vanishes and "
-    "'[/old]' raises MarkupError (fix: rich.markup.escape the interpolated text)",
-)
 def test_titles_with_square_brackets_are_listed_as_written(tmp_path: Path) -> None:
     text = realistic_monolith(domains=("Clients [draft]", "Finance [/old]"))
     (tmp_path / "m.md").write_text(text, encoding="utf-8")

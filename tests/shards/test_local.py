@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
 import pytest
 
 import shards.local
-from shards import LocalFolderStore, PageError, PageNotFound, PageStore, WorkspaceError
+from shards import (
+    LocalFolderStore,
+    PageError,
+    PageNotFound,
+    PageStore,
+    StoreUnavailable,
+    WorkspaceError,
+)
 
 
 @pytest.fixture
@@ -77,7 +85,7 @@ def test_a_crash_before_the_rename_leaves_the_old_page_intact(
         raise OSError("simulated crash before rename")
 
     monkeypatch.setattr(shards.local.os, "replace", crash)
-    with pytest.raises(OSError, match="simulated crash"):
+    with pytest.raises(StoreUnavailable, match=r"page 'infra'.*simulated crash"):
         store.write("infra", "new text that never lands\n")
     monkeypatch.undo()
     assert store.read("infra").text == "old text\n"
@@ -188,3 +196,19 @@ def test_versions_follow_the_content_not_the_modification_time(
     (edited,) = store.list_pages()
     assert edited.version != before.version
     assert edited.version == store.read("infra").version
+
+
+def test_an_append_the_disk_refuses_is_a_store_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = LocalFolderStore(tmp_path)
+    real_open = open
+
+    def refuse(file: object, mode: str = "r", *args: object, **kwargs: object) -> object:
+        if "a" in mode:
+            raise PermissionError(errno.EACCES, "Permission denied")
+        return real_open(file, mode, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr("builtins.open", refuse)
+    with pytest.raises(StoreUnavailable, match=r"append to page 'log'.*Permission denied"):
+        store.append("log", ["a line"])

@@ -427,3 +427,19 @@ def test_a_split_does_not_touch_pages_that_are_not_shards(tmp_path: Path) -> Non
     _split(realistic_monolith(), store)
     assert store.read("scratch").text == "no header, just my notes\n"
     assert store.tail("webhook-log", 5) == ["🔔 2026-05-21T02:54:44.452Z [github:push] {}"]
+
+
+def test_re_splitting_never_overwrites_a_page_named_like_a_shard_whose_header_is_broken(
+    tmp_path: Path,
+) -> None:
+    store = LocalFolderStore(tmp_path)
+    tokenizer = TiktokenCounter()
+    text = "# Index\n\n## Alpha\n\nAlpha facts here.\n\n## Beta\n\nBeta facts here.\n"
+    plan = plan_split(text, tokenizer, SplitOptions(min_shard_tokens=1))
+    apply_split(plan, store)
+    broken = '```json\n{"claude_delta": {"id": "beta", "title": 5}}\n```\n\nMy own notes.\n'
+    store.write("beta", broken)
+    result = apply_split(plan, store)
+    assert result.blocked == ("beta",)
+    assert "beta" not in result.created + result.updated
+    assert store.read("beta").text == broken
