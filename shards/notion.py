@@ -13,23 +13,16 @@ Versions are ``last_edited_time``. Notion rounds it to the minute, so two edits 
 minute share one; a page edited less than ``version_settle_s`` ago therefore gets a version
 that differs on every call, and readers re-read it until its minute is safely over.
 
-Retries: this module retries, with tenacity, and turns the SDK's own retries off. Reasons:
-the SDK's retries would bypass the client-side rate limiter shared by every call of the store;
-it decides by HTTP method (it retries 5xx only for GET/DELETE, never timeouts, 502 or
-connection errors), while what matters is whether the *operation* is idempotent — a markdown
-replace (PATCH) is, a block append (PATCH) or a page creation (POST) is not; and it sleeps
-through any Retry-After up to a minute, where a request path should rather fail fast with
-``StoreUnavailable(retry_after=...)``. The policy: 429 is retried for every operation (the
-request was not applied) after waiting Retry-After; 5xx, timeouts and connection errors only
-for idempotent operations. An append is never retried after a 5xx or a timeout: it may have
-been applied, and the caller (the webhook drainer) reconciles with ``tail()``.
+Calls go through one client-side rate limiter per store and are retried by operation (an
+append never after a failure that may have applied it): ``shards._notion_limits`` says why the
+SDK's own retries are off. Errors become StoreErrors with a hint (``shards._notion_errors``);
+lines become paragraph blocks within Notion's limits (``shards._notion_blocks``).
 """
 
 from __future__ import annotations
 
 import collections
 import functools
-import json
 import logging
 import re
 import ssl
@@ -38,43 +31,33 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.utils import parsedate_to_datetime
 from functools import partial
 from typing import Any, TypeVar
 
 import httpx
 import notion_client
-import tenacity
 from notion_client.client import ClientOptions
-from notion_client.errors import HTTPResponseError, NotionClientErrorBase, RequestTimeoutError
 
-from shards.errors import PageError, PageNotFound, StoreError, StoreRejected, StoreUnavailable
+from shards._notion_blocks import (
+    MAX_PAGE_SIZE,
+    batches,
+    clean,
+    fit_line,
+    paragraph,
+    paragraph_text,
+)
+from shards._notion_errors import SHARE_HINT, append_failure
+from shards._notion_limits import Caller
+from shards.errors import PageError, PageNotFound, StoreRejected, StoreUnavailable
 from shards.store import PageRef, StoredPage
 
 __all__ = ["NOTION_API_URL", "NotionOptions", "NotionStore"]
 
 NOTION_API_URL = "https://api.notion.com"
 
-# Notion's documented request limits (https://developers.notion.com/reference/request-limits).
-# Text lengths are in UTF-16 code units, as Notion (JavaScript) counts them.
-MAX_CHILDREN_PER_APPEND = 100
-MAX_RICH_TEXT_PER_BLOCK = 100
-MAX_TEXT_PER_RICH_TEXT = 2000
-MAX_PAGE_SIZE = 100
-MAX_LINE_UNITS = MAX_RICH_TEXT_PER_BLOCK * MAX_TEXT_PER_RICH_TEXT
-# A request may carry 500 KB; keep each append below that with room for the JSON envelope.
-PAYLOAD_BUDGET_BYTES = 450_000
-MAX_LINE_BYTES = 400_000
-
 _UUID = re.compile(r"^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$", re.I)
-_SURROGATE = re.compile("[\ud800-\udfff]")
 _MAX_NAME = 200
-_SHARE_HINT = (
-    "If the page exists, share it with the integration: open it (or the root page) in Notion, "
-    "••• → Connections → add the integration."
-)
 
-_log = logging.getLogger(__name__)
 _sdk_log = logging.getLogger(f"{__name__}.sdk")
 _T = TypeVar("_T")
 
@@ -94,7 +77,7 @@ class NotionOptions:
     timeout_s: float = 30.0
     """Per-request timeout."""
     max_retries: int = 3
-    """Retries after the first attempt, for the failures that may be retried (module docstring)."""
+    """Retries after the first attempt, for the failures that may be retried (_notion_limits)."""
     retry_initial_delay_s: float = 0.5
     """First back-off delay when Notion gives no Retry-After; doubles per attempt."""
     retry_max_delay_s: float = 8.0
@@ -139,11 +122,11 @@ class NotionStore:
                 auth=options.token,
                 base_url=options.base_url.rstrip("/"),
                 timeout_ms=int(options.timeout_s * 1000),
-                retry=False,  # we retry (module docstring)
+                retry=False,  # the Caller retries (shards._notion_limits)
                 logger=_sdk_log,
             ),
         )
-        self._limiter = _RateLimiter(options.requests_per_second)
+        self._call = Caller(options)  # one rate limiter for every call of this store
         self._lock = threading.Lock()
         self._create_lock = threading.Lock()
         self._names: dict[str, str] = {}  # child page title -> id
@@ -173,7 +156,7 @@ class NotionStore:
             raise StoreRejected(
                 f"the root page {self.root_page_id} is not visible to the Notion integration",
                 page_id=self.root_page_id,
-                hint=_SHARE_HINT,
+                hint=SHARE_HINT,
             ) from exc
         for block in children:
             if block.get("type") != "child_page":
@@ -225,12 +208,8 @@ class NotionStore:
         last: collections.deque[str] = collections.deque(maxlen=count)
         try:
             for block in self._children(target, page_id):
-                if block.get("type") == "paragraph":
-                    text = "".join(
-                        rt.get("plain_text", "") for rt in block["paragraph"]["rich_text"]
-                    )
-                    if text:
-                        last.append(text)
+                if text := paragraph_text(block):
+                    last.append(text)
         except PageNotFound:
             return []
         return list(last)
@@ -254,7 +233,7 @@ class NotionStore:
                     self._client.pages.update_markdown,
                     target,
                     type="replace_content",
-                    replace_content={"new_str": _clean(text)},
+                    replace_content={"new_str": clean(text)},
                 ),
                 action="replace the page's markdown",
                 page_id=page_id,
@@ -278,11 +257,11 @@ class NotionStore:
                     "a log block must not contain carriage returns or end with a line break",
                     page_id=page_id,
                 )
-        batches = list(_batches([_paragraph(_fit_line(_clean(line))) for line in lines]))
+        blocks = list(batches([paragraph(fit_line(clean(line))) for line in lines]))
 
         def send(target: str) -> None:
             stored = 0
-            for batch in batches:
+            for batch in blocks:
                 try:
                     self._call(
                         partial(self._client.blocks.children.append, target, children=batch),
@@ -291,7 +270,7 @@ class NotionStore:
                         idempotent=False,
                     )
                 except StoreUnavailable as exc:
-                    error = self._partial(exc, page_id, stored, len(lines), len(batch))
+                    error = append_failure(exc, page_id, stored, len(lines), len(batch))
                     if error is exc:
                         raise
                     raise error from exc
@@ -363,7 +342,7 @@ class NotionStore:
             raise StoreRejected(
                 f"the root page {self.root_page_id} is not visible to the Notion integration",
                 page_id=self.root_page_id,
-                hint=_SHARE_HINT,
+                hint=SHARE_HINT,
             ) from exc
         with self._lock:
             self._names = names
@@ -417,163 +396,11 @@ class NotionStore:
         return PageNotFound(
             f"no Notion page {page_id!r} under the root page {self.root_page_id}",
             page_id=page_id,
-            hint=_SHARE_HINT,
-        )
-
-    def _partial(
-        self, exc: StoreUnavailable, page_id: str, stored: int, total: int, sent: int
-    ) -> StoreUnavailable:
-        """The error for a failed append request, saying what may be on the page now."""
-        applied_maybe = not isinstance(exc, StoreRejected) and not _rate_limited(exc)
-        if stored == 0 and not applied_maybe:
-            return exc  # nothing reached the page: the plain error says it all
-        fate = "may or may not have been applied" if applied_maybe else "was not applied"
-        message = (
-            f"append to Notion page {page_id!r} failed after {stored} of {total} lines were "
-            f"stored; the failed request ({sent} lines) {fate}: {exc.message}"
-        )
-        hint = "Compare tail() with the lines before sending any again; never resend blindly."
-        if isinstance(exc, StoreRejected):
-            return StoreRejected(message, page_id=page_id, hint=hint)
-        return StoreUnavailable(message, page_id=page_id, retry_after=exc.retry_after, hint=hint)
-
-    # -- calling Notion ------------------------------------------------------------------
-
-    def _call(
-        self, fn: Callable[[], object], *, action: str, page_id: str | None, idempotent: bool
-    ) -> dict[str, Any]:
-        """One API call through the limiter, translated to StoreErrors, retried per policy."""
-        retrying = tenacity.Retrying(
-            stop=tenacity.stop_after_attempt(self.options.max_retries + 1),
-            retry=tenacity.retry_if_exception(partial(self._may_retry, idempotent=idempotent)),
-            wait=self._wait,
-            before_sleep=partial(self._log_retry, action),
-            reraise=True,
-        )
-        return retrying(self._attempt, fn, action, page_id)
-
-    def _attempt(
-        self, fn: Callable[[], object], action: str, page_id: str | None
-    ) -> dict[str, Any]:
-        self._limiter.acquire()
-        try:
-            result = fn()
-        except (NotionClientErrorBase, httpx.TransportError) as exc:
-            raise self._translate(exc, action, page_id) from exc
-        if not isinstance(result, dict):
-            raise StoreUnavailable(f"Notion answered {action!r} with {type(result).__name__}")
-        return result
-
-    def _may_retry(self, exc: BaseException, *, idempotent: bool) -> bool:
-        if not isinstance(exc, StoreUnavailable) or isinstance(exc, StoreRejected):
-            return False
-        if exc.retry_after is not None and exc.retry_after > self.options.max_retry_after_s:
-            return False
-        return idempotent or _rate_limited(exc)
-
-    def _wait(self, state: tenacity.RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome is not None else None
-        if isinstance(exc, StoreUnavailable) and exc.retry_after is not None:
-            self._limiter.defer(exc.retry_after)  # every thread of this store waits too
-            return exc.retry_after
-        delay = self.options.retry_initial_delay_s * 2.0 ** (state.attempt_number - 1)
-        return min(delay, self.options.retry_max_delay_s)
-
-    @staticmethod
-    def _log_retry(action: str, state: tenacity.RetryCallState) -> None:
-        exc = state.outcome.exception() if state.outcome is not None else None
-        delay = state.next_action.sleep if state.next_action is not None else 0.0
-        _log.warning("Notion: %s failed (%s); retrying in %.2f s", action, exc, delay)
-
-    def _translate(self, exc: Exception, action: str, page_id: str | None) -> StoreError:
-        what = f"Notion could not {action}" + (f" (page {page_id!r})" if page_id else "")
-        if isinstance(exc, RequestTimeoutError | httpx.TimeoutException):
-            return StoreUnavailable(
-                f"{what}: no answer within {self.options.timeout_s:g} s",
-                page_id=page_id,
-                hint="Notion is slow or down (https://status.notion.so); try again later.",
-            )
-        if isinstance(exc, httpx.TransportError):
-            return StoreUnavailable(
-                f"{what}: cannot reach {self.options.base_url}: {exc}",
-                page_id=page_id,
-                hint="Check the network connection and the Notion base URL.",
-            )
-        if not isinstance(exc, HTTPResponseError):
-            return StoreRejected(f"{what}: {exc}", page_id=page_id)
-        status, said = exc.status, str(exc)
-        if status == 429:
-            wait = _retry_after(exc.headers)
-            return StoreUnavailable(
-                f"{what}: Notion is rate limiting this integration (HTTP 429: {said})",
-                page_id=page_id,
-                retry_after=wait,
-                hint="Try again later; lower requests_per_second if this keeps happening.",
-            )
-        if status == 404:
-            return PageNotFound(
-                f"{what}: Notion has no such page visible to the integration ({said})",
-                page_id=page_id,
-                hint=_SHARE_HINT,
-            )
-        if status == 401:
-            return StoreRejected(
-                f"{what}: Notion rejected the integration token (HTTP 401: {said})",
-                page_id=page_id,
-                hint="Set a valid internal integration secret; copy it from "
-                "https://www.notion.so/profile/integrations.",
-            )
-        if status == 403:
-            return StoreRejected(
-                f"{what}: the integration may not do this (HTTP 403: {said})",
-                page_id=page_id,
-                hint="Share the page with the integration (••• → Connections) and give the "
-                "integration read, update and insert content capabilities.",
-            )
-        if status == 409 or status >= 500:
-            return StoreUnavailable(
-                f"{what}: Notion answered HTTP {status} ({said})",
-                page_id=page_id,
-                hint="Notion is having trouble (https://status.notion.so); try again later.",
-            )
-        return StoreRejected(
-            f"{what}: Notion refused the request (HTTP {status}: {said})",
-            page_id=page_id,
-            hint="Retrying will not help: the request breaks a Notion rule or limit.",
+            hint=SHARE_HINT,
         )
 
 
-class _RateLimiter:
-    """Spaces calls at least ``1/rate`` seconds apart, across every thread using it."""
-
-    def __init__(
-        self,
-        rate: float | None,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self._interval = 1.0 / rate if rate else 0.0
-        self._clock = clock
-        self._sleep = sleep
-        self._lock = threading.Lock()
-        self._next = 0.0
-
-    def acquire(self) -> None:
-        with self._lock:
-            now = self._clock()
-            slot = max(now, self._next)
-            self._next = slot + self._interval
-        if slot > now:
-            self._sleep(slot - now)
-
-    def defer(self, seconds: float) -> None:
-        """No call before ``seconds`` from now (Notion said 429 with Retry-After)."""
-        with self._lock:
-            self._next = max(self._next, self._clock() + seconds)
-
-
-# -- ids, text and batches ---------------------------------------------------------------
+# -- ids and pages -----------------------------------------------------------------------
 
 
 @functools.cache
@@ -600,100 +427,5 @@ def _check_name(name: str) -> str:
     return name
 
 
-def _rate_limited(exc: BaseException) -> bool:
-    """Whether Notion answered 429: the request was refused before it did anything."""
-    return getattr(exc.__cause__, "status", None) == 429
-
-
 def _trashed(page: dict[str, Any]) -> bool:
     return bool(page.get("in_trash") or page.get("archived"))
-
-
-def _retry_after(headers: httpx.Headers) -> float | None:
-    """Seconds from a Retry-After header (Notion sends integer seconds; dates are allowed)."""
-    value = headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, float(parsedate_to_datetime(value).timestamp()) - time.time())
-    except (TypeError, ValueError):
-        return None
-
-
-def _js_length(text: str) -> int:
-    """Length as Notion counts it: UTF-16 code units (an emoji is two)."""
-    return len(text.encode("utf-16-le", "surrogatepass")) // 2
-
-
-def _json_size(value: object) -> int:
-    """Bytes ``value`` takes in a request body (httpx encodes JSON this way)."""
-    return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
-
-
-def _split_text(text: str) -> list[str]:
-    """``text`` in pieces of at most MAX_TEXT_PER_RICH_TEXT units, never splitting a character."""
-    pieces: list[str] = []
-    start = units = 0
-    for i, ch in enumerate(text):
-        width = 2 if ord(ch) > 0xFFFF else 1
-        if units + width > MAX_TEXT_PER_RICH_TEXT:
-            pieces.append(text[start:i])
-            start, units = i, 0
-        units += width
-    if start < len(text):
-        pieces.append(text[start:])
-    return pieces
-
-
-def _clean(text: str) -> str:
-    """``text`` with lone surrogates (JSON "\\ud800" escapes decode to them) as U+FFFD:
-    they cannot be encoded as UTF-8, so a request carrying one would fail to send."""
-    return _SURROGATE.sub("\ufffd", text)
-
-
-def _cut(line: str, keep: int) -> str:
-    return f"{line[:keep]}… [truncated {len(line) - keep} chars]"
-
-
-def _line_fits(text: str) -> bool:
-    return _js_length(text) <= MAX_LINE_UNITS and _json_size(text) <= MAX_LINE_BYTES
-
-
-def _fit_line(line: str) -> str:
-    """The line, or its longest head that fits one block, with a visible marker of the cut."""
-    if len(line) <= MAX_LINE_UNITS // 6 or _line_fits(line):
-        return line
-    lo, hi = 0, min(len(line), MAX_LINE_UNITS)
-    while lo < hi:  # the longest head whose cut form fits; fitting is monotone in the head
-        mid = (lo + hi + 1) // 2
-        if _line_fits(_cut(line, mid)):
-            lo = mid
-        else:
-            hi = mid - 1
-    return _cut(line, lo)
-
-
-def _paragraph(line: str) -> dict[str, Any]:
-    rich_text = [{"type": "text", "text": {"content": piece}} for piece in _split_text(line)]
-    return {"object": "block", "type": "paragraph", "paragraph": {"rich_text": rich_text}}
-
-
-def _batches(blocks: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
-    """Blocks in order, at most MAX_CHILDREN_PER_APPEND and PAYLOAD_BUDGET_BYTES a request."""
-    batch: list[dict[str, Any]] = []
-    size = 0
-    for block in blocks:
-        block_size = _json_size(block) + 1
-        if batch and (
-            len(batch) >= MAX_CHILDREN_PER_APPEND or size + block_size > PAYLOAD_BUDGET_BYTES
-        ):
-            yield batch
-            batch, size = [], 0
-        batch.append(block)
-        size += block_size
-    if batch:
-        yield batch

@@ -19,8 +19,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from shards._notion_blocks import split_text
+from shards._notion_limits import RateLimiter
 from shards.errors import PageError, PageNotFound, StoreRejected, StoreUnavailable
-from shards.notion import NotionOptions, NotionStore, _RateLimiter, _split_text
+from shards.notion import NotionOptions, NotionStore
 from tests.notion_fake import NotionFake
 from tests.shards.test_store_contract import notion_store
 
@@ -322,7 +324,7 @@ def test_the_rate_limiter_spaces_calls_and_defers_after_a_429() -> None:
         slept.append(round(seconds, 6))
         now[0] += seconds
 
-    limiter = _RateLimiter(4.0, clock=lambda: now[0], sleep=sleep)
+    limiter = RateLimiter(4.0, clock=lambda: now[0], sleep=sleep)
     for _ in range(3):
         limiter.acquire()
     assert slept == [0.25, 0.25]
@@ -378,7 +380,7 @@ def test_lone_surrogates_are_replaced_not_sent(notion_fake: NotionFake, store: N
 
 @given(st.text(max_size=4500))
 def test_text_is_split_into_pieces_notion_accepts(text: str) -> None:
-    pieces = _split_text(text)
+    pieces = split_text(text)
     assert "".join(pieces) == text
     assert all(0 < len(p.encode("utf-16-le")) // 2 <= 2000 for p in pieces)
 
