@@ -1,0 +1,19 @@
+"""``brain``: the command line of the Context Index service.
+
+Every command takes ``--workspace DIR`` and ``--config FILE``; ``--json`` output is stable
+(documented in the README). Errors print what went wrong and what to do, and exit 2; a sync
+that finds invalid pages exits 1. One module per group of commands; importing them
+registers the commands on :data:`app` in the order ``--help`` lists them.
+"""
+
+from __future__ import annotations
+
+from functions.cli import context, deploy, index, serve, webhooks  # noqa: F401 - registers commands
+from functions.cli._common import app
+
+
+def main() -> None:
+    app()
+
+
+__all__ = ["app", "main"]

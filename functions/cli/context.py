@@ -1,0 +1,56 @@
+"""``brain context`` and ``brain mcp``: get_context from the command line and over MCP stdio."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from functions.cli._common import (
+    ConfigFile,
+    JsonFlag,
+    Workspace,
+    _emit_json,
+    _runtime,
+    app,
+    err,
+    fail,
+)
+from shards import BrainError
+
+
+@app.command(rich_help_panel="Context")
+def context(
+    task: Annotated[str, typer.Argument(help="What you are about to do, in plain words.")],
+    budget: Annotated[int, typer.Option("--budget", "-b", help="Token ceiling.")] = 4000,
+    shard: Annotated[
+        list[str] | None, typer.Option("--shard", "-s", help="Include this shard first (repeat).")
+    ] = None,
+    workspace: Workspace = None,
+    config: ConfigFile = None,
+    json: JsonFlag = False,
+) -> None:
+    """Print the context for TASK: the shards and sections it needs, within --budget tokens."""
+    try:
+        rt = _runtime(config, workspace)
+        result = rt.context_service.get_context(task, budget, shard or [])
+    except BrainError as exc:
+        fail(exc)
+    if json:
+        _emit_json(result.to_json())
+        return
+    sys.stdout.write(result.context.rstrip("\n") + "\n")
+    err.print(f"[dim]{result.tokens} of {result.budget} tokens[/]", highlight=False)
+
+
+@app.command(rich_help_panel="Context")
+def mcp(workspace: Workspace = None, config: ConfigFile = None) -> None:
+    """Serve get_context, list_shards and read_shard over MCP on stdio (Claude Code/Desktop)."""
+    from functions.mcp_server import run_stdio
+
+    try:
+        rt = _runtime(config, workspace)
+    except BrainError as exc:
+        fail(exc)
+    run_stdio(rt)

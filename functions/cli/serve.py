@@ -1,0 +1,114 @@
+"""``brain serve``: every HTTP function on one port, and the demo set-up behind ``--demo``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from functions.cli._common import (
+    ConfigFile,
+    Workspace,
+    _config,
+    app,
+    fail,
+    out,
+)
+from functions.cli.index import _read_monolith
+from functions.config import BrainConfig
+from functions.runtime import DEMO_MONOLITH, Runtime, utc_now
+from router import sync
+from shards import BrainError, SplitOptions, apply_split, plan_split
+
+
+@app.command(rich_help_panel="Service")
+def serve(
+    workspace: Workspace = None,
+    config: ConfigFile = None,
+    host: Annotated[
+        str | None, typer.Option(help="Address to bind (default [serve] host).")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default [serve] port, 8080).")] = None,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo",
+            help="Load the demo index into an empty workspace and add a 'demo' webhook source.",
+        ),
+    ] = False,
+) -> None:
+    """Serve every HTTP function on one port, with the webhook drainer in the background.
+
+    Routes: /context, /webhooks/{source}, /notion/events, /sync, /healthz and /mcp.
+    """
+    import logging
+
+    import uvicorn
+
+    from functions.app import build_app, check_exposure
+
+    try:
+        cfg = _config(config, workspace)
+        if demo:
+            cfg = _demo_config(cfg)
+        rt = Runtime(cfg)
+        bind = host or cfg.serve.host
+        check_exposure(rt, bind)
+        if demo:
+            _load_demo(rt)
+        report = sync(rt.store, rt.tokenizer, now=utc_now(), options=rt.sync_options)
+    except BrainError as exc:
+        fail(exc)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    the_port = cfg.serve.port if port is None else port
+    out.print(report.roll_call(), highlight=False)
+    out.print(
+        f"Serving the Context Index from {cfg.store.kind} store "
+        f"{cfg.resolve(cfg.store.path) if cfg.store.kind == 'local' else cfg.store.root_page_id}"
+        f" on http://{bind}:{the_port} (Ctrl-C to stop)",
+        highlight=False,
+    )
+    out.print(
+        f"  try: brain context 'rotate the Stripe webhook secret' --budget 2000"
+        f"{' -w ' + str(workspace) if workspace else ''}",
+        highlight=False,
+    )
+    if demo:
+        out.print(
+            '  webhook: brain webhooks send demo --data \'{"event":"test","message":'
+            '"Hello"}\'  (in another shell, same folder)',
+            highlight=False,
+        )
+    try:
+        uvicorn.run(build_app(rt, host=bind), host=bind, port=the_port, log_level="info")
+    finally:
+        rt.close()
+
+
+DEMO_SECRET_ENV = "BRAIN_DEMO_WEBHOOK_SECRET"  # noqa: S105 - the variable's name, not a secret
+
+
+def _demo_config(cfg: BrainConfig) -> BrainConfig:
+    """The demo adds an hmac-sha256 source 'demo' whose secret is an environment variable."""
+    import os
+
+    from functions.config import SourceConfig
+
+    os.environ.setdefault(DEMO_SECRET_ENV, "demo-secret-not-for-production")
+    if "demo" in cfg.webhooks.sources:
+        return cfg
+    sources = dict(cfg.webhooks.sources)
+    sources["demo"] = SourceConfig(scheme="hmac-sha256", secrets=(f"env:{DEMO_SECRET_ENV}",))
+    hooks = cfg.webhooks.model_copy(update={"sources": sources})
+    return cfg.model_copy(update={"webhooks": hooks})
+
+
+def _load_demo(rt: Runtime) -> None:
+    """Split the demo monolith into the workspace unless it already holds an index."""
+    if any(ref.id == "router" for ref in rt.store.list_pages()):
+        return
+    text = _read_monolith(DEMO_MONOLITH)
+    options = SplitOptions(reserved_ids=frozenset({"router"}) | rt.log_pages)
+    plan = plan_split(text, rt.tokenizer, options, source=str(DEMO_MONOLITH))
+    apply_split(plan, rt.store)
+    out.print(f"Loaded the demo index: {len(plan.shards)} shards from {DEMO_MONOLITH.name}.")
