@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from shards.errors import PageError, PageNotFound, StoreUnavailable, WorkspaceError
-from shards.store import PageRef, StoredPage
+from shards.store import PageRef, StoredPage, check_blocks
 
 _PAGE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 SUFFIX = ".md"
@@ -116,12 +116,7 @@ class LocalFolderStore:
         """Append blocks; a block holding several lines (packed log lines) stays together."""
         if not lines:
             return
-        for line in lines:
-            if "\r" in line or line.endswith("\n"):
-                raise PageError(
-                    "a log block must not contain carriage returns or end with a line break",
-                    page_id=page_id,
-                )
+        check_blocks(page_id, lines)
         file = self._file(page_id)
         created = not file.exists()
         payload = "".join(f"{line}\n" for line in lines).encode("utf-8")

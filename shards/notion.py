@@ -49,7 +49,7 @@ from shards._notion_blocks import (
 from shards._notion_errors import SHARE_HINT, append_failure
 from shards._notion_limits import Caller
 from shards.errors import PageError, PageNotFound, StoreRejected, StoreUnavailable
-from shards.store import PageRef, StoredPage
+from shards.store import PageRef, StoredPage, check_blocks
 
 __all__ = ["NOTION_API_URL", "NotionOptions", "NotionStore"]
 
@@ -251,12 +251,7 @@ class NotionStore:
         lines may be on the page, compare with :meth:`tail` before sending them again."""
         if not lines:
             return
-        for line in lines:
-            if "\r" in line or line.endswith("\n"):
-                raise PageError(
-                    "a log block must not contain carriage returns or end with a line break",
-                    page_id=page_id,
-                )
+        check_blocks(page_id, lines)
         blocks = list(batches([paragraph(fit_line(clean(line))) for line in lines]))
 
         def send(target: str) -> None:

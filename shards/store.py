@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from shards.errors import PageError
+
 
 @dataclass(frozen=True)
 class PageRef:
@@ -59,3 +61,17 @@ class PageStore(Protocol):
     def url(self, page_id: str) -> str:
         """A link a person can open: ``file://`` locally, ``https://www.notion.so/...``."""
         ...
+
+
+def check_blocks(page_id: str, blocks: Sequence[str]) -> None:
+    """What every store's ``append`` accepts: blocks of one or more ``\n``-joined lines.
+
+    A block may hold several lines (packed log lines) but no carriage return and no trailing
+    line break, so a store can keep it as one unit and :meth:`PageStore.tail` reads it back.
+    """
+    for block in blocks:
+        if "\r" in block or block.endswith("\n"):
+            raise PageError(
+                "a log block must not contain carriage returns or end with a line break",
+                page_id=page_id,
+            )
