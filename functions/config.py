@@ -96,10 +96,25 @@ class TokensConfig(_Section):
     margin: float = Field(default=0.15, ge=0, le=2)
 
 
+#: ``[context] check_interval_s`` when unset, per store kind. Listing a local folder is a
+#: directory scan; listing Notion costs a request per page out of ~3 requests/s, so a Notion
+#: index relies on POST /notion/events (page marks in the state database) to notice edits
+#: sooner and only checks versions every five minutes as a fallback.
+CHECK_INTERVAL_S = {"local": 2.0, "notion": 300.0}
+
+
 class ContextConfig(_Section):
+    """get_context.
+
+    ``check_interval_s`` is how often a warm service lists the store's page versions to
+    notice edits; None (the default) means 2 s for the local store, 300 s for Notion
+    (:data:`CHECK_INTERVAL_S`). Pages named by Notion events are re-read within about a
+    second either way.
+    """
+
     default_budget: int = Field(default=4000, gt=0)
     max_budget: int = Field(default=200_000, gt=0)
-    check_interval_s: float = Field(default=2.0, ge=0)
+    check_interval_s: float | None = Field(default=None, ge=0)
 
 
 class ServeConfig(_Section):

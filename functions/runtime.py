@@ -6,14 +6,17 @@ need from it; nothing is built at import time, and nothing the command does not 
 
 from __future__ import annotations
 
+import logging
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 
-from functions.config import BrainConfig
+from functions.config import CHECK_INTERVAL_S, BrainConfig
 from functions.secrets import SecretResolver
 from functions.webhooks.drain import Drainer, DrainOptions
+from functions.webhooks.errors import OutboxError
 from functions.webhooks.logline import decode_payload
 from functions.webhooks.outbox import Outbox, open_outbox
 from functions.webhooks.receive import UnknownSource, WebhookReceiver
@@ -28,10 +31,55 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 DEMO_MONOLITH = EXAMPLES / "context-index.md"
 #: The webhook source whose secret verifies Notion integration events (POST /notion/events).
 NOTION_EVENTS_SOURCE = "notion"
+#: Each read of the page marks looks this far back past the previous read, so a mark that
+#: committed late or was stamped by another instance's slower clock is still seen.
+MARK_OVERLAP = timedelta(seconds=10)
+#: After the state database failed to answer, the change feed rests this long.
+MARK_RETRY = timedelta(seconds=30)
+
+log = logging.getLogger(__name__)
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+class MarkFeed:
+    """The context service's change feed: the pages marked in the shared state database.
+
+    POST /notion/events runs in its own service and records the pages Notion named with
+    :meth:`Outbox.mark_pages`; each call here returns the pages marked since the previous
+    call. It reads ``MARK_OVERLAP`` further back and remembers the ``marked_at`` it saw per
+    page, so every mark is returned once, even one that committed after a read that should
+    have seen it. Never raises: when the database cannot answer it logs a warning, returns
+    nothing and rests for ``MARK_RETRY`` (marks made meanwhile are returned later, once it
+    answers again); freshness falls back to the version check.
+    """
+
+    def __init__(
+        self, outbox: Callable[[], Outbox], *, now: Callable[[], datetime] = utc_now
+    ) -> None:
+        self._outbox = outbox  # a getter: the database is opened on the first call, not here
+        self._now = now
+        self._last = now()
+        self._seen: dict[str, datetime] = {}
+        self._rest_until: datetime | None = None
+
+    def __call__(self) -> list[str]:
+        started = self._now()
+        if self._rest_until is not None and started < self._rest_until:
+            return []
+        try:
+            marks = self._outbox().marked_since(self._last - MARK_OVERLAP)
+        except (OutboxError, OSError) as exc:
+            log.warning("cannot read page marks; relying on version checks for now: %s", exc)
+            self._rest_until = started + MARK_RETRY
+            return []
+        self._rest_until = None
+        changed = [page for page, at in marks if self._seen.get(page) != at]
+        self._seen = dict(marks)
+        self._last = started
+        return changed
 
 
 class Runtime:
@@ -177,11 +225,18 @@ class Runtime:
             options=ServiceOptions(
                 max_budget=ctx.max_budget,
                 snapshot=SnapshotOptions(
-                    check_interval_s=ctx.check_interval_s, sync=self.sync_options
+                    check_interval_s=self.check_interval_s, sync=self.sync_options
                 ),
             ),
             redactor=Redactor(),
+            changes=MarkFeed(lambda: self.outbox),
         )
+
+    @property
+    def check_interval_s(self) -> float:
+        """``[context] check_interval_s``, or the store kind's default when unset."""
+        configured = self.config.context.check_interval_s
+        return CHECK_INTERVAL_S[self.config.store.kind] if configured is None else configured
 
     def parse_context_request(self, payload: object) -> tuple[str, int, list[str]]:
         """(task, budget, shards) from a JSON body or query parameters; 400 on bad shapes."""
@@ -208,7 +263,12 @@ class Runtime:
     # -- Notion events and the scheduled job -----------------------------------------------
 
     def notion_events(self, headers: dict[str, str], body: bytes) -> dict[str, object]:
-        """Verify a Notion integration webhook and mark the pages it names stale."""
+        """Verify a Notion integration webhook and mark the pages it names stale.
+
+        The marks go to the shared state database (for the context service, which in the
+        cloud is another service) before the answer, so an OutboxError answers 503 and
+        Notion delivers again; this process's own cache is marked too.
+        """
         source = self.config.webhooks.sources.get(NOTION_EVENTS_SOURCE)
         if source is None or source.scheme != "notion":
             raise UnknownSource(
@@ -227,7 +287,9 @@ class Runtime:
         page_id = entity.get("id") if isinstance(entity, dict) else None
         stale = []
         if isinstance(page_id, str) and str(verified.event or "").startswith("page."):
-            self.context_service.cache.mark_stale(page_id)
+            self.outbox.mark_pages([page_id], utc_now())
+            if "context_service" in self.__dict__:  # this process serves get_context too
+                self.context_service.cache.mark_stale(page_id)
             stale.append(page_id)
         return {"status": "ok", "event": verified.event, "stale": stale}
 

@@ -22,7 +22,14 @@ from router.pack import (
     pack,
 )
 from router.select import Candidate, Selection, SelectOptions, select
-from router.snapshot import Clock, IndexSnapshot, SnapshotCache, SnapshotOptions, StaleEntry
+from router.snapshot import (
+    ChangeFeed,
+    Clock,
+    IndexSnapshot,
+    SnapshotCache,
+    SnapshotOptions,
+    StaleEntry,
+)
 from shards import PageStore, Tokenizer
 
 
@@ -135,7 +142,12 @@ class ShardInfo:
 
 
 class ContextService:
-    """get_context, list_shards and read_shard over one page store."""
+    """get_context, list_shards and read_shard over one page store.
+
+    ``changes`` is an optional change feed (see :data:`router.snapshot.ChangeFeed`): the ids
+    of pages edited elsewhere, which the snapshot re-reads without waiting for its next
+    version check.
+    """
 
     def __init__(
         self,
@@ -145,10 +157,13 @@ class ContextService:
         options: ServiceOptions | None = None,
         redactor: RedactorLike | None = None,
         clock: Clock = time.monotonic,
+        changes: ChangeFeed | None = None,
     ) -> None:
         self.options = options or ServiceOptions()
         self.tokenizer = tokenizer
-        self.cache = SnapshotCache(store, tokenizer, options=self.options.snapshot, clock=clock)
+        self.cache = SnapshotCache(
+            store, tokenizer, options=self.options.snapshot, clock=clock, changes=changes
+        )
         self._redact = _redaction(redactor) if self.options.redact else None
 
     def get_context(self, task: str, budget: int, shards: Sequence[str] = ()) -> ContextResult:

@@ -7,8 +7,11 @@ global). It is immutable; a change in the store produces a new snapshot.
 :class:`SnapshotCache` keeps the current snapshot. ``get()`` answers from memory until
 ``check_interval_s`` has passed; then it lists the store's page versions (a content hash
 locally, ``last_edited_time`` in Notion) and re-reads and re-parses only the pages whose
-version moved, or that ``mark_stale`` named (the hook for Notion's webhooks). What cannot be
-trusted is served but flagged in :attr:`IndexSnapshot.stale`, never passed off as fresh:
+version moved. Change notices come in sooner: a page named by ``mark_stale`` (or by the
+optional change feed, a callable polled at most every ``feed_interval_s``) is re-read on the
+next ``get()`` by itself, without listing the store, which in Notion costs a request per page.
+What cannot be trusted is served but flagged in :attr:`IndexSnapshot.stale`, never passed off
+as fresh:
 
 - a shard edited since the last sync (its header's content_hash no longer matches its body):
   the body is current, its header (summary, tokens) may not be;
@@ -20,7 +23,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from router._passages import Passage, split_passages
@@ -38,6 +41,9 @@ from shards import (
 )
 
 Clock = Callable[[], float]
+#: A change feed: the ids of the pages changed since its previous call. It must not raise
+#: (a feed that cannot answer returns nothing: freshness falls back to the version check).
+ChangeFeed = Callable[[], Iterable[str]]
 
 
 @dataclass(frozen=True)
@@ -45,12 +51,15 @@ class SnapshotOptions:
     """How the snapshot is built and kept current.
 
     check_interval_s: a warm ``get()`` lists page versions at most this often (0: every call).
+    feed_interval_s: a ``get()`` asks the change feed, if any, at most this often (0: every
+        call); the pages it names are re-read at once, whatever ``check_interval_s`` says.
     max_passage_tokens: a block longer than this is cut into line (or sentence) chunks.
     min_passage_tokens: a block shorter than this joins the next one ("Steps:" + its list).
     sync: which pages are the router and which are never shards (the webhook log).
     """
 
     check_interval_s: float = 2.0
+    feed_interval_s: float = 1.0
     max_passage_tokens: int = 160
     min_passage_tokens: int = 12
     sync: SyncOptions = field(default_factory=SyncOptions)
@@ -246,6 +255,12 @@ class SnapshotCache:
 
     Thread-safe: one refresh at a time; while one runs, other callers get the current snapshot
     (or wait for the first one).
+
+    Two kinds of refresh: a *listing* (every ``check_interval_s``, or when every page was
+    marked, a marked page is not in the last listing, or the store could not be listed last
+    time) lists versions and re-reads what moved or was marked; a *marked* refresh re-reads
+    only the marked pages against the last listing. Pages that have never been read
+    successfully are tried again by either.
     """
 
     def __init__(
@@ -255,6 +270,7 @@ class SnapshotCache:
         *,
         options: SnapshotOptions | None = None,
         clock: Clock = time.monotonic,
+        changes: ChangeFeed | None = None,
     ) -> None:
         self.store = store
         self.tokenizer = tokenizer
@@ -269,42 +285,79 @@ class SnapshotCache:
         self._marks = threading.Lock()  # guards _dirty/_all_dirty against mark_stale
         self._all_dirty = False
         self._pages: dict[str, StoredPage] = {}  # last good copy of every page
+        self._refs: dict[str, PageRef] = {}  # the last listing, at the versions last read
+        self._changes = changes
+        self._fed = 0.0  # when the change feed was last asked
+        self._feeding = threading.Lock()  # one feed call at a time
         self._entries: dict[str, tuple[IndexedShard, _Bags]] = {}  # page id -> parsed shard
 
     def get(self) -> IndexSnapshot:
-        """The current snapshot; lists page versions only when the check interval has passed."""
+        """The current snapshot; lists page versions only when the check interval has passed,
+        re-reads marked pages (``mark_stale``, the change feed) at once."""
         snap = self._snapshot
-        if snap is not None and self._fresh():
-            return snap
-        if snap is not None and not self._lock.acquire(blocking=False):
-            return snap  # another thread is refreshing: serve what we have meanwhile
-        if snap is None:
+        if snap is not None:
+            self._poll_feed()
+            if self._fresh():
+                return snap
+            if not self._lock.acquire(blocking=False):
+                return snap  # another thread is refreshing: serve what we have meanwhile
+        else:
             self._lock.acquire()
         try:
             current = self._snapshot
             if current is not None and self._fresh():  # refreshed while we waited
                 return current
-            return self._refresh_locked()
+            return self._refresh_locked(listing=self._listing_due())
         finally:
             self._lock.release()
 
+    def _interval_passed(self) -> bool:
+        return self._clock() - self._checked >= self.options.check_interval_s
+
     def _fresh(self) -> bool:
+        return not self._dirty and not self._all_dirty and not self._interval_passed()
+
+    def _listing_due(self) -> bool:
+        """Whether this refresh must list the store, or may re-read just the marked pages."""
+        with self._marks:
+            everything, unknown = self._all_dirty, bool(self._dirty - self._refs.keys())
         return (
-            not self._dirty
-            and not self._all_dirty
-            and self._clock() - self._checked < self.options.check_interval_s
+            everything
+            or unknown  # a page the last listing did not have (a new one): list to place it
+            or self._base is None
+            or self._snapshot is not self._base  # degraded: the store could not be listed
+            or self._interval_passed()
         )
+
+    def _poll_feed(self) -> None:
+        """Ask the change feed (at most every ``feed_interval_s``) and mark what it names."""
+        if self._changes is None or self._clock() - self._fed < self.options.feed_interval_s:
+            return
+        if not self._feeding.acquire(blocking=False):
+            return  # another thread is asking it right now
+        try:
+            if self._clock() - self._fed < self.options.feed_interval_s:
+                return  # another thread asked it just now
+            self._fed = self._clock()
+            for page_id in self._changes():
+                self.mark_stale(page_id)
+        finally:
+            self._feeding.release()
 
     def refresh(self) -> IndexSnapshot:
         """List versions now and rebuild from whatever changed."""
         with self._lock:
-            return self._refresh_locked()
+            return self._refresh_locked(listing=True)
 
     def mark_stale(self, page_id: str | None = None) -> None:
         """Re-read ``page_id`` (every page when None) on the next ``get()``, whatever its version.
 
-        The hook for change notices (Notion webhooks) that arrive before a version moves.
+        The hook for change notices (Notion webhooks) that arrive before a version moves, or
+        before the check interval has passed. Pages the sync skips (the webhook log) are
+        never shards: marking one does nothing.
         """
+        if page_id is not None and page_id in self.options.sync.skip:
+            return
         with self._marks:
             if page_id is None:
                 self._all_dirty = True
@@ -313,17 +366,23 @@ class SnapshotCache:
 
     # -- internals ------------------------------------------------------------------------
 
-    def _refresh_locked(self) -> IndexSnapshot:
+    def _refresh_locked(self, *, listing: bool) -> IndexSnapshot:
         now = self._clock()
+        if self._base is None:
+            self._fed = now  # a first build reads every page: the feed has nothing to add yet
         with self._marks:
             dirty, everything = set(self._dirty), self._all_dirty
-        try:
-            refs = self.store.list_pages()
-        except BrainError as exc:
-            if self._base is None:
-                raise
-            self._checked = now  # try again after the check interval, not on every call
-            return self._degraded(exc.message)
+        if listing:
+            try:
+                refs = self.store.list_pages()
+            except BrainError as exc:
+                if self._base is None:
+                    raise
+                self._checked = now  # try again after the check interval, not on every call
+                return self._degraded(exc.message)
+        else:
+            refs = list(self._refs.values())  # the last listing; only marked pages are read
+            dirty &= self._refs.keys()  # one marked since _listing_due waits for a listing
         with self._marks:
             self._dirty -= dirty
             self._all_dirty = self._all_dirty and not everything
@@ -337,11 +396,17 @@ class SnapshotCache:
             and versions == dict(current.versions)
         ):
             self._snapshot = current
-            self._checked = now
+            if listing:
+                self._checked = now
             return current
         reader = _ReadThrough(self.store, refs, self._pages, dirty, everything)
         found = scan(reader, self.options.sync)
         self._pages = reader.kept
+        # Remember each page at the version read, so a marked refresh keeps what it has.
+        self._refs = {
+            r.id: replace(r, version=reader.kept[r.id].version) if r.id in reader.kept else r
+            for r in refs
+        }
         shards: list[IndexedShard] = []
         bags: list[_Bags] = []
         entries: dict[str, tuple[IndexedShard, _Bags]] = {}
@@ -376,7 +441,8 @@ class SnapshotCache:
             generation=(current.generation + 1) if current else 1,
         )
         self._snapshot = self._base = snap
-        self._checked = now
+        if listing:
+            self._checked = now  # a marked refresh leaves the next listing when it was due
         return snap
 
     def _degraded(self, reason: str) -> IndexSnapshot:

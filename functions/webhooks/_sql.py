@@ -26,6 +26,10 @@ from psycopg_pool import ConnectionPool
 
 SCHEMA_COMPONENT = "outbox"
 SCHEMA_VERSION = 1
+MARKS_COMPONENT = "marks"
+MARKS_VERSION = 1
+#: Every component of the state database and the schema version this code writes.
+COMPONENTS = ((SCHEMA_COMPONENT, SCHEMA_VERSION), (MARKS_COMPONENT, MARKS_VERSION))
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
@@ -113,6 +117,10 @@ def schema(dialect: Dialect) -> list[str]:
         "CREATE INDEX IF NOT EXISTS outbox_dedup_created ON outbox_dedup (created_at)",
         "CREATE TABLE IF NOT EXISTS outbox_leases ("
         " log_page TEXT PRIMARY KEY, worker TEXT NOT NULL, expires_at BIGINT NOT NULL)",
+        # marks: pages a change notice named, for the services that cache them
+        "CREATE TABLE IF NOT EXISTS page_marks ("
+        " page_id TEXT PRIMARY KEY, marked_at BIGINT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS page_marks_at ON page_marks (marked_at)",
     ]
 
 
@@ -179,6 +187,19 @@ _RETRY = (
 )
 RETRY_ALL = _RETRY
 RETRY_ONE = _RETRY + " AND id = ?"
+
+# A mark stamped no later than the page's current one (another instance's clock) moves it on
+# by a microsecond instead: marked_at never goes back, and every mark changes it.
+MARK_PAGE = (
+    "INSERT INTO page_marks (page_id, marked_at) VALUES (?, ?)"
+    " ON CONFLICT (page_id) DO UPDATE SET marked_at = CASE"
+    " WHEN excluded.marked_at > page_marks.marked_at THEN excluded.marked_at"
+    " ELSE page_marks.marked_at + 1 END"
+)
+MARKED_SINCE = (
+    "SELECT page_id, marked_at FROM page_marks WHERE marked_at >= ? ORDER BY marked_at, page_id"
+)
+PURGE_MARKS = "DELETE FROM page_marks WHERE marked_at < ?"
 
 STATS = "SELECT state, COUNT(*), MIN(received_at) FROM outbox_events GROUP BY state"
 PURGE_DEDUP = "DELETE FROM outbox_dedup WHERE created_at < ?"

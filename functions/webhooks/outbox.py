@@ -34,6 +34,13 @@ Rules the drainer can rely on:
   key is kept; ``purge`` drops keys older than the window, after which the same key is a new
   event.
 
+The same database carries **page marks**, the change notices one service leaves for another:
+``POST /notion/events`` runs in its own Cloud Run service, so it records the pages Notion
+named with :meth:`Outbox.mark_pages`, and the context service asks
+:meth:`Outbox.marked_since` which pages to re-read. A page keeps one row, its latest
+``marked_at``, which never goes back (a later mark always changes it); ``purge`` drops marks
+older than the dedup window.
+
 Storage: SQLite (WAL, ``synchronous=FULL``) locally, PostgreSQL in the cloud, the same SQL
 (:mod:`functions.webhooks._sql`). Times are stored as integer microseconds since the epoch,
 UTC. Every database failure surfaces as :class:`~functions.webhooks.errors.OutboxError`.
@@ -113,6 +120,7 @@ class Purged:
 
     dedup_keys: int
     sent_events: int
+    page_marks: int = 0
 
 
 @dataclass(frozen=True)
@@ -162,6 +170,10 @@ class Outbox(Protocol):
     def stats(self, now: datetime) -> OutboxStats: ...
 
     def purge(self, now: datetime, dedup_window: timedelta, keep_sent: timedelta) -> Purged: ...
+
+    def mark_pages(self, page_ids: Sequence[str], now: datetime) -> None: ...
+
+    def marked_since(self, since: datetime) -> list[tuple[str, datetime]]: ...
 
     def close(self) -> None: ...
 
@@ -244,15 +256,16 @@ class SqlOutbox:
                 tx.rows(self._dialect.schema_lock)
             for statement in _sql.schema(self._dialect):
                 tx.run(statement)
-            found = tx.rows(_sql.VERSION_GET, (_sql.SCHEMA_COMPONENT,))
-            if not found:
-                tx.run(_sql.VERSION_SET, (_sql.SCHEMA_COMPONENT, _sql.SCHEMA_VERSION))
-            elif int(found[0][0]) > _sql.SCHEMA_VERSION:
-                raise OutboxError(
-                    f"{self._backend.where}: the outbox schema is version {found[0][0]},"
-                    f" newer than this code's {_sql.SCHEMA_VERSION}.",
-                    hint="Upgrade this service, or point it at its own database.",
-                )
+            for component, version in _sql.COMPONENTS:
+                found = tx.rows(_sql.VERSION_GET, (component,))
+                if not found:
+                    tx.run(_sql.VERSION_SET, (component, version))
+                elif int(found[0][0]) > version:
+                    raise OutboxError(
+                        f"{self._backend.where}: the {component} schema is version"
+                        f" {found[0][0]}, newer than this code's {version}.",
+                        hint="Upgrade this service, or point it at its own database.",
+                    )
 
     def accept(
         self, *, source: str, delivery_key: str, line: str, log_page: str, received_at: datetime
@@ -372,12 +385,34 @@ class SqlOutbox:
         )
 
     def purge(self, now: datetime, dedup_window: timedelta, keep_sent: timedelta) -> Purged:
-        """Delete dedup keys older than the window and sent events received before
-        ``now - keep_sent``. Pending, sending and dead events are never purged."""
+        """Delete dedup keys and page marks older than the window and sent events received
+        before ``now - keep_sent``. Pending, sending and dead events are never purged."""
+        cutoff = to_us(now - dedup_window)
         with self._tx("purging") as tx:
-            keys = tx.run(_sql.PURGE_DEDUP, (to_us(now - dedup_window),))
+            keys = tx.run(_sql.PURGE_DEDUP, (cutoff,))
             sent = tx.run(_sql.PURGE_SENT, (to_us(now - keep_sent),))
-        return Purged(dedup_keys=keys, sent_events=sent)
+            marks = tx.run(_sql.PURGE_MARKS, (cutoff,))
+        return Purged(dedup_keys=keys, sent_events=sent, page_marks=marks)
+
+    def mark_pages(self, page_ids: Sequence[str], now: datetime) -> None:
+        """Record that ``page_ids`` changed at ``now`` (one row per page, its latest mark).
+
+        A page already marked at ``now`` or later is moved on by a microsecond, so a reader
+        that remembers the ``marked_at`` it saw always notices a new mark.
+        """
+        at = to_us(now)
+        unique = sorted(set(page_ids))  # one order for every writer: no PostgreSQL deadlock
+        if not unique:
+            return
+        with self._tx("marking pages changed") as tx:
+            for page_id in unique:
+                tx.run(_sql.MARK_PAGE, (page_id, at))
+
+    def marked_since(self, since: datetime) -> list[tuple[str, datetime]]:
+        """``(page id, marked_at)`` of every page marked at or after ``since``, oldest first."""
+        with self._tx("reading page marks", write=False) as tx:
+            rows = tx.rows(_sql.MARKED_SINCE, (to_us(since),))
+        return [(str(r[0]), from_us(int(r[1]))) for r in rows]
 
     def close(self) -> None:
         """Close every connection (idempotent); later calls raise OutboxError."""

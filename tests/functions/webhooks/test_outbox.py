@@ -550,3 +550,108 @@ def test_naive_times_are_refused(outbox: SqlOutbox) -> None:
         outbox.accept(
             source="s", delivery_key="k", line="l", log_page=PAGE, received_at=datetime(2026, 1, 1)
         )
+
+
+# --- page marks ------------------------------------------------------------------------------
+
+
+def test_marked_pages_are_read_back_from_a_moment_on_oldest_first(outbox: SqlOutbox) -> None:
+    outbox.mark_pages(["b", "a"], at(10))
+    outbox.mark_pages(["c"], at(20))
+
+    assert outbox.marked_since(at(0)) == [("a", at(10)), ("b", at(10)), ("c", at(20))]
+    assert outbox.marked_since(at(10)) == [("a", at(10)), ("b", at(10)), ("c", at(20))]
+    assert outbox.marked_since(at(10.000001)) == [("c", at(20))]
+    assert outbox.marked_since(at(21)) == []
+
+
+def test_a_page_keeps_one_mark_its_latest(outbox: SqlOutbox) -> None:
+    outbox.mark_pages(["a", "a"], at(10))
+    outbox.mark_pages(["a"], at(30))
+
+    assert outbox.marked_since(at(0)) == [("a", at(30))]
+
+
+def test_a_mark_stamped_earlier_than_the_last_one_still_moves_it_on(outbox: SqlOutbox) -> None:
+    # Two instances, the second one's clock behind: the mark must never go back in time,
+    # and must still change, so a reader that remembers what it saw notices it.
+    outbox.mark_pages(["a"], at(30))
+    outbox.mark_pages(["a"], at(20))
+    outbox.mark_pages(["a"], at(30))
+
+    assert outbox.marked_since(at(0)) == [("a", at(30) + timedelta(microseconds=2))]
+
+
+def test_marking_no_pages_does_nothing(outbox: SqlOutbox) -> None:
+    outbox.mark_pages([], at(10))
+
+    assert outbox.marked_since(at(0)) == []
+
+
+def test_purge_drops_marks_older_than_the_dedup_window(outbox: SqlOutbox) -> None:
+    outbox.mark_pages(["old"], at(0))
+    outbox.mark_pages(["new"], at(3000))
+
+    purged = outbox.purge(at(3601), dedup_window=timedelta(hours=1), keep_sent=timedelta(days=7))
+
+    assert purged.page_marks == 1
+    assert outbox.marked_since(at(0)) == [("new", at(3000))]
+
+
+def test_marks_made_through_one_connection_are_read_through_another(outbox_url: str) -> None:
+    with open_outbox(outbox_url) as writer, open_outbox(outbox_url) as reader:
+        writer.mark_pages(["a"], at(10))
+        assert reader.marked_since(at(0)) == [("a", at(10))]
+
+
+def test_the_schema_records_the_marks_component(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite3"
+    open_outbox(str(path)).close()
+    with sqlite3.connect(path) as conn:
+        rows = dict(conn.execute("SELECT component, version FROM schema_version").fetchall())
+    conn.close()
+
+    assert rows == {"outbox": 1, "marks": 1}
+
+
+def test_a_database_from_before_marks_gains_them_on_open(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite3"
+    with open_outbox(str(path)) as outbox:
+        first = accept(outbox, "d-1")
+    with sqlite3.connect(path) as conn:
+        conn.execute("DROP TABLE page_marks")
+        conn.execute("DELETE FROM schema_version WHERE component = 'marks'")
+    conn.close()
+
+    with open_outbox(str(path)) as outbox:
+        outbox.mark_pages(["a"], at(10))
+        assert outbox.marked_since(at(0)) == [("a", at(10))]
+        assert accept(outbox, "d-1") == Accepted(id=first.id, duplicate=True)
+
+
+def test_a_marks_schema_newer_than_the_code_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite3"
+    open_outbox(str(path)).close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE schema_version SET version = 2 WHERE component = 'marks'")
+    conn.close()
+
+    with pytest.raises(OutboxError, match="marks schema is version 2"):
+        open_outbox(str(path))
+
+
+def test_marks_on_a_closed_outbox_raise_outbox_error(outbox_url: str) -> None:
+    outbox = open_outbox(outbox_url)
+    outbox.close()
+
+    with pytest.raises(OutboxError, match="marking pages changed failed"):
+        outbox.mark_pages(["a"], at(0))
+    with pytest.raises(OutboxError, match="reading page marks failed"):
+        outbox.marked_since(at(0))
+
+
+def test_naive_mark_times_are_refused(outbox: SqlOutbox) -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        outbox.mark_pages(["a"], datetime(2026, 1, 1))
+    with pytest.raises(ValueError, match="timezone-aware"):
+        outbox.marked_since(datetime(2026, 1, 1))
