@@ -176,12 +176,3 @@ def check_functions(
                 "the token in Secret Manager and reference it here.",
             )
         )
-    warnings.append(
-        Finding(
-            f"webhooks.sources.{NOTION_EVENTS_SOURCE}",
-            "POST /notion/events marks pages stale in its own service's cache only: the "
-            "context service is a separate Cloud Run service",
-            "The context service still notices edits through its own freshness check "
-            "([context] check_interval_s); the event just does not make it sooner.",
-        )
-    )

@@ -26,7 +26,8 @@ STATE_URL_ENV = "BRAIN_STATE__URL"  # the env override of [state] url (functions
 SPECS: Mapping[str, ServiceSpec] = MappingProxyType(
     {
         # Reads shards from Notion and packs context: the most memory (tokenizer, BM25 index).
-        "context": ServiceSpec(0, 10, 40, "1", "1Gi", 60, False, False),
+        # Uses the state database for the page marks /notion/events records (change feed).
+        "context": ServiceSpec(0, 10, 40, "1", "1Gi", 60, False, True),
         # CPU always allocated: an accepted event is answered 202 as soon as it is in the
         # outbox, and the drainer thread appends it to the log page *after* the response.
         # With Cloud Run's default request-based CPU the instance is throttled to almost

@@ -356,7 +356,9 @@ class SnapshotCache:
         before the check interval has passed. Pages the sync skips (the webhook log) are
         never shards: marking one does nothing.
         """
-        if page_id is not None and page_id in self.options.sync.skip:
+        skip = self.options.sync.skip
+        ref = self._refs.get(page_id) if page_id is not None else None
+        if page_id is not None and (page_id in skip or (ref is not None and ref.named(skip))):
             return
         with self._marks:
             if page_id is None:
@@ -388,7 +390,7 @@ class SnapshotCache:
             self._all_dirty = self._all_dirty and not everything
         current = self._base
         skip = self.options.sync.skip  # the webhook log changes all the time: never a shard
-        versions = {r.id: r.version for r in refs if r.id not in skip}
+        versions = {r.id: r.version for r in refs if not r.named(skip)}
         if (
             current is not None
             and not dirty

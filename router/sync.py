@@ -150,7 +150,7 @@ def scan(store: PageStore, options: SyncOptions | None = None) -> Scan:
     router: Page | None = None
     seen: dict[str, str] = {}
     for ref in store.list_pages():
-        if ref.id in opts.skip:
+        if ref.named(opts.skip):
             skipped.append(ref.id)
             continue
         try:

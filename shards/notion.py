@@ -161,13 +161,14 @@ class NotionStore:
         for block in children:
             if block.get("type") != "child_page":
                 continue
-            names.setdefault(block["child_page"]["title"], block["id"])
+            title = block["child_page"]["title"]
+            names.setdefault(title, block["id"])
             try:
                 page = self._retrieve(block["id"], block["id"])
             except PageNotFound:  # deleted since the listing
                 continue
             if not _trashed(page):
-                refs.append(PageRef(page["id"], self._version(page), page["url"]))
+                refs.append(PageRef(page["id"], self._version(page), page["url"], title))
         with self._lock:
             self._names = names
         return sorted(refs, key=lambda ref: ref.id)

@@ -17,11 +17,20 @@ from shards.errors import PageError
 
 @dataclass(frozen=True)
 class PageRef:
-    """A page's identity and change token, as cheap to list as the backend allows."""
+    """A page's identity and change token, as cheap to list as the backend allows.
+
+    ``name`` is what config may call the page by when that differs from ``id``: a Notion child
+    page's title (``webhook-log``), so a config written for the local store means the same page.
+    """
 
     id: str
     version: str
     url: str
+    name: str = ""
+
+    def named(self, names: frozenset[str]) -> bool:
+        """True when the page's id or name is one of ``names``."""
+        return self.id in names or (bool(self.name) and self.name in names)
 
 
 @dataclass(frozen=True)

@@ -131,7 +131,7 @@ def test_each_sm_reference_is_a_secret_readable_by_exactly_the_services_that_use
         },
         "GITHUB_WEBHOOK_SECRET": {"brain-webhooks"},
         "NOTION_VERIFICATION": {"brain-webhooks", "brain-notion-events"},
-        "BRAIN_STATE_URL": {"brain-webhooks", "brain-notion-events", "brain-sync"},
+        "BRAIN_STATE_URL": {"brain-context", "brain-webhooks", "brain-notion-events", "brain-sync"},
     }
     granted = {
         (b.resource.rsplit("/", 1)[-1], b.member.split(":")[1].split("@")[0])
@@ -169,13 +169,15 @@ def test_the_scheduler_posts_sync_with_an_oidc_token_of_an_account_allowed_to_in
 def test_the_state_url_secret_and_cloud_sql_reach_the_services_that_keep_state(
     cloud: DeployPlan,
 ) -> None:
+    # Every service keeps state: the outbox (webhooks, notion_events, sync) or the page marks
+    # that /notion/events records and the context service follows (its change feed).
     for s in cloud.services:
-        uses_state = s.target != "context"
-        assert bool(s.secret_env) == uses_state
-        assert s.cloudsql_instances == ((f"{P}:europe-west1:brain",) if uses_state else ())
+        assert s.secret_env
+        assert s.cloudsql_instances == (f"{P}:europe-west1:brain",)
     clients = {b.member for b in cloud.bindings if b.role == "roles/cloudsql.client"}
     assert clients == {
-        f"serviceAccount:brain-{t}@{P}.{SA}" for t in ("webhooks", "notion-events", "sync")
+        f"serviceAccount:brain-{t}@{P}.{SA}"
+        for t in ("context", "webhooks", "notion-events", "sync")
     }
 
 
@@ -317,7 +319,8 @@ def test_gcloud_deploys_each_service_with_the_right_flags(cloud: DeployPlan) -> 
     assert "--max-instances=1" in sync and "--concurrency=1" in sync
     assert "--timeout=600s" in sync
     context = deploy_argv(script, "brain-context")
-    assert not any(a.startswith(("--set-secrets", "--set-cloudsql")) for a in context)
+    assert any(a.startswith("--set-secrets=BRAIN_STATE__URL=") for a in context)
+    assert any(a.startswith("--set-cloudsql-instances=") for a in context)
 
 
 def test_gcloud_creates_secrets_and_grants_access_per_service(cloud: DeployPlan) -> None:

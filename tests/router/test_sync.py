@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -309,3 +310,21 @@ def test_status_of_marks_edited_shards_stale_without_writing(store: RecordingSto
     finance = next(s for s in statuses if s.id == "finance")
     assert finance.to_json()["updated_at"] == "2026-11-21T10:00:00Z"
     assert finance.header_bytes <= 512
+
+
+def test_a_log_page_is_skipped_by_name_when_the_store_ids_it_otherwise(
+    store: RecordingStore,
+) -> None:
+    # A Notion store lists the log page under its UUID, with its title as the name.
+    class NamedLog(RecordingStore):
+        def list_pages(self) -> list[PageRef]:
+            return [
+                replace(r, name="webhook-log") if r.id == "log-uuid" else r
+                for r in super().list_pages()
+            ]
+
+    named = NamedLog(store.inner.path)
+    named.inner.append("log-uuid", ["🔔 2026-05-21T02:54:44.452Z [github:push] {}"])
+    report = sync(named, TOKENS, now=T1, options=SyncOptions(skip=frozenset({"webhook-log"})))
+    assert report.invalid == ()
+    assert report.skipped == ("log-uuid",)

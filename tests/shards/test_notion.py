@@ -427,3 +427,13 @@ def test_the_fake_wants_a_token_and_a_version(notion_fake: NotionFake) -> None:
         ok = http.get(path, headers={**headers, "Notion-Version": "2025-09-03"})
     assert (no_version.status_code, no_version.json()["code"]) == (400, "missing_version")
     assert ok.json()["object"] == "page"
+
+
+def test_listed_pages_carry_their_title_so_config_can_name_them(
+    notion_fake: NotionFake, store: NotionStore
+) -> None:
+    written = store.write("webhook-log", "a line")
+    (ref,) = [r for r in store.list_pages() if r.id == written.id]
+    assert ref.name == "webhook-log"
+    assert ref.named(frozenset({"webhook-log"}))
+    assert not ref.named(frozenset({"router"}))
