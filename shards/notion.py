@@ -241,7 +241,7 @@ class NotionStore:
                 idempotent=True,  # the same replacement twice leaves the same page
             )
             page = self._retrieve(target, page_id)
-            return PageRef(page["id"], self._version(page), page["url"])
+            return PageRef(page["id"], self._version(page), page["url"], _title(page))
 
         return self._on_page(page_id, replace)
 
@@ -421,6 +421,14 @@ def _check_name(name: str) -> str:
             page_id=name,
         )
     return name
+
+
+def _title(page: dict[str, Any]) -> str:
+    """A page object's title: the plain text of its ``title`` property ("" if none)."""
+    for prop in page.get("properties", {}).values():
+        if isinstance(prop, dict) and prop.get("type") == "title":
+            return "".join(str(run.get("plain_text", "")) for run in prop.get("title", []))
+    return ""
 
 
 def _trashed(page: dict[str, Any]) -> bool:
