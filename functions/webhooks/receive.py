@@ -13,7 +13,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
@@ -26,6 +26,14 @@ from functions.webhooks.schemes import Verified, get_scheme
 from shards.errors import BrainError
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class _PageClock:
+    """Orders accepts to one log page: its lock and the last receive time given there."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    last: datetime | None = None
 
 
 class UnknownSource(BrainError):
@@ -79,7 +87,7 @@ class WebhookReceiver:
         self.state_dir = state_dir
         self.on_accept = on_accept
         self._order_guard = threading.Lock()
-        self._order: dict[str, tuple[threading.Lock, list[datetime]]] = {}
+        self._order: dict[str, _PageClock] = {}
 
     def receive(
         self, source: str, headers: Mapping[str, str], body: bytes, *, now: datetime
@@ -100,12 +108,12 @@ class WebhookReceiver:
         payload = decode_payload(body)
         event = event_name(verified.event, payload)
         page = log_page_for(self.config, source, now)
-        lock, last = self._page_order(page)
-        with lock:
+        clock = self._page_clock(page)
+        with clock.lock:
             # Receive order is the outbox's id order. Concurrent requests reach the commit in
             # any order, so the time on a line is never earlier than the line before it on
             # the same page (from this process): at most the previous event's time.
-            at = max(now, last[0]) if last else now
+            at = max(now, clock.last) if clock.last else now
             line = format_line(at, source, event, payload, max_chars=self.config.max_line_chars)
             accepted = self.outbox.accept(
                 source=source,
@@ -114,20 +122,16 @@ class WebhookReceiver:
                 log_page=page,
                 received_at=at,
             )
-            last[:] = [at]
+            clock.last = at
         if not accepted.duplicate and self.on_accept is not None:
             self.on_accept()
         return Receipt(
             accepted.id, "duplicate" if accepted.duplicate else "accepted", source, event
         )
 
-    def _page_order(self, page: str) -> tuple[threading.Lock, list[datetime]]:
-        """The lock that orders accepts to ``page`` and the last receive time given there."""
+    def _page_clock(self, page: str) -> _PageClock:
         with self._order_guard:
-            found = self._order.get(page)
-            if found is None:
-                found = self._order[page] = (threading.Lock(), [])
-            return found
+            return self._order.setdefault(page, _PageClock())
 
     def _surface_handshake(self, source: str, token: str) -> None:
         """Keep Notion's verification token where only the operator can read it.
