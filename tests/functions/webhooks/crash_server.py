@@ -1,17 +1,14 @@
-"""``brain serve`` for the crash test, with two knobs production has no business offering.
+"""``brain serve`` for the crash test, with a knob production has no business offering.
 
     python -m tests.functions.webhooks.crash_server --config brain.toml --port 8123 \\
-        [--lease-ttl 2] [--pause-after-append 3]
+        --pause-after-append 3
 
 It builds exactly what ``brain serve`` builds (``Runtime`` from the config, ``build_app`` with
-the drainer running, uvicorn on loopback) and then replaces two cached parts of the runtime:
-
-- the drainer, with a short lease TTL: the lease of a SIGKILLed drainer blocks its page until
-  it expires, 60 s by default, longer than the test may take;
-- with ``--pause-after-append S``, the page store, with a :class:`LocalFolderStore` whose
-  ``append`` sleeps ``S`` seconds after the lines are on disk and before it returns, so a
-  SIGKILL in that window lands between the append and the outbox recording it. Production
-  code has no hook for this; the pause is all the test needs.
+the drainer running, uvicorn on loopback) and replaces one cached part of the runtime: the page
+store, with a :class:`LocalFolderStore` whose ``append`` sleeps ``S`` seconds after the lines
+are on disk and before it returns, so a SIGKILL in that window lands between the append and the
+outbox recording it. Production code has no hook for this; the pause is all the test needs.
+The drainer's lease TTL comes from the config (``BRAIN_WEBHOOKS__LEASE_TTL_S``).
 """
 
 from __future__ import annotations
@@ -26,7 +23,6 @@ import uvicorn
 from functions.app import build_app
 from functions.config import load_config
 from functions.runtime import Runtime
-from functions.webhooks.drain import Drainer, DrainOptions
 from shards import LocalFolderStore
 
 
@@ -47,27 +43,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--config", required=True)
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--lease-ttl", type=float, default=2.0)
-    parser.add_argument("--pause-after-append", type=float, default=0.0)
+    parser.add_argument("--pause-after-append", type=float, required=True)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
 
     config = load_config(args.config)
     runtime = Runtime(config)
-    if args.pause_after_append:
-        store = PausingStore(str(config.resolve(config.store.path)), args.pause_after_append)
-        runtime.__dict__["store"] = store  # Runtime.store is a cached_property
-    hooks = config.webhooks
-    runtime.__dict__["drainer"] = Drainer(
-        runtime.outbox,
-        runtime.store,
-        DrainOptions(
-            batch=hooks.drain_batch,
-            lines_per_block=hooks.lines_per_block,
-            lease_ttl_s=args.lease_ttl,
-            idle_wait_s=0.2,
-        ),
-    )
+    store = PausingStore(str(config.resolve(config.store.path)), args.pause_after_append)
+    runtime.__dict__["store"] = store  # Runtime.store is a cached_property
     try:
         uvicorn.run(
             build_app(runtime, host="127.0.0.1"),

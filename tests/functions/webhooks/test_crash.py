@@ -8,8 +8,9 @@
    pauses after the lines are on disk, and dies in that pause. The restarted server must find
    those lines on the page instead of appending them again.
 
-The server is ``tests.functions.webhooks.crash_server``: ``brain serve`` with a short drainer
-lease (a dead drainer's lease blocks its page until it expires) and an optional pause after
+The server is ``brain serve`` itself (``python -m functions.cli serve``) with a short drainer
+lease from the environment (a dead drainer's lease blocks its page until it expires); the
+second test uses ``tests.functions.webhooks.crash_server``, the same app with a pause after
 each append. Waiting on the real processes polls with a deadline.
 """
 
@@ -83,11 +84,19 @@ class Server:
         assert self.process is None
         self.starts += 1
         log = open(self.folder / f"server-{self.starts}.log", "wb")  # noqa: SIM115 - kept by Popen
-        env = {**os.environ, "CRASH_TEST_SECRET": SECRET, "PYTHONPATH": str(ROOT)}
-        command = [sys.executable, "-m", "tests.functions.webhooks.crash_server"]
+        env = {
+            **os.environ,
+            "CRASH_TEST_SECRET": SECRET,
+            "PYTHONPATH": str(ROOT),
+            # A SIGKILLed drainer's lease blocks its page until it expires (60 s by default).
+            "BRAIN_WEBHOOKS__LEASE_TTL_S": str(LEASE_TTL_S),
+        }
+        if pause_after_append:  # brain serve with a store that pauses after appending
+            command = [sys.executable, "-m", "tests.functions.webhooks.crash_server"]
+            command += ["--pause-after-append", str(pause_after_append)]
+        else:  # the real thing: `brain serve`
+            command = [sys.executable, "-m", "functions.cli", "serve"]
         command += ["--config", str(self.config), "--port", str(self.port)]
-        command += ["--lease-ttl", str(LEASE_TTL_S)]
-        command += ["--pause-after-append", str(pause_after_append)]
         self.process = subprocess.Popen(
             command,
             cwd=ROOT,
