@@ -31,6 +31,7 @@ from shards import (
     PageStore,
     Tokenizer,
     content_hash,
+    describe_page,
     header_problems,
     header_size,
     parse_page,
@@ -98,6 +99,7 @@ class SyncReport:
     router_bytes: int
     dry_run: bool = False
     skipped: tuple[str, ...] = field(default=())
+    adopted: tuple[str, ...] = field(default=())  # pages given a generated header
 
     @property
     def changed(self) -> tuple[str, ...]:
@@ -128,6 +130,7 @@ class SyncReport:
             "anomalies": self.anomalies,
             "router": {"changed": self.router_changed, "bytes": self.router_bytes},
             "skipped": list(self.skipped),
+            "adopted": list(self.adopted),
         }
 
 
@@ -139,6 +142,8 @@ class Scan:
     invalid: tuple[Issue, ...]
     router: Page | None
     skipped: tuple[str, ...]
+    #: (page, url) of pages with no header block at all (also in ``invalid``): adoptable.
+    headerless: tuple[tuple[Page, str], ...] = ()
 
 
 def scan(store: PageStore, options: SyncOptions | None = None) -> Scan:
@@ -148,6 +153,7 @@ def scan(store: PageStore, options: SyncOptions | None = None) -> Scan:
     invalid: list[Issue] = []
     skipped: list[str] = []
     router: Page | None = None
+    headerless: list[tuple[Page, str]] = []
     seen: dict[str, str] = {}
     for ref in store.list_pages():
         if ref.named(opts.skip):
@@ -164,6 +170,8 @@ def scan(store: PageStore, options: SyncOptions | None = None) -> Scan:
         if page.header is None:
             assert page.error is not None
             invalid.append(_issue(page.error))
+            if page.header_missing:
+                headerless.append((page, ref.url))
             continue
         if page.header.page_type != "shard":
             skipped.append(ref.id)
@@ -189,7 +197,7 @@ def scan(store: PageStore, options: SyncOptions | None = None) -> Scan:
             continue
         seen[shard_id] = ref.id
         shards.append((page, ref.url))
-    return Scan(tuple(shards), tuple(invalid), router, tuple(skipped))
+    return Scan(tuple(shards), tuple(invalid), router, tuple(skipped), tuple(headerless))
 
 
 def sync(
@@ -200,17 +208,31 @@ def sync(
     options: SyncOptions | None = None,
     dry_run: bool = False,
     seed_notes: str = "",
+    adopt: bool = False,
 ) -> SyncReport:
     """Refresh changed shards' machine fields and regenerate the router page.
 
     ``seed_notes`` become the Notes of a router page created by this sync (a split puts the
-    monolith's introduction there); an existing router keeps its own notes.
+    monolith's introduction there); an existing router keeps its own notes. ``adopt`` gives
+    pages with no header at all (written by hand) a generated shard header; a page whose
+    header is broken is never rewritten, only reported.
     """
     opts = options or SyncOptions()
     found = scan(store, opts)
+    shards = list(found.shards)
+    invalid = list(found.invalid)
+    adopted: list[str] = []
+    if adopt:
+        taken = {p.header.id for p, _ in shards if p.header} | {opts.router_id}
+        for page, url in found.headerless:
+            header = describe_page(page.id, page.body, taken=frozenset(taken))
+            taken.add(header.id)
+            shards.append((Page(page.id, header, page.body), url))
+            invalid = [i for i in invalid if i.page_id != page.id]
+            adopted.append(page.id)
     statuses: list[ShardStatus] = []
     headers: list[tuple[ClaudeDelta, str, str]] = []  # (header, page id, url)
-    for page, url in found.shards:
+    for page, url in shards:
         assert page.header is not None
         fresh = refreshed_header(page, tokenizer, now)
         header = fresh or page.header
@@ -224,11 +246,12 @@ def sync(
         store.write(opts.router_id, router_text)
     return SyncReport(
         tuple(statuses),
-        found.invalid,
+        tuple(invalid),
         router_changed,
         len(router_text.encode()),
         dry_run,
         found.skipped,
+        tuple(adopted),
     )
 
 

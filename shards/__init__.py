@@ -31,6 +31,7 @@ from shards.split import (
     SplitPlan,
     SplitResult,
     apply_split,
+    describe_page,
     merge_operator_fields,
     plan_split,
 )
@@ -66,6 +67,7 @@ __all__ = [
     "WorkspaceError",
     "apply_split",
     "content_hash",
+    "describe_page",
     "format_timestamp",
     "header_problems",
     "header_size",

@@ -70,6 +70,9 @@ class Page:
     body: str
     error: HeaderError | None = None
     problems: tuple[str, ...] = field(default=())
+    #: True when the page has no header block at all (not a broken one): a page an operator
+    #: wrote by hand, which ``brain sync --adopt`` may give a generated header.
+    header_missing: bool = False
 
     @cached_property
     def sections(self) -> tuple[Section, ...]:
@@ -114,23 +117,24 @@ def parse_page(text: str, *, page_id: str) -> Page:
     stripped = text.lstrip("\ufeff").lstrip()
     match = _FENCE_OPEN.match(stripped)
     if not match or match.group(2).lower() != "json":
+        misplaced = _later_header(stripped)
         return Page(
             id=page_id,
             header=None,
             body=normalize_body(stripped),
             error=HeaderError(
-                "no claude_delta header: the first block must be a ```json code block",
-                page_id=page_id,
-                # `brain sync` skips a page without a header; it never adds one.
-                hint='Add a first block ```json {"claude_delta": {"v": "1.0", "id": "...", '
-                '"title": "..."}} ``` (the sync then fills in the rest).',
-            )
-            if not _later_header(stripped)
-            else HeaderError(
                 "the claude_delta header is not the first block of the page",
                 page_id=page_id,
                 hint="Move the ```json header block to the very top of the page.",
+            )
+            if misplaced
+            else HeaderError(
+                "no claude_delta header: the first block must be a ```json code block",
+                page_id=page_id,
+                hint="Run `brain sync --adopt` to give it a generated header, or add a first "
+                'block ```json {"claude_delta": {"v": "1.0", "id": "...", "title": "..."}} ```.',
             ),
+            header_missing=not misplaced,
         )
     fence = match.group(1)
     lines = stripped.split("\n")

@@ -275,6 +275,38 @@ def _headers(domains: list[_Domain], opts: SplitOptions, warnings: list[str]) ->
     return plans
 
 
+def describe_page(
+    page_id: str,
+    body: str,
+    *,
+    taken: frozenset[str] = frozenset(),
+    options: DescribeOptions | None = None,
+) -> ClaudeDelta:
+    """A generated shard header for a page written by hand (``brain sync --adopt``).
+
+    The title is the page's first heading (else its id); the id is the title's slug, made
+    unique against ``taken``; summary, fetch_when and related_entities come from the text as
+    in a split.
+    """
+    sections = list(split_sections(body))
+    title = next((s.title for s in sections if s.level and s.title.strip()), "") or page_id
+    slug = base = slugify(
+        page_id if page_id and slugify(page_id) == page_id else title, max_length=48
+    )
+    n = 2
+    while slug in taken:
+        slug, n = f"{base}-{n}", n + 1
+    header = ClaudeDelta(
+        page_type="shard",
+        id=slug,
+        title=title,
+        summary=summarize(sections, options),
+        fetch_when=fetch_terms(sections, options),
+        related_entities=entities(body, options),
+    )
+    return _fit(header)
+
+
 # The widest machine fields the index sync adds to a shard header (tokens up to 999,999).
 _MACHINE_PLACEHOLDERS: dict[str, Any] = {
     "tokens": 999_999,

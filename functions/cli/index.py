@@ -131,6 +131,14 @@ def sync_command(
     workspace: Workspace = None,
     config: ConfigFile = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Report, write nothing.")] = False,
+    adopt: Annotated[
+        bool,
+        typer.Option(
+            "--adopt",
+            help="Give pages that have no header at all a generated shard header "
+            "(pages with a broken header are only reported).",
+        ),
+    ] = False,
     json: JsonFlag = False,
 ) -> None:
     """Refresh changed shards' headers (tokens, hash, updated) and regenerate the router.
@@ -141,7 +149,12 @@ def sync_command(
     try:
         rt = _runtime(config, workspace)
         report = sync(
-            rt.store, rt.tokenizer, now=utc_now(), options=rt.sync_options, dry_run=dry_run
+            rt.store,
+            rt.tokenizer,
+            now=utc_now(),
+            options=rt.sync_options,
+            dry_run=dry_run,
+            adopt=adopt,
         )
     except BrainError as exc:
         fail(exc)
@@ -149,6 +162,13 @@ def sync_command(
         _emit_json(report.to_json())
     else:
         out.print(report.roll_call(), highlight=False)
+        for page in report.adopted:
+            shard = next(st.id for st in report.shards if st.page_id == page)
+            out.print(
+                f"  [green]adopted:[/] page {escape(repr(page))} is now shard {shard!r} with a "
+                "generated header; edit its summary and fetch_when to taste",
+                highlight=False,
+            )
         for issue in report.invalid:
             out.print(f"  [red]invalid:[/] {escape(issue.message)}", highlight=False)
         for status in report.shards:

@@ -328,3 +328,45 @@ def test_a_log_page_is_skipped_by_name_when_the_store_ids_it_otherwise(
     report = sync(named, TOKENS, now=T1, options=SyncOptions(skip=frozenset({"webhook-log"})))
     assert report.invalid == ()
     assert report.skipped == ("log-uuid",)
+
+
+def test_adopt_gives_a_hand_written_page_a_generated_header_and_a_router_row(
+    store: RecordingStore,
+) -> None:
+    store.inner.write(
+        "vendors",
+        "## Vendors\n\nPrintworks Ltd prints the brochures; Printworks invoices monthly.\n\n"
+        "### Printworks Ltd\n\nContact Sam at Printworks Ltd for rush jobs.\n",
+    )
+    without = sync(store, TOKENS, now=T1, dry_run=True)
+    assert [i.page_id for i in without.invalid] == ["vendors"]
+    report = sync(store, TOKENS, now=T1, adopt=True)
+    assert report.adopted == ("vendors",)
+    assert report.invalid == ()
+    page = parse_page(store.inner.read("vendors").text, page_id="vendors")
+    assert page.header is not None
+    assert (page.header.id, page.header.title) == ("vendors", "Vendors")
+    assert page.header.fetch_when == ("Printworks Ltd",)
+    assert page.header.tokens == TOKENS.count(page.body)
+    assert "Printworks Ltd prints the brochures" in page.body
+    assert "vendors" in [r.id for r in parse_router(store.inner.read("router").text).rows]
+    # adopted once: the next sync has nothing to adopt and nothing to change
+    again = sync(store, TOKENS, now=T1, adopt=True)
+    assert again.adopted == () and again.changed == ()
+
+
+def test_adopt_never_rewrites_a_page_whose_header_is_broken(store: RecordingStore) -> None:
+    broken = '```json\n{"claude_delta": {"id": "x", "title": 5}}\n```\n\nMine.\n'
+    store.inner.write("mine", broken)
+    report = sync(store, TOKENS, now=T1, adopt=True)
+    assert report.adopted == ()
+    assert [i.page_id for i in report.invalid] == ["mine"]
+    assert store.inner.read("mine").text == broken
+
+
+def test_an_adopted_page_whose_name_is_taken_gets_its_own_id(store: RecordingStore) -> None:
+    store.inner.write("Finance_notes", "## Finance\n\nA second finance page written by hand.\n")
+    report = sync(store, TOKENS, now=T1, adopt=True)
+    assert report.adopted == ("Finance_notes",)
+    header = parse_page(store.inner.read("Finance_notes").text, page_id="x").header
+    assert header is not None and header.id == "finance-2"
