@@ -52,6 +52,7 @@ class StoreConfig(_Section):
     root_page_id: str | None = None  # notion: the page whose child pages are the index
     token: str | None = None  # notion: secret reference to the integration token
     requests_per_second: float = 3.0  # notion: client-side limit (Notion allows ~3 rps)
+    api_url: str = "https://api.notion.com"  # notion: change only for a proxy or a test fake
 
     @field_validator("token")
     @classmethod

@@ -114,6 +114,7 @@ class Runtime:
             NotionOptions(
                 token=self.secrets.resolve(cfg.token),
                 root_page_id=cfg.root_page_id,
+                base_url=cfg.api_url,
                 requests_per_second=cfg.requests_per_second,
             )
         )
@@ -208,9 +209,13 @@ class Runtime:
         self.drainer.wake()
 
     def close(self) -> None:
+        """Stop the drainer and release what was built: the outbox, the store's connections."""
         self.stop_drainer()
         if "outbox" in self.__dict__:
             self.outbox.close()
+        close_store = getattr(self.__dict__.get("store"), "close", None)
+        if callable(close_store):
+            close_store()
 
     # -- get_context -----------------------------------------------------------------------
 

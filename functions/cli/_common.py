@@ -45,8 +45,25 @@ ConfigFile = Annotated[
 JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output (stable).")]
 
 
+_opened: list[Runtime] = []
+
+
+@app.callback()
+def _each_command(ctx: typer.Context) -> None:
+    """Close what a command opened (store connections, the outbox) when it ends."""
+    ctx.call_on_close(_close_runtimes)
+
+
+def _close_runtimes() -> None:
+    while _opened:
+        _opened.pop().close()
+
+
 def _runtime(config: Path | None, workspace: Path | None) -> Runtime:
-    return Runtime(_config(config, workspace))
+    """The command's runtime, closed when the command ends."""
+    runtime = Runtime(_config(config, workspace))
+    _opened.append(runtime)
+    return runtime
 
 
 def _config(config: Path | None, workspace: Path | None) -> BrainConfig:
