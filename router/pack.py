@@ -245,7 +245,8 @@ def _partial(
     more while the piece stays within ``cap`` (so one section does not crowd out the rest)."""
     ranked = [p for p, _ in cand.passages]
     if cand.requested:  # a requested shard: unmatched passages follow, in document order
-        ranked += [p for p in range(len(section.passages)) if p not in set(ranked)]
+        matched = set(ranked)
+        ranked += [p for p in range(len(section.passages)) if p not in matched]
     top = cand.passages[0][1] if cand.passages else 0.0
     floor = opts.passage_cutoff * top
     scores = dict(cand.passages)

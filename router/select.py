@@ -30,6 +30,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import Stemmer
@@ -173,8 +174,14 @@ class Candidate:
     shard: int  # index into IndexSnapshot.shards
     section: int  # index into that shard's sections
     score: float
-    passages: tuple[tuple[int, float], ...]  # (passage index, score), best first
+    hits: tuple[tuple[int, float], ...]  # (passage index, score) of matching passages, any order
     requested: bool = False
+
+    @cached_property
+    def passages(self) -> tuple[tuple[int, float], ...]:
+        """The matching passages, best first (ties in document order); ranked on first use,
+        since packing looks at the passages of only the few sections it includes partially."""
+        return tuple(sorted(self.hits, key=lambda p: (-p[1], p[0])))
 
 
 @dataclass(frozen=True)
@@ -216,17 +223,16 @@ def select(
         best_passages.setdefault(lex.passage_section[doc], []).append(
             (lex.passage_index[doc], score)
         )
-    matched = set(best_passages) | set(section_scores) | set(heading_scores)
+    docs = set(best_passages) | set(section_scores) | set(heading_scores)
     requested = tuple(dict.fromkeys(shards))
     wanted = {snapshot.index_of(s) for s in requested}
+    if wanted:  # every section of a requested shard is a candidate, matched or not
+        docs.update(d for d, (shard, _) in enumerate(lex.section_key) if shard in wanted)
     scored: list[Candidate] = []
-    for doc in range(lex.sections.size):
+    for doc in sorted(docs):
         shard, section = lex.section_key[doc]
-        if doc not in matched and shard not in wanted:
-            continue
-        ranked = sorted(best_passages.get(doc, ()), key=lambda p: (-p[1], p[0]))
-        top = ranked[0][1] if ranked else 0.0
-        second = ranked[1][1] if len(ranked) > 1 else 0.0
+        hits = best_passages.get(doc, [])
+        top, second = _top_two(score for _, score in hits)
         score = (
             opts.passage * (top + opts.passage_spread * second)
             + opts.section * section_scores.get(doc, 0.0)
@@ -234,7 +240,7 @@ def select(
         )
         if score > 0:
             score += opts.shard * shard_prior.get(shard, 0.0)
-        scored.append(Candidate(shard, section, score, tuple(ranked), shard in wanted))
+        scored.append(Candidate(shard, section, score, tuple(hits), shard in wanted))
 
     order = {sid: n for n, sid in enumerate(requested)}
     ids = [s.id for s in snapshot.shards]
@@ -248,3 +254,14 @@ def select(
     for c in scored:
         shard_scores[ids[c.shard]] = max(shard_scores[ids[c.shard]], c.score)
     return Selection(tuple(scored), shard_scores, requested, tuple(query))
+
+
+def _top_two(scores: Iterable[float]) -> tuple[float, float]:
+    """The best and second-best of ``scores`` (0.0 where missing), in one pass."""
+    top = second = 0.0
+    for score in scores:
+        if score > top:
+            top, second = score, top
+        elif score > second:
+            second = score
+    return top, second
