@@ -7,7 +7,6 @@ Routes: ``POST|GET /context``, ``POST /webhooks/{source}``, ``POST /notion/event
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import logging
 from collections.abc import AsyncIterator
 
@@ -19,19 +18,11 @@ from starlette.routing import BaseRoute, Route
 
 from functions import http
 from functions.errors import ConfigError
+from functions.http import is_loopback
 from functions.mcp_server import streamable_http_app
 from functions.runtime import Runtime
 
 log = logging.getLogger(__name__)
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def check_exposure(runtime: Runtime, host: str) -> None:

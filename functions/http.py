@@ -9,6 +9,7 @@ person can act on; the table below is the only place statuses are decided.
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -119,6 +120,16 @@ def _path_param(request: Request, name: str, prefix: str) -> str:
     if value is None:
         value = str(request.path_params.get("path", "")).strip("/").removeprefix(prefix)
     return str(value).strip("/")
+
+
+def is_loopback(host: str) -> bool:
+    """True for localhost and loopback addresses (``127.0.0.1``, ``::1``, ``[::1]``)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def check_auth(request: Request, rt: Runtime) -> None:

@@ -25,9 +25,7 @@ Nothing is built at import time; the runtime's services are built on the first t
 
 from __future__ import annotations
 
-import argparse
 import contextlib
-import ipaddress
 import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -45,6 +43,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from functions.http import check_auth, error_response, is_loopback
 from functions.runtime import Runtime
 from shards import BrainError
 
@@ -321,7 +320,7 @@ def _root_logging_kept() -> Iterator[None]:
 
 def _transport_security(host: str) -> TransportSecuritySettings:
     """DNS-rebinding protection on loopback; elsewhere the bearer token guards the route."""
-    if not _is_loopback(host):
+    if not is_loopback(host):
         return TransportSecuritySettings(enable_dns_rebinding_protection=False)
     hosts = ("127.0.0.1", "localhost", "[::1]")
     return TransportSecuritySettings(
@@ -334,15 +333,6 @@ def _transport_security(host: str) -> TransportSecuritySettings:
             for port in ("", ":*")
         ],
     )
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 class _SessionEndpoint:
@@ -363,8 +353,6 @@ class _BearerAuth:
         self._runtime = runtime
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        from functions.http import check_auth, error_response
-
         if scope["type"] == "http":
             try:
                 check_auth(Request(scope), self._runtime)
@@ -372,27 +360,3 @@ class _BearerAuth:
                 await error_response(exc)(scope, receive, send)
                 return
         await self._app(scope, receive, send)
-
-
-# -- python -m functions.mcp_server --------------------------------------------------------
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    """``python -m functions.mcp_server [--workspace DIR] [--config FILE]``: stdio server."""
-    from functions.config import load_config
-
-    parser = argparse.ArgumentParser(
-        prog="python -m functions.mcp_server", description="The Context Index MCP server on stdio."
-    )
-    parser.add_argument("--workspace", "-w", help="local workspace folder (overrides [store])")
-    parser.add_argument("--config", "-c", help="config file (default: ./brain.toml if present)")
-    args = parser.parse_args(argv)
-    try:
-        config = load_config(args.config, workspace=args.workspace)
-    except BrainError as exc:
-        parser.exit(2, f"error: {exc}\n")
-    run_stdio(Runtime(config))
-
-
-if __name__ == "__main__":
-    main()
