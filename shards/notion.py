@@ -150,17 +150,7 @@ class NotionStore:
         version and url live on the page object), so at 3 requests/s 60 pages take ~20 s."""
         names: dict[str, str] = {}
         refs = []
-        try:
-            children = list(self._children(self.root_page_id, self.root_page_id))
-        except PageNotFound as exc:
-            raise StoreRejected(
-                f"the root page {self.root_page_id} is not visible to the Notion integration",
-                page_id=self.root_page_id,
-                hint=SHARE_HINT,
-            ) from exc
-        for block in children:
-            if block.get("type") != "child_page":
-                continue
+        for block in self._child_pages():
             title = block["child_page"]["title"]
             names.setdefault(title, block["id"])
             try:
@@ -330,18 +320,22 @@ class NotionStore:
 
     def _refresh_names(self) -> None:
         names: dict[str, str] = {}
+        for block in self._child_pages():
+            names.setdefault(block["child_page"]["title"], block["id"])
+        with self._lock:
+            self._names = names
+
+    def _child_pages(self) -> list[dict[str, Any]]:
+        """The root's ``child_page`` blocks; a root the integration cannot see is rejected."""
         try:
-            for block in self._children(self.root_page_id, self.root_page_id):
-                if block.get("type") == "child_page":
-                    names.setdefault(block["child_page"]["title"], block["id"])
+            children = list(self._children(self.root_page_id, self.root_page_id))
         except PageNotFound as exc:
             raise StoreRejected(
                 f"the root page {self.root_page_id} is not visible to the Notion integration",
                 page_id=self.root_page_id,
                 hint=SHARE_HINT,
             ) from exc
-        with self._lock:
-            self._names = names
+        return [block for block in children if block.get("type") == "child_page"]
 
     def _retrieve(self, target: str, page_id: str) -> dict[str, Any]:
         page = self._call(
