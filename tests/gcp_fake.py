@@ -27,6 +27,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from tests.loopback import LoopbackFake
+
 _ACCESS = re.compile(
     r"^/v1/projects/(?P<project>[^/]+)/secrets/(?P<secret>[^/]+)/versions/(?P<version>[^/:]+):access$"
 )
@@ -61,17 +63,19 @@ class _Secret:
     denied: bool = False
 
 
-class SecretManagerFake:
-    """In-memory secrets behind a loopback HTTP server; ``url`` is the client's api_endpoint."""
+class SecretManagerFake(LoopbackFake):
+    """In-memory secrets behind a loopback HTTP server; ``url`` is the client's api_endpoint
+    (``client_options={"api_endpoint": url}``)."""
+
+    label = "the fake Secret Manager"
 
     def __init__(self) -> None:
+        super().__init__()
         self.requests: list[Seen] = []
         self.errors: list[BaseException] = []  # bugs in the fake itself (answered 500)
         self.corrupt_crc = False  # answer a wrong dataCrc32c (integrity check tests)
         self._secrets: dict[tuple[str, str], _Secret] = {}
         self._lock = threading.Lock()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
 
     # -- data ------------------------------------------------------------------------------
 
@@ -95,39 +99,8 @@ class SecretManagerFake:
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    def start(self) -> SecretManagerFake:
-        if self._server is not None:
-            raise RuntimeError("the fake Secret Manager is already running")
-        self._server = _Server(self)  # bound and listening on return
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.02},
-            name="secret-manager-fake",
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        server, thread = self._server, self._thread
-        if server is None or thread is None:
-            return
-        server.shutdown()
-        server.server_close()
-        thread.join()
-        self._server = self._thread = None
-
-    def __enter__(self) -> SecretManagerFake:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        """``http://127.0.0.1:<port>``: pass as ``client_options={"api_endpoint": url}``."""
-        if self._server is None:
-            raise RuntimeError("the fake Secret Manager is not running; call start()")
-        return f"http://127.0.0.1:{self._server.server_port}"
+    def _make_server(self) -> ThreadingHTTPServer:
+        return _Server(self)
 
     # -- handling --------------------------------------------------------------------------
 

@@ -48,6 +48,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, NamedTuple
 from urllib.parse import parse_qs, urlsplit
 
+from tests.loopback import LoopbackFake
 from tests.notion_fake import blocks as b
 
 _ERROR_CODES = {
@@ -137,8 +138,10 @@ class _Answer(Exception):
         self.code = code or _ERROR_CODES.get(status, "internal_server_error")
 
 
-class NotionFake:
+class NotionFake(LoopbackFake):
     """The fake Notion API: state, fault injection and the HTTP server around them."""
+
+    label = "the fake Notion API"
 
     def __init__(
         self,
@@ -150,6 +153,7 @@ class NotionFake:
         markdown_record_limit: int = 20_000,
         root_title: str = "Context Index",
     ) -> None:
+        super().__init__()
         self.token = token
         self.markdown_record_limit = markdown_record_limit
         self.requests: list[Request] = []
@@ -162,49 +166,21 @@ class NotionFake:
         self._delays: list[_Fault] = []
         self._commits: list[_Fault] = []
         self._stopping = threading.Event()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
         self.set_rate_limit(requests_per_second, burst=burst, retry_after=retry_after)
         self.root_id = self.add_page(root_title)
 
     # -- lifecycle -----------------------------------------------------------------------
+    # start(), stop(), url (the base for ``notion_client.Client(base_url=...)``; the SDK adds
+    # ``/v1/``) come from LoopbackFake.
 
-    def start(self) -> NotionFake:
-        if self._server is not None:
-            raise RuntimeError("the fake Notion API is already running")
+    def _make_server(self) -> ThreadingHTTPServer:
         self._stopping.clear()
-        self._server = _Server(self)  # bound and listening on return: no startup race
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.02},
-            name="notion-fake",
-        )
-        self._thread.start()
-        return self
+        return _Server(self)
 
-    def stop(self) -> None:
-        server, thread = self._server, self._thread
-        if server is None or thread is None:
-            return
+    def _closing(self, server: ThreadingHTTPServer) -> None:
         self._stopping.set()  # cuts injected delays short
-        server.shutdown()
+        assert isinstance(server, _Server)
         server.close_connections()  # idle keep-alive handlers see EOF and return
-        server.server_close()  # joins the handler threads
-        thread.join()
-        self._server = self._thread = None
-
-    def __enter__(self) -> NotionFake:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        """Base URL for ``notion_client.Client(base_url=...)`` (the SDK adds ``/v1/``)."""
-        if self._server is None:
-            raise RuntimeError("the fake Notion API is not running; call start()")
-        return f"http://127.0.0.1:{self._server.server_port}"
 
     # -- fault injection -----------------------------------------------------------------
 
