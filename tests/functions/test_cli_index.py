@@ -155,12 +155,16 @@ def test_sync_exits_1_and_names_the_page_when_a_page_is_invalid(
     assert [i["page"] for i in listing["invalid"]] == ["finance"]
 
 
+def nothing_written(workspace: Path) -> bool:
+    return not workspace.exists() or not any(workspace.iterdir())
+
+
 def test_a_missing_monolith_exits_2_with_a_message(tmp_path: Path) -> None:
     result = brain("split", tmp_path / "nope.md", "-w", tmp_path / "ws")
     assert result.exit_code == 2
     assert "is not a file" in flat(result.stderr)
     assert "nope.md" in result.stderr
-    assert not (tmp_path / "ws").exists() or not any((tmp_path / "ws").iterdir())
+    assert nothing_written(tmp_path / "ws")
 
 
 def test_an_empty_monolith_exits_2_and_writes_nothing(tmp_path: Path) -> None:
@@ -169,7 +173,7 @@ def test_an_empty_monolith_exits_2_and_writes_nothing(tmp_path: Path) -> None:
     result = brain("split", empty, "-w", tmp_path / "ws")
     assert result.exit_code == 2
     assert "is empty" in flat(result.stderr)
-    assert not (tmp_path / "ws").exists() or not any((tmp_path / "ws").iterdir())
+    assert nothing_written(tmp_path / "ws")
 
 
 def test_a_non_utf8_monolith_exits_2_naming_the_byte_and_line(tmp_path: Path) -> None:
@@ -180,7 +184,7 @@ def test_a_non_utf8_monolith_exits_2_naming_the_byte_and_line(tmp_path: Path) ->
     message = flat(result.stderr)
     assert "is not UTF-8 text (byte 0xe9 on line 3)" in message
     assert "iconv" in message
-    assert not (tmp_path / "ws").exists() or not any((tmp_path / "ws").iterdir())
+    assert nothing_written(tmp_path / "ws")
 
 
 def test_a_monolith_without_headings_exits_2_with_a_hint(tmp_path: Path) -> None:
