@@ -640,13 +640,24 @@ def test_a_single_secret_passed_as_a_bare_string_is_one_secret_not_its_character
     name: str,
 ) -> None:
     d = signed(name)
-    SCHEMES[name].verify(d.body, d.headers, SECRET, now=NOW)
+    verified = SCHEMES[name].verify(d.body, d.headers, SECRET, now=NOW)
+    assert verified == SCHEMES[name].verify(d.body, d.headers, [SECRET], now=NOW)
+    # Read as its characters, one of them might be taken for a key; it must not be.
+    with pytest.raises(VerificationError) as caught:
+        SCHEMES[name].verify(d.body, d.headers, OTHER, now=NOW)
+    assert caught.value.reason == "bad_signature"
 
 
 @pytest.mark.parametrize("name", TIMESTAMPED)
 def test_a_naive_now_is_taken_as_utc(name: str) -> None:
     d = signed(name)
-    SCHEMES[name].verify(d.body, d.headers, [SECRET], now=NOW.replace(tzinfo=None))
+    verified = SCHEMES[name].verify(d.body, d.headers, [SECRET], now=NOW.replace(tzinfo=None))
+    assert verified.timestamp == NOW
+    # Taken as UTC, not as local time or ignored: 301 s later the delivery has expired.
+    later = (NOW + timedelta(seconds=301)).replace(tzinfo=None)
+    with pytest.raises(VerificationError) as caught:
+        SCHEMES[name].verify(d.body, d.headers, [SECRET], now=later)
+    assert caught.value.reason == "expired"
 
 
 @pytest.mark.parametrize("name", ALL)
