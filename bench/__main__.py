@@ -61,25 +61,54 @@ def commit() -> str:
         return "unknown"
 
 
+MARK = "<!-- bench:{name} -->"
+
+
+def _sections(text: str) -> dict[str, str]:
+    """The sections of an existing BENCHMARKS.md, keyed by bench name (from their markers)."""
+    found: dict[str, str] = {}
+    for name in ORDER:
+        start = text.find(MARK.format(name=name))
+        if start < 0:
+            continue
+        ends = [text.find(MARK.format(name=n), start + 1) for n in ORDER]
+        end = min([e for e in ends if e > start] or [len(text)])
+        found[name] = text[start:end].rstrip() + "\n"
+    return found
+
+
 def main(names: list[str]) -> None:
+    """Run the named benchmarks (all by default) and rewrite their sections of BENCHMARKS.md.
+
+    Sections not run this time are kept as they were; each section says when, on which commit
+    and on which machine it was measured, so figures from different runs are never mixed up.
+    """
+    unknown = [n for n in names if n not in ORDER]
+    if unknown:
+        raise SystemExit(f"unknown benchmark(s) {unknown}; choose from {list(ORDER)}")
     chosen = [n for n in ORDER if not names or n in names]
-    sections = []
+    path = ROOT / "BENCHMARKS.md"
+    sections = _sections(path.read_text(encoding="utf-8")) if path.exists() else {}
+    stamp = f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, commit {commit()}"
     for name in chosen:
         module = importlib.import_module(f"bench.{name}")
         print(f"running bench.{name} ...", file=sys.stderr, flush=True)
         start = time.perf_counter()
         result = module.run()
         took = time.perf_counter() - start
-        sections.append(f"## {TITLES[name]}\n\n{module.table(result)}\n\n_(ran in {took:.0f} s)_\n")
+        sections[name] = (
+            f"{MARK.format(name=name)}\n## {TITLES[name]}\n\n"
+            f"_Measured {stamp}; ran in {took:.0f} s._\n\n{module.table(result)}\n"
+        )
     header = (
         "# Benchmarks\n\n"
         f"Machine: {machine()}.  \n"
-        f"Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; commit {commit()}.  \n"
-        "Command: `make bench` (`python -m bench`). Every figure below was measured in that one "
-        "run; ratios compare against baselines measured in the same run.\n"
+        "Command: `make bench` (`python -m bench`), or `python -m bench NAME…` to re-run some "
+        "sections and keep the others. Each section says when and at which commit it was "
+        "measured; ratios compare against baselines measured in the same run as the figure.\n"
     )
-    text = header + "\n" + "\n".join(sections)
-    (ROOT / "BENCHMARKS.md").write_text(text, encoding="utf-8")
+    text = header + "\n" + "\n".join(sections[n] for n in ORDER if n in sections)
+    path.write_text(text, encoding="utf-8")
     print(text)
 
 
