@@ -10,11 +10,18 @@ through any Retry-After up to a minute, where a request path should rather fail 
 request was not applied) after waiting Retry-After; 5xx, timeouts and connection errors only
 for idempotent operations. An append is never retried after a 5xx or a timeout: it may have
 been applied, and the caller (the webhook drainer) reconciles with ``tail()``.
+
+Notion's bad minutes: a 529 ``service_overload`` or a 503 that carries Retry-After is waited
+out exactly like a 429 (every thread of the store defers); a 5xx or timeout without one backs
+off exponentially with jitter (half to all of the step), never longer than
+``retry_max_delay_s``. A permanent refusal (:class:`StoreRejected`: 401, 403, 400) is never
+retried.
 """
 
 from __future__ import annotations
 
 import logging
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -26,7 +33,7 @@ import tenacity
 from notion_client.errors import NotionClientErrorBase
 
 from shards._notion_errors import rate_limited, translate
-from shards.errors import StoreRejected, StoreUnavailable
+from shards.errors import StoreUnavailable
 
 if TYPE_CHECKING:
     from shards.notion import NotionOptions
@@ -65,12 +72,20 @@ class RateLimiter:
             self._next = max(self._next, self._clock() + seconds)
 
 
+def equal_jitter(delay: float) -> float:
+    """A delay drawn uniformly from [delay/2, delay]: spread out, never longer than asked."""
+    return delay * (0.5 + random.random() / 2)  # noqa: S311 - spacing, not secrecy
+
+
 class Caller:
     """Makes a store's API calls: through its one limiter, translated, retried per policy."""
 
-    def __init__(self, options: NotionOptions) -> None:
+    def __init__(
+        self, options: NotionOptions, *, jitter: Callable[[float], float] | None = None
+    ) -> None:
         self.options = options
         self.limiter = RateLimiter(options.requests_per_second)
+        self._jitter = jitter or equal_jitter
 
     def __call__(
         self, fn: Callable[[], object], *, action: str, page_id: str | None, idempotent: bool
@@ -104,7 +119,7 @@ class Caller:
         return result
 
     def _may_retry(self, exc: BaseException, *, idempotent: bool) -> bool:
-        if not isinstance(exc, StoreUnavailable) or isinstance(exc, StoreRejected):
+        if not isinstance(exc, StoreUnavailable):  # StoreRejected, PageNotFound: for good
             return False
         if exc.retry_after is not None and exc.retry_after > self.options.max_retry_after_s:
             return False
@@ -115,8 +130,10 @@ class Caller:
         if isinstance(exc, StoreUnavailable) and exc.retry_after is not None:
             self.limiter.defer(exc.retry_after)  # every thread of this store waits too
             return exc.retry_after
+        # No Retry-After (a bare 5xx, a timeout): exponential with jitter, so the
+        # threads and instances that failed together do not come back together.
         delay = self.options.retry_initial_delay_s * 2.0 ** (state.attempt_number - 1)
-        return min(delay, self.options.retry_max_delay_s)
+        return self._jitter(min(delay, self.options.retry_max_delay_s))
 
     @staticmethod
     def _log_retry(action: str, state: tenacity.RetryCallState) -> None:

@@ -255,7 +255,7 @@ class NotionStore:
                         page_id=page_id,
                         idempotent=False,
                     )
-                except StoreUnavailable as exc:
+                except (StoreUnavailable, StoreRejected) as exc:
                     error = append_failure(exc, page_id, stored, len(lines), len(batch))
                     if error is exc:
                         raise

@@ -72,13 +72,16 @@ class Rig:
         return lines
 
     def drainer(self, **options: Any) -> Drainer:
+        """A drainer on the fake clock; its backoff jitter is off unless ``jitter`` is given."""
         options.setdefault("lease_ttl_s", LEASE_S)
+        jitter = options.pop("jitter", lambda delay: delay)
         return Drainer(
             self.outbox,
             self.store,
             DrainOptions(**options),
             clock=self.clock,
             worker=f"worker-{next(self._workers)}",
+            jitter=jitter,
         )
 
     def lines(self) -> list[str]:
