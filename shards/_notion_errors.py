@@ -78,6 +78,15 @@ def translate(
             retry_after=retry_after(exc.headers),
             hint="Notion is having trouble (https://status.notion.so); try again later.",
         )
+    if status == 400 and "archived" in said:
+        # Notion answers a write to a trashed page 400; it is the page that is gone (410).
+        return StoreRejected(
+            f"{what}: the page is in Notion's trash (HTTP 400: {said})",
+            page_id=page_id,
+            status=410,
+            hint="Restore the page from Notion's trash (or configure another page), then "
+            "replay what failed ('brain webhooks retry-dead' for the webhook log).",
+        )
     return StoreRejected(
         f"{what}: Notion refused the request (HTTP {status}: {said})",
         page_id=page_id,

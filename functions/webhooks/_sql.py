@@ -162,8 +162,7 @@ LEASE_TAKEOVER = (
     "UPDATE outbox_leases SET worker = ?, expires_at = ? WHERE log_page = ? AND worker = ?"
 )
 DRAINER_ADD = (
-    "INSERT INTO outbox_drainers (worker, started_at) VALUES (?, ?)"
-    " ON CONFLICT (worker) DO NOTHING"
+    "INSERT INTO outbox_drainers (worker, started_at) VALUES (?, ?) ON CONFLICT (worker) DO NOTHING"
 )
 DRAINER_KNOWN = "SELECT 1 FROM outbox_drainers WHERE worker = ?"
 DRAINER_GONE = "DELETE FROM outbox_drainers WHERE worker = ?"

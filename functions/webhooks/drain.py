@@ -279,8 +279,8 @@ class Drainer:
         result.dead += dead
         result.done.update(e.id for e in events)
         log.error(
-            "log page %s: %d event(s) dead-lettered, the store refused for good: %s. Fix the "
-            "cause, then run 'brain webhooks retry-dead'.",
+            "log page %s: %d event(s) dead-lettered, the store refused for good: %s "
+            "(fix the cause, then run 'brain webhooks retry-dead')",
             page,
             dead,
             exc,
