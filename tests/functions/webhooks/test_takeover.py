@@ -31,7 +31,8 @@ from datetime import datetime, UTC
 from functions.webhooks.outbox import open_outbox
 outbox = open_outbox(sys.argv[1])
 outbox.hold(sys.argv[2])
-assert outbox.acquire_lease(sys.argv[3], sys.argv[2], float(sys.argv[4]), datetime.fromisoformat(sys.argv[5]))
+page, worker, ttl, now = sys.argv[3], sys.argv[2], float(sys.argv[4]), sys.argv[5]
+assert outbox.acquire_lease(page, worker, ttl, datetime.fromisoformat(now))
 print("holding", flush=True)
 sys.stdin.read()  # until the test closes stdin or kills us
 outbox.close()
