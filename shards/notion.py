@@ -131,6 +131,8 @@ class NotionStore:
         self._create_lock = threading.Lock()
         self._names: dict[str, str] = {}  # child page title -> id
         self._urls: dict[str, str] = {}  # page id -> url, from page objects seen
+        # page id -> the first block of this store's last append there: tail() reads from it
+        self._tail_marks: dict[str, str] = {}
 
     def close(self) -> None:
         """Close the HTTP connection pool (only when this store built the client)."""
@@ -190,12 +192,24 @@ class NotionStore:
         return StoredPage(page["id"], str(result["markdown"]), self._version(page), page["url"])
 
     def tail(self, page_id: str, count: int) -> list[str]:
-        """Reads every child block, 100 per request: a page of N blocks costs N/100 calls."""
+        """The last ``count`` paragraph texts. Starts at the first block of this store's last
+        append to the page when that leaves ``count`` to read (one or two calls however long
+        the page); else reads every child block, 100 per request (N/100 calls)."""
         if count <= 0:
             return []
         target = self._resolve(page_id, create=False)
         if target is None:
             return []
+        mark = self._tail_marks.get(target)
+        if mark is not None:
+            try:
+                since = [
+                    t for b in self._children(target, page_id, mark) if (t := paragraph_text(b))
+                ]
+            except (PageNotFound, StoreRejected):  # the block is gone: read the whole page
+                since = []
+            if len(since) >= count:
+                return since[-count:]
         last: collections.deque[str] = collections.deque(maxlen=count)
         try:
             for block in self._children(target, page_id):
@@ -249,7 +263,7 @@ class NotionStore:
             stored = 0
             for batch in blocks:
                 try:
-                    self._call(
+                    added = self._call(
                         partial(self._client.blocks.children.append, target, children=batch),
                         action="append blocks",
                         page_id=page_id,
@@ -261,6 +275,8 @@ class NotionStore:
                         raise
                     raise error from exc
                 stored += len(batch)
+                if stored == len(batch) and (first := _first_id(added)) is not None:
+                    self._tail_marks[target] = first
 
         self._on_page(page_id, send)
 
@@ -352,8 +368,10 @@ class NotionStore:
             with self._lock:
                 self._urls[page["id"]] = page["url"]
 
-    def _children(self, block_id: str, page_id: str) -> Iterator[dict[str, Any]]:
-        cursor: str | None = None
+    def _children(
+        self, block_id: str, page_id: str, start: str | None = None
+    ) -> Iterator[dict[str, Any]]:
+        cursor: str | None = start
         while True:
             query: dict[str, Any] = {"page_size": MAX_PAGE_SIZE}
             if cursor:
@@ -427,3 +445,12 @@ def _title(page: dict[str, Any]) -> str:
 
 def _trashed(page: dict[str, Any]) -> bool:
     return bool(page.get("in_trash") or page.get("archived"))
+
+
+def _first_id(appended: dict[str, Any]) -> str | None:
+    """The id of the first block an append created (its answer lists them)."""
+    results = appended.get("results")
+    if isinstance(results, list) and results and isinstance(results[0], dict):
+        first = results[0].get("id")
+        return first if isinstance(first, str) else None
+    return None

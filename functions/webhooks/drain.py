@@ -67,7 +67,7 @@ class DrainOptions:
     lease_ttl_s: how long a page stays locked to a drainer that stopped renewing.
     backoff_base_s / backoff_max_s: exponential backoff (with jitter: half to all of the
         step) after consecutive store failures that carry no Retry-After. A failure with
-        Retry-After waits exactly that long; a success resets the backoff.
+        Retry-After waits exactly that long and ends the streak; a success resets it too.
     idle_wait_s: how long the run loop sleeps when there is nothing to do (a new event
         wakes it at once).
     lines_per_block: pack this many lines into one block (one Notion block each by default;
@@ -297,6 +297,8 @@ class Drainer:
             failures += 1
             step = self.options.backoff_base_s * 2 ** (failures - 1)
             delay = self.jitter(min(self.options.backoff_max_s, step))
+        else:  # the store answered and said how long: a streak of silent faults is over
+            failures = 0
         now = self.clock()
         self._backoff[page] = _Backoff(now + timedelta(seconds=delay), failures)
         # Hold the lease for the backoff, no longer: another drainer (another process on the

@@ -153,6 +153,35 @@ def test_consecutive_bare_faults_back_off_further_and_a_retry_after_is_taken_as_
     assert [r.retry_in_s for r in results if r.error] == [0.5, 1.0, 1.5, 4]
 
 
+def test_a_retry_after_ends_a_streak_of_silent_faults(
+    notion_fake: NotionFake, store: NotionStore, outbox: SqlOutbox
+) -> None:
+    clock = FakeClock()
+    accept(outbox, clock, 1)
+    appends = {"method": "PATCH", "path": "/children"}
+    notion_fake.fail_next(2, 500, **appends)
+    notion_fake.fail_next(1, 429, retry_after=1, **appends)
+    notion_fake.fail_next(1, 502, **appends)
+    drainer = Drainer(outbox, store, clock=clock, jitter=lambda delay: delay)
+
+    results = drain_all(drainer, clock)
+
+    assert [r.retry_in_s for r in results if r.error] == [1.0, 2.0, 1, 1.0]
+
+
+def test_a_reconciling_tail_reads_from_the_last_append_not_the_whole_page(
+    notion_fake: NotionFake, store: NotionStore
+) -> None:
+    lines = [f"{BELL} line {n}" for n in range(450)]
+    for start in range(0, 450, 50):
+        store.append(PAGE, lines[start : start + 50])
+    reads = len(notion_fake.requests_to("GET", "/children"))
+
+    assert store.tail(PAGE, 30) == lines[-30:]
+    assert len(notion_fake.requests_to("GET", "/children")) == reads + 1  # not 5
+    assert store.tail(PAGE, 120) == lines[-120:]  # more than the last append: the whole page
+
+
 def test_the_store_waits_out_a_529_or_503_retry_after_like_a_429(
     notion_fake: NotionFake, caplog: pytest.LogCaptureFixture
 ) -> None:
