@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 
-from functions.config import CHECK_INTERVAL_S, BrainConfig
+from config import CHECK_INTERVAL_S, NOTION_EVENTS_SOURCE, BrainConfig
 from functions.secrets import SecretResolver
 from functions.webhooks.drain import Drainer, DrainOptions
 from functions.webhooks.errors import OutboxError
@@ -29,8 +29,6 @@ from shards import LocalFolderStore, PageStore, TiktokenCounter, TokenOptions
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 DEMO_MONOLITH = EXAMPLES / "context-index.md"
-#: The webhook source whose secret verifies Notion integration events (POST /notion/events).
-NOTION_EVENTS_SOURCE = "notion"
 #: Each read of the page marks looks this far back past the previous read, so a mark that
 #: committed late or was stamped by another instance's slower clock is still seen.
 MARK_OVERLAP = timedelta(seconds=10)

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from config import BrainConfig
 from functions.cli._common import (
     ConfigFile,
     Workspace,
@@ -15,7 +16,6 @@ from functions.cli._common import (
     out,
 )
 from functions.cli.index import _read_monolith
-from functions.config import BrainConfig
 from functions.runtime import DEMO_MONOLITH, Runtime, utc_now
 from router import sync
 from shards import BrainError, SplitOptions, apply_split, plan_split
@@ -92,7 +92,7 @@ def _demo_config(cfg: BrainConfig) -> BrainConfig:
     """The demo adds an hmac-sha256 source 'demo' whose secret is an environment variable."""
     import os
 
-    from functions.config import SourceConfig
+    from config import SourceConfig
 
     os.environ.setdefault(DEMO_SECRET_ENV, "demo-secret-not-for-production")
     if "demo" in cfg.webhooks.sources:
