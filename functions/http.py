@@ -204,15 +204,19 @@ async def context(request: Request, rt: Runtime) -> Response:
             ) from exc
     else:
         raise HttpError(405, "method_not_allowed", "use POST (or GET with query parameters)")
-    request_ = rt.parse_context_request(payload)
-    result = await run_in_threadpool(rt.context_service.get_context, *request_)
+    asked = rt.parse_context_request(payload)
+    result = await run_in_threadpool(
+        rt.context_service.get_context, asked.task, asked.budget, asked.shards
+    )
     return json_response(result.to_json())
 
 
 async def notion_events(request: Request, rt: Runtime) -> Response:
     """POST /notion/events: Notion integration webhooks that mark shards stale."""
     body = await read_body(request, rt.config.webhooks.max_body_bytes)
-    result = await run_in_threadpool(rt.notion_events, dict(request.headers), body)
+    result = await run_in_threadpool(
+        rt.notion_events.handle, dict(request.headers), body, now=utc_now()
+    )
     return json_response(result, 200)
 
 
