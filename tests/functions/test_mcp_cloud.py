@@ -28,7 +28,7 @@ from tests.functions.test_mcp import MONOLITH, STRIPE_TEXT
 from tests.gcp_fake import SecretManagerFake
 
 ROOT = Path(__file__).resolve().parents[2]
-TOKEN = "brain-cloud-token-7f3a9c1e5b"  # noqa: S105 - a test value
+TOKEN = "brain-cloud-token-7f3a9c1e5b"
 
 
 @pytest.fixture
@@ -57,9 +57,7 @@ def secret_manager(monkeypatch: pytest.MonkeyPatch) -> Iterator[SecretManagerFak
         fetcher.close()
 
 
-def serve_target(
-    target: str, config: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[str]:
+def serve_target(target: str, config: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """main.py's ``target`` as functions-framework builds it, under uvicorn on loopback."""
     import functions_framework.aio
 
@@ -119,9 +117,12 @@ def call_tools(url: str, headers: dict[str, str], seen: list[int] | None = None)
 
     async def session() -> dict[str, Any]:
         http_client = httpx2.AsyncClient(headers=headers, event_hooks={"response": [record]})
-        async with http_client, Client(
-            streamable_http_client(url, http_client=http_client), read_timeout_seconds=30
-        ) as client:
+        async with (
+            http_client,
+            Client(
+                streamable_http_client(url, http_client=http_client), read_timeout_seconds=30
+            ) as client,
+        ):
             tools = [t.name for t in (await client.list_tools()).tools]
             result = await client.call_tool(
                 "get_context", {"task": "rotate the Stripe webhook secret", "budget": 400}
