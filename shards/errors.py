@@ -13,7 +13,7 @@ a person can act on. The tree, across the three packages::
     │   ├── WorkspaceError           the local workspace path is unusable
     │   ├── StoreUnavailable         transient: down, timing out or rate limiting; retry later
     │   └── StoreRejected            permanent: refused for good (token, permission, rule)
-    ├── ConfigError                  functions.errors: brain.toml or an override is invalid
+    ├── ConfigError                  config.errors: brain.toml or an override is invalid
     ├── SecretError                  functions.errors: a secret reference cannot be resolved
     ├── RequestError                 router.errors: a get_context request is malformed
     │   └── UnknownShard             router.errors: no shard with that id in the index

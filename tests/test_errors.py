@@ -1,4 +1,5 @@
-"""The error tree drawn in ``shards/errors.py`` is the tree of the classes, both ways."""
+"""The error tree drawn in ``shards/errors.py`` is the tree of the classes, both ways, across
+every package's ``errors`` module."""
 
 from __future__ import annotations
 
@@ -9,7 +10,13 @@ import shards.errors
 from shards.errors import BrainError, StoreError, StoreRejected, StoreUnavailable
 
 #: The modules whose errors the drawing covers (one tree across the three packages).
-ERROR_MODULES = ("shards.errors", "router.errors", "functions.errors", "functions.webhooks.errors")
+ERROR_MODULES = (
+    "shards.errors",
+    "router.errors",
+    "config.errors",
+    "functions.errors",
+    "functions.webhooks.errors",
+)
 _LINE = re.compile(r"^(?P<indent>[ │├└─]*)(?P<name>[A-Z]\w+)\s+(?:(?P<module>[\w.]*errors): )?")
 
 

@@ -19,9 +19,9 @@ import pytest
 import uvicorn
 from typer.testing import CliRunner
 
+from config import load_config
 from functions.app import build_app
 from functions.cli import app as cli
-from functions.config import load_config
 from functions.runtime import Runtime
 from functions.secrets import SecretResolver
 from functions.webhooks.outbox import Outbox
@@ -248,6 +248,7 @@ def test_retry_dead_with_nothing_dead_says_so(live: Live) -> None:
 def test_status_shows_unsent_stranded_and_dead_events_per_page(tmp_path: Path) -> None:
     config = tmp_path / "brain.toml"
     config.write_text('[store]\nkind = "local"\npath = "workspace"\n')
+    (tmp_path / "workspace").mkdir()
     runtime = Runtime(load_config(config))
     outbox = runtime.outbox
     now = datetime.now(UTC)
