@@ -110,7 +110,7 @@ class Runtime:
                 hint="Set root_page_id to the Context Index page id and token to "
                 "'sm:projects/P/secrets/NOTION_API_TOKEN/versions/latest' (or env:NAME).",
             )
-        return NotionStore(
+        notion = NotionStore(
             NotionOptions(
                 token=self.secrets.resolve(cfg.token),
                 root_page_id=cfg.root_page_id,
@@ -118,6 +118,11 @@ class Runtime:
                 requests_per_second=cfg.requests_per_second,
             )
         )
+        # Page copies remembered in the state database: unchanged pages cost no reads.
+        from functions.page_copies import StatePageCache
+        from shards.cache import CachedStore
+
+        return CachedStore(notion, StatePageCache(lambda: self.outbox), key=notion.root_page_id)
 
     @cached_property
     def tokenizer(self) -> TiktokenCounter:

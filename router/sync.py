@@ -9,6 +9,7 @@ so an idle sync writes nothing. The report ends in one roll-call line::
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,6 +33,7 @@ from shards import (
     Tokenizer,
     content_hash,
     describe_page,
+    hash_matches,
     header_problems,
     header_size,
     parse_page,
@@ -164,7 +166,7 @@ def scan(store: PageStore, options: SyncOptions | None = None) -> Scan:
         except BrainError as exc:
             invalid.append(Issue(ref.id, exc.message + (f" {exc.hint}" if exc.hint else "")))
             continue
-        if ref.id == opts.router_id:
+        if ref.named(frozenset({opts.router_id})):  # Notion: the child page named "router"
             router = page
             continue
         if page.header is None:
@@ -241,7 +243,7 @@ def sync(
         headers.append((header, page.id, url))
         statuses.append(_status(header, page.id, url, changed=fresh is not None))
     router_text = build_router(headers, found.router, opts, tokenizer, now, seed_notes)
-    router_changed = found.router is None or router_text != found.router.render()
+    router_changed = _router_changed(found.router, router_text)
     if router_changed and not dry_run:
         store.write(opts.router_id, router_text)
     return SyncReport(
@@ -255,12 +257,35 @@ def sync(
     )
 
 
+def _router_changed(existing: Page | None, text: str) -> bool:
+    """Whether the router page must be written: its model (header, rows, notes) differs, or
+    its text does beyond how a store spells it (blank lines, runs of spaces). Never a plain
+    text compare: Notion gives back a table as ``<table>`` and drops blank lines, so the text
+    of an unchanged router would never compare equal and every sync would rewrite it."""
+    if existing is None:
+        return True
+    try:
+        old = parse_router(existing.render(), page_id=existing.id)
+    except BrainError:
+        return True
+    new = parse_router(text, page_id=existing.id)
+    if (old.header, old.rows) != (new.header, new.rows):
+        return True
+    return _squeeze(existing.render()) != _squeeze(text)
+
+
+def _squeeze(text: str) -> str:
+    """The text without blank lines, runs of spaces or the padding of table cells."""
+    lines = (re.sub(r"[ \t]+", " ", line).strip() for line in text.splitlines())
+    return "\n".join(re.sub(r"\| ?-+ ?(?=\|)", "|---", line) for line in lines if line)
+
+
 def status_of(found: Scan) -> list[ShardStatus]:
     """Shard statuses without writing: a shard whose body no longer matches is 'stale'."""
     out = []
     for page, url in found.shards:
         assert page.header is not None
-        stale = page.header.content_hash != page.content_hash or page.header.tokens is None
+        stale = not hash_matches(page.header.content_hash, page.body) or page.header.tokens is None
         out.append(_status(page.header, page.id, url, changed=stale))
     return out
 
@@ -303,7 +328,7 @@ def build_router(
     header = old_header or router_header(options.title)
     body = render_router_body(rows, header.title, notes)
     digest = content_hash(body)
-    if header.content_hash != digest or header.tokens is None:
+    if not hash_matches(header.content_hash, body) or header.tokens is None:
         header = header.model_copy(
             update={
                 "tokens": tokenizer.count(body),
