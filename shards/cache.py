@@ -16,7 +16,8 @@ publish run again after an interruption rewrites nothing it finished).
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Protocol, runtime_checkable
 
@@ -45,10 +46,24 @@ class PageCache(Protocol):
 class CachedStore:
     """A :class:`PageStore` that reads a page only when the one it remembers may be old."""
 
-    def __init__(self, store: PageStore, cache: PageCache, *, key: str) -> None:
+    def __init__(
+        self,
+        store: PageStore,
+        cache: PageCache,
+        *,
+        key: str,
+        trust_own_writes_s: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.store = store
         self.cache = cache
         self.key = key
+        #: A page this process wrote is taken as written (not re-read) for this long, while
+        #: its version is still the one the write gave: the sync right after a split reads
+        #: nothing back. A later process re-reads it once (its copy is not settled).
+        self.trust_own_writes_s = trust_own_writes_s
+        self._clock = clock
+        self._written: dict[str, tuple[str, float]] = {}  # page id -> (version, when)
         self._lock = threading.Lock()
         self._pages: dict[str, StoredPage] | None = None  # loaded on first use
         self._listed: dict[str, PageRef] = {}  # the last listing, by page id
@@ -86,7 +101,12 @@ class CachedStore:
         with self._lock:
             ref = self._listed.get(pid)
             kept = pages.get(pid)
-        if kept is not None and ref is not None and kept.version == ref.version and kept.settled:
+        if (
+            kept is not None
+            and ref is not None
+            and kept.version == ref.version
+            and (kept.settled or self._own(pid, kept.version))
+        ):
             return kept
         try:
             page = self.store.read(page_id)
@@ -113,11 +133,22 @@ class CachedStore:
         # Remembered as written, not settled: the next read checks it against the store.
         self._remember(StoredPage(written.id, text, written.version, written.url, settled=False))
         with self._lock:
+            self._written[written.id] = (written.version, self._clock())
+        with self._lock:
             if written.id in self._listed or written.name:
                 self._listed[written.id] = written
             if written.name:
                 self._names[written.name] = written.id
         return written
+
+    def _own(self, page_id: str, version: str) -> bool:
+        with self._lock:
+            mine = self._written.get(page_id)
+        return (
+            mine is not None
+            and mine[0] == version
+            and self._clock() - mine[1] < self.trust_own_writes_s
+        )
 
     def append(self, page_id: str, lines: Sequence[str]) -> None:
         self.store.append(page_id, lines)

@@ -66,7 +66,15 @@ def split(
                 source=str(monolith),
                 progress=lambda n, total: bar.update(task, completed=n, total=total),
             )
-        result = apply_split(plan, rt.store)
+        with Progress(console=err, transient=True, disable=json) as bar:
+            publishing = bar.add_task("Writing shards", total=len(plan.shards))
+
+            def wrote(shard: str, done: int, total: int) -> None:
+                bar.update(publishing, completed=done, description=f"Wrote {shard}")
+
+            result = apply_split(
+                plan, rt.store, tokenizer=rt.tokenizer, now=utc_now(), progress=wrote
+            )
         report = sync(
             rt.store, rt.tokenizer, now=utc_now(), options=rt.sync_options, seed_notes=plan.intro
         )

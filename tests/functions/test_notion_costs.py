@@ -1,0 +1,233 @@
+"""What each command costs in Notion API calls, counted on the fake's request log.
+
+The targets of issue 7: an idle sync <= 2 calls and no writes; a sync after 1 of N pages
+changed <= 4 calls plus the writes it must make; a cold ``brain context`` (a new process with
+the state database present) on an unchanged index <= 2 calls; publishing <= 3 calls a shard.
+
+The fake's clock runs an hour behind the service's (``clock_behind``): Notion rounds
+``last_edited_time`` to the minute, and a copy read or written within its version's minute
+is re-read once before it is trusted (tested apart, in real time, below). With the clock
+behind, every version is long settled, so these tests measure the steady state.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from collections.abc import Iterator
+from contextlib import closing
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from functions.cli import app as cli
+from functions.config import load_config
+from functions.runtime import Runtime
+from router import sync
+from tests.notion_fake import NotionFake
+
+ROOT = Path(__file__).resolve().parents[2]
+MONOLITH = ROOT / "examples" / "context-index.md"
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+WRITES = frozenset({"POST", "PATCH", "DELETE"})
+
+
+class BehindClock:
+    """The fake's clock: an hour behind real time, moved on by hand a minute at a time."""
+
+    def __init__(self) -> None:
+        self.now = time.time() - 3600
+
+    def __call__(self) -> float:
+        return self.now
+
+    def next_minute(self) -> None:
+        self.now += 60.0
+
+
+@pytest.fixture
+def clock(notion_fake: NotionFake) -> BehindClock:
+    made = BehindClock()
+    notion_fake.clock = made
+    return made
+
+
+@pytest.fixture
+def config(
+    notion_fake: NotionFake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
+    monkeypatch.setenv("COST_NOTION_TOKEN", notion_fake.token)
+    path = tmp_path / "brain.toml"
+    path.write_text(
+        f"""
+[store]
+kind = "notion"
+root_page_id = "{notion_fake.root_id}"
+token = "env:COST_NOTION_TOKEN"
+api_url = "{notion_fake.url}"
+requests_per_second = 1000
+
+[state]
+url = "sqlite:///{tmp_path / "state.sqlite3"}"
+
+[webhooks]
+log_page = "webhook-log"
+""",
+        encoding="utf-8",
+    )
+    yield path
+
+
+def runtime(config: Path) -> Runtime:
+    """A new process, as far as the store is concerned (the state database is shared)."""
+    return Runtime(load_config(config))
+
+
+class Calls:
+    """The requests made to the fake since this was made."""
+
+    def __init__(self, fake: NotionFake) -> None:
+        self.fake = fake
+        self.start = len(fake.requests)
+
+    @property
+    def all(self) -> list[str]:
+        return [f"{r.method} {r.path}" for r in self.fake.requests[self.start :]]
+
+    @property
+    def writes(self) -> int:
+        return sum(1 for r in self.fake.requests[self.start :] if r.method in WRITES)
+
+    @property
+    def reads(self) -> int:
+        """Calls that are not writes, nor the retrieve that gives a write its new version."""
+        requests = self.fake.requests[self.start :]
+        after_write = sum(
+            1
+            for before, r in itertools.pairwise(requests)
+            if before.method == "PATCH" and r.method == "GET" and r.path == before.path[:-9]
+        )
+        return len(requests) - self.writes - after_write
+
+
+def publish(config: Path, fake: NotionFake) -> None:
+    runner = CliRunner()
+    split = runner.invoke(cli, ["split", str(MONOLITH), "--config", str(config), "--json"])
+    assert split.exit_code == 0, split.output
+
+
+def settle(config: Path, clock: BehindClock) -> None:
+    """One sync that re-reads what the last writes left unsettled."""
+    clock.next_minute()
+    with closing(runtime(config)) as rt:
+        sync(rt.store, rt.tokenizer, now=NOW, options=rt.sync_options)
+
+
+def shard_pages(fake: NotionFake) -> dict[str, str]:
+    return {
+        fake.title(b["id"]): b["id"]
+        for b in fake.blocks(fake.root_id)
+        if b["type"] == "child_page" and fake.title(b["id"]) != "router"
+    }
+
+
+def test_publishing_the_demo_costs_at_most_3_calls_a_shard(
+    notion_fake: NotionFake, config: Path, clock: BehindClock
+) -> None:
+    calls = Calls(notion_fake)
+    publish(config, notion_fake)
+    shards = len(shard_pages(notion_fake))
+    assert shards == 7
+    assert len(calls.all) <= 3 * (shards + 1), "\n".join(calls.all)  # the router too
+
+
+def test_an_idle_sync_is_at_most_2_calls_and_writes_nothing(
+    notion_fake: NotionFake, config: Path, clock: BehindClock
+) -> None:
+    publish(config, notion_fake)
+    settle(config, clock)
+    with closing(runtime(config)) as rt:
+        calls = Calls(notion_fake)
+        report = sync(rt.store, rt.tokenizer, now=NOW, options=rt.sync_options)
+    assert report.changed == () and not report.router_changed
+    assert calls.writes == 0
+    assert len(calls.all) <= 2, calls.all
+
+
+@pytest.mark.parametrize("changed", [1])
+def test_a_sync_after_one_page_changed_reads_only_that_page(
+    notion_fake: NotionFake, config: Path, clock: BehindClock, changed: int
+) -> None:
+    publish(config, notion_fake)
+    settle(config, clock)
+    pages = shard_pages(notion_fake)
+    target = pages["infrastructure"]
+    clock.next_minute()
+    text = notion_fake.page_text(target)
+    notion_fake.edit_page(target, text + "\nA line an operator added by hand.")
+    with closing(runtime(config)) as rt:
+        calls = Calls(notion_fake)
+        report = sync(rt.store, rt.tokenizer, now=NOW, options=rt.sync_options)
+    assert report.changed == ("infrastructure",)
+    assert calls.reads <= 4, calls.all
+    assert calls.writes == 2  # the shard's header, the router's row
+
+
+def test_a_cold_context_on_an_unchanged_index_is_at_most_2_calls(
+    notion_fake: NotionFake, config: Path, clock: BehindClock
+) -> None:
+    publish(config, notion_fake)
+    settle(config, clock)
+    with closing(runtime(config)) as rt:
+        calls = Calls(notion_fake)
+        result = rt.context_service.get_context("static egress addresses", 2000)
+    assert result.tokens > 0
+    assert len(calls.all) <= 2, calls.all
+
+
+def test_two_edits_in_one_minute_are_both_seen(notion_fake: NotionFake, config: Path) -> None:
+    """In real time: the second edit keeps the minute's version, and is still found, because
+    a copy read within its version's minute is read again (and compared) before it is trusted."""
+    notion_fake.clock = lambda: 1_800_000_010.0  # every edit in one minute
+    page = notion_fake.add_page("notes", "first edit", parent=notion_fake.root_id)
+    with closing(runtime(config)) as rt:
+        store = rt.store
+        store.list_pages()
+        assert "first edit" in store.read(page).text
+        version = store.list_pages()[0].version
+        notion_fake.edit_page(page, "second edit")
+        assert store.list_pages()[0].version == version  # Notion cannot tell them apart
+        assert "second edit" in store.read(page).text
+    with closing(runtime(config)) as cold:  # a new process: the remembered copy is re-checked too
+        notion_fake.edit_page(page, "third edit")
+        cold.store.list_pages()
+        assert "third edit" in cold.store.read(page).text
+
+
+def test_the_remembered_copy_is_trusted_once_its_minute_is_over(
+    notion_fake: NotionFake, config: Path, clock: BehindClock
+) -> None:
+    page = notion_fake.add_page("notes", "text", parent=notion_fake.root_id)
+    with closing(runtime(config)) as rt:
+        rt.store.list_pages()
+        rt.store.read(page)
+    with closing(runtime(config)) as cold:
+        calls = Calls(notion_fake)
+        cold.store.list_pages()
+        assert cold.store.read(page).text == "text"
+    assert calls.all == [f"GET /v1/blocks/{notion_fake.root_id}/children"]
+
+
+def test_a_sync_json_report_is_unchanged_by_the_cache(
+    notion_fake: NotionFake, config: Path, clock: BehindClock
+) -> None:
+    publish(config, notion_fake)
+    settle(config, clock)
+    runner = CliRunner()
+    first = runner.invoke(cli, ["sync", "--config", str(config), "--json"])
+    second = runner.invoke(cli, ["sync", "--config", str(config), "--json"])
+    assert first.exit_code == second.exit_code == 0, first.output
+    assert json.loads(first.stdout) == json.loads(second.stdout)
