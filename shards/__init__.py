@@ -44,11 +44,12 @@ from shards.split import (
     merge_operator_fields,
     plan_split,
 )
-from shards.store import PageRef, PageStore, StoredPage
+from shards.store import INCOMPLETE_PAGE, PageRef, PageStore, StoredPage
 from shards.tokens import TiktokenCounter, Tokenizer, TokenOptions
 
 __all__ = [
     "HEADER_SOFT_LIMIT_BYTES",
+    "INCOMPLETE_PAGE",
     "MACHINE_FIELDS",
     "SCHEMA_VERSION",
     "BrainError",

@@ -61,7 +61,7 @@ from shards._notion_errors import SHARE_HINT, append_failure
 from shards._notion_limits import Caller
 from shards._notion_markdown import to_plain, unknown_tag
 from shards.errors import PageError, PageNotFound, StoreRejected, StoreUnavailable
-from shards.store import PageRef, StoredPage, check_blocks
+from shards.store import INCOMPLETE_PAGE, PageRef, StoredPage, check_blocks
 
 __all__ = ["NOTION_API_URL", "NotionOptions", "NotionStore"]
 
@@ -242,7 +242,7 @@ class NotionStore:
             pending += [str(b) for b in part.get("unknown_block_ids") or []]
         if missing:
             raise PageError(
-                f"the page is too large to read whole: Notion's markdown endpoint left out "
+                f"{INCOMPLETE_PAGE}: Notion's markdown endpoint left out "
                 f"{len(missing)} blocks and they could not be read ({len(fetched)} were)",
                 page_id=page_id,
                 hint="Split the page into smaller pages (under about "

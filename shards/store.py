@@ -15,6 +15,10 @@ from typing import Protocol, runtime_checkable
 
 from shards.errors import PageError
 
+#: What the message of a page that cannot be read whole says (a truncated Notion page whose
+#: left-out blocks could not be read): entry points exit non-zero on it.
+INCOMPLETE_PAGE = "the page is too large to read whole"
+
 
 @dataclass(frozen=True)
 class PageRef:

@@ -231,3 +231,25 @@ def test_a_sync_json_report_is_unchanged_by_the_cache(
     second = runner.invoke(cli, ["sync", "--config", str(config), "--json"])
     assert first.exit_code == second.exit_code == 0, first.output
     assert json.loads(first.stdout) == json.loads(second.stdout)
+
+
+def test_a_page_that_cannot_be_read_whole_fails_context_and_sync_naming_it(
+    notion_fake: NotionFake, config: Path, clock: BehindClock
+) -> None:
+    publish(config, notion_fake)
+    big = shard_pages(notion_fake)["infrastructure"]
+    clock.next_minute()
+    notion_fake.add_blocks(big, "paragraph", [f"row {i}" for i in range(2000)])
+    notion_fake.markdown_record_limit = 1000  # a 2,000-block page: 1,000+ blocks left out
+    runner = CliRunner()
+    context = runner.invoke(cli, ["context", "static egress IPs", "--config", str(config)])
+    assert context.exit_code == 1, context.output
+    assert "could not be read whole" in context.stderr and big in context.stderr
+    synced = runner.invoke(cli, ["sync", "--config", str(config)])
+    assert synced.exit_code == 1
+    assert "too large to read whole" in synced.stdout and "Split the page" in synced.stdout
+    # the rest of the index still answers
+    as_json = runner.invoke(
+        cli, ["context", "static egress IPs", "--config", str(config), "--json"]
+    )
+    assert json.loads(as_json.stdout)["incomplete"] == [big]
