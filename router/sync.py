@@ -102,6 +102,7 @@ class SyncReport:
     dry_run: bool = False
     skipped: tuple[str, ...] = field(default=())
     adopted: tuple[str, ...] = field(default=())  # pages given a generated header
+    notices: tuple[str, ...] = field(default=())  # what the store found that is not a page
 
     @property
     def changed(self) -> tuple[str, ...]:
@@ -111,7 +112,7 @@ class SyncReport:
     def anomalies(self) -> list[str]:
         found = [f"{i.page_id}: {i.message}" for i in self.invalid]
         found += [f"{s.id}: {p}" for s in self.shards for p in s.problems]
-        return found
+        return found + list(self.notices)
 
     def roll_call(self) -> str:
         head = (
@@ -133,6 +134,7 @@ class SyncReport:
             "router": {"changed": self.router_changed, "bytes": self.router_bytes},
             "skipped": list(self.skipped),
             "adopted": list(self.adopted),
+            "notices": list(self.notices),
         }
 
 
@@ -146,6 +148,8 @@ class Scan:
     skipped: tuple[str, ...]
     #: (page, url) of pages with no header block at all (also in ``invalid``): adoptable.
     headerless: tuple[tuple[Page, str], ...] = ()
+    #: What the store's listing found that is not a page (a database under a Notion root).
+    notices: tuple[str, ...] = ()
 
 
 def scan(store: PageStore, options: SyncOptions | None = None) -> Scan:
@@ -157,14 +161,18 @@ def scan(store: PageStore, options: SyncOptions | None = None) -> Scan:
     router: Page | None = None
     headerless: list[tuple[Page, str]] = []
     seen: dict[str, str] = {}
-    for ref in store.list_pages():
+    refs = store.list_pages()
+    notices = tuple(str(n) for n in getattr(store, "notices", ()) or ())
+    for ref in refs:
         if ref.named(opts.skip):
             skipped.append(ref.id)
             continue
         try:
             page = parse_page(store.read(ref.id).text, page_id=ref.id)
         except BrainError as exc:
-            invalid.append(Issue(ref.id, exc.message + (f" {exc.hint}" if exc.hint else "")))
+            titled = f"(titled {ref.name!r}) " if ref.name and ref.name != ref.id else ""
+            message = titled + exc.message + (f" {exc.hint}" if exc.hint else "")
+            invalid.append(Issue(ref.id, message))
             continue
         if ref.named(frozenset({opts.router_id})):  # Notion: the child page named "router"
             router = page
@@ -199,7 +207,7 @@ def scan(store: PageStore, options: SyncOptions | None = None) -> Scan:
             continue
         seen[shard_id] = ref.id
         shards.append((page, ref.url))
-    return Scan(tuple(shards), tuple(invalid), router, tuple(skipped), tuple(headerless))
+    return Scan(tuple(shards), tuple(invalid), router, tuple(skipped), tuple(headerless), notices)
 
 
 def sync(
@@ -242,6 +250,7 @@ def sync(
             store.write(page.id, Page(page.id, fresh, page.body).render())
         headers.append((header, page.id, url))
         statuses.append(_status(header, page.id, url, changed=fresh is not None))
+    notices = list(found.notices) + _dropped(found.router, headers, invalid)
     router_text = build_router(headers, found.router, opts, tokenizer, now, seed_notes)
     router_changed = _router_changed(found.router, router_text)
     if router_changed and not dry_run:
@@ -254,7 +263,30 @@ def sync(
         dry_run,
         found.skipped,
         tuple(adopted),
+        tuple(notices),
     )
+
+
+def _dropped(
+    router: Page | None, headers: list[tuple[ClaudeDelta, str, str]], invalid: list[Issue]
+) -> list[str]:
+    """A notice per shard the router lists that the store no longer has (deleted, moved out
+    of the root, unshared): the sync drops its row, and says so."""
+    if router is None:
+        return []
+    try:
+        rows = parse_router(router.render(), page_id=router.id).rows
+    except BrainError:
+        return []
+    present = {h.id for h, _, _ in headers}
+    broken = {i.page_id for i in invalid}
+    return [
+        f"shard {row.id!r} (page {row.page}) is no longer in the store: it was deleted, moved "
+        "out of the root page or unshared, so the router drops its row. Move it back under "
+        "the root page (and share it with the integration) to keep it."
+        for row in rows
+        if row.id not in present and row.page not in broken
+    ]
 
 
 def _router_changed(existing: Page | None, text: str) -> bool:

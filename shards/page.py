@@ -130,6 +130,21 @@ def parse_page(text: str, *, page_id: str) -> Page:
     """
     stripped = text.lstrip("\ufeff").lstrip()
     match = _FENCE_OPEN.match(stripped)
+    if not match and re.match(r'^\{\s*"' + HEADER_KEY + '"', stripped):
+        # The header's text is there but not in a code block: in Notion, the code block
+        # was turned into a paragraph (or pasted as text). Never adopted: it has a header.
+        return Page(
+            id=page_id,
+            header=None,
+            body=normalize_body(stripped),
+            error=HeaderError(
+                "the claude_delta header is plain text, not a ```json code block (was the "
+                "code block turned into a paragraph?)",
+                page_id=page_id,
+                hint="Turn the first block back into a code block with language JSON (in "
+                "Notion: the block menu, Turn into, Code), then run `brain sync`.",
+            ),
+        )
     if not match or match.group(2).lower() != "json":
         misplaced = _later_header(stripped)
         return Page(

@@ -179,6 +179,8 @@ def sync_command(
             )
         for issue in report.invalid:
             out.print(f"  [red]invalid:[/] {escape(issue.message)}", highlight=False)
+        for notice in report.notices:
+            out.print(f"  [yellow]note:[/] {escape(notice)}", highlight=False)
         for status in report.shards:
             for problem in status.problems:
                 out.print(f"  [yellow]check[/] {status.id}: {escape(problem)}", highlight=False)
