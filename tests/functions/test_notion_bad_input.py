@@ -6,17 +6,28 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from functions.cli import app as cli
-from tests.functions.test_notion_costs import (  # noqa: F401 - fixtures
+from tests.functions.test_notion_costs import (
     BehindClock,
-    clock,
-    config,
+    behind,
     publish,
     shard_pages,
+    write_config,
 )
 from tests.notion_fake import NotionFake
+
+
+@pytest.fixture
+def clock(notion_fake: NotionFake) -> BehindClock:
+    return behind(notion_fake)
+
+
+@pytest.fixture
+def config(notion_fake: NotionFake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    return write_config(notion_fake, tmp_path, monkeypatch)
 
 
 def brain_sync(config: Path, *extra: str) -> tuple[int, dict[str, object]]:

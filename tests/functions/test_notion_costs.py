@@ -15,7 +15,6 @@ from __future__ import annotations
 import itertools
 import json
 import time
-from collections.abc import Iterator
 from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
@@ -48,17 +47,26 @@ class BehindClock:
         self.now += 60.0
 
 
-@pytest.fixture
-def clock(notion_fake: NotionFake) -> BehindClock:
+def behind(fake: NotionFake) -> BehindClock:
+    """Set the fake's clock an hour behind ours and return it."""
     made = BehindClock()
-    notion_fake.clock = made
+    fake.clock = made
     return made
 
 
 @pytest.fixture
-def config(
-    notion_fake: NotionFake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Path]:
+def clock(notion_fake: NotionFake) -> BehindClock:
+    return behind(notion_fake)
+
+
+@pytest.fixture
+def config(notion_fake: NotionFake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    return write_config(notion_fake, tmp_path, monkeypatch)
+
+
+def write_config(fake: NotionFake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """brain.toml for the Notion store on the fake, with a SQLite state database."""
+    notion_fake = fake
     monkeypatch.setenv("COST_NOTION_TOKEN", notion_fake.token)
     path = tmp_path / "brain.toml"
     path.write_text(
@@ -78,7 +86,7 @@ log_page = "webhook-log"
 """,
         encoding="utf-8",
     )
-    yield path
+    return path
 
 
 def runtime(config: Path) -> Runtime:
