@@ -32,9 +32,11 @@ class StatePageCache:
             log.warning("cannot read remembered pages; reading them from the store: %s", exc)
             return {}
 
-    def save_pages(self, store_key: str, pages: Sequence[StoredPage]) -> None:
+    def save_pages(
+        self, store_key: str, pages: Sequence[StoredPage], *, written: bool = False
+    ) -> None:
         try:
-            self._outbox().save_pages(store_key, pages)
+            self._outbox().save_pages(store_key, pages, written=written)
         except (OutboxError, OSError) as exc:
             log.warning("cannot remember pages (they will be read again next time): %s", exc)
 

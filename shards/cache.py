@@ -34,8 +34,12 @@ class PageCache(Protocol):
         """Every page remembered for the store, by page id."""
         ...
 
-    def save_pages(self, store_key: str, pages: Sequence[StoredPage]) -> None:
-        """Remember these copies (replacing any earlier copy of the same page)."""
+    def save_pages(
+        self, store_key: str, pages: Sequence[StoredPage], *, written: bool = False
+    ) -> None:
+        """Remember these copies (replacing any earlier copy of the same page); ``written``
+        says this service has just written them (so a change notice about that write can
+        be told from someone else's edit)."""
         ...
 
     def forget_pages(self, store_key: str, page_ids: Sequence[str]) -> None:
@@ -131,7 +135,10 @@ class CachedStore:
             return ref  # already there: nothing to write
         written = self.store.write(page_id, text)
         # Remembered as written, not settled: the next read checks it against the store.
-        self._remember(StoredPage(written.id, text, written.version, written.url, settled=False))
+        self._remember(
+            StoredPage(written.id, text, written.version, written.url, settled=False),
+            written=True,
+        )
         with self._lock:
             self._written[written.id] = (written.version, self._clock())
         with self._lock:
@@ -159,13 +166,13 @@ class CachedStore:
     def url(self, page_id: str) -> str:
         return self.store.url(page_id)
 
-    def _remember(self, page: StoredPage) -> None:
+    def _remember(self, page: StoredPage, *, written: bool = False) -> None:
         pages = self._remembered()
         with self._lock:
             old = pages.get(page.id)
             pages[page.id] = page
-        if old != page:
-            self.cache.save_pages(self.key, [page])
+        if old != page or written:
+            self.cache.save_pages(self.key, [page], written=written)
 
     def _forget(self, page_id: str) -> None:
         pages = self._remembered()
@@ -184,7 +191,9 @@ class MemoryPageCache:
     def load_pages(self, store_key: str) -> dict[str, StoredPage]:
         return dict(self.pages.get(store_key, {}))
 
-    def save_pages(self, store_key: str, pages: Sequence[StoredPage]) -> None:
+    def save_pages(
+        self, store_key: str, pages: Sequence[StoredPage], *, written: bool = False
+    ) -> None:
         self.pages.setdefault(store_key, {}).update({p.id: replace(p) for p in pages})
 
     def forget_pages(self, store_key: str, page_ids: Sequence[str]) -> None:

@@ -71,6 +71,8 @@ def split(
 
             def wrote(shard: str, done: int, total: int) -> None:
                 bar.update(publishing, completed=done, description=f"Wrote {shard}")
+                if not json and not err.is_terminal:  # a log, not a bar: one line a shard
+                    err.print(f"shard {done}/{total}: {shard}", highlight=False)
 
             result = apply_split(
                 plan, rt.store, tokenizer=rt.tokenizer, now=utc_now(), progress=wrote

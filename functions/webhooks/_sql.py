@@ -131,7 +131,7 @@ def schema(dialect: Dialect) -> list[str]:
         "CREATE TABLE IF NOT EXISTS page_copies ("
         " store_key TEXT NOT NULL, page_id TEXT NOT NULL, version TEXT NOT NULL,"
         " url TEXT NOT NULL, settled INTEGER NOT NULL, text TEXT NOT NULL,"
-        " saved_at BIGINT NOT NULL, PRIMARY KEY (store_key, page_id))",
+        " saved_at BIGINT NOT NULL, written_at BIGINT, PRIMARY KEY (store_key, page_id))",
     ]
 
 
@@ -213,12 +213,16 @@ MARKED_SINCE = (
 PURGE_MARKS = "DELETE FROM page_marks WHERE marked_at < ?"
 
 PAGES_LOAD = "SELECT page_id, version, url, settled, text FROM page_copies WHERE store_key = ?"
+# written_at: when this service last wrote the page (kept when a later read saves a copy)
 PAGES_SAVE = (
-    "INSERT INTO page_copies (store_key, page_id, version, url, settled, text, saved_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (store_key, page_id) DO UPDATE SET"
+    "INSERT INTO page_copies"
+    " (store_key, page_id, version, url, settled, text, saved_at, written_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (store_key, page_id) DO UPDATE SET"
     " version = excluded.version, url = excluded.url, settled = excluded.settled,"
-    " text = excluded.text, saved_at = excluded.saved_at"
+    " text = excluded.text, saved_at = excluded.saved_at,"
+    " written_at = COALESCE(excluded.written_at, page_copies.written_at)"
 )
+PAGES_WRITTEN = "SELECT written_at FROM page_copies WHERE store_key = ? AND page_id = ?"
 PAGES_FORGET = "DELETE FROM page_copies WHERE store_key = ? AND page_id = ?"
 
 STATS = "SELECT state, COUNT(*), MIN(received_at) FROM outbox_events GROUP BY state"

@@ -178,7 +178,11 @@ class Outbox(Protocol):
 
     def load_pages(self, store_key: str) -> dict[str, StoredPage]: ...
 
-    def save_pages(self, store_key: str, pages: Sequence[StoredPage]) -> None: ...
+    def save_pages(
+        self, store_key: str, pages: Sequence[StoredPage], *, written: bool = False
+    ) -> None: ...
+
+    def written_at(self, store_key: str, page_id: str) -> datetime | None: ...
 
     def forget_pages(self, store_key: str, page_ids: Sequence[str]) -> None: ...
 
@@ -432,15 +436,33 @@ class SqlOutbox:
             for r in rows
         }
 
-    def save_pages(self, store_key: str, pages: Sequence[StoredPage]) -> None:
-        """Remember these page copies (each replaces the page's earlier copy)."""
+    def save_pages(
+        self, store_key: str, pages: Sequence[StoredPage], *, written: bool = False
+    ) -> None:
+        """Remember these page copies (each replaces the page's earlier copy); ``written``:
+        this service has just written them (see :meth:`written_at`)."""
         at = to_us(datetime.now(UTC))
         with self._tx("remembering pages") as tx:
             for p in sorted(pages, key=lambda p: p.id):
                 tx.run(
                     _sql.PAGES_SAVE,
-                    (store_key, p.id, p.version, p.url, int(p.settled), p.text, at),
+                    (
+                        store_key,
+                        p.id,
+                        p.version,
+                        p.url,
+                        int(p.settled),
+                        p.text,
+                        at,
+                        at if written else None,
+                    ),
                 )
+
+    def written_at(self, store_key: str, page_id: str) -> datetime | None:
+        """When this service last wrote the page (None: never, or not remembered)."""
+        with self._tx("reading when a page was written", write=False) as tx:
+            rows = tx.rows(_sql.PAGES_WRITTEN, (store_key, page_id))
+        return from_us(int(rows[0][0])) if rows and rows[0][0] is not None else None
 
     def forget_pages(self, store_key: str, page_ids: Sequence[str]) -> None:
         """Drop the remembered copies of these pages."""

@@ -261,3 +261,86 @@ def test_a_page_that_cannot_be_read_whole_fails_context_and_sync_naming_it(
         cli, ["context", "static egress IPs", "--config", str(config), "--json"]
     )
     assert json.loads(as_json.stdout)["incomplete"] == [big]
+
+
+def test_publishing_interrupted_at_any_point_finishes_on_a_rerun_without_duplicates(
+    notion_fake: NotionFake, config: Path, clock: BehindClock
+) -> None:
+    runner = CliRunner()
+    args = ["split", str(MONOLITH), "--config", str(config)]
+    # a create that fails outright, then one Notion applied but answered 502 for
+    notion_fake.fail_next(1, 503, method="POST", path="/v1/pages", skip=3)
+    first = runner.invoke(cli, args)
+    assert first.exit_code != 0
+    assert "shard 3/7" in first.stderr and "shard 4/7" not in first.stderr
+    notion_fake.fail_after_commit_next(1, 502, method="POST", path="/v1/pages")
+    second = runner.invoke(cli, args)
+    assert second.exit_code != 0
+    third = runner.invoke(cli, args)
+    assert third.exit_code == 0, third.output
+    titles = [notion_fake.title(b["id"]) for b in notion_fake.blocks(notion_fake.root_id)]
+    assert len(titles) == len(set(titles)) == 8, titles  # 7 shards and the router, once each
+    synced = runner.invoke(cli, ["sync", "--config", str(config), "--json"])
+    assert synced.exit_code == 0 and json.loads(synced.stdout)["changed"] == []
+
+
+def test_adopt_gives_hand_written_notion_pages_a_header(
+    notion_fake: NotionFake, config: Path, clock: BehindClock
+) -> None:
+    page = notion_fake.add_page(
+        "Supplier notes",
+        "## Paper suppliers\n\nWe buy from **Halden Mills**; invoices cost $1,200 a month.\n\n"
+        "| supplier | terms |\n|---|---|\n| Halden | 30 days |",
+        parent=notion_fake.root_id,
+    )
+    runner = CliRunner()
+    before = runner.invoke(cli, ["sync", "--config", str(config), "--json"])
+    assert before.exit_code == 1 and json.loads(before.stdout)["adopted"] == []
+    adopted = runner.invoke(cli, ["sync", "--adopt", "--config", str(config), "--json"])
+    assert adopted.exit_code == 0, adopted.output
+    assert json.loads(adopted.stdout)["adopted"] == [page]
+    text = notion_fake.page_text(page)
+    assert text.startswith('```json\n{"claude_delta"')
+    assert "$1,200" in text.replace("\\$", "$") and "<table" in text
+    clock.next_minute()
+    again = runner.invoke(cli, ["sync", "--config", str(config), "--json"])
+    assert again.exit_code == 0 and json.loads(again.stdout)["changed"] == []
+
+
+def test_notion_events_for_our_own_writes_mark_nothing(
+    notion_fake: NotionFake, config: Path, clock: BehindClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from functions.webhooks.schemes import get_scheme
+
+    secret = "notion-verification-token-for-cost-tests"
+    monkeypatch.setenv("COST_EVENTS_SECRET", secret)
+    with config.open("a", encoding="utf-8") as f:
+        f.write(
+            '\n[webhooks.sources.notion]\nscheme = "notion"\nsecrets = ["env:COST_EVENTS_SECRET"]\n'
+        )
+    publish(config, notion_fake)  # writes every shard and the router
+    router = next(
+        b["id"]
+        for b in notion_fake.blocks(notion_fake.root_id)
+        if notion_fake.title(b["id"]) == "router"
+    )
+    now = datetime.now(UTC)
+
+    def event(author: str, n: int) -> dict[str, object]:
+        body = json.dumps(
+            {
+                "id": f"evt-{n}",
+                "timestamp": now.isoformat().replace("+00:00", "Z"),
+                "type": "page.content_updated",
+                "authors": [{"id": "u-1", "type": author}],
+                "entity": {"id": router, "type": "page"},
+            }
+        ).encode()
+        headers = get_scheme("notion").sign(body, secret, now=now)
+        with closing(runtime(config)) as rt:
+            return rt.notion_events.handle(headers, body, now=now)
+
+    ours = event("bot", 1)
+    assert ours["stale"] == [] and ours.get("own_write") is True
+    theirs = event("person", 2)
+    assert theirs["stale"] == [router]
