@@ -133,7 +133,12 @@ class CachedStore:
             and content_hash(kept.text) == content_hash(text)
         ):
             return ref  # already there: nothing to write
-        written = self.store.write(page_id, text)
+        edit = getattr(self.store, "edit", None)
+        if kept is not None and callable(edit):  # touch only what changed (NotionStore.edit)
+            written = edit(page_id, kept.text, text)
+            assert isinstance(written, PageRef)
+        else:
+            written = self.store.write(page_id, text)
         # Remembered as written, not settled: the next read checks it against the store.
         self._remember(
             StoredPage(written.id, text, written.version, written.url, settled=False),

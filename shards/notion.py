@@ -61,6 +61,7 @@ from shards._notion_errors import SHARE_HINT, append_failure
 from shards._notion_limits import Caller
 from shards._notion_markdown import to_plain, unknown_tag
 from shards.errors import PageError, PageNotFound, StoreRejected, StoreUnavailable
+from shards.page import content_hash
 from shards.store import INCOMPLETE_PAGE, PageRef, StoredPage, check_blocks
 
 __all__ = ["NOTION_API_URL", "NotionOptions", "NotionStore"]
@@ -322,6 +323,47 @@ class NotionStore:
 
         return self._on_page(page_id, replace)
 
+    def edit(self, page_id: str, old: str, new: str) -> PageRef:
+        """Write ``new`` over a page last read as ``old``, touching only its header block
+        when that is all that changed: a header refresh (or a header given to a page written
+        by hand) leaves the operator's own blocks as they are in Notion (colours, toggles,
+        callouts), which a whole-page replace from plain markdown would flatten. Two calls,
+        as a replace; anything else, or an edit Notion refuses, is a whole-page write."""
+        old_header, old_body = _split_header(old)
+        new_header, new_body = _split_header(new)
+        if new_header is None or _hash(old_body) != _hash(new_body):
+            return self.write(page_id, new)
+        target = self._resolve(page_id, create=False)
+        if target is None:
+            return self.write(page_id, new)
+        if old_header is None:
+            request = {
+                "type": "insert_content",
+                "insert_content": {"content": new_header, "position": {"type": "start"}},
+            }
+        else:
+            request = {
+                "type": "update_content",
+                "update_content": {
+                    "content_updates": [{"old_str": old_header, "new_str": new_header}]
+                },
+            }
+        try:
+            self._call(
+                partial(self._client.pages.update_markdown, target, **request),
+                action="update the page's header block",
+                page_id=page_id,
+                idempotent=old_header is not None,  # a second insert would add a second header
+            )
+        except StoreRejected:
+            return self.write(page_id, new)  # the header is not where it was: write it all
+        page = self._retrieve(target, page_id)
+        version = str(page["last_edited_time"])
+        with self._lock:
+            if target in self._listed:
+                self._listed[target] = version
+        return PageRef(page["id"], version, _url(page["id"]), _title(page))
+
     def append(self, page_id: str, lines: Sequence[str]) -> None:
         """One paragraph block per item (an item may hold several ``\n``-joined lines, kept
         together as soft line breaks), up to 100 per request. A failed request is not retried
@@ -478,6 +520,19 @@ def _tls_context() -> ssl.SSLContext:
     """One TLS context for every store: loading the CA bundle costs ~50 ms each time.
     Built on first use (never at import); honours SSL_CERT_FILE/SSL_CERT_DIR like httpx."""
     return httpx.create_ssl_context()
+
+
+_HEADER_BLOCK = re.compile(r"\A\s*(```json[^\n]*\n.*?\n```)[ \t]*(?:\n|\Z)(.*)\Z", re.S)
+
+
+def _split_header(text: str) -> tuple[str | None, str]:
+    """(the leading ```json header block, the rest); (None, text) when there is none."""
+    m = _HEADER_BLOCK.match(text)
+    return (m.group(1), m.group(2)) if m else (None, text)
+
+
+def _hash(body: str) -> str:
+    return content_hash(body)
 
 
 def _url(page_id: str) -> str:

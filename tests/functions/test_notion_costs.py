@@ -344,3 +344,30 @@ def test_notion_events_for_our_own_writes_mark_nothing(
     assert ours["stale"] == [] and ours.get("own_write") is True
     theirs = event("person", 2)
     assert theirs["stale"] == [router]
+
+
+def test_header_writes_leave_an_operators_notion_blocks_as_they_are(
+    notion_fake: NotionFake, config: Path, clock: BehindClock
+) -> None:
+    page = notion_fake.add_page(
+        "Runbook", "## Restarting the relay\n\nDrain it first.", parent=notion_fake.root_id
+    )
+    callout = '<callout icon="⚠️" color="red_bg">\n\tNever on a Friday\n</callout>'
+    notion_fake.add_raw_block(page, "callout", callout)
+    runner = CliRunner()
+    adopted = runner.invoke(cli, ["sync", "--adopt", "--config", str(config), "--json"])
+    assert adopted.exit_code == 0, adopted.output
+    text = notion_fake.page_text(page)
+    assert text.startswith('```json\n{"claude_delta"') and callout in text
+    assert not notion_fake.requests_to("PATCH", "/markdown")[0].body.get("replace_content")
+
+    clock.next_minute()
+    notion_fake.add_blocks(page, "paragraph", ["Then restart it."])  # an operator's edit
+    synced = runner.invoke(cli, ["sync", "--config", str(config), "--json"])
+    assert synced.exit_code == 0 and json.loads(synced.stdout)["changed"] != []
+    text = notion_fake.page_text(page)
+    assert callout in text and "Then restart it." in text
+    assert [r.body["type"] for r in notion_fake.requests_to("PATCH", f"{page}/markdown")] == [
+        "insert_content",
+        "update_content",
+    ]

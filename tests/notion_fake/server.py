@@ -297,6 +297,18 @@ class NotionFake(LoopbackFake):
                 page.children.append(blk)
             page.last_edited_time = self._stamp()
 
+    def add_raw_block(self, page_id: str, kind: str, markdown: str) -> None:
+        """A block as Notion renders it (a callout, a toggle...) that written markdown cannot
+        make: what an operator builds in Notion's editor."""
+        with self._lock:
+            page = self._page(page_id)
+            blk = _Block(
+                str(uuid.uuid4()), kind, page.id, self._stamp(), b.split_rich_text(kind), markdown
+            )
+            self._blocks[blk.id] = blk
+            page.children.append(blk)
+            page.last_edited_time = self._stamp()
+
     def add_database(self, title: str, parent: str) -> str:
         """A child database block under ``parent`` (the store must skip it, saying why)."""
         with self._lock:
@@ -694,15 +706,51 @@ class NotionFake(LoopbackFake):
                     "body failed validation: body.insert_content.content should be a string "
                     "(the fake Notion API does not support `after`).",
                 )
-            page.children.extend(self._paragraphs(page.id, content))
+            position = params.get("position") or {"type": "end"}
+            made = self._paragraphs(page.id, content)
+            if position.get("type") == "start":
+                page.children[:0] = made
+            else:
+                page.children.extend(made)
+        elif kind == "update_content" and isinstance(params, dict):
+            self._update_content(page, params.get("content_updates"))
         else:
             raise _Answer(
                 400,
                 "body failed validation: body.type should be one of `replace_content`, "
-                f"`insert_content` (in the fake Notion API), instead was `{kind}`.",
+                "`insert_content`, `update_content` (in the fake Notion API), instead was "
+                f"`{kind}`.",
             )
         page.last_edited_time = self._stamp()
         return self._get_markdown(page.id, query, None)
+
+    def _update_content(self, page: _Page, updates: Any) -> None:
+        """Search and replace in the page's markdown. The fake matches an ``old_str`` inside
+        one block's markdown only (Notion matches across blocks too) and re-parses just that
+        block, so the rest of the page keeps its blocks, as in Notion."""
+        if not isinstance(updates, list) or not updates:
+            raise _Answer(
+                400,
+                "body failed validation: body.update_content.content_updates should be "
+                "a non-empty array.",
+            )
+        for update in updates:
+            old = update.get("old_str") if isinstance(update, dict) else None
+            new = update.get("new_str") if isinstance(update, dict) else None
+            if not isinstance(old, str) or not isinstance(new, str) or not old:
+                raise _Answer(400, "body failed validation: old_str and new_str are strings.")
+            hits = [
+                (n, blk) for n, blk in enumerate(page.children) if old in self._block_markdown(blk)
+            ]
+            if not hits:
+                raise _Answer(400, f"Could not find the text to replace: {old[:80]!r}.")
+            if len(hits) > 1 and not update.get("replace_all_matches"):
+                raise _Answer(
+                    400, "The text to replace matches several places; set replace_all_matches."
+                )
+            for n, blk in reversed(hits):
+                text = self._block_markdown(blk).replace(old, new)
+                page.children[n : n + 1] = self._paragraphs(page.id, text)
 
     def _list_children(
         self, block_id: str, query: dict[str, list[str]], body: Any
