@@ -194,6 +194,11 @@ def test_a_cold_context_on_an_unchanged_index_is_at_most_2_calls(
         result = rt.context_service.get_context("static egress addresses", 2000)
     assert result.tokens > 0
     assert len(calls.all) <= 2, calls.all
+    calls = Calls(notion_fake)
+    listing = CliRunner().invoke(cli, ["shards", "--config", str(config), "--json"])
+    assert listing.exit_code == 0, listing.output
+    assert len(json.loads(listing.stdout)["shards"]) == 7
+    assert len(calls.all) <= 2, calls.all
 
 
 def test_two_edits_in_one_minute_are_both_seen(notion_fake: NotionFake, config: Path) -> None:
