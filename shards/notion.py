@@ -101,8 +101,10 @@ class NotionOptions:
     """How far our clock may be off Notion's when deciding whether a read is settled."""
     max_unknown_blocks: int = 50
     """A truncated page is completed with at most this many extra reads, then reported."""
-    name_ttl_s: float = 60.0
-    """A page name missing from a listing this recent is created without listing again."""
+    name_ttl_s: float = 10.0
+    """A page name missing from a listing this recent is created without listing again (a
+    publish run lists once); older, the root is listed again first, so two processes do not
+    both create a page of one name."""
 
 
 class NotionStore:
