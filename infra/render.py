@@ -16,6 +16,9 @@ __all__ = ["render_gcloud", "render_text"]
 def render_text(plan: DeployPlan) -> str:
     """A readable listing of the plan: services, accounts, secrets, bindings, job, findings."""
     out = [f"Deploy plan: project {plan.project}, region {plan.region}", f"Image: {plan.image}"]
+    out.append(f"\nAPIs ({len(plan.apis)}): {', '.join(a.service for a in plan.apis)}")
+    for repo in plan.repositories:
+        out.append(f"\nArtifact Registry repository: {repo.name} (Docker)")
     out.append(f"\nCloud Run services ({len(plan.services)}):")
     for s in plan.services:
         access = "public" if s.public else "IAM only"
@@ -80,16 +83,21 @@ def render_gcloud(plan: DeployPlan) -> str:
             'see the top of this script" >&2'
         )
         out.append("exit 1")
-    apis = ["run", "secretmanager", "cloudscheduler", "iam"]
-    if any(s.cloudsql_instances for s in plan.services):
-        apis.append("sqladmin")
     out.append("\n# 1. APIs")
+    out.append(f"gcloud services enable {' '.join(q(a.service) for a in plan.apis)} --project={p}")
+    out.append("\n# 2. The image (one for every service), built by Cloud Build for linux/amd64")
+    for repo in plan.repositories:
+        out.append(
+            f"gcloud artifacts repositories describe {q(repo.repository_id)} "
+            f"--project={q(repo.project)} --location={q(repo.location)} >/dev/null 2>&1 || \\\n"
+            f"  gcloud artifacts repositories create {q(repo.repository_id)} "
+            f"--project={q(repo.project)} --location={q(repo.location)} "
+            "--repository-format=docker"
+        )
     out.append(
-        f"gcloud services enable {' '.join(a + '.googleapis.com' for a in apis)} --project={p}"
+        f"gcloud builds submit --project={p} --region={r} --config=infra/cloudbuild.yaml "
+        f"--substitutions={q('_IMAGE=' + plan.image)} ."
     )
-    out.append("\n# 2. The image (one for every service)")
-    out.append(f"docker build -f infra/Dockerfile -t {q(plan.image)} .")
-    out.append(f"docker push {q(plan.image)}")
     out.append("\n# 3. Service accounts: one per service, and the scheduler's caller identity")
     for a in plan.service_accounts:
         out.append(
