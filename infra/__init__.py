@@ -20,7 +20,12 @@ from infra.clients import Clients, ServiceAccounts
 from infra.errors import DeployError, MissingPrerequisites
 from infra.planner import plan
 from infra.protos import to_service_protos
-from infra.render import render_gcloud, render_text
+from infra.render import (
+    image_build_command,
+    render_gcloud,
+    render_text,
+    secret_version_command,
+)
 from infra.resources import (
     ArtifactRepository,
     CloudRunService,
@@ -60,8 +65,10 @@ __all__ = [
     "ServiceAccounts",
     "ServiceSpec",
     "apply",
+    "image_build_command",
     "plan",
     "render_gcloud",
     "render_text",
+    "secret_version_command",
     "to_service_protos",
 ]

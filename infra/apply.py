@@ -38,6 +38,7 @@ from tenacity import (
 from infra.clients import Clients
 from infra.errors import DeployError, MissingPrerequisites
 from infra.protos import to_service_protos
+from infra.render import image_build_command, secret_version_command
 from infra.resources import (
     ArtifactRepository,
     CloudRunService,
@@ -325,8 +326,7 @@ class _Run:
                         (
                             f"secret {secret.secret_id} has no {which} "
                             f"({', '.join(secret.config_keys)})",
-                            f"printf '%s' \"$VALUE\" | gcloud secrets versions add "
-                            f"{secret.secret_id} --project={secret.project} --data-file=-",
+                            secret_version_command(secret),
                         )
                     )
         for repo in self.plan.repositories:
@@ -342,9 +342,7 @@ class _Run:
                     missing.append(
                         (
                             f"image {repo.image} is not in Artifact Registry",
-                            f"gcloud builds submit --project={repo.project} "
-                            f"--region={repo.location} --config=infra/cloudbuild.yaml "
-                            f"--substitutions=_IMAGE={repo.image} .",
+                            image_build_command(repo),
                         )
                     )
         if missing:
