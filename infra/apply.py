@@ -69,7 +69,7 @@ class ApplyOptions:
     """How long to wait for Google, and how to retry while IAM propagates."""
 
     operation_timeout_s: float = 900.0  # one long-running operation (a Cloud Run revision)
-    attempts: int = 8  # per write refused while IAM propagates (about 4 minutes in all)
+    attempts: int = 8  # per write refused while IAM propagates (about 3 minutes in all)
     wait: Callable[[RetryCallState], float] = field(
         default_factory=lambda: wait_exponential(multiplier=2, min=2, max=60)
     )
@@ -107,15 +107,19 @@ def apply(
     options: ApplyOptions | None = None,
     *,
     progress: Callable[[Change], None] | None = None,
+    notice: Callable[[str], None] | None = None,
 ) -> ApplyReport:
-    """Create or update everything in ``plan``; raises DeployError at the first failure."""
+    """Create or update everything in ``plan``; raises DeployError at the first failure.
+
+    ``progress`` hears each finished step; ``notice`` each wait for IAM to propagate.
+    """
     if not plan.ok:
         raise DeployError(
             f"the plan has {len(plan.errors)} error(s): {plan.errors[0]}",
             resource=plan.errors[0].key,
             hint="Run brain deploy --dry-run, fix every error it lists, then deploy.",
         )
-    run = _Run(plan, clients, options or ApplyOptions(), progress)
+    run = _Run(plan, clients, options or ApplyOptions(), progress, notice)
     try:
         run.all()
     except DeployError as exc:
@@ -131,9 +135,10 @@ class _Run:
         clients: Clients,
         options: ApplyOptions,
         progress: Callable[[Change], None] | None,
+        notice: Callable[[str], None] | None = None,
     ) -> None:
         self.plan, self.c, self.options = plan, clients, options
-        self.progress = progress
+        self.progress, self.notice = progress, notice
         self.report = ApplyReport()
 
     def all(self) -> None:
@@ -185,10 +190,21 @@ class _Run:
 
     def retrying(self, call: Callable[[], T]) -> T:
         """``call()``, retried while IAM propagates a new account or a policy changes."""
+
+        def waiting(state: RetryCallState) -> None:
+            if self.notice is not None and state.outcome is not None:
+                error = state.outcome.exception()
+                pause = state.next_action.sleep if state.next_action else 0.0
+                self.notice(
+                    f"waiting {pause:.0f}s for IAM to propagate (attempt {state.attempt_number}"
+                    f" of {self.options.attempts}): {_message(error) if error else ''}"
+                )
+
         for attempt in Retrying(
             retry=retry_if_exception(_is_propagating),
             stop=stop_after_attempt(self.options.attempts),
             wait=self.options.wait,
+            before_sleep=waiting,
             reraise=True,
         ):
             with attempt:
@@ -508,7 +524,7 @@ def _is_propagating(exc: BaseException) -> bool:
     return False
 
 
-def _message(exc: Exception) -> str:
+def _message(exc: BaseException) -> str:
     """Google's message, without the "POST https://…: " the REST transport puts before it."""
     text = str(getattr(exc, "message", None) or exc)
     return _REQUEST_PREFIX.sub("", text, count=1)
@@ -525,6 +541,15 @@ def _hint(exc: Exception) -> str:
             "roles/iam.serviceAccountUser, roles/secretmanager.admin, "
             "roles/resourcemanager.projectIamAdmin, roles/run.admin, roles/cloudscheduler.admin. "
             "Then run brain deploy again: what is done stays done."
+        )
+    if "permitted customer" in _message(exc) or "constraints/iam.allowedPolicyMemberDomains" in (
+        _message(exc)
+    ):
+        return (
+            "An organisation policy (domain restricted sharing) forbids allUsers, so the public "
+            "services (webhooks, notion_events, and context/mcp with a bearer token) cannot be "
+            "opened. Ask an organisation admin for an exception for this project, then run "
+            "brain deploy again."
         )
     if isinstance(exc, exceptions.RetryError | exceptions.DeadlineExceeded):
         return "Google did not answer in time; run brain deploy again: what is done stays done."

@@ -106,6 +106,7 @@ class GoogleCloudFake(LoopbackFake):
         self._unpropagated: dict[str, int] = {}
         self._failures: dict[tuple[str, str], str] = {}  # (verb, resource) -> error message
         self._denied: set[tuple[str, str]] = set()  # (method, path)
+        self._refused_members: dict[str, str] = {}
         self._lock = threading.RLock()
 
     # -- test controls ---------------------------------------------------------------------
@@ -136,6 +137,10 @@ class GoogleCloudFake(LoopbackFake):
     def deny(self, method: str, path: str) -> None:
         """Answer 403 to ``method path`` (the caller lacks the permission), every time."""
         self._denied.add((method, path))
+
+    def refuse_member(self, member: str, message: str) -> None:
+        """Policy writes granting ``member`` fail with ``message`` (an organisation policy)."""
+        self._refused_members[member] = message
 
     def writes(self) -> list[Seen]:
         return [r for r in self.requests if r.writes]
@@ -325,6 +330,8 @@ class GoogleCloudFake(LoopbackFake):
             raise ApiError(409, "There were concurrent policy changes.", "ABORTED")
         for binding in policy.get("bindings", []):
             for member in binding.get("members", []):
+                if member in self._refused_members:
+                    raise ApiError(400, self._refused_members[member], "FAILED_PRECONDITION")
                 found = _SA_MEMBER.fullmatch(member)
                 if found and self._unpropagated.get(found[1], 0) > 0:
                     self._unpropagated[found[1]] -= 1

@@ -102,7 +102,12 @@ def _apply(the_plan: DeployPlan, api_endpoint: str | None) -> None:
     try:
         clients = Clients.connect(api_endpoint=api_endpoint)
         try:
-            report = apply(the_plan, clients, progress=show)
+            report = apply(
+                the_plan,
+                clients,
+                progress=show,
+                notice=lambda text: err.print(f"  [dim]{escape(text)}[/]", highlight=False),
+            )
         finally:
             clients.close()
     except DeployError as exc:

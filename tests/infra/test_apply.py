@@ -222,7 +222,10 @@ def test_writes_refused_while_a_new_account_propagates_are_retried(
 ) -> None:
     ready(fake, the_plan)
     fake.propagation = 2  # each new account is unknown to the first two policy writes naming it
-    deploy(the_plan, clients)
+    notices: list[str] = []
+    apply(the_plan, clients, FAST, notice=notices.append)
+    assert notices and "waiting" in notices[0] and "does not exist" in notices[0]
+    assert "attempt 1 of 8" in notices[0]
     refused = [r for r in fake.requests if r.status == 400 and r.path.endswith(":setIamPolicy")]
     assert refused  # propagation really happened, and was waited out
     assert len(fake.services) == 5
@@ -248,6 +251,21 @@ def test_a_permission_the_deployer_lacks_names_the_roles_it_needs(
         deploy(the_plan, clients, attempts=2)
     assert "creating the service account" in caught.value.message
     assert caught.value.hint and "roles/iam.serviceAccountAdmin" in caught.value.hint
+
+
+def test_an_organisation_policy_against_all_users_is_named_with_what_to_do(
+    fake: GoogleCloudFake, clients: Clients, the_plan: DeployPlan
+) -> None:
+    ready(fake, the_plan)
+    context = f"projects/{P}/locations/europe-west1/services/brain-context"  # the first public
+    fake.refuse_member(
+        "allUsers",
+        "One or more users named in the policy do not belong to a permitted customer.",
+    )
+    with pytest.raises(DeployError) as caught:
+        deploy(the_plan, clients)
+    assert f"roles/run.invoker on {context} for allUsers" in caught.value.message
+    assert caught.value.hint and "organisation policy" in caught.value.hint
 
 
 def test_a_plan_with_errors_is_not_applied(fake: GoogleCloudFake, clients: Clients) -> None:

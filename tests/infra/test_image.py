@@ -147,11 +147,15 @@ def _docker_daemon() -> str | None:
         timeout=30,
     )
     if probe.returncode != 0:
-        return f"no Docker daemon reachable: {probe.stderr.strip().splitlines()[-1:]}"
+        last = (probe.stderr.strip().splitlines() or ["docker info failed"])[-1]
+        return f"no Docker daemon reachable ({last})"
     return None
 
 
-@pytest.mark.skipif(_docker_daemon() is not None, reason=str(_docker_daemon()))
+NO_DOCKER = _docker_daemon()
+
+
+@pytest.mark.skipif(NO_DOCKER is not None, reason=str(NO_DOCKER))
 def test_the_image_builds_and_runs_as_non_root() -> None:  # pragma: no cover - needs a daemon
     tag = f"context-index-test:{uuid.uuid4().hex[:8]}"
     config_arg = ["--build-arg", f"BRAIN_CONFIG_FILE={EXAMPLE}"]
