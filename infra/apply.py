@@ -60,6 +60,7 @@ Action = Literal["created", "updated", "enabled", "granted", "revoked", "unchang
 SPEC_ANNOTATION = "context-index/spec-sha256"
 PUBLIC = "allUsers"
 RUN_INVOKER = "roles/run.invoker"
+_GENERIC_HINT = "Fix the cause, then run brain deploy again: what is done stays done."
 _REQUEST_PREFIX = re.compile(r"^(GET|POST|PATCH|PUT|DELETE) \S+: ")
 _PROPAGATING = ("does not exist", "not found", "is not ready", "propagat")
 
@@ -182,10 +183,13 @@ class _Run:
         except DeployError:
             raise
         except exceptions.GoogleAPIError as exc:
+            # a step's own hint is for what went wrong inside it (a revision that failed);
+            # a refused permission or an organisation policy has the same fix everywhere
+            general = _hint(exc)
             raise DeployError(
                 f"{doing} {resource} failed: {_message(exc)}",
                 resource=resource,
-                hint=hint or _hint(exc),
+                hint=hint if hint and general == _GENERIC_HINT else general,
             ) from exc
 
     def retrying(self, call: Callable[[], T]) -> T:
@@ -553,4 +557,4 @@ def _hint(exc: Exception) -> str:
         )
     if isinstance(exc, exceptions.RetryError | exceptions.DeadlineExceeded):
         return "Google did not answer in time; run brain deploy again: what is done stays done."
-    return "Fix the cause, then run brain deploy again: what is done stays done."
+    return _GENERIC_HINT

@@ -268,6 +268,20 @@ def test_an_organisation_policy_against_all_users_is_named_with_what_to_do(
     assert caught.value.hint and "organisation policy" in caught.value.hint
 
 
+def test_a_refused_deploy_names_the_roles_not_the_revision_logs(
+    fake: GoogleCloudFake, clients: Clients, the_plan: DeployPlan
+) -> None:
+    ready(fake, the_plan)
+    fake.deny("POST", f"/v2/projects/{P}/locations/europe-west1/services")
+    with pytest.raises(DeployError) as caught:
+        deploy(the_plan, clients, attempts=2)
+    assert "deploying the Cloud Run service brain-context" in caught.value.message
+    assert caught.value.hint and "roles/run.admin" in caught.value.hint
+    assert "logs read" not in caught.value.hint
+    denied = [r for r in fake.requests if r.status == 403]
+    assert len(denied) == 2  # retried once (a role granted moments ago), then stopped
+
+
 def test_a_plan_with_errors_is_not_applied(fake: GoogleCloudFake, clients: Clients) -> None:
     from config import BrainConfig
 
