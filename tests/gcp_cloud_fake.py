@@ -32,10 +32,11 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from tests.gcp_fake import GoogleApiServer
 from tests.loopback import LoopbackFake
 
 _STATUS = {
@@ -148,11 +149,13 @@ class GoogleCloudFake(LoopbackFake):
     # -- lifecycle -------------------------------------------------------------------------
 
     def _make_server(self) -> ThreadingHTTPServer:
-        return _Server(self)
+        return GoogleApiServer(self)
 
     # -- dispatch --------------------------------------------------------------------------
 
-    def _dispatch(self, method: str, target: str, raw: bytes) -> tuple[int, Any]:
+    def _dispatch(
+        self, method: str, target: str, headers: dict[str, str], raw: bytes
+    ) -> tuple[int, Any]:
         parts = urlsplit(target)
         path = unquote(parts.path)
         query = parse_qs(parts.query)
@@ -447,42 +450,3 @@ class GoogleCloudFake(LoopbackFake):
             raise ApiError(404, f"Job not found: {match[1]}")
         self.jobs[match[1]] = {**self.jobs[match[1]], **body}
         return self.jobs[match[1]]
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: _Server
-
-    def do_GET(self) -> None:
-        self._answer("GET")
-
-    def do_POST(self) -> None:
-        self._answer("POST")
-
-    def do_PATCH(self) -> None:
-        self._answer("PATCH")
-
-    def _answer(self, method: str) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        status, payload = self.server.fake._dispatch(method, self.path, raw)
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=UTF-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("Connection", "close")
-        self.end_headers()
-        self.wfile.write(data)
-        self.close_connection = True
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = False  # server_close() joins every handler thread: nothing leaks
-    block_on_close = True
-
-    def __init__(self, fake: GoogleCloudFake) -> None:
-        self.fake = fake
-        super().__init__(("127.0.0.1", 0), _Handler)
