@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from urllib.parse import quote
 
 from tenacity import (
     RetryCallState,
@@ -350,7 +351,8 @@ class _Run:
                         )
                     )
         for repo in self.plan.repositories:
-            package = f"{repo.name}/packages/{repo.package}"
+            # a package "team/brain" is "team%2Fbrain" in a resource name
+            package = f"{repo.name}/packages/{quote(repo.package, safe='')}"
             with self.step("checking the image", repo.image):
                 try:
                     if repo.tag is None:  # pinned by digest: that version must exist
