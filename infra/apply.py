@@ -178,11 +178,27 @@ class _Run:
     def step(self, doing: str, resource: str, hint: str | None = None) -> Iterator[None]:
         """Turn a Google error inside into a DeployError naming the step and the fix."""
         from google.api_core import exceptions
+        from google.auth.exceptions import GoogleAuthError
+        from requests import RequestException
 
         try:
             yield
         except DeployError:
             raise
+        except TimeoutError as exc:  # an operation still running past operation_timeout_s
+            raise DeployError(
+                f"{doing} {resource} did not finish within {self.options.operation_timeout_s:.0f}s",
+                resource=resource,
+                hint="It may still finish on its own: run brain deploy again in a few minutes "
+                "(it picks up where this run stopped).",
+            ) from exc
+        except (RequestException, GoogleAuthError) as exc:
+            raise DeployError(
+                f"{doing} {resource} failed: cannot reach Google Cloud ({exc})",
+                resource=resource,
+                hint="Check the network and your credentials ('gcloud auth "
+                "application-default login'), then run brain deploy again.",
+            ) from exc
         except exceptions.GoogleAPIError as exc:
             # a step's own hint is for what went wrong inside it (a revision that failed);
             # a refused permission or an organisation policy has the same fix everywhere

@@ -282,6 +282,19 @@ def test_a_refused_deploy_names_the_roles_not_the_revision_logs(
     assert len(denied) == 2  # retried once (a role granted moments ago), then stopped
 
 
+def test_an_unreachable_api_stops_with_what_to_check(the_plan: DeployPlan) -> None:
+    with GoogleCloudFake() as gone:
+        url = gone.url  # a port that nothing listens on once the fake stops
+    clients = Clients.connect(credentials=AnonymousCredentials(), api_endpoint=url)
+    try:
+        with pytest.raises(DeployError) as caught:
+            deploy(the_plan, clients)
+    finally:
+        clients.close()
+    assert "cannot reach Google Cloud" in caught.value.message
+    assert caught.value.hint and "application-default login" in caught.value.hint
+
+
 def test_a_plan_with_errors_is_not_applied(fake: GoogleCloudFake, clients: Clients) -> None:
     from config import BrainConfig
 
