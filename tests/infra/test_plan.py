@@ -383,6 +383,20 @@ def test_gcloud_schedules_sync_with_oidc(cloud: DeployPlan) -> None:
     assert "--attempt-deadline=600s" in job
 
 
+def test_the_gcloud_script_stops_before_the_services_while_a_secret_has_no_version(
+    cloud: DeployPlan,
+) -> None:
+    script = render_gcloud(cloud)
+    check = script.index("gcloud secrets versions list NOTION_API_TOKEN --project=acme-prod")
+    assert check < script.index("gcloud run deploy")
+    assert script.index('[ "$missing" = 0 ] || exit 1') < script.index("gcloud run deploy")
+    assert "gcloud secrets versions add NOTION_API_TOKEN --project=acme-prod" in script
+    # the image is built for amd64 by Cloud Build, into the repository created just before
+    repo = script.index("gcloud artifacts repositories create brain")
+    assert repo < script.index("gcloud builds submit") < script.index("gcloud run deploy")
+    assert "--config=infra/cloudbuild.yaml" in script
+
+
 @pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
 def test_the_gcloud_script_is_valid_bash(cloud: DeployPlan) -> None:
     checked = subprocess.run(
@@ -407,6 +421,9 @@ def test_text_lists_services_secrets_job_and_findings() -> None:
         "always allocated",
         "projects/acme-prod/secrets/GITHUB_WEBHOOK_SECRET",
         "Cloud Scheduler job",
+        "APIs (9): serviceusage.googleapis.com",
+        "Artifact Registry repository: projects/acme-prod/locations/europe-west1/repositories/",
+        "brain-mcp",
         "Errors (1)",
         "store.kind",
         "NOT deployable",
