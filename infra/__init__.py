@@ -8,9 +8,9 @@ show it, and ``to_service_protos`` builds ``google.cloud.run_v2.Service`` messag
 
 Modules: ``resources`` (the dataclasses and ``DeployPlan``), ``targets`` (what runs where),
 ``planner`` (``plan`` and, in ``_checks``, the findings), ``render`` (text and gcloud),
-``protos`` (run_v2 messages), ``clients`` (one Google client per API), ``apply`` and
-``errors``. Reads :mod:`config`; never imports ``functions``. ``infra.plan`` is the function;
-the module is ``infra.planner``.
+``protos`` (run_v2 messages), ``clients`` (one Google client per API), ``apply`` (and, in
+``_failures``, what a failed call means) and ``errors``. Reads :mod:`config`; never imports
+``functions``. ``infra.plan`` is the function; the module is ``infra.planner``.
 """
 
 from __future__ import annotations

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -36,6 +35,7 @@ from tenacity import (
     wait_exponential,
 )
 
+from infra._failures import is_propagating, message, translate
 from infra.clients import Clients
 from infra.errors import DeployError, MissingPrerequisites
 from infra.protos import to_service_protos
@@ -61,9 +61,6 @@ Action = Literal["created", "updated", "enabled", "granted", "revoked", "unchang
 SPEC_ANNOTATION = "context-index/spec-sha256"
 PUBLIC = "allUsers"
 RUN_INVOKER = "roles/run.invoker"
-_GENERIC_HINT = "Fix the cause, then run brain deploy again: what is done stays done."
-_REQUEST_PREFIX = re.compile(r"^(GET|POST|PATCH|PUT|DELETE) \S+: ")
-_PROPAGATING = ("does not exist", "not found", "is not ready", "propagat")
 
 
 @dataclass(frozen=True)
@@ -176,38 +173,16 @@ class _Run:
 
     @contextmanager
     def step(self, doing: str, resource: str, hint: str | None = None) -> Iterator[None]:
-        """Turn a Google error inside into a DeployError naming the step and the fix."""
-        from google.api_core import exceptions
-        from google.auth.exceptions import GoogleAuthError
-        from requests import RequestException
-
+        """Turn an error inside into a DeployError naming the step and the fix."""
         try:
             yield
         except DeployError:
             raise
-        except TimeoutError as exc:  # an operation still running past operation_timeout_s
-            raise DeployError(
-                f"{doing} {resource} did not finish within {self.options.operation_timeout_s:.0f}s",
-                resource=resource,
-                hint="It may still finish on its own: run brain deploy again in a few minutes "
-                "(it picks up where this run stopped).",
-            ) from exc
-        except (RequestException, GoogleAuthError) as exc:
-            raise DeployError(
-                f"{doing} {resource} failed: cannot reach Google Cloud ({exc})",
-                resource=resource,
-                hint="Check the network and your credentials ('gcloud auth "
-                "application-default login'), then run brain deploy again.",
-            ) from exc
-        except exceptions.GoogleAPIError as exc:
-            # a step's own hint is for what went wrong inside it (a revision that failed);
-            # a refused permission or an organisation policy has the same fix everywhere
-            general = _hint(exc)
-            raise DeployError(
-                f"{doing} {resource} failed: {_message(exc)}",
-                resource=resource,
-                hint=hint if hint and general == _GENERIC_HINT else general,
-            ) from exc
+        except Exception as exc:
+            failure = translate(exc, doing, resource, hint, self.options.operation_timeout_s)
+            if failure is None:
+                raise
+            raise failure from exc
 
     def retrying(self, call: Callable[[], T]) -> T:
         """``call()``, retried while IAM propagates a new account or a policy changes."""
@@ -218,11 +193,11 @@ class _Run:
                 pause = state.next_action.sleep if state.next_action else 0.0
                 self.notice(
                     f"waiting {pause:.0f}s for IAM to propagate (attempt {state.attempt_number}"
-                    f" of {self.options.attempts}): {_message(error) if error else ''}"
+                    f" of {self.options.attempts}): {message(error) if error else ''}"
                 )
 
         for attempt in Retrying(
-            retry=retry_if_exception(_is_propagating),
+            retry=retry_if_exception(is_propagating),
             stop=stop_after_attempt(self.options.attempts),
             wait=self.options.wait,
             before_sleep=waiting,
@@ -530,49 +505,3 @@ def _job_fields(job: Any) -> tuple[object, ...]:
         target.oidc_token.service_account_email,
         target.oidc_token.audience,
     )
-
-
-def _is_propagating(exc: BaseException) -> bool:
-    """An error IAM's eventual consistency causes, which goes away if we wait and retry."""
-    from google.api_core import exceptions
-
-    if isinstance(exc, exceptions.Aborted | exceptions.Conflict):  # concurrent policy edit
-        return True
-    if isinstance(exc, exceptions.Forbidden):  # a role granted moments ago
-        return True
-    if isinstance(exc, exceptions.BadRequest | exceptions.NotFound):
-        text = _message(exc).lower()
-        return "serviceaccount" in text.replace(" ", "") and any(p in text for p in _PROPAGATING)
-    return False
-
-
-def _message(exc: BaseException) -> str:
-    """Google's message, without the "POST https://…: " the REST transport puts before it."""
-    text = str(getattr(exc, "message", None) or exc)
-    return _REQUEST_PREFIX.sub("", text, count=1)
-
-
-def _hint(exc: Exception) -> str:
-    from google.api_core import exceptions
-
-    if isinstance(exc, exceptions.Forbidden):
-        return (
-            "The account running brain deploy lacks a permission (or a role granted moments "
-            "ago has not propagated). It needs Owner, or: roles/serviceusage.serviceUsageAdmin, "
-            "roles/artifactregistry.admin, roles/iam.serviceAccountAdmin, "
-            "roles/iam.serviceAccountUser, roles/secretmanager.admin, "
-            "roles/resourcemanager.projectIamAdmin, roles/run.admin, roles/cloudscheduler.admin. "
-            "Then run brain deploy again: what is done stays done."
-        )
-    if "permitted customer" in _message(exc) or "constraints/iam.allowedPolicyMemberDomains" in (
-        _message(exc)
-    ):
-        return (
-            "An organisation policy (domain restricted sharing) forbids allUsers, so the public "
-            "services (webhooks, notion_events, and context/mcp with a bearer token) cannot be "
-            "opened. Ask an organisation admin for an exception for this project, then run "
-            "brain deploy again."
-        )
-    if isinstance(exc, exceptions.RetryError | exceptions.DeadlineExceeded):
-        return "Google did not answer in time; run brain deploy again: what is done stays done."
-    return _GENERIC_HINT
