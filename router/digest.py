@@ -43,7 +43,7 @@ def render_digest(shards: Iterable[IndexedShard], form: str = "full") -> str:
     One level: ``full`` is id, title, summary and tokens per shard; ``short`` id and title;
     ``ids`` one line of ids. Two levels: ``full`` is per domain its title, router page,
     shard count, tokens and first and last shard id; ``short`` title and shard count;
-    ``ids`` one line of domain titles.
+    ``ids`` one line of domain ids.
     """
     items = shards if isinstance(shards, tuple) else tuple(shards)
     global _cached
@@ -91,7 +91,7 @@ def _two_level(items: Sequence[IndexedShard], domains: Sequence[Domain], form: s
     by_id = {s.id: s for s in items}
     head = f"# Context index: {len(items):,} shards in {len(domains)} domains"
     if form == "ids":
-        return f"{head}: " + "; ".join(d.title for d in domains)
+        return f"{head}: " + ", ".join(f"`{d.id}`" for d in domains)
     lines = [head]
     for d in domains:
         members = [by_id[i] for i in d.shards if i in by_id]

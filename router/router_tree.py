@@ -71,8 +71,13 @@ def lay_out(
     top_id: str = ROUTER_ID,
     top_title: str,
     limit: int = ROUTER_PAGE_LIMIT_BYTES,
+    taken: frozenset[str] = frozenset(),
 ) -> None:
-    """Emit the router pages for these shard rows (sorted by id), the top router last."""
+    """Emit the router pages for these shard rows (sorted by id), the top router last.
+
+    ``taken``: page ids a router page must not use (every page that is not a router: a shard
+    the operator named ``router-clients`` is never overwritten by the domain's page).
+    """
     top = PlannedPage(top_id, top_title, tuple(rows))
     if len(rows) <= 1 or _fits(top, sink, limit):
         sink.emit(top)
@@ -82,14 +87,24 @@ def lay_out(
     for domain in domains:
         members = tuple(by_id[s] for s in domain.shards if s in by_id)
         if members:
-            page = PlannedPage(
-                f"{top_id}-{domain.id}", domain.title, members, parent=top_id, domain=domain.id
-            )
-            children.append(_subtree(page, sink, limit, depth=0))
-    _subtree(_index(PlannedPage(top_id, top_title, ()), children), sink, limit, 0)
+            page_id = _free(f"{top_id}-{domain.id}", taken)
+            page = PlannedPage(page_id, domain.title, members, parent=top_id, domain=domain.id)
+            children.append(_subtree(page, sink, limit, 0, taken))
+    _subtree(_index(PlannedPage(top_id, top_title, ()), children), sink, limit, 0, taken)
 
 
-def _subtree(page: PlannedPage, sink: RouterSink, limit: int, depth: int) -> _Child:
+def _free(page_id: str, taken: frozenset[str]) -> str:
+    """``page_id``, or ``page_id-router`` (-2, -3…) when a page that is not a router has it."""
+    candidate, n = page_id, 1
+    while candidate in taken:
+        candidate = f"{page_id}-router" + (f"-{n}" if n > 1 else "")
+        n += 1
+    return candidate
+
+
+def _subtree(
+    page: PlannedPage, sink: RouterSink, limit: int, depth: int, taken: frozenset[str]
+) -> _Child:
     """Emit ``page``, cut into parts under it when its rows do not fit; its row one level up."""
     if len(page.rows) <= 1 or _fits(page, sink, limit):
         return _Child(_row_for(page, sink.emit(page)), _shard_count(page))
@@ -108,14 +123,15 @@ def _subtree(page: PlannedPage, sink: RouterSink, limit: int, depth: int) -> _Ch
         return _Child(_row_for(page, sink.emit(page)), _shard_count(page))
     parts = [
         _subtree(
-            _part(page, f"{page.page_id}{mark}{n}", f"({n}/{len(chunks)})", chunk),
+            _part(page, _free(f"{page.page_id}{mark}{n}", taken), f"({n}/{len(chunks)})", chunk),
             sink,
             limit,
             depth + 1,
+            taken,
         )
         for n, chunk in enumerate(chunks, 1)
     ]
-    return _subtree(_index(page, parts), sink, limit, depth + 1)
+    return _subtree(_index(page, parts), sink, limit, depth + 1, taken)
 
 
 @dataclass(frozen=True)

@@ -387,6 +387,13 @@ class _RouterWriter:
         if found.router is not None:
             self.pages[options.router_id] = (found.router, "")
         self.seed_notes = seed_notes
+        # Pages a router page must never overwrite: shards, invalid and skipped pages.
+        self.taken = frozenset(
+            [p.id for p, _ in found.shards]
+            + [p.header.id for p, _ in found.shards if p.header is not None]
+            + [i.page_id for i in found.invalid]
+            + list(found.skipped)
+        )
         self.statuses: list[RouterStatus] = []
         self._old: dict[str, tuple[str, ClaudeDelta | None]] = {}
 
@@ -397,7 +404,14 @@ class _RouterWriter:
         domains = group_domains(h for h, _, _ in headers if h.id in live)
         _, top = self.old(self.options.router_id)
         title = (top or router_header(self.options.title)).title
-        lay_out(rows, domains, self, top_id=self.options.router_id, top_title=title)
+        lay_out(
+            rows,
+            domains,
+            self,
+            top_id=self.options.router_id,
+            top_title=title,
+            taken=self.taken,
+        )
         emitted = {s.page_id for s in self.statuses}
         for router_id in sorted(set(self.pages) - emitted - {self.options.router_id}):
             self.retire(router_id)

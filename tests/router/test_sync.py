@@ -12,6 +12,7 @@ import pytest
 from router import RouterPage, SyncOptions, parse_router, scan, status_of, sync
 from router.router_page import ROUTER_PAGE_LIMIT_BYTES
 from shards import (
+    ClaudeDelta,
     LocalFolderStore,
     PageRef,
     StoredPage,
@@ -391,10 +392,12 @@ def large(tmp_path: Path) -> RecordingStore:
 
 
 def _router_pages(store: RecordingStore) -> dict[str, RouterPage]:
-    return {
-        f.stem: parse_router(f.read_text(encoding="utf-8"), page_id=f.stem)
-        for f in sorted(store.inner.path.glob("router*.md"))
-    }
+    pages = {}
+    for file in sorted(store.inner.path.glob("router*.md")):
+        text = file.read_text(encoding="utf-8")
+        if '"page_type":"router"' in text:
+            pages[file.stem] = parse_router(text, page_id=file.stem)
+    return pages
 
 
 def _domain_of(store: RecordingStore, shard_id: str) -> str:
@@ -556,3 +559,26 @@ def test_a_dry_run_of_a_two_level_index_writes_nothing_and_reports_every_page(
     assert not list(recording.inner.path.glob("router*.md"))
     assert report.router_changed and len(report.routers) > 2
     assert {r.lists for r in report.routers} == {"shards", "domains"}
+
+
+def test_a_shard_named_like_a_domain_router_page_is_never_overwritten(tmp_path: Path) -> None:
+    write_index(tmp_path / "ws", LARGE)
+    header = ClaudeDelta(
+        id="router-clients", title="Router clients", domain="clients", fetch_when=("routers",)
+    )
+    shard = tmp_path / "ws" / "router-clients.md"
+    shard.write_text(render_page(header, "# Router clients\n\nOur routers at client sites.\n"))
+    recording = RecordingStore(tmp_path / "ws")
+    sync(recording, TOKENS, now=T0)
+    page = parse_page(shard.read_text(), page_id="router-clients")
+    assert page.header is not None and page.header.page_type == "shard"
+    assert "Our routers at client sites." in page.body
+    pages = _router_pages(recording)
+    assert "router-clients" not in pages
+    assert pages["router-clients-router"].parent == "router"  # the domain's page moved aside
+    leaf = next(
+        p
+        for p in pages.values()
+        if p.lists == "shards" and "router-clients" in [r.id for r in p.rows]
+    )
+    assert leaf.header.domain == "clients"
