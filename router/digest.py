@@ -5,10 +5,11 @@ shorter one when the full digest would take too much of the budget.
 
 While every shard fits on one router page, the digest lists every shard (id and one-liner).
 When the router page has two levels (:mod:`router.router_tree`), so does the digest: it lists
-the same domains as the top router, one line each, so it stays about as small at 2,000 shards
-as at 20. The shards a task needs still come back in full, each piece under its shard id;
-a caller who wants a domain's other shards passes their ids (named by the ``first … last``
-range on the domain's line, or by ``list_shards``) or reads the domain's router page.
+the domains of the top router, one line each (a large domain the top router lists in parts
+is still one line here), so it stays about as small at 2,000 shards as at 20. The shards a
+task needs still come back in full, each piece under its shard id; a caller who wants a
+domain's other shards passes their ids (the ``first … last`` range on the domain's line, or
+``list_shards``) or reads the domain's router page.
 
 The digest of a snapshot is computed once per form (the snapshot's shard tuple is the key).
 """
@@ -20,7 +21,6 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from router.domains import Domain, group_domains
-from router.router_page import ROUTER_ID
 from router.router_tree import one_page_fits
 from router.sync import router_rows
 
@@ -91,7 +91,7 @@ def _two_level(items: Sequence[IndexedShard], domains: Sequence[Domain], form: s
     by_id = {s.id: s for s in items}
     head = f"# Context index: {len(items):,} shards in {len(domains)} domains"
     if form == "ids":
-        return f"{head}: " + ", ".join(f"`{d.id}`" for d in domains)
+        return f"{head}: " + ", ".join(d.id for d in domains)
     lines = [head]
     for d in domains:
         members = [by_id[i] for i in d.shards if i in by_id]
@@ -103,6 +103,5 @@ def _two_level(items: Sequence[IndexedShard], domains: Sequence[Domain], form: s
             continue
         tokens = sum(s.tokens for s in members)
         span = f"`{members[0].id}`" + (f" … `{members[-1].id}`" if len(members) > 1 else "")
-        page = f"{ROUTER_ID}-{d.id}"
-        lines.append(f"- {d.title} (`{page}`): {count}, {tokens:,} tokens{flag}: {span}")
+        lines.append(f"- {d.title} — {count}, {tokens:,} tokens{flag}: {span}")
     return "\n".join(lines)

@@ -8,9 +8,12 @@ it. The rule, applied the same way at every level:
 - else the top router lists **domains** (:mod:`router.domains`) and each domain's page
   (``router-<domain>``) lists its shards;
 - a domain whose rows do not fit on one page is cut, in id order, into parts
-  (``router-<domain>--2``…), and its own page lists the parts; a top router whose domain rows
-  do not fit is cut the same way (``router--1``…). So at 2,000 shards with long rows a third
-  level appears only where it has to, and no page passes the limit.
+  (``router-<domain>--1``, ``--2``…) that the top router lists side by side, while they all fit
+  there: still two levels;
+- when they do not, each cut domain gets a page of its own listing its parts (a third level,
+  only in the large domains), and a top router whose domain rows still do not fit is cut the
+  same way (``router--1``…). Two levels of 6.5 KB pages hold about 600 shard rows of the size a
+  split writes; past that a third level is what keeps every page under the limit.
 
 Children are written before their parent, so a parent's row can link to a page that did not
 exist before this sync.
@@ -19,7 +22,7 @@ exist before this sync.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from router.domains import Domain
@@ -62,6 +65,10 @@ class RouterSink(Protocol):
         """Write ``page`` if it changed; its url, for the row one level up."""
         ...
 
+    def url(self, page_id: str) -> str:
+        """The page's url before it is written: its current one, else the longest likely."""
+        ...
+
 
 def lay_out(
     rows: Sequence[RouterRow],
@@ -83,13 +90,21 @@ def lay_out(
         sink.emit(top)
         return
     by_id = {row.id: row for row in rows}
-    children = []
+    plans: list[tuple[PlannedPage, list[PlannedPage]]] = []  # a domain's page and its parts
     for domain in domains:
         members = tuple(by_id[s] for s in domain.shards if s in by_id)
         if members:
             page_id = _free(f"{top_id}-{domain.id}", taken)
             page = PlannedPage(page_id, domain.title, members, parent=top_id, domain=domain.id)
-            children.append(_subtree(page, sink, limit, 0, taken))
+            plans.append((page, _cut(page, sink, limit, 0, taken) or [page]))
+    # Two levels when the top router can list every page of shards, a large domain's parts
+    # side by side; else a large domain gets a page listing its parts (a third level there).
+    flat = [replace(part, parent=top_id) for _, parts in plans for part in parts]
+    rows_guess = tuple(_row_for(p, sink.url(p.page_id)) for p in flat)
+    if _fits(PlannedPage(top_id, top_title, rows_guess, "domains"), sink, limit):
+        children = [_Child(_row_for(p, sink.emit(p)), _shard_count(p)) for p in flat]
+    else:
+        children = [_subtree(page, sink, limit, 0, taken) for page, _ in plans]
     _subtree(_index(PlannedPage(top_id, top_title, ()), children), sink, limit, 0, taken)
 
 
@@ -106,8 +121,20 @@ def _subtree(
     page: PlannedPage, sink: RouterSink, limit: int, depth: int, taken: frozenset[str]
 ) -> _Child:
     """Emit ``page``, cut into parts under it when its rows do not fit; its row one level up."""
-    if len(page.rows) <= 1 or _fits(page, sink, limit):
+    parts = _cut(page, sink, limit, depth, taken)
+    if parts is None:
         return _Child(_row_for(page, sink.emit(page)), _shard_count(page))
+    children = [_subtree(part, sink, limit, depth + 1, taken) for part in parts]
+    return _subtree(_index(page, children), sink, limit, depth + 1, taken)
+
+
+def _cut(
+    page: PlannedPage, sink: RouterSink, limit: int, depth: int, taken: frozenset[str]
+) -> list[PlannedPage] | None:
+    """``page``'s rows cut, in order, into parts that each fit; None when it fits whole (or
+    when every row would fill a part alone, so cutting cannot help)."""
+    if len(page.rows) <= 1 or _fits(page, sink, limit):
+        return None
     mark = "-" * (depth + 2)  # "--2" for parts, "---2" for parts of parts: never a domain id
     widest = sink.base_bytes(_part(page, f"{page.page_id}{mark}999", "(999/999)", range(0)))
     chunks: list[list[int]] = [[]]
@@ -119,19 +146,12 @@ def _subtree(
             used = widest
         chunks[-1].append(n)
         used += size
-    if len(chunks) == len(page.rows):  # every row fills a page alone: cutting cannot help
-        return _Child(_row_for(page, sink.emit(page)), _shard_count(page))
-    parts = [
-        _subtree(
-            _part(page, _free(f"{page.page_id}{mark}{n}", taken), f"({n}/{len(chunks)})", chunk),
-            sink,
-            limit,
-            depth + 1,
-            taken,
-        )
+    if len(chunks) == len(page.rows):
+        return None
+    return [
+        _part(page, _free(f"{page.page_id}{mark}{n}", taken), f"({n}/{len(chunks)})", chunk)
         for n, chunk in enumerate(chunks, 1)
     ]
-    return _subtree(_index(page, parts), sink, limit, depth + 1, taken)
 
 
 @dataclass(frozen=True)

@@ -111,6 +111,7 @@ class RouterStatus:
     changed: bool
     retired: bool = False  # a domain page whose domain emptied: marked archived, not deleted
     notes_bytes: int = 0
+    parent: str | None = None  # the router page one level up; None for the top router
 
     @property
     def problem(self) -> str | None:
@@ -129,6 +130,7 @@ class RouterStatus:
             "lists": self.lists,
             "changed": self.changed,
             "retired": self.retired,
+            "parent": self.parent,
         }
 
 
@@ -468,12 +470,15 @@ class _RouterWriter:
         retired = header.model_copy(update={"status": "archived"})
         self._put(router_id, RouterPage(retired, (), notes), retired=True)
 
-    def _url(self, router_id: str) -> str:
-        """Where a page not written yet will be (a dry run still measures its parent's row)."""
+    def url(self, page_id: str) -> str:
+        """The page's url, or where a page not written yet will likely be (a dry run and the
+        layout still measure its parent's row)."""
+        if page_id in self.pages:
+            return self.pages[page_id][1] or self.store.url(self.pages[page_id][0].id)
         try:
-            return self.store.url(router_id)
-        except BrainError:  # a store that only knows pages that exist (Notion)
-            return ""
+            return self.store.url(page_id)
+        except BrainError:  # a store that only knows pages that exist (Notion): as long as
+            return f"https://www.notion.so/{page_id}-{'0' * 32}"  # a Notion page url gets
 
     def _put(self, router_id: str, router: RouterPage, *, retired: bool = False) -> str:
         """Refresh the machine fields, write when the text changed; the page's url."""
@@ -492,7 +497,7 @@ class _RouterWriter:
         text = render_router(router)
         old = self.pages.get(router_id)
         changed = old is None or text != old[0].render()
-        url = old[1] if old is not None else self._url(router_id)
+        url = old[1] if old is not None else self.url(router_id)
         if changed and not self.dry_run:
             url = self.store.write(old[0].id if old is not None else router_id, text).url
         self.statuses.append(
@@ -504,6 +509,7 @@ class _RouterWriter:
                 changed=changed,
                 retired=retired,
                 notes_bytes=len(router.notes.encode()),
+                parent=router.parent,
             )
         )
         return url

@@ -62,13 +62,13 @@ def test_a_large_index_s_digest_lists_domains_and_stays_small(count: int) -> Non
     assert lines[0] == f"# Context index: {count:,} shards in {len(domains)} domains"
     assert len(lines) == 1 + len(domains)
     for domain, line in zip(domains, lines[1:], strict=True):
-        assert line.startswith(f"- {domain.title} (`router-{domain.id}`): ")
+        assert line.startswith(f"- {domain.title} — ")
         assert f"`{domain.shards[0]}`" in line
     # about the same size at 2,000 shards as at 142: a line per domain, not per shard
     assert tokens.count(full) <= 500
     assert tokens.count(render_digest(shards, "short")) <= 150
     assert tokens.count(render_digest(shards, "ids")) <= 80
-    assert render_digest(shards, "ids").endswith(", ".join(f"`{d.id}`" for d in domains))
+    assert render_digest(shards, "ids").endswith(": " + ", ".join(d.id for d in domains))
     assert sum("1 stale" in line for line in lines) == 1  # shard 7 is stale: its domain says so
 
 
@@ -94,8 +94,11 @@ def test_the_digest_names_the_same_domains_as_the_top_router(
     store, snapshot = large
     top = parse_router(store.read("router").text)
     assert top.lists == "domains"
+    listed = [parse_router(store.read(r.page).text, page_id=r.page).header.domain for r in top.rows]
+    domains = domains_of(snapshot.shards)
+    assert [d.id for d in domains] == list(dict.fromkeys(listed))  # parts of one domain: one line
     lines = snapshot.digest.split("\n")[1:]
-    assert [line.split("(`", 1)[1].split("`", 1)[0] for line in lines] == [r.id for r in top.rows]
+    assert [line.split(" — ", 1)[0] for line in lines] == [f"- {d.title}" for d in domains]
 
 
 def test_get_context_on_a_two_level_index_starts_with_the_domain_digest_within_budget(

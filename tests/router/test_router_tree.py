@@ -47,7 +47,10 @@ class MemorySink:
         assert page.page_id not in self.pages, f"{page.page_id} emitted twice"
         self.pages[page.page_id] = RouterPage(self.header(page), page.rows, "")
         self.order.append(page.page_id)
-        return f"https://pages.example/{page.page_id}"
+        return self.url(page.page_id)
+
+    def url(self, page_id: str) -> str:
+        return f"https://pages.example/{page_id}"
 
 
 def _row(shard_id: str, holds: str = "What it holds.", terms: int = 3) -> RouterRow:
@@ -102,18 +105,36 @@ def test_rows_that_do_not_fit_make_a_top_router_of_domains() -> None:
     assert sorted(_leaves(sink)) == sorted(r.id for r in rows)
 
 
-def test_a_domain_too_large_for_one_page_is_cut_into_parts_under_its_own_page() -> None:
+def test_a_domain_too_large_for_one_page_is_cut_into_parts_the_top_router_lists() -> None:
     rows = [_row(f"clients-{n:03d}", holds="x" * 200) for n in range(80)]
     rows += [_row(f"infra-{n}") for n in range(3)]
     sink = _lay_out(rows)
-    clients = sink.pages["router-clients"]
-    assert clients.lists == "domains"
-    parts = [r.id for r in clients.rows]
+    top = sink.pages["router"]
+    parts = [r.id for r in top.rows if r.id.startswith("router-clients")]
     assert parts[0] == "router-clients--1" and len(parts) > 2
+    assert "router-clients" not in sink.pages  # two levels: no page between top and parts
     for n, part in enumerate(parts, 1):
         page = sink.pages[part]
-        assert page.parent == "router-clients"
+        assert (page.parent, page.header.domain) == ("router", "clients")
         assert page.title == f"Clients ({n}/{len(parts)})"
+    assert sorted(_leaves(sink)) == sorted(r.id for r in rows)
+    assert all(
+        len(render_router(p).encode()) <= ROUTER_PAGE_LIMIT_BYTES for p in sink.pages.values()
+    )
+
+
+def test_when_parts_do_not_fit_side_by_side_each_large_domain_gets_a_page_of_its_parts() -> None:
+    domains = ("adr", "clients", "finance", "infra", "people", "sites", "vendors", "legal")
+    rows = [_row(f"{d}-{n:03d}", holds="x" * 200) for d in domains for n in range(70)]
+    sink = _lay_out(rows)
+    top = sink.pages["router"]
+    assert [r.id for r in top.rows] == sorted(f"router-{d}" for d in domains)
+    clients = sink.pages["router-clients"]
+    assert (clients.lists, clients.parent) == ("domains", "router")
+    assert [sink.pages[r.page].parent for r in clients.rows] == ["router-clients"] * len(
+        clients.rows
+    )
+    assert top.rows[1].holds.startswith("70 shards: Clients (1/")
     assert sorted(_leaves(sink)) == sorted(r.id for r in rows)
     assert all(
         len(render_router(p).encode()) <= ROUTER_PAGE_LIMIT_BYTES for p in sink.pages.values()
