@@ -22,8 +22,11 @@ from shards import (
     plan_split,
     render_page,
 )
+from shards.notion import NotionStore
+from tests.notion_fake import NotionFake
 from tests.router.helpers import write_index
 from tests.shards.test_split import realistic_monolith
+from tests.shards.test_store_contract import notion_store
 
 T0 = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
 T1 = T0 + timedelta(hours=3)
@@ -585,3 +588,89 @@ def test_a_shard_named_like_a_domain_router_page_is_never_overwritten(tmp_path: 
         if p.lists == "shards" and "router-clients" in [r.id for r in p.rows]
     )
     assert leaf.header.domain == "clients"
+
+
+class CountingWrites:
+    """Any page store, remembering which pages were written."""
+
+    def __init__(self, inner: NotionStore) -> None:
+        self.inner = inner
+        self.writes: list[str] = []
+
+    def list_pages(self) -> list[PageRef]:
+        return self.inner.list_pages()
+
+    def read(self, page_id: str) -> StoredPage:
+        return self.inner.read(page_id)
+
+    def write(self, page_id: str, text: str) -> PageRef:
+        self.writes.append(page_id)
+        return self.inner.write(page_id, text)
+
+    def append(self, page_id: str, lines: Sequence[str]) -> None:
+        self.inner.append(page_id, lines)
+
+    def tail(self, page_id: str, count: int) -> list[str]:
+        return self.inner.tail(page_id, count)
+
+    def url(self, page_id: str) -> str:
+        return self.inner.url(page_id)
+
+
+def test_a_two_level_router_on_notion_links_real_pages_and_retires_by_marking(
+    notion_fake: NotionFake,
+) -> None:
+    """On Notion page ids are uuids and pages are found by title: the domain pages are
+    created by name, the top router links their Notion urls, an idle sync writes nothing and
+    a domain that empties is marked archived in place."""
+    store = CountingWrites(notion_store(notion_fake))
+    try:
+        summary = "Who owns it, what it costs, how it is set up, who to call. " * 5
+        for domain in ("clients", "infra", "finance"):
+            for n in range(8):
+                header = ClaudeDelta(
+                    id=f"{domain}-{n}",
+                    title=f"{domain.capitalize()} {n}",
+                    summary=summary.strip(),
+                    fetch_when=(f"{domain} question {n}",),
+                )
+                store.write(f"{domain}-{n}", render_page(header, f"# {domain} {n}\n\nText.\n"))
+        store.writes.clear()
+
+        first = sync(store, TOKENS, now=T0)
+
+        assert sorted(store.writes[-4:]) == [
+            "router",
+            "router-clients",
+            "router-finance",
+            "router-infra",
+        ]
+        names = {ref.name: ref for ref in store.list_pages()}
+        top = parse_router(store.read("router").text)
+        assert top.lists == "domains"
+        for row in top.rows:
+            assert row.url == names[row.page].url  # a real Notion url, not a guess
+            domain = parse_router(store.read(row.page).text, page_id=row.page)
+            assert len(domain.rows) == 8 and domain.parent == "router"
+        assert max(r.bytes for r in first.routers) <= ROUTER_PAGE_LIMIT_BYTES
+
+        store.writes.clear()
+        assert not sync(store, TOKENS, now=T1).router_changed
+        assert store.writes == []
+
+        for n in range(8):
+            page = parse_page(store.read(f"finance-{n}").text, page_id=f"finance-{n}")
+            assert page.header is not None
+            archived = page.header.model_copy(update={"status": "archived"})
+            store.write(f"finance-{n}", render_page(archived, page.body))
+        store.writes.clear()
+        sync(store, TOKENS, now=T1)
+        retired = parse_router(store.read("router-finance").text, page_id="router-finance")
+        assert retired.retired and retired.rows == ()
+        # written in place by page id: the retired domain page and the top router, nothing else
+        assert sorted(store.writes) == sorted([names["router-finance"].id, names["router"].id])
+        assert "router-finance" not in [
+            r.page for r in parse_router(store.read("router").text).rows
+        ]
+    finally:
+        store.inner.close()
