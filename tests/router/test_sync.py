@@ -674,3 +674,23 @@ def test_a_two_level_router_on_notion_links_real_pages_and_retires_by_marking(
         ]
     finally:
         store.inner.close()
+
+
+def test_a_retired_domain_page_comes_back_when_its_domain_has_shards_again(
+    large: RecordingStore,
+) -> None:
+    moved = sorted(f.stem for f in large.inner.path.glob("infra-*.md"))[:3]
+    for shard in moved:
+        _set_header(large, shard, domain="on-call")
+    sync(large, TOKENS, now=T1)
+    for shard in moved:
+        _set_header(large, shard, domain=None)
+    sync(large, TOKENS, now=T1 + timedelta(hours=1))
+    assert _router_pages(large)["router-on-call"].retired
+    for shard in moved:
+        _set_header(large, shard, domain="on-call")
+    large.writes.clear()
+    sync(large, TOKENS, now=T1 + timedelta(hours=2))
+    back = _router_pages(large)["router-on-call"]
+    assert not back.retired and [r.id for r in back.rows] == moved
+    assert "router-on-call" in large.writes
