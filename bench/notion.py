@@ -155,9 +155,10 @@ def table(result: dict[str, Any]) -> str:
     rows = [
         f"Fake Notion API, {LATENCY_S * 1000:.0f} ms per call, real notion-client; naive = "
         "no remembered pages (a listing plus one read per page). 8 pages: the demo's 7 shards "
-        "and the router (the issue's '1 of 6'); 60 pages: the demo plus 52 smaller shards "
-        "made from it. Ours: a sync after a change is 2 reads plus 4 write calls (the shard's "
-        "header and the router, each an update and a retrieve). Naive publish: create, "
+        "and the router (the issue's '1 of 6'); 67 pages: 60 shards (the demo's and 53 "
+        "smaller ones made from it) and the routers of a two-level router. Ours: a sync after "
+        "a change is 2 reads plus 2 calls per page written (the shard's header, its router "
+        "pages; an update and a retrieve each). Naive publish: create, "
         "replace, retrieve per shard (the code before this change also read every page "
         "first). Every version is settled here; the first sync after a write re-reads what "
         "it wrote once (README, Notion section).",
