@@ -155,7 +155,7 @@ def table(result: dict[str, Any]) -> str:
     rows = [
         f"Fake Notion API, {LATENCY_S * 1000:.0f} ms per call, real notion-client; naive = "
         "no remembered pages (a listing plus one read per page). 8 pages: the demo's 7 shards "
-        "and the router (the issue's '1 of 6'); 67 pages: 60 shards (the demo's and 53 "
+        "and the router (the issue's '1 of 6'); 67 pages: 59 shards (the demo's 7 and 52 "
         "smaller ones made from it) and the routers of a two-level router. Ours: a sync after "
         "a change is 2 reads plus 2 calls per page written (the shard's header, its router "
         "pages; an update and a retrieve each). Naive publish: create, "
