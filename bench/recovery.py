@@ -126,7 +126,6 @@ def _drain_through_storm(make_drainer: Callable[..., Drainer], label: str) -> di
                 root_page_id=fake.root_id,
                 base_url=fake.url,
                 requests_per_second=RATE,
-                version_settle_s=0.0,
             )
         )
         try:
