@@ -33,6 +33,7 @@ _webhooks = http.guarded(runtime, http.webhooks)
 _notion_events = http.guarded(runtime, http.notion_events)
 _sync = http.guarded(runtime, http.sync_iam)
 _mcp = CloudEndpoint(runtime)
+_status = http.guarded(runtime, http.status)
 
 
 @functions_framework.aio.http
@@ -63,3 +64,9 @@ async def sync(request: Request) -> Response:
 async def mcp(request: Request) -> Response:
     """/mcp: the MCP tools over streamable HTTP (stateless), behind [serve] auth_token."""
     return http.AsgiResponse(_mcp)
+
+
+@functions_framework.aio.http
+async def status(request: Request) -> Response:
+    """GET /status (HTML) or /status.json: the operator's page, behind [serve] auth_token."""
+    return await _status(request)

@@ -6,6 +6,7 @@ need from it; nothing is built at import time, and nothing the command does not 
 
 from __future__ import annotations
 
+import logging
 import threading
 from datetime import timedelta
 from functools import cached_property
@@ -17,9 +18,11 @@ from functions.marks import MarkFeed, utc_now
 from functions.notion_events import NOTION_EVENTS_SOURCE, NotionEvents
 from functions.secrets import SecretResolver
 from functions.webhooks.drain import Drainer, DrainOptions
+from functions.webhooks.errors import OutboxError
+from functions.webhooks.ledger import CountingDrainer, Ledger, Tally
 from functions.webhooks.outbox import Outbox, open_outbox
 from functions.webhooks.receive import WebhookReceiver
-from router import SyncOptions, sync
+from router import SyncOptions, SyncReport, sync
 from router.service import ContextService, ServiceOptions
 from router.snapshot import SnapshotOptions
 from shards import LocalFolderStore, PageStore, TiktokenCounter, TokenOptions
@@ -35,6 +38,8 @@ __all__ = [
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 DEMO_MONOLITH = EXAMPLES / "context-index.md"
+
+log = logging.getLogger(__name__)
 
 
 class Runtime:
@@ -71,6 +76,7 @@ class Runtime:
                 root_page_id=cfg.root_page_id,
                 base_url=cfg.api_url,
                 requests_per_second=cfg.requests_per_second,
+                on_rate_limited=lambda: self.tally.count("notion:429"),
             )
         )
 
@@ -103,9 +109,30 @@ class Runtime:
         return open_outbox(url)
 
     @cached_property
+    def ledger(self) -> Ledger:
+        """Sync summaries and counters for the status page, beside the outbox."""
+        return Ledger(self.outbox)
+
+    @cached_property
+    def tally(self) -> Tally:
+        return Tally(lambda: self.ledger, now=utc_now)
+
+    def record_sync(self, report: SyncReport) -> None:
+        """Keep a sync's roll-call line for the status page (a dry run is not kept).
+
+        Never fails the sync: a state database that does not answer is logged.
+        """
+        if report.dry_run:
+            return
+        try:
+            self.ledger.record_sync(utc_now(), ok=not report.anomalies, summary=report.roll_call())
+        except (OutboxError, OSError) as exc:
+            log.warning("could not record the sync for the status page: %s", exc)
+
+    @cached_property
     def drainer(self) -> Drainer:
         hooks = self.config.webhooks
-        return Drainer(
+        return CountingDrainer(
             self.outbox,
             self.store,
             DrainOptions(
@@ -114,6 +141,7 @@ class Runtime:
                 dedup_window=timedelta(days=hooks.dedup_days),
                 lease_ttl_s=hooks.lease_ttl_s,
             ),
+            tally=self.tally,
         )
 
     @cached_property
@@ -166,6 +194,8 @@ class Runtime:
     def close(self) -> None:
         """Stop the drainer and release what was built: the outbox, the store's connections."""
         self.stop_drainer()
+        if "tally" in self.__dict__:
+            self.tally.flush()
         if "outbox" in self.__dict__:
             self.outbox.close()
         close_store = getattr(self.__dict__.get("store"), "close", None)
@@ -223,6 +253,7 @@ class Runtime:
     def scheduled_sync(self) -> dict[str, object]:
         """The Cloud Scheduler job: sync the index, then drain the webhook outbox once."""
         report = sync(self.store, self.tokenizer, now=utc_now(), options=self.sync_options)
+        self.record_sync(report)
         drained = self.drainer.drain(self.drain_pages())
         return {
             "sync": report.to_json(),

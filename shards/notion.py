@@ -86,6 +86,8 @@ class NotionOptions:
     """A 429 asking to wait longer than this is raised (``retry_after`` set) instead of slept."""
     version_settle_s: float = 120.0
     """Pages edited less than this ago get a fresh version on every call (minute rounding)."""
+    on_rate_limited: Callable[[], None] | None = field(default=None, compare=False)
+    """Called once per 429 answer from Notion, retried or not (the status page counts them)."""
 
 
 class NotionStore:

@@ -68,6 +68,7 @@ def serve(
         if demo:
             _load_demo(rt)
         report = sync(rt.store, rt.tokenizer, now=utc_now(), options=rt.sync_options)
+        rt.record_sync(report)
     except BrainError as exc:
         sock.close()
         rt.close()
