@@ -17,15 +17,15 @@ import functions_framework.aio
 from starlette.requests import Request
 from starlette.responses import Response
 
+from config import CONFIG_ENV, load_config
 from functions import http
-from functions.config import load_config
 from functions.mcp_server import CloudEndpoint
 from functions.runtime import Runtime
 
 
 @lru_cache(maxsize=1)
 def runtime() -> Runtime:
-    return Runtime(load_config(os.environ.get("BRAIN_CONFIG")))
+    return Runtime(load_config(os.environ.get(CONFIG_ENV)))
 
 
 _context = http.guarded(runtime, http.context)

@@ -13,17 +13,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import datetime
 
-from functions.config import WebhooksConfig
+from config import NOTION_EVENTS_SOURCE, WebhooksConfig
 from functions.secrets import SecretResolver
 from functions.webhooks.logline import decode_payload
 from functions.webhooks.outbox import Outbox
 from functions.webhooks.receive import UnknownSource, WebhookReceiver
 from functions.webhooks.schemes import get_scheme
 
-__all__ = ["NOTION_EVENTS_SOURCE", "NotionEvents"]
-
-#: The webhook source whose secret verifies Notion integration events (POST /notion/events).
-NOTION_EVENTS_SOURCE = "notion"
+__all__ = ["NotionEvents"]
 
 
 class NotionEvents:

@@ -12,10 +12,10 @@ from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
 
-from functions.config import CHECK_INTERVAL_S, BrainConfig
+from config import CHECK_INTERVAL_S, NOTION_EVENTS_SOURCE, BrainConfig
 from functions.context_request import ContextRequest, parse_context_request
 from functions.marks import MarkFeed, utc_now
-from functions.notion_events import NOTION_EVENTS_SOURCE, NotionEvents
+from functions.notion_events import NotionEvents
 from functions.secrets import SecretResolver
 from functions.webhooks.drain import Drainer, DrainOptions
 from functions.webhooks.errors import OutboxError

@@ -11,8 +11,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from functions.config import BrainConfig, load_config
-from functions.errors import ConfigError
+from config import BrainConfig, ConfigError, load_config
 from functions.runtime import Runtime
 from shards import BrainError
 

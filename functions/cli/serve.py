@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from config import BrainConfig, ConfigError
 from functions.cli._common import (
     ConfigFile,
     Workspace,
@@ -18,8 +19,6 @@ from functions.cli._common import (
     require_workspace,
 )
 from functions.cli.index import _read_monolith
-from functions.config import BrainConfig
-from functions.errors import ConfigError
 from functions.runtime import DEMO_MONOLITH, Runtime, utc_now
 from router import sync
 from shards import BrainError, SplitOptions, apply_split, plan_split
@@ -129,7 +128,7 @@ def _demo_config(cfg: BrainConfig) -> BrainConfig:
     """The demo adds an hmac-sha256 source 'demo' whose secret is an environment variable."""
     import os
 
-    from functions.config import SourceConfig
+    from config import SourceConfig
 
     os.environ.setdefault(DEMO_SECRET_ENV, "demo-secret-not-for-production")
     if "demo" in cfg.webhooks.sources:

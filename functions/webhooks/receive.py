@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from functions.config import WebhooksConfig
+from config import WebhooksConfig
 from functions.secrets import SecretResolver
 from functions.webhooks.logline import decode_payload, event_name, format_line
 from functions.webhooks.outbox import Outbox

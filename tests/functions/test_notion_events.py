@@ -19,8 +19,8 @@ import httpx
 import orjson
 import pytest
 
+from config import load_config
 from functions.app import build_app
-from functions.config import load_config
 from functions.marks import MARK_OVERLAP, MARK_RETRY, MarkFeed
 from functions.runtime import Runtime
 from functions.webhooks.errors import OutboxError
