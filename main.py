@@ -4,8 +4,10 @@ Deploy each target as its own Cloud Run service (see ``brain deploy --dry-run``)
 
     functions-framework --asgi --source main.py --target webhooks
 
-Configuration comes from ``BRAIN_CONFIG`` (a brain.toml path) and ``BRAIN_*`` variables;
-nothing is built at import time: the runtime is created on the first request.
+Configuration comes from ``BRAIN_CONFIG`` (a brain.toml path) and ``BRAIN_*`` variables.
+Elsewhere nothing is built at import time (the runtime is created on the first request); on
+Cloud Run (``K_SERVICE`` set) the import starts the function: JSON logs, every secret it reads
+resolved, or an exit naming the one that is not (:func:`functions.cloud.start`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from starlette.responses import Response
 
 from config import CONFIG_ENV, load_config
 from functions import http
+from functions.logs import in_the_cloud
 from functions.mcp_server import CloudEndpoint
 from functions.runtime import Runtime
 
@@ -34,6 +37,11 @@ _notion_events = http.guarded(runtime, http.notion_events)
 _sync = http.guarded(runtime, http.sync_iam)
 _mcp = CloudEndpoint(runtime)
 _status = http.guarded(runtime, http.status)
+
+if in_the_cloud():
+    from functions.cloud import start
+
+    start(runtime)
 
 
 @functions_framework.aio.http

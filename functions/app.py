@@ -69,7 +69,8 @@ def build_app(runtime: Runtime, *, drain: bool = True, host: str | None = None) 
             try:
                 yield
             finally:
-                runtime.stop_drainer()
+                # uvicorn gets here on SIGTERM/SIGINT once in-flight requests have finished.
+                runtime.shutdown()
 
     return Starlette(
         routes=routes, lifespan=lifespan, exception_handlers={HTTPException: routing_error}

@@ -13,6 +13,7 @@ import binascii
 import hmac
 import ipaddress
 import logging
+import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -23,6 +24,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from functions.errors import ConfigError, SecretError
+from functions.logs import current_trace, trace_from_headers
 from functions.runtime import Runtime, utc_now
 from functions.webhooks.errors import OutboxError, VerificationError
 from functions.webhooks.receive import UnknownSource
@@ -66,12 +68,19 @@ STATUS: tuple[tuple[type[BrainError], int], ...] = (
 )
 
 
+#: What a caller is told when a secret cannot be read: the reference, the variable name and
+#: the fix are for the operator (they are logged), never for whoever sent the request.
+SECRET_UNAVAILABLE = "the service cannot read a secret it needs; its operator has been told"  # noqa: S105
+
+
 def error_response(exc: BrainError) -> JSONResponse:
     status = next((s for t, s in STATUS if isinstance(exc, t)), 500)
     if isinstance(exc, HttpError):
         status = exc.status
     body: dict[str, Any] = {"code": exc.code, "message": exc.message}
-    if exc.hint:
+    if isinstance(exc, SecretError):
+        body["message"] = SECRET_UNAVAILABLE
+    elif exc.hint:
         body["hint"] = exc.hint
     if isinstance(exc, VerificationError):
         body["reason"] = exc.reason
@@ -118,15 +127,26 @@ def guarded(
     """Wrap a handler: build the runtime lazily, turn BrainErrors into JSON errors."""
 
     async def endpoint(request: Request) -> Response:
+        trace = None
         try:
-            return await handler(request, get_runtime())
+            rt = get_runtime()
+            trace = current_trace.set(trace_from_headers(request.headers, _project(rt)))
+            return await handler(request, rt)
         except BrainError as exc:
             if not isinstance(exc, (HttpError, VerificationError, RequestError, UnknownSource)):
                 log.warning("%s %s failed: %s", request.method, request.url.path, exc)
             return error_response(exc)
+        finally:
+            if trace is not None:
+                current_trace.reset(trace)
 
     endpoint.__name__ = handler.__name__
     return endpoint
+
+
+def _project(rt: Runtime) -> str:
+    """The Google Cloud project traces belong to: Cloud Run's, else ``[deploy] project``."""
+    return os.environ.get("GOOGLE_CLOUD_PROJECT") or rt.config.deploy.project
 
 
 def _path_param(request: Request, name: str, prefix: str) -> str:

@@ -16,7 +16,7 @@ from config import CHECK_INTERVAL_S, NOTION_EVENTS_SOURCE, BrainConfig
 from functions.context_request import ContextRequest, parse_context_request
 from functions.marks import MarkFeed, utc_now
 from functions.notion_events import NotionEvents
-from functions.secrets import SecretResolver
+from functions.secrets import SecretResolver, references
 from functions.webhooks.drain import Drainer, DrainOptions
 from functions.webhooks.errors import OutboxError
 from functions.webhooks.ledger import CountingDrainer, Ledger, Tally
@@ -47,7 +47,7 @@ class Runtime:
 
     def __init__(self, config: BrainConfig, *, secrets: SecretResolver | None = None) -> None:
         self.config = config
-        self.secrets = secrets or SecretResolver()
+        self.secrets = secrets or SecretResolver(refresh_s=config.secrets.refresh_s)
         self._lock = threading.Lock()
         #: Start the background drainer when an event is accepted (off for tests that drain
         #: by hand). brain serve starts it at startup; a Cloud Run instance on first accept.
@@ -79,6 +79,11 @@ class Runtime:
                 on_rate_limited=lambda: self.tally.count("notion:429"),
             )
         )
+
+    def check_secrets(self, target: str | None = None) -> None:
+        """Resolve every secret the config names (or the cloud function ``target`` reads);
+        a SecretError names the config key and the reference. Services call it at start."""
+        self.secrets.check(references(self.config, target))
 
     @cached_property
     def tokenizer(self) -> TiktokenCounter:
@@ -185,17 +190,30 @@ class Runtime:
         self.drainer.wake()
         thread.join(timeout=timeout_s)
         self._drain_thread = None
+        if thread.is_alive():
+            log.warning(
+                "the drainer did not stop within %.0f s; what it holds is reconciled by the "
+                "next one",
+                timeout_s,
+            )
+        else:
+            log.info("drainer stopped")
 
     def _accepted(self) -> None:
         if self.auto_drain:
             self.start_drainer()
         self.drainer.wake()
 
-    def close(self) -> None:
-        """Stop the drainer and release what was built: the outbox, the store's connections."""
+    def shutdown(self) -> None:
+        """A server is stopping (SIGTERM): stop the drainer between batches, write counters.
+        Connections stay open for whoever still holds the runtime; :meth:`close` frees them."""
         self.stop_drainer()
         if "tally" in self.__dict__:
             self.tally.flush()
+
+    def close(self) -> None:
+        """Stop the drainer and release what was built: the outbox, the store's connections."""
+        self.shutdown()
         if "outbox" in self.__dict__:
             self.outbox.close()
         close_store = getattr(self.__dict__.get("store"), "close", None)

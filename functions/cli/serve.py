@@ -49,6 +49,7 @@ def serve(
     import uvicorn
 
     from functions.app import build_app, check_exposure
+    from functions.logs import configure_logging
 
     try:
         cfg = _config(config, workspace)
@@ -60,6 +61,7 @@ def serve(
         address = host or cfg.serve.host
         the_port = cfg.serve.port if port is None else port
         check_exposure(rt, address)
+        rt.check_secrets()  # every one now, naming the one that fails; not a caller's 503 later
         sock = listen(address, the_port)  # before the sync: a busy port fails at once
     except BrainError as exc:
         fail(exc)
@@ -72,7 +74,7 @@ def serve(
         sock.close()
         rt.close()
         fail(exc)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    configure_logging(logging.INFO)  # text here; JSON for Cloud Logging when K_SERVICE is set
     out.print(report.roll_call(), highlight=False)
     out.print(
         f"Serving the Context Index from {cfg.store.kind} store "
