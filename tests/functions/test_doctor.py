@@ -1,4 +1,4 @@
-"""``brain doctor``: each check passes on a healthy set-up and fails, with its fix, on a broken one."""
+"""``brain doctor``: each check passes on a healthy set-up and fails, with its fix, when broken."""
 
 from __future__ import annotations
 
