@@ -98,28 +98,24 @@ def _part(status: Status, name: str, read: Callable[[], None]) -> None:
 
 
 def _shards(rt: Runtime, status: Status) -> None:
-    from router import scan, status_of
-
-    found = scan(rt.store, rt.sync_options)
-    for s in status_of(found):
-        fix = []
-        if s.changed:
-            fix.append("edited since the last sync: run brain sync (or wait for the scheduled one)")
-        fix += list(s.problems)
+    """From the context service's snapshot: cached, so on Notion a page view costs no more
+    requests than get_context does (version checks every ``[context] check_interval_s``)."""
+    service = rt.context_service
+    for s in service.list_shards():
         status.shards.append(
             {
                 "id": s.id,
                 "title": s.title,
                 "status": s.status,
                 "tokens": s.tokens,
-                "updated_at": s.updated_at,
-                "stale": s.changed,
-                "problems": fix,
+                "updated_at": s.updated or None,
+                "stale": bool(s.stale),
+                "problems": list(s.stale),
             }
         )
-        if fix:
-            status.anomalies.append(f"shard {s.id}: {fix[0]}")
-    for issue in found.invalid:
+        if s.stale:
+            status.anomalies.append(f"shard {s.id}: {s.stale[0]}")
+    for issue in service.cache.get().invalid:
         status.invalid.append({"page": issue.page_id, "message": issue.message})
         status.anomalies.append(f"page {issue.page_id}: {issue.message}")
 

@@ -125,7 +125,7 @@ def test_status_json_reports_every_part(scenario: Scenario) -> None:
     assert data["drain"]["appended_last_hour"] == 2 and data["drain"]["appended_24h"] == 2
     assert data["drain"]["notion_429_24h"] == 0
     finance = next(s for s in data["shards"] if s["id"] == "finance")
-    assert finance["stale"] and "run brain sync" in finance["problems"][0]
+    assert finance["stale"] and "brain sync" in finance["problems"][0]
     assert not next(s for s in data["shards"] if s["id"] != "finance")["stale"]
     (last,) = data["syncs"]
     assert last["summary"].startswith("Index sync:") and last["ok"]
