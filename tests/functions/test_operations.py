@@ -361,3 +361,18 @@ def test_sigterm_lets_the_request_in_flight_finish_and_stops_the_drainer_cleanly
     with open_outbox(f"sqlite:///{tmp_path / '.brain' / 'state.sqlite3'}") as outbox:
         stats = outbox.stats(datetime.now(UTC))
     assert stats.pending + stats.sending + stats.sent == 1 and stats.dead == 0  # not lost
+
+
+def test_a_missing_notion_verification_secret_warns_but_lets_the_function_start(
+    tmp_path: Path,
+) -> None:
+    """Notion sends that secret in a handshake only a running function can receive."""
+    (tmp_path / "workspace").mkdir()
+    config = brain_toml(
+        tmp_path,
+        extra='[webhooks.sources.notion]\nscheme = "notion"\nsecrets = ["env:OPS_NOTION_UNSET"]\n',
+    )
+    started = run_main_in_the_cloud(config, "notion_events", {})
+    assert started.returncode == 0, started.stdout + started.stderr
+    warnings = [json.loads(x) for x in started.stdout.splitlines() if '"WARNING"' in x]
+    assert any("env:OPS_NOTION_UNSET" in w["message"] for w in warnings)
