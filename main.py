@@ -26,9 +26,17 @@ from functions.mcp_server import CloudEndpoint
 from functions.runtime import Runtime
 
 
+def _build() -> Runtime:
+    return Runtime(load_config(os.environ.get(CONFIG_ENV)))
+
+
 @lru_cache(maxsize=1)
 def runtime() -> Runtime:
-    return Runtime(load_config(os.environ.get(CONFIG_ENV)))
+    if in_the_cloud():
+        from functions.cloud import close_at_exit
+
+        return close_at_exit(_build())
+    return _build()
 
 
 _context = http.guarded(runtime, http.context)
@@ -41,7 +49,7 @@ _status = http.guarded(runtime, http.status)
 if in_the_cloud():
     from functions.cloud import start
 
-    start(runtime)
+    start(_build)
 
 
 @functions_framework.aio.http

@@ -376,3 +376,55 @@ def test_a_missing_notion_verification_secret_warns_but_lets_the_function_start(
     assert started.returncode == 0, started.stdout + started.stderr
     warnings = [json.loads(x) for x in started.stdout.splitlines() if '"WARNING"' in x]
     assert any("env:OPS_NOTION_UNSET" in w["message"] for w in warnings)
+
+
+def test_a_cloud_function_stops_its_drainer_cleanly_on_sigterm(tmp_path: Path) -> None:
+    """functions-framework as Cloud Run runs it (gunicorn and its uvicorn worker), SIGTERM to
+    the process Cloud Run started: the worker exits through its normal path, so the runtime
+    is closed (the drainer stops between batches) instead of dying by the signal."""
+    build_store(tmp_path / "workspace", TiktokenCounter())
+    config = brain_toml(tmp_path)
+    port = free_port()
+    log_path = tmp_path / "function.log"
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("BRAIN_")},
+        "PYTHONPATH": str(ROOT),
+        "BRAIN_CONFIG": str(config),
+        "K_SERVICE": "brain-webhooks",
+        "TARGET": "webhooks",
+        "OPS_SECRET": SECRET,
+    }
+    command = [
+        str(Path(sys.executable).with_name("functions-framework")),
+        "--asgi",
+        f"--source={ROOT / 'main.py'}",
+        "--target=webhooks",
+        f"--port={port}",
+    ]
+    with log_path.open("wb") as log:
+        function = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=log, stderr=log)
+    try:
+        body = b'{"event":"test","message":"before SIGTERM"}'
+
+        def accepted() -> bool:
+            assert function.poll() is None, log_path.read_text()
+            headers = get_scheme("hmac-sha256").sign(body, SECRET, now=datetime.now(UTC))
+            try:
+                answer = httpx.post(
+                    f"http://127.0.0.1:{port}/webhooks/ops", content=body, headers=headers
+                )
+            except httpx.HTTPError:
+                return False
+            return answer.status_code == 202
+
+        wait_for(accepted, "the webhooks function accepts an event")
+        function.send_signal(signal.SIGTERM)
+        function.wait(timeout=30)
+    finally:
+        if function.poll() is None:
+            function.kill()
+            function.wait()
+    entries = [json.loads(x) for x in log_path.read_text().splitlines() if x.startswith("{")]
+    messages = [e["message"] for e in entries]
+    assert "drainer stopped" in messages, log_path.read_text()
+    assert all(e["severity"] != "ERROR" for e in entries)
