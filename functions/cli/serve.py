@@ -42,7 +42,8 @@ def serve(
 ) -> None:
     """Serve every HTTP function on one port, with the webhook drainer in the background.
 
-    Routes: /context, /webhooks/{source}, /notion/events, /sync, /healthz and /mcp.
+    Routes: /context, /webhooks/{source}, /notion/events, /sync, /healthz, /status
+    (and /status.json) and /mcp.
     """
     import logging
 
