@@ -35,6 +35,8 @@ ul.lines{padding-left:1.1rem}
 table{border-collapse:collapse;width:100%;font-size:.92rem}
 th,td{text-align:left;padding:.3rem .45rem;border-bottom:1px solid #8884;vertical-align:top}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
+tr.fix td{color:var(--bad);padding-top:0}
+td.d{white-space:nowrap}
 footer{margin-top:2rem;font-size:.85rem}
 """.strip()
 
@@ -103,21 +105,25 @@ def _table(section: str, head: list[str], rows: list[list[Any]], numeric: set[in
 
 
 def _shards(status: Status) -> list[str]:
+    """Four narrow columns (a phone's width); what to fix in a full-width row beneath."""
     out = ['<section id="shards"><h2>Shards</h2>']
     if "shards" in status.errors:
         return [*out, f'<p class="bad">{escape(status.errors["shards"])}</p></section>']
-    rows = [
-        [
-            s["id"],
-            s["title"],
-            s["status"] + (" · stale" if s["stale"] else ""),
-            s["tokens"],
-            (s["updated_at"] or "")[:16].replace("T", " "),
-            "; ".join(s["problems"]) or "—",
-        ]
-        for s in status.shards
-    ]
-    out += _table("shards", ["id", "title", "status", "tokens", "updated", "to fix"], rows, {3})
+    out.append(
+        '<div class="scroll"><table id="shards-table"><thead><tr><th>shard</th><th>status</th>'
+        '<th class="n">tokens</th><th>updated</th></tr></thead><tbody>'
+    )
+    for s in status.shards:
+        state = escape(s["status"]) + (' <span class="bad">stale</span>' if s["stale"] else "")
+        out.append(
+            f'<tr><td>{escape(s["id"])}<br><span class="dim">{escape(s["title"])}</span></td>'
+            f'<td>{state}</td><td class="n">{escape(_text(s["tokens"]))}</td>'
+            f'<td class="d">{escape((s["updated_at"] or "—")[:10])}</td></tr>'
+        )
+        if s["problems"]:
+            fix = "; ".join(s["problems"])
+            out.append(f'<tr class="fix"><td colspan="4">To fix: {escape(fix)}</td></tr>')
+    out.append("</tbody></table></div>")
     for page in status.invalid:
         out.append(
             f'<p class="bad">Invalid page {escape(page["page"])}: {escape(page["message"])}</p>'

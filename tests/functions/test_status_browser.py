@@ -127,9 +127,16 @@ def test_the_status_page_reads_at_a_glance_on_a_phone_and_fetches_nothing_else(
         for tr in browser.find_elements(By.CSS_SELECTOR, "#webhooks-table tbody tr")
     ]
     assert [SOURCE, "3", "1", "1"] in cells
-    shard_rows = browser.find_elements(By.CSS_SELECTOR, "#shards-table tbody tr")
-    finance = next(r.text for r in shard_rows if r.text.startswith("finance"))
-    assert "stale" in finance and "brain sync" in finance
+    shard_rows = [r.text for r in browser.find_elements(By.CSS_SELECTOR, "#shards-table tbody tr")]
+    at = next(i for i, text in enumerate(shard_rows) if text.startswith("finance"))
+    assert "stale" in shard_rows[at]
+    assert shard_rows[at + 1].startswith("To fix:") and "brain sync" in shard_rows[at + 1]
+    # the table fits the phone: no column hidden behind a sideways scroll
+    table = browser.execute_script(
+        "const t = document.getElementById('shards-table'); return [t.scrollWidth, "
+        "t.parentElement.clientWidth]"
+    )
+    assert table[0] <= table[1], f"the shards table is {table[0]}px in {table[1]}px"
     dead = browser.find_element(By.ID, "dead-table").text
     assert "validation_error" in dead
 
