@@ -134,7 +134,9 @@ def guarded(
             return await handler(request, rt)
         except BrainError as exc:
             if not isinstance(exc, (HttpError, VerificationError, RequestError, UnknownSource)):
-                log.warning("%s %s failed: %s", request.method, request.url.path, exc)
+                # The fix goes to the log where the caller is not told it (a secret's story).
+                fix = f" {exc.hint}" if isinstance(exc, SecretError) and exc.hint else ""
+                log.warning("%s %s failed: %s%s", request.method, request.url.path, exc, fix)
             return error_response(exc)
         finally:
             if trace is not None:

@@ -125,6 +125,7 @@ def test_a_request_s_log_lines_carry_its_trace(
     entry = json.loads(line)
     assert entry["logging.googleapis.com/trace"] == f"projects/ops-project/traces/{TRACE}"
     assert entry["severity"] == "WARNING" and "env:OPS_SECRET" in entry["message"]
+    assert "export OPS_SECRET" in entry["message"]  # the fix is in the log, not the answer
 
 
 # -- secrets at start, and never to a sender ------------------------------------------------
