@@ -134,9 +134,9 @@ def guarded(
             return await handler(request, rt)
         except BrainError as exc:
             if not isinstance(exc, (HttpError, VerificationError, RequestError, UnknownSource)):
-                # The fix goes to the log where the caller is not told it (a secret's story).
-                fix = f" {exc.hint}" if isinstance(exc, SecretError) and exc.hint else ""
-                log.warning("%s %s failed: %s%s", request.method, request.url.path, exc, fix)
+                # str(exc) carries the hint: the fix is in the log even when the caller is not
+                # told it (a secret's reference and fix are never sent to a caller).
+                log.warning("%s %s failed: %s", request.method, request.url.path, exc)
             return error_response(exc)
         finally:
             if trace is not None:
