@@ -14,10 +14,9 @@ from pathlib import Path
 
 from config import CHECK_INTERVAL_S, NOTION_EVENTS_SOURCE, BrainConfig
 from functions.context_request import ContextRequest, parse_context_request
-from functions.errors import SecretError
 from functions.marks import MarkFeed, utc_now
 from functions.notion_events import NotionEvents
-from functions.secrets import SecretResolver, references
+from functions.secrets import SecretResolver, check_at_start
 from functions.webhooks.drain import Drainer, DrainOptions
 from functions.webhooks.errors import OutboxError
 from functions.webhooks.ledger import CountingDrainer, Ledger, Tally
@@ -83,29 +82,8 @@ class Runtime:
 
     def check_secrets(self, target: str | None = None) -> None:
         """Resolve every secret the config names (or the cloud function ``target`` reads);
-        a SecretError names the config key and the reference. Services call it at start.
-
-        A Notion-scheme source's secret is the exception: Notion sends it in the handshake
-        that only a running service can receive, so its absence is a warning, not a refusal.
-        """
-        notion_keys = {
-            f"webhooks.sources.{name}.secrets"
-            for name, source in self.config.webhooks.sources.items()
-            if source.scheme == "notion"
-        }
-        refs = references(self.config, target)
-        self.secrets.check([(k, r) for k, r in refs if k not in notion_keys])
-        for key, ref in refs:
-            if key in notion_keys:
-                try:
-                    self.secrets.resolve(ref)
-                except SecretError as exc:
-                    log.warning(
-                        "%s: %s; Notion events are refused until it is set (Notion sends the "
-                        "token in its handshake: see the state folder or the log)",
-                        key,
-                        exc.message,
-                    )
+        services call it at start (:func:`functions.secrets.check_at_start`)."""
+        check_at_start(self.secrets, self.config, target)
 
     @cached_property
     def tokenizer(self) -> TiktokenCounter:

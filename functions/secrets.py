@@ -118,5 +118,35 @@ def references(config: BrainConfig, target: str | None = None) -> list[tuple[str
     return refs
 
 
+def check_at_start(
+    resolver: SecretResolver, config: BrainConfig, target: str | None = None
+) -> None:
+    """Resolve every secret ``config`` names (or the cloud function ``target`` reads); a
+    SecretError names the config key and the reference.
+
+    A Notion-scheme source's secret is the exception: Notion sends it in the handshake that
+    only a running service can receive, so its absence is a warning, not a refusal.
+    """
+    notion_keys = {
+        f"webhooks.sources.{name}.secrets"
+        for name, source in config.webhooks.sources.items()
+        if source.scheme == "notion"
+    }
+    refs = references(config, target)
+    resolver.check([(k, r) for k, r in refs if k not in notion_keys])
+    for key, ref in refs:
+        if key not in notion_keys:
+            continue
+        try:
+            resolver.resolve(ref)
+        except SecretError as exc:
+            log.warning(
+                "%s: %s; Notion events are refused until it is set (Notion sends the token in "
+                "its handshake: see the state folder or the log)",
+                key,
+                exc.message,
+            )
+
+
 #: The default ``sm:`` fetcher: Google Secret Manager, one client per process, built lazily.
 secret_manager_fetch: SecretFetcher = SecretManagerFetcher()
