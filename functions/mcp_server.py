@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from importlib.metadata import PackageNotFoundError
@@ -41,12 +42,14 @@ from mcp.server.transport_security import TransportSecuritySettings
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from functions.errors import ConfigError
 from functions.http import check_auth, error_response, is_loopback
+from functions.logs import current_trace, trace_from_headers
 from functions.runtime import Runtime
 from shards import BrainError
 
@@ -215,6 +218,14 @@ class CloudEndpoint:
             await error_response(exc)(scope, receive, send)
             return
         server = self._built(runtime)
+        project = os.environ.get("GOOGLE_CLOUD_PROJECT") or runtime.config.deploy.project
+        trace = current_trace.set(trace_from_headers(Headers(scope=scope), project))
+        try:
+            await self._serve(server, scope, receive, send)
+        finally:
+            current_trace.reset(trace)
+
+    async def _serve(self, server: MCPServer, scope: Scope, receive: Receive, send: Send) -> None:
         # A fresh manager per request (its run() may be entered once); building one is cheap.
         server.streamable_http_app(
             streamable_http_path=MCP_PATH,

@@ -105,6 +105,8 @@ class NotionOptions:
     """A page name missing from a listing this recent is created without listing again (a
     publish run lists once); older, the root is listed again first, so two processes do not
     both create a page of one name."""
+    on_rate_limited: Callable[[], None] | None = field(default=None, compare=False)
+    """Called once per 429 answer from Notion, retried or not (the status page counts them)."""
 
 
 class NotionStore:

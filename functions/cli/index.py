@@ -80,6 +80,7 @@ def split(
         report = sync(
             rt.store, rt.tokenizer, now=utc_now(), options=rt.sync_options, seed_notes=plan.intro
         )
+        rt.record_sync(report)
     except BrainError as exc:
         fail(exc)
     if json:
@@ -166,6 +167,7 @@ def sync_command(
             dry_run=dry_run,
             adopt=adopt,
         )
+        rt.record_sync(report)
     except BrainError as exc:
         fail(exc)
     if json:
