@@ -291,7 +291,11 @@ class NotionStore:
                 since = [
                     t for b in self._children(target, page_id, mark) if (t := paragraph_text(b))
                 ]
-            except (PageNotFound, StoreRejected):  # the block is gone: read the whole page
+            except PageNotFound:
+                return []  # as below: a page that is gone has no tail
+            except StoreRejected as exc:  # 400: the block is gone, no cursor: the whole page
+                if exc.status != 400:
+                    raise
                 since = []
             if len(since) >= count:
                 return since[-count:]
@@ -422,9 +426,9 @@ class NotionStore:
         assert target is not None
         try:
             return op(target)
-        except (PageNotFound, StoreRejected):
-            if _normalize_id(page_id) is not None:
-                raise
+        except (PageNotFound, StoreRejected) as exc:
+            if _normalize_id(page_id) is not None or getattr(exc, "status", None) in (401, 403):
+                raise  # an id, or the token's fault (401, 403): looking the name up cannot help
             self._refresh_names()
             with self._lock:
                 if self._names.get(page_id) == target:

@@ -177,6 +177,10 @@ DRAINER_ADD = (
 )
 DRAINER_KNOWN = "SELECT 1 FROM outbox_drainers WHERE worker = ?"
 DRAINER_GONE = "DELETE FROM outbox_drainers WHERE worker = ?"
+# Registered drainers that hold no lease (a dead lease holder is forgotten by its takeover).
+DRAINER_IDLE = (
+    "SELECT worker FROM outbox_drainers WHERE worker NOT IN (SELECT worker FROM outbox_leases)"
+)
 LEASE_RELEASE = "DELETE FROM outbox_leases WHERE log_page = ? AND worker = ?"
 LEASE_HELD = "SELECT worker FROM outbox_leases WHERE log_page = ? AND worker = ? AND expires_at > ?"
 
@@ -287,7 +291,8 @@ class Backend(Protocol):
         ...
 
     def is_dead(self, tx: Tx, worker: str) -> bool:
-        """True only when ``worker`` provably died: its liveness lock is free."""
+        """True only when ``worker`` (a registered drainer) provably died: its liveness lock
+        is free."""
         ...
 
     def close(self) -> None: ...
@@ -393,7 +398,9 @@ class SqliteBackend:
         try:
             fd = os.open(path, os.O_RDWR)
         except FileNotFoundError:
-            return False  # never held here (another host, an older version): wait the TTL
+            # Only registered drainers are asked about, and a drainer registers after creating
+            # its file: the file is gone because an earlier look found the process dead.
+            return True
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

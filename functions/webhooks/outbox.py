@@ -364,12 +364,8 @@ class SqlOutbox:
             holder = str(found[0][0])
             if not tx.rows(_sql.DRAINER_KNOWN, (holder,)):
                 return False  # it holds no liveness lock: wait for the lease to expire
-            try:
-                dead = self._backend.is_dead(tx, holder)
-            except OSError:
-                return False  # cannot tell: wait for the lease to expire
-            if not dead:
-                return False
+            if not self._is_dead(tx, holder):
+                return False  # alive, or cannot tell: wait for the lease to expire
             taken = tx.run(_sql.LEASE_TAKEOVER, (worker, expires, log_page, holder)) == 1
             tx.run(_sql.DRAINER_GONE, (holder,))
         if taken:
@@ -473,6 +469,12 @@ class SqlOutbox:
             oldest_pending_age_s=(at - min(oldest)) / 1e6 if oldest else None,
         )
 
+    def _is_dead(self, tx: Tx, worker: str) -> bool:
+        try:
+            return self._backend.is_dead(tx, worker)
+        except OSError:
+            return False  # cannot tell
+
     def pending_pages(self, now: datetime) -> list[str]:
         """Every page with ``pending`` or ``sending`` events, the longest-waiting first."""
         with self._tx("listing pages with pending events", write=False) as tx:
@@ -504,13 +506,17 @@ class SqlOutbox:
         ]
 
     def purge(self, now: datetime, dedup_window: timedelta, keep_sent: timedelta) -> Purged:
-        """Delete dedup keys and page marks older than the window and sent events received
-        before ``now - keep_sent``. Pending, sending and dead events are never purged."""
+        """Delete dedup keys and page marks older than the window, sent events received
+        before ``now - keep_sent``, and the registrations of drainers whose process died.
+        Pending, sending and dead events are never purged."""
         cutoff = to_us(now - dedup_window)
         with self._tx("purging") as tx:
             keys = tx.run(_sql.PURGE_DEDUP, (cutoff,))
             sent = tx.run(_sql.PURGE_SENT, (to_us(now - keep_sent),))
             marks = tx.run(_sql.PURGE_MARKS, (cutoff,))
+            for (worker,) in tx.rows(_sql.DRAINER_IDLE):  # drainers that died holding nothing
+                if str(worker) not in self._holding and self._is_dead(tx, str(worker)):
+                    tx.run(_sql.DRAINER_GONE, (worker,))
         return Purged(dedup_keys=keys, sent_events=sent, page_marks=marks)
 
     def mark_pages(self, page_ids: Sequence[str], now: datetime) -> None:

@@ -243,9 +243,7 @@ def test_a_token_revoked_mid_drain_dead_letters_with_a_clear_reason_then_replays
 
     assert sum(r.dead for r in results) == 255
     assert not outbox.pending_pages(clock())  # no endless retries: nothing left to try
-    # Never a retry: per batch of 5, the refused append and the store's look-up of the page
-    # by name (also refused).
-    assert len(notion_fake.requests) - before <= 2 * 51
+    assert len(notion_fake.requests) - before == 51  # one refused request per batch of 5
     dead = outbox.dead_letters()
     reason = dead[0].last_error or ""
     assert "HTTP 401" in reason and "integration token" in reason

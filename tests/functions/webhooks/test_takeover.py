@@ -32,7 +32,7 @@ from functions.webhooks.outbox import open_outbox
 outbox = open_outbox(sys.argv[1])
 outbox.hold(sys.argv[2])
 page, worker, ttl, now = sys.argv[3], sys.argv[2], float(sys.argv[4]), sys.argv[5]
-assert outbox.acquire_lease(page, worker, ttl, datetime.fromisoformat(now))
+assert ttl == 0 or outbox.acquire_lease(page, worker, ttl, datetime.fromisoformat(now))
 print("holding", flush=True)
 sys.stdin.read()  # until the test closes stdin or kills us
 outbox.close()
@@ -58,8 +58,13 @@ def outbox(outbox_url: str) -> Iterator[SqlOutbox]:
 @pytest.fixture
 def holder(outbox_url: str) -> Iterator[subprocess.Popen[str]]:
     """A drainer process holding the page's lease (and its liveness lock)."""
+    yield from drainer_process(outbox_url, "holder", LEASE_S)
+
+
+def drainer_process(url: str, worker: str, lease_s: float) -> Iterator[subprocess.Popen[str]]:
+    """A drainer process with its liveness lock; with the page's lease unless ``lease_s`` is 0."""
     process = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, outbox_url, "holder", PAGE, str(LEASE_S), T0.isoformat()],
+        [sys.executable, "-c", HOLDER, url, worker, PAGE, str(lease_s), T0.isoformat()],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         stdin=subprocess.PIPE,
@@ -122,3 +127,30 @@ def test_a_live_drainer_in_the_same_process_is_never_overtaken(outbox_url: str) 
         first.close()  # a clean stop: "one" is gone, not dead, so its lease runs out
         assert not second.acquire_lease(PAGE, "two", ttl_s=60, now=T0 + timedelta(seconds=2))
         assert second.acquire_lease(PAGE, "two", ttl_s=60, now=T0 + timedelta(seconds=60))
+
+
+def test_purge_forgets_dead_drainers_but_not_before_their_page_is_taken_over(
+    outbox_url: str, outbox: SqlOutbox, holder: subprocess.Popen[str]
+) -> None:
+    def registered() -> set[str]:
+        with outbox._tx("reading drainers", write=False) as tx:
+            return {str(w) for (w,) in tx.rows("SELECT worker FROM outbox_drainers")}
+
+    def purge() -> None:
+        outbox.purge(T0, timedelta(days=7), timedelta(days=7))
+
+    idle = drainer_process(outbox_url, "idle", 0)  # a drainer that holds no page
+    try:
+        idler = next(idle)
+        outbox.hold("successor")
+        for process in (holder, idler):
+            process.send_signal(signal.SIGKILL)
+            process.wait(10)
+
+        wait_until(lambda: purge() is None and "idle" not in registered(), "idle is forgotten")
+        assert "holder" in registered()  # dead, but its page is leased: the takeover needs it
+        now = T0 + timedelta(seconds=1)
+        assert outbox.acquire_lease(PAGE, "successor", ttl_s=60, now=now)
+        assert registered() == {"successor"}
+    finally:
+        idle.close()  # the generator's finally reaps the process
