@@ -9,8 +9,8 @@ method below is measured in the same run:
 - **ours**: ``ContextService.get_context(task, budget)`` (redaction on, as served);
 - **ours + hints**: the same with the task's ``hints`` (extra phrasings written with the tasks,
   before any ranking work; only the hard-paraphrase tasks of ops have them);
-- **ours, budget filled**: the same ranking with the relevance cutoff off, to show what stopping
-  early saves and costs;
+- **ours, budget filled**: the same ranking with the noise stop off (``noise=0``), to show what
+  stopping early saves and costs;
 - **whole index, cut**: the router page and every shard concatenated, cut to the budget;
 - **RAG top-k 512**: the monolith in 512-token chunks (64 overlap), BM25-ranked, best first;
 - **paragraph BM25**: the monolith's blocks (blank-line paragraphs, lists, tables), BM25-ranked,
@@ -226,9 +226,9 @@ def measure(name: str, *, only_ours: bool = False) -> dict[str, Any]:
                 methods["ours + hints"] = _hinted(service)
             filled = _filled_service(store, tokenizer)
             if filled is not None:
-                methods["ours, budget filled"] = lambda task, budget: filled.get_context(
-                    task.task, budget
-                ).context
+                methods["ours, budget filled"] = lambda task, budget: (
+                    filled.get_context(task.task, budget).context
+                )
             methods["whole index, cut"] = lambda task, budget: cut_to_budget(
                 whole, budget, tokenizer
             )
@@ -256,18 +256,16 @@ def measure(name: str, *, only_ours: bool = False) -> dict[str, Any]:
 
 
 def _filled_service(store: LocalFolderStore, tokenizer: TiktokenCounter) -> ContextService | None:
-    """The service with the relevance cutoff off (None when packing has no such option)."""
+    """The service with the noise stop off (None when packing has no such option)."""
     from dataclasses import fields, replace
 
     from router.pack import PackOptions
     from router.service import ServiceOptions
 
     names = {f.name for f in fields(PackOptions)}
-    if "cutoff" not in names:
+    if "noise" not in names:
         return None
-    pack = replace(PackOptions(), cutoff=0.0)
-    if "noise_stop" in names:
-        pack = replace(pack, noise_stop=False)
+    pack = replace(PackOptions(), noise=0.0)
     return ContextService(store, tokenizer, options=ServiceOptions(pack=pack))
 
 
@@ -292,7 +290,9 @@ def table(report: dict[str, Any]) -> str:
         "text. **Tune** = odd task ids (the only ones looked at while tuning); **held out** = "
         "even ids, never looked at. **Hard** = hard paraphrases (task shares ≤ 20 % of its "
         "content words with the needle's paragraph). `before` is the ranking before issue 10, "
-        f"measured at commit {before['commit']}." if before else "",
+        f"measured at commit {before['commit']}."
+        if before
+        else "",
     ]
     for name, data in report["corpora"].items():
         results = dict(data["results"])
