@@ -19,6 +19,7 @@ Guarantees:
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -284,14 +285,14 @@ def _fill(
     if best <= 0:
         return [], skipped
     # The pool: the best sections overall, plus those holding the best passages anywhere.
-    by_hit = sorted(
-        ((s, n) for n, c in enumerate(free) for _, s in c.hits), key=lambda h: (-h[0], h[1])
+    by_hit = heapq.nsmallest(  # the best passages anywhere: O(hits), not a full sort
+        opts.pool_hits, ((-s, n) for n, c in enumerate(free) for _, s in c.hits)
     )
     wanted = set(range(min(opts.pool, len(free))))
-    wanted.update(n for _, n in by_hit[: opts.pool_hits])
+    wanted.update(n for _, n in by_hit)
     pool = [c for n, c in enumerate(free) if n in wanted and c.score >= opts.cutoff * best]
     skipped.weak += len(free) - len(pool)
-    top_hit = by_hit[0][0] if by_hit else 1.0
+    top_hit = -by_hit[0][0] if by_hit else 1.0
     units: list[tuple[float, int, int]] = []  # (score, pool index, passage index)
     for n, cand in enumerate(pool):
         section = snapshot.shards[cand.shard].sections[cand.section]

@@ -208,12 +208,21 @@ def query_weights(
     hints: Sequence[str] = (),
     hint: float = 0.5,
 ) -> dict[str, float]:
-    """The task as weighted terms: each distinct word 1.0, each distinct phrase ``phrase``;
-    a term only the ``hints`` bring in weighs ``hint`` times as much (the task outranks them)."""
+    """The task as weighted terms: each distinct word 1.0, each distinct phrase ``phrase``.
+
+    Terms only the ``hints`` bring in share ``hint`` times the task's total weight between
+    them (each at most ``hint``), so however many hints come, the task outweighs them.
+    """
     query = {t: (phrase if " " in t else 1.0) for t in analyzer.terms(task)}
+    extra: dict[str, float] = {}
     for text in hints:
         for term in analyzer.terms(text):
-            query.setdefault(term, hint * (phrase if " " in term else 1.0))
+            if term not in query:
+                extra[term] = phrase if " " in term else 1.0
+    if extra:
+        mass = sum(query.values()) or 1.0
+        scale = hint * min(1.0, mass / sum(extra.values()))
+        query.update({t: w * scale for t, w in extra.items()})
     return query
 
 
