@@ -3,8 +3,8 @@
     make bench            # or: python -m bench [name ...]
 
 Names: index (split/sync), quality (get_context recall on two corpora vs baselines), latency
-(get_context warm latency), webhooks (accept rate and drain throughput). Each module has ``run()`` and
-``table(result)``; this file only collects their tables.
+(get_context warm latency), webhooks (accept rate and drain throughput). Each module has
+``run()`` and ``table(result)``; this file only collects their tables.
 """
 
 from __future__ import annotations

@@ -167,6 +167,12 @@ def pack(
             f"{'s' if skipped.weak > 1 else ''} scored too far under the best to be worth "
             "the tokens"
         )
+    if skipped.faint:
+        notes.append(
+            f"stopped at relevance cutoff: {skipped.faint} more passage"
+            f"{'s' if skipped.faint > 1 else ''} of the sections shown scored under "
+            f"{opts.noise:.0%} of the best (marked […])"
+        )
     if skipped.over:
         notes.append(
             f"budget reached: {skipped.over} relevant section{'s' if skipped.over > 1 else ''}"
@@ -212,8 +218,9 @@ def pack(
 
 @dataclass
 class _Skipped:
-    weak: int = 0  # below the relevance cutoff
-    over: int = 0  # relevant, but no room
+    weak: int = 0  # sections below the relevance cutoff
+    over: int = 0  # relevant sections, but no room
+    faint: int = 0  # passages of included sections left out as noise
 
 
 def _choose(
@@ -256,6 +263,7 @@ def _choose(
     more, left_over = _fill(snapshot, free, left, tokenizer, opts, opened)
     skipped.weak += left_over.weak
     skipped.over += left_over.over
+    skipped.faint += left_over.faint
     return pieces + more, skipped
 
 
@@ -308,8 +316,9 @@ def _fill(
     chosen: dict[int, list[int]] = {}
     rank: dict[int, int] = {}  # pool index -> order of its first passage (drop order)
     relevant: set[int] = set()  # pool sections with a passage above the noise floor
-    for score, n, p in units:
+    for k, (score, n, p) in enumerate(units):
         if score < floor:
+            skipped.faint = sum(1 for _, m, _ in units[k:] if m in chosen)
             break
         relevant.add(n)
         cand = pool[n]
