@@ -19,12 +19,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ORDER = ("index", "quality", "latency", "webhooks")
+ORDER = ("index", "quality", "latency", "webhooks", "notion")
 TITLES = {
     "index": "Index maintenance: split and sync (issue 2)",
     "quality": "get_context quality on two corpora against baselines (issues 3 and 10)",
     "latency": "get_context latency (issue 3)",
     "webhooks": "Webhook logger throughput (issue 4)",
+    "notion": "Notion costs: calls and time per command (issue 7)",
 }
 
 

@@ -38,12 +38,14 @@ class NotionEvents:
         outbox: Callable[[], Outbox],
         receiver: Callable[[], WebhookReceiver],
         mark_local: Callable[[str], None] = lambda page_id: None,
+        own_write: Callable[[str, datetime], bool] = lambda page_id, at: False,
     ) -> None:
         self._config = config
         self._secrets = secrets
         self._outbox = outbox
         self._receiver = receiver
         self._mark_local = mark_local
+        self._own_write = own_write
 
     def handle(
         self, headers: Mapping[str, str], body: bytes, *, now: datetime
@@ -67,8 +69,36 @@ class NotionEvents:
         entity = payload.get("entity", {}) if isinstance(payload, dict) else {}
         page_id = entity.get("id") if isinstance(entity, dict) else None
         stale = []
+        if (
+            isinstance(page_id, str)
+            and _by_bots(payload)
+            and self._own_write(page_id, _event_time(payload, now))
+        ):
+            # Our own write coming back (a sync's header or router write): nothing to re-read.
+            return {"status": "ok", "event": verified.event, "stale": [], "own_write": True}
         if isinstance(page_id, str) and str(verified.event or "").startswith("page."):
             self._outbox().mark_pages([page_id], now)
             self._mark_local(page_id)
             stale.append(page_id)
         return {"status": "ok", "event": verified.event, "stale": stale}
+
+
+def _by_bots(payload: object) -> bool:
+    """True when the event names its authors and every one is a bot (an integration)."""
+    authors = payload.get("authors") if isinstance(payload, dict) else None
+    return (
+        isinstance(authors, list)
+        and bool(authors)
+        and all(isinstance(a, dict) and a.get("type") == "bot" for a in authors)
+    )
+
+
+def _event_time(payload: object, default: datetime) -> datetime:
+    stamp = payload.get("timestamp") if isinstance(payload, dict) else None
+    if not isinstance(stamp, str):
+        return default
+    try:
+        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return default
+    return moment if moment.tzinfo is not None else default

@@ -7,7 +7,7 @@ need from it; nothing is built at import time, and nothing the command does not 
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 
@@ -17,6 +17,7 @@ from functions.marks import MarkFeed, utc_now
 from functions.notion_events import NotionEvents
 from functions.secrets import SecretResolver
 from functions.webhooks.drain import Drainer, DrainOptions
+from functions.webhooks.errors import OutboxError
 from functions.webhooks.outbox import Outbox, open_outbox
 from functions.webhooks.receive import WebhookReceiver
 from router import SyncOptions, sync
@@ -35,6 +36,11 @@ __all__ = [
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 DEMO_MONOLITH = EXAMPLES / "context-index.md"
+#: A bot's change to a page this service wrote up to this long before is its own write
+#: coming back as a Notion event (Notion delivers events within about a minute).
+OWN_WRITE_WINDOW = timedelta(minutes=3)
+#: How far Notion's event time may precede our record of the write (clocks, commit order).
+OWN_WRITE_SKEW = timedelta(seconds=30)
 
 
 class Runtime:
@@ -65,7 +71,7 @@ class Runtime:
                 hint="Set root_page_id to the Context Index page id and token to "
                 "'sm:projects/P/secrets/NOTION_API_TOKEN/versions/latest' (or env:NAME).",
             )
-        return NotionStore(
+        notion = NotionStore(
             NotionOptions(
                 token=self.secrets.resolve(cfg.token),
                 root_page_id=cfg.root_page_id,
@@ -73,6 +79,11 @@ class Runtime:
                 requests_per_second=cfg.requests_per_second,
             )
         )
+        # Page copies remembered in the state database: unchanged pages cost no reads.
+        from functions.page_copies import StatePageCache
+        from shards.cache import CachedStore
+
+        return CachedStore(notion, StatePageCache(lambda: self.outbox), key=notion.root_page_id)
 
     @cached_property
     def tokenizer(self) -> TiktokenCounter:
@@ -218,7 +229,22 @@ class Runtime:
             outbox=lambda: self.outbox,
             receiver=lambda: self.webhook_receiver,
             mark_local=mark_local,
+            own_write=self._own_write,
         )
+
+    def _own_write(self, page_id: str, at: datetime) -> bool:
+        """Whether a bot's change to ``page_id`` at ``at`` is this service's own write: it
+        wrote the page (page_copies.written_at) at most OWN_WRITE_WINDOW before the event.
+        Never raises (a state database that cannot answer: not ours, the page is marked)."""
+        store = self.store
+        key = getattr(store, "key", None)
+        if not isinstance(key, str):
+            return False
+        try:
+            written = self.outbox.written_at(key, page_id)
+        except OutboxError:
+            return False
+        return written is not None and written - OWN_WRITE_SKEW <= at <= written + OWN_WRITE_WINDOW
 
     def scheduled_sync(self) -> dict[str, object]:
         """The Cloud Scheduler job: sync the index, then drain the webhook outbox once."""

@@ -30,7 +30,7 @@ from router.snapshot import (
     SnapshotOptions,
     StaleEntry,
 )
-from shards import PageStore, Tokenizer
+from shards import INCOMPLETE_PAGE, PageStore, Tokenizer
 
 
 class RedactedText(Protocol):
@@ -80,6 +80,8 @@ class ContextResult:
     stale: tuple[StaleEntry, ...] = ()
     notes: tuple[str, ...] = ()
     digest: str = "full"
+    #: Pages left out because they could not be read whole (``shards.store.INCOMPLETE_PAGE``).
+    incomplete: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """DESIGN.md's response (context, tokens, budget, shards) plus the extra fields."""
@@ -93,6 +95,7 @@ class ContextResult:
             "stale": [s.to_json() for s in self.stale],
             "notes": list(self.notes),
             "digest": self.digest,
+            "incomplete": list(self.incomplete),
         }
 
     @classmethod
@@ -113,6 +116,7 @@ class ContextResult:
             stale=snapshot.stale,
             notes=tuple(notes),
             digest=packed.digest,
+            incomplete=tuple(i.page_id for i in snapshot.invalid if INCOMPLETE_PAGE in i.message),
         )
 
 

@@ -6,6 +6,7 @@ import sys
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from functions.cli._common import (
     ConfigFile,
@@ -47,9 +48,19 @@ def context(
         fail(exc)
     if json:
         _emit_json(result.to_json())
-        return
+        raise typer.Exit(1 if result.incomplete else 0)
     sys.stdout.write(result.context.rstrip("\n") + "\n")
     err.print(f"[dim]{result.tokens} of {result.budget} tokens[/]", highlight=False)
+    for note in result.notes:
+        err.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
+    if result.incomplete:
+        err.print(
+            f"[red]incomplete:[/] {len(result.incomplete)} page(s) could not be read whole and "
+            f"were left out: {escape(', '.join(result.incomplete))}. Split them into smaller "
+            "pages, then run `brain sync`.",
+            highlight=False,
+        )
+        raise typer.Exit(1)
 
 
 @app.command(rich_help_panel="Context")
