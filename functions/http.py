@@ -257,7 +257,7 @@ async def webhooks(request: Request, rt: Runtime) -> Response:
 
 
 async def context(request: Request, rt: Runtime) -> Response:
-    """POST /context {"task", "budget", "shards"?} or GET /context?task=…&budget=…"""
+    """POST /context {"task", "budget", "shards"?, "hints"?} or GET /context?task=…&budget=…"""
     check_auth(request, rt)
     if request.method == "GET":
         params = request.query_params
@@ -265,6 +265,7 @@ async def context(request: Request, rt: Runtime) -> Response:
             "task": params.get("task"),
             "budget": params.get("budget"),
             "shards": params.getlist("shard") or params.getlist("shards"),
+            "hints": params.getlist("hint") or params.getlist("hints"),
         }
     elif request.method == "POST":
         ctype = request.headers.get("content-type", "")
@@ -289,7 +290,7 @@ async def context(request: Request, rt: Runtime) -> Response:
         raise HttpError(405, "method_not_allowed", "use POST (or GET with query parameters)")
     asked = rt.parse_context_request(payload)
     result = await run_in_threadpool(
-        rt.context_service.get_context, asked.task, asked.budget, asked.shards
+        rt.context_service.get_context, asked.task, asked.budget, asked.shards, asked.hints
     )
     return json_response(result.to_json())
 

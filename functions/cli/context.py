@@ -28,6 +28,14 @@ def context(
     shard: Annotated[
         list[str] | None, typer.Option("--shard", "-s", help="Include this shard first (repeat).")
     ] = None,
+    hint: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--hint",
+            help="Another phrasing or a few keywords in the notes' own words (repeat); "
+            "weighed below TASK.",
+        ),
+    ] = None,
     workspace: Workspace = None,
     config: ConfigFile = None,
     json: JsonFlag = False,
@@ -35,7 +43,7 @@ def context(
     """Print the context for TASK: the shards and sections it needs, within --budget tokens."""
     try:
         rt = _runtime(config, workspace)
-        result = rt.context_service.get_context(task, budget, shard or [])
+        result = rt.context_service.get_context(task, budget, shard or [], hint or [])
     except BrainError as exc:
         fail(exc)
     if json:
