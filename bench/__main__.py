@@ -3,8 +3,8 @@
     make bench            # or: python -m bench [name ...]
 
 Names: index (split/sync), quality (get_context recall vs baselines), latency (get_context
-warm latency), webhooks (accept rate and drain throughput). Each module has ``run()`` and
-``table(result)``; this file only collects their tables.
+warm latency), webhooks (accept rate and drain throughput), redact (formats caught, cost per
+100 KB). Each module has ``run()`` and ``table(result)``; this file only collects their tables.
 """
 
 from __future__ import annotations
@@ -19,12 +19,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ORDER = ("index", "quality", "latency", "webhooks")
+ORDER = ("index", "quality", "latency", "webhooks", "redact")
 TITLES = {
     "index": "Index maintenance: split and sync (issue 2)",
     "quality": "get_context quality against baselines (issue 3)",
     "latency": "get_context latency (issue 3)",
     "webhooks": "Webhook logger throughput (issue 4)",
+    "redact": "Redaction coverage and cost (issue 9)",
 }
 
 
