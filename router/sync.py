@@ -29,7 +29,9 @@ from shards import (
     ClaudeDelta,
     Page,
     PageStore,
+    ReportsUnusable,
     Tokenizer,
+    UnusableFile,
     content_hash,
     describe_page,
     header_problems,
@@ -100,6 +102,8 @@ class SyncReport:
     dry_run: bool = False
     skipped: tuple[str, ...] = field(default=())
     adopted: tuple[str, ...] = field(default=())  # pages given a generated header
+    #: files in the workspace that cannot be pages (links, bad names, ...), never read
+    unusable: tuple[UnusableFile, ...] = field(default=())
 
     @property
     def changed(self) -> tuple[str, ...]:
@@ -109,12 +113,15 @@ class SyncReport:
     def anomalies(self) -> list[str]:
         found = [f"{i.page_id}: {i.message}" for i in self.invalid]
         found += [f"{s.id}: {p}" for s in self.shards for p in s.problems]
+        found += [f"{u.file}: {u.reason}" for u in self.unusable]
         return found
 
     def roll_call(self) -> str:
+        files = len(self.unusable)
+        unusable = f", {files} unusable file{'' if files == 1 else 's'}" if files else ""
         head = (
             f"Index sync: {len(self.shards)} shards, {len(self.changed)} changed, "
-            f"{len(self.invalid)} invalid."
+            f"{len(self.invalid)} invalid{unusable}."
         )
         count = len(self.anomalies)
         tail = "No anomalies." if not count else f"{count} anomal{'y' if count == 1 else 'ies'}."
@@ -131,6 +138,7 @@ class SyncReport:
             "router": {"changed": self.router_changed, "bytes": self.router_bytes},
             "skipped": list(self.skipped),
             "adopted": list(self.adopted),
+            "unusable": [u.to_json() for u in self.unusable],
         }
 
 
@@ -144,6 +152,8 @@ class Scan:
     skipped: tuple[str, ...]
     #: (page, url) of pages with no header block at all (also in ``invalid``): adoptable.
     headerless: tuple[tuple[Page, str], ...] = ()
+    #: files the store skipped and why (a local workspace's links, bad names, ...)
+    unusable: tuple[UnusableFile, ...] = ()
 
 
 def scan(store: PageStore, options: SyncOptions | None = None) -> Scan:
@@ -197,7 +207,10 @@ def scan(store: PageStore, options: SyncOptions | None = None) -> Scan:
             continue
         seen[shard_id] = ref.id
         shards.append((page, ref.url))
-    return Scan(tuple(shards), tuple(invalid), router, tuple(skipped), tuple(headerless))
+    unusable = store.unusable_files() if isinstance(store, ReportsUnusable) else []
+    return Scan(
+        tuple(shards), tuple(invalid), router, tuple(skipped), tuple(headerless), tuple(unusable)
+    )
 
 
 def sync(
@@ -252,6 +265,7 @@ def sync(
         dry_run,
         found.skipped,
         tuple(adopted),
+        found.unusable,
     )
 
 

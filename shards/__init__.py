@@ -35,7 +35,7 @@ from shards.split import (
     merge_operator_fields,
     plan_split,
 )
-from shards.store import PageRef, PageStore, StoredPage
+from shards.store import PageRef, PageStore, ReportsUnusable, StoredPage, UnusableFile
 from shards.tokens import TiktokenCounter, Tokenizer, TokenOptions
 
 __all__ = [
@@ -51,6 +51,7 @@ __all__ = [
     "PageNotFound",
     "PageRef",
     "PageStore",
+    "ReportsUnusable",
     "Section",
     "ShardPlan",
     "SplitError",
@@ -64,6 +65,7 @@ __all__ = [
     "TiktokenCounter",
     "TokenOptions",
     "Tokenizer",
+    "UnusableFile",
     "WorkspaceError",
     "apply_split",
     "content_hash",
