@@ -1,6 +1,6 @@
 """Entry points: config, the runtime wiring, HTTP functions, CLI, MCP server, webhook logger."""
 
-from functions.config import BrainConfig, load_config
+from config import BrainConfig, load_config
 from functions.errors import ConfigError, SecretError
 from functions.runtime import Runtime
 from functions.secrets import SecretResolver
