@@ -522,24 +522,41 @@ def test_a_known_keep_case_is_left_alone(redactor: Redactor, text: str) -> None:
     assert redactor.find(text) == []
 
 
+def _tasks(path: Path) -> list[str]:
+    """The task texts of a task set: a list of tasks, or ``{"tasks": [...]}``."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return [t["task"] for t in (data["tasks"] if isinstance(data, dict) else data)]
+
+
 def _answers(index: Path, tasks: Path, tmp_path: Path, tokenizer: TiktokenCounter) -> list[str]:
+    """Every redaction marker in the answers to every task, with what came before it."""
     store = LocalFolderStore(tmp_path)
     apply_split(plan_split(index.read_text(encoding="utf-8"), tokenizer), store)
     sync(store, tokenizer, now=NOW)
     service = ContextService(store, tokenizer)
     return [
-        f"{task['id']} @ {budget}: {marked}"
-        for task in json.loads(tasks.read_text(encoding="utf-8"))
+        f"{task[:40]} @ {budget}: {marked}"
+        for task in _tasks(tasks)
         for budget in (2_000, 8_000)
         for marked in re.findall(
-            r".{0,60}\[redacted:[^\]]*\]", service.get_context(task["task"], budget).context
+            r".{0,60}\[redacted:[^\]]*\]", service.get_context(task, budget).context
         )
     ]
 
 
-def test_the_demo_index_answers_carry_no_redaction_marker(
-    tmp_path: Path, tokenizer: TiktokenCounter
+EVALUATION_SETS = {
+    "demo": (DEMO / "context-index.md", DEMO / "tasks.json"),
+    "eval-ops": (DEMO / "eval-ops" / "index.md", DEMO / "eval-ops" / "tasks.json"),
+}
+
+
+@pytest.mark.parametrize("name", EVALUATION_SETS)
+def test_the_evaluation_indexes_answers_carry_no_redaction_marker(
+    name: str, tmp_path: Path, tokenizer: TiktokenCounter
 ) -> None:
-    index, tasks = DEMO / "context-index.md", DEMO / "tasks.json"
+    index, tasks = EVALUATION_SETS[name]
+    if not index.exists():
+        pytest.skip(f"{index.relative_to(DEMO.parent)} is not in this tree")
+    assert len(_tasks(tasks)) >= 40
     assert _answers(index, tasks, tmp_path, tokenizer) == []
     assert Redactor().find(index.read_text(encoding="utf-8")) == []
