@@ -87,6 +87,20 @@ KNOWN = {
     "webhook-secret": "whsec_" + fake(32, B62 + "+/"),
     "npm-token": "npm_" + fake(36),
     "jwt": fake_jwt(),
+    "openrouter-key": "sk-" + "or-v1-" + fake(64, HEX),
+    "openai-key/legacy-48": "sk-" + fake(48),
+    "huggingface-token": "hf" + "_" + fake(34, string.ascii_letters),
+    "groq-key": "gs" + "k_" + fake(52),
+    "perplexity-key": "pp" + "lx-" + fake(48),
+    "replicate-token": "r8" + "_" + fake(37),
+    "xai-key": "xa" + "i-" + fake(80),
+    "hex-secret": fake(64, HEX, "hmac"),
+    "digitalocean-token": "do" + "p_v1_" + fake(64, HEX),
+    "shopify-token": "shp" + "at_" + fake(32, HEX),
+    "linear-key": "lin" + "_api_" + fake(40),
+    "vault-token": "hv" + "s." + fake(90, B62 + "-_"),
+    "sentry-token": "sntry" + "u_" + fake(64, HEX),
+    "supabase-key": "sb" + "_secret_" + fake(32),
 }
 
 CONTEXTS = {
