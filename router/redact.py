@@ -248,7 +248,9 @@ def _is_app_password(value: str) -> bool:
 # 64 hex characters: a 32-byte key (HMAC signing secrets, webhook secrets, Flask/Django keys)
 # unless the text says it is a digest (sha256:..., "checksum", sha256sum output).
 _HEX64 = re.compile(r"(?<![A-Za-z0-9_\-.:/~])([0-9a-fA-F]{64})(?![A-Za-z0-9_\-])")
-_HEX64_HINT = re.compile(r"[0-9a-f]{64}")
+# A digit then 20 hex: 3x cheaper to look for than the 64 (fewer starts), and a random 64-hex
+# value holds one in its first 44 characters but for odds of 1 in 10^18.
+_HEX64_HINT = re.compile(r"[0-9][0-9a-f]{20}")
 _DIGEST_WORDS = re.compile(
     r"(?i)\bsha(?:-?\d+)?\b|sha\d|\bdigests?\b|\bhash(?:es|ed)?\b|checksum|\bsums?\b"
     r"|fingerprint|integrity|\betag\b"
@@ -271,7 +273,7 @@ def _is_hex_secret(text: str, start: int, end: int) -> bool:
 _URL_PASSWORD = re.compile(r"://[^\s:/?#@\[\]]*:([^\s/?#]+?)@(?=[^\s@/?#]*(?:[/?#\s)`'\"|,;]|$))")
 
 _PRIVATE_KEY_BLOCK = re.compile(
-    r"-{4,5} ?BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)? ?-{4,5}"
+    r"-----? ?BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)? ?-{4,5}"  # literal prefix: fast
     r"(?:.{0,20000}?-{4,5} ?END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)? ?-{4,5}"
     r"|[^\n]*(?:\n(?![ \t]*(?:\n|$|```|~~~))[^\n]*)*)",  # no END: up to a blank or fence line
     re.DOTALL,
