@@ -404,6 +404,11 @@ planted = st.one_of(
     secret_chars.map(lambda s: "whsec_" + s[:32]),
     secret_chars.map(lambda s: "xoxb-123456789012-" + s.lower()[:24]),
     st.integers(0, 10_000).map(fake_jwt),
+    st.text(alphabet=HEX, min_size=64, max_size=64)
+    .filter(lambda s: len(set(s)) > 8)
+    .map(lambda s: "sk-" + "or-v1-" + s),
+    secret_chars.map(lambda s: "hf" + "_" + s[:34]),
+    secret_chars.map(lambda s: "sk-" + s[:48]),
 )
 PLANTINGS = [
     "{}",
