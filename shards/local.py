@@ -42,7 +42,10 @@ _PAGE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 SUFFIX = ".md"
 #: Markdown under another name: reported, since its owner surely meant it as a page.
 _OTHER_MARKDOWN = frozenset({".markdown", ".mdown", ".mkd", ".mkdn", ".mdwn", ".mdtxt"})
-_OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+#: Never through a link, never blocking on a pipe. (Platforms without O_NOFOLLOW, i.e.
+#: Windows, fall back on the lstat check before each open.)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_OPEN_FLAGS = os.O_RDONLY | _NOFOLLOW | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
 class LocalFolderStore:
@@ -197,6 +200,8 @@ class LocalFolderStore:
     def _read_bytes(self, page_id: str) -> bytes:
         """The page file's bytes; a link, a folder or a pipe is refused (:class:`PageError`)."""
         file = self._file(page_id)
+        if not _NOFOLLOW and file.is_symlink():
+            raise self._refusal(page_id, file, OSError(errno.ELOOP, "symbolic link"))
         try:
             fd = os.open(file, _OPEN_FLAGS)
         except OSError as exc:
