@@ -231,6 +231,12 @@ class LocalFolderStore:
                 page_id=page_id,
                 hint="Replace the link with the file itself, or delete it (see `brain sync`).",
             )
+        if verb == "read" and isinstance(exc, PermissionError):  # for good, until someone acts
+            return PageError(
+                f"cannot read {file.name!r}: {exc.strerror or exc}",
+                page_id=page_id,
+                hint=f"Fix its permissions (chmod u+r {file.name}) or move it out of the folder.",
+            )
         return _disk_error(verb, page_id, self.path, exc)
 
     def _check_replaceable(self, page_id: str, file: Path) -> None:
@@ -409,7 +415,7 @@ def _link(entry: os.DirEntry[str], root: Path, shown: str) -> UnusableFile:
     return UnusableFile(
         shown,
         f"a symbolic link to {str(inside)!r} inside the workspace: refused (a page has one name)",
-        "Delete the link; the page it points to is indexed under its own name"
+        "Delete the link; the page it points to is indexed under its own name."
         if inside.parent == Path(".")
         else f"Move {str(inside)!r} here in place of the link.",
     )

@@ -378,6 +378,6 @@ def test_an_unreadable_page_is_reported_and_the_rest_still_listed(
     reported = _unusable(store)
     assert "cannot be read: Permission denied" in reported["locked.md"]
     assert "chmod u+r locked.md" in reported["locked.md"]
-    with pytest.raises(StoreUnavailable, match="Permission denied"):
+    with pytest.raises(PageError, match=r"cannot read 'locked\.md': Permission denied"):
         store.read("locked")
     locked.chmod(0o644)
