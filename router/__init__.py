@@ -8,13 +8,24 @@ from router.router_page import (
     render_router,
     router_header,
 )
-from router.sync import Issue, Scan, ShardStatus, SyncOptions, SyncReport, scan, status_of, sync
+from router.sync import (
+    Issue,
+    RouterStatus,
+    Scan,
+    ShardStatus,
+    SyncOptions,
+    SyncReport,
+    scan,
+    status_of,
+    sync,
+)
 
 __all__ = [
     "ROUTER_ID",
     "Issue",
     "RouterPage",
     "RouterRow",
+    "RouterStatus",
     "Scan",
     "ShardStatus",
     "SyncOptions",
