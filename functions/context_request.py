@@ -16,11 +16,12 @@ __all__ = ["ContextRequest", "parse_context_request"]
 
 @dataclass(frozen=True)
 class ContextRequest:
-    """The task, its token budget and the shards to read first."""
+    """The task, its token budget, the shards to read first and extra phrasings (hints)."""
 
     task: str
     budget: int
     shards: tuple[str, ...] = ()
+    hints: tuple[str, ...] = ()
 
 
 def parse_context_request(payload: object, *, default_budget: int) -> ContextRequest:
@@ -32,7 +33,7 @@ def parse_context_request(payload: object, *, default_budget: int) -> ContextReq
     if not isinstance(payload, dict):
         raise RequestError(
             "the request must be a JSON object",
-            hint='Send {"task": "...", "budget": 4000, "shards": ["infra"]}.',
+            hint='Send {"task": "...", "budget": 4000, "shards": ["infra"], "hints": ["..."]}.',
         )
     task = payload.get("task") or ""
     if not isinstance(task, str):
@@ -47,4 +48,13 @@ def parse_context_request(payload: object, *, default_budget: int) -> ContextReq
     shards = payload.get("shards") or []
     if not isinstance(shards, list) or not all(isinstance(s, str) for s in shards):
         raise RequestError("shards must be a list of shard ids", field="shards")
-    return ContextRequest(task, budget, tuple(shards))
+    hints = payload.get("hints") or []
+    if isinstance(hints, str):  # one query parameter, or a caller that sent a single phrase
+        hints = [hints]
+    if not isinstance(hints, list) or not all(isinstance(h, str) for h in hints):
+        raise RequestError(
+            "hints must be a list of strings",
+            field="hints",
+            hint='e.g. "hints": ["rotate webhook secret", "Stripe signing key"].',
+        )
+    return ContextRequest(task, budget, tuple(shards), tuple(hints))

@@ -152,19 +152,23 @@ class BM25Index:
 
 @dataclass(frozen=True)
 class SelectOptions:
-    """Weights of the scoring signals (tuned on the demo task set's odd ids).
+    """Weights of the scoring signals (tuned on the odd task ids of both evaluation corpora).
 
-    passage / section / heading / shard: weight of each BM25 signal in a section's score.
+    passage / section / heading / shard: weight of each signal in a section's score; each
+    signal is a BM25 divided by its best value for the task, so the weights mean the same on
+    any index, whatever its size or the length of its sections.
     phrase: weight of a phrase term (adjacent pair) relative to a single word.
     passage_spread: share of the second-best passage's score added to the best one's.
+    hint: weight of a term that only the caller's hints bring in, relative to a task term.
     """
 
     passage: float = 1.0
-    section: float = 0.7
+    section: float = 1.0
     heading: float = 1.0
-    shard: float = 0.25
+    shard: float = 0.5
     phrase: float = 0.5
     passage_spread: float = 0.5
+    hint: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -176,6 +180,9 @@ class Candidate:
     score: float
     hits: tuple[tuple[int, float], ...]  # (passage index, score) of matching passages, any order
     requested: bool = False
+    #: How well the section as a whole matches (its text or its heading path, whichever is
+    #: better), relative to the best section's (0..1); packing lifts its passages by it.
+    prior: float = 0.0
 
     @cached_property
     def passages(self) -> tuple[tuple[int, float], ...]:
@@ -194,9 +201,29 @@ class Selection:
     query: tuple[str, ...]  # the task's terms, for the manifest and debugging
 
 
-def query_weights(analyzer: Analyzer, task: str, phrase: float) -> dict[str, float]:
-    """The task as weighted terms: each distinct word 1.0, each distinct phrase ``phrase``."""
-    return {t: (phrase if " " in t else 1.0) for t in analyzer.terms(task)}
+def query_weights(
+    analyzer: Analyzer,
+    task: str,
+    phrase: float,
+    hints: Sequence[str] = (),
+    hint: float = 0.5,
+) -> dict[str, float]:
+    """The task as weighted terms: each distinct word 1.0, each distinct phrase ``phrase``.
+
+    Terms only the ``hints`` bring in share ``hint`` times the task's total weight between
+    them (each at most ``hint``), so however many hints come, the task outweighs them.
+    """
+    query = {t: (phrase if " " in t else 1.0) for t in analyzer.terms(task)}
+    extra: dict[str, float] = {}
+    for text in hints:
+        for term in analyzer.terms(text):
+            if term not in query:
+                extra[term] = phrase if " " in term else 1.0
+    if extra:
+        mass = sum(query.values()) or 1.0
+        scale = hint * min(1.0, mass / sum(extra.values()))
+        query.update({t: w * scale for t, w in extra.items()})
+    return query
 
 
 def select(
@@ -204,15 +231,19 @@ def select(
     task: str,
     shards: Sequence[str] = (),
     options: SelectOptions | None = None,
+    hints: Sequence[str] = (),
 ) -> Selection:
     """Rank the snapshot's sections for ``task``; requested ``shards`` first, in request order.
+
+    ``hints`` are extra phrasings or keywords from the caller; their terms count below the
+    task's own (:attr:`SelectOptions.hint`).
 
     Sections of a requested shard are all candidates (ranked by score, then document order);
     other sections are candidates only when some task term matches them.
     """
     opts = options or SelectOptions()
     lex = snapshot.lexicon
-    query = query_weights(lex.analyzer, task, opts.phrase)
+    query = query_weights(lex.analyzer, task, opts.phrase, hints, opts.hint)
     passage_scores = lex.passages.scores(query)
     section_scores = lex.sections.scores(query)
     heading_scores = lex.headings.scores(query)
@@ -228,19 +259,27 @@ def select(
     wanted = {snapshot.index_of(s) for s in requested}
     if wanted:  # every section of a requested shard is a candidate, matched or not
         docs.update(d for d, (shard, _) in enumerate(lex.section_key) if shard in wanted)
+    top_passage = max(passage_scores.values(), default=0.0) or 1.0
+    top_section = max(section_scores.values(), default=0.0) or 1.0
+    top_heading = max(heading_scores.values(), default=0.0) or 1.0
+    top_shard = max(shard_prior.values(), default=0.0) or 1.0
     scored: list[Candidate] = []
     for doc in sorted(docs):
         shard, section = lex.section_key[doc]
         hits = best_passages.get(doc, [])
         top, second = _top_two(score for _, score in hits)
+        text = section_scores.get(doc, 0.0) / top_section
+        label = heading_scores.get(doc, 0.0) / top_heading
         score = (
-            opts.passage * (top + opts.passage_spread * second)
-            + opts.section * section_scores.get(doc, 0.0)
-            + opts.heading * heading_scores.get(doc, 0.0)
+            opts.passage * (top + opts.passage_spread * second) / top_passage
+            + opts.section * text
+            + opts.heading * label
         )
         if score > 0:
-            score += opts.shard * shard_prior.get(shard, 0.0)
-        scored.append(Candidate(shard, section, score, tuple(hits), shard in wanted))
+            score += opts.shard * shard_prior.get(shard, 0.0) / top_shard
+        scored.append(
+            Candidate(shard, section, score, tuple(hits), shard in wanted, max(text, label))
+        )
 
     order = {sid: n for n, sid in enumerate(requested)}
     ids = [s.id for s in snapshot.shards]

@@ -30,7 +30,7 @@ from router.snapshot import (
     SnapshotOptions,
     StaleEntry,
 )
-from shards import PageStore, Tokenizer
+from shards import INCOMPLETE_PAGE, PageStore, Tokenizer
 
 
 class RedactedText(Protocol):
@@ -53,11 +53,14 @@ class ServiceOptions:
 
     max_budget: the largest budget a request may ask for.
     max_task_chars: the longest task accepted (a task is a sentence or a paragraph).
+    max_hints / max_hint_chars: how many extra phrasings a request may carry, and how long.
     redact: run the redactor on everything that leaves; False only for trusted local use.
     """
 
     max_budget: int = 200_000
     max_task_chars: int = 10_000
+    max_hints: int = 8
+    max_hint_chars: int = 300
     redact: bool = True
     snapshot: SnapshotOptions = field(default_factory=SnapshotOptions)
     select: SelectOptions = field(default_factory=SelectOptions)
@@ -77,6 +80,8 @@ class ContextResult:
     stale: tuple[StaleEntry, ...] = ()
     notes: tuple[str, ...] = ()
     digest: str = "full"
+    #: Pages left out because they could not be read whole (``shards.store.INCOMPLETE_PAGE``).
+    incomplete: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """DESIGN.md's response (context, tokens, budget, shards) plus the extra fields."""
@@ -90,6 +95,7 @@ class ContextResult:
             "stale": [s.to_json() for s in self.stale],
             "notes": list(self.notes),
             "digest": self.digest,
+            "incomplete": list(self.incomplete),
         }
 
     @classmethod
@@ -110,6 +116,7 @@ class ContextResult:
             stale=snapshot.stale,
             notes=tuple(notes),
             digest=packed.digest,
+            incomplete=tuple(i.page_id for i in snapshot.invalid if INCOMPLETE_PAGE in i.message),
         )
 
 
@@ -166,12 +173,23 @@ class ContextService:
         )
         self._redact = _redaction(redactor) if self.options.redact else None
 
-    def get_context(self, task: str, budget: int, shards: Sequence[str] = ()) -> ContextResult:
-        """The context for ``task`` in at most ``budget`` tokens; ``shards`` are read first."""
+    def get_context(
+        self,
+        task: str,
+        budget: int,
+        shards: Sequence[str] = (),
+        hints: Sequence[str] = (),
+    ) -> ContextResult:
+        """The context for ``task`` in at most ``budget`` tokens; ``shards`` are read first.
+
+        ``hints`` are optional extra phrasings or keywords (a calling model's guesses at the
+        notes' vocabulary); they are weighed below the task itself.
+        """
         task = self._check(task, budget, shards)
+        hints = self._check_hints(hints)
         snapshot = self.cache.get()
         self._check_shards(snapshot, shards)
-        selection = select(snapshot, task, shards, self.options.select)
+        selection = select(snapshot, task, shards, self.options.select, hints)
         packed = pack(
             snapshot, selection, budget, self.tokenizer, self.options.pack, redact=self._redact
         )
@@ -237,6 +255,29 @@ class ContextService:
             )
         self._check_budget(budget)
         return task
+
+    def _check_hints(self, hints: Sequence[str]) -> tuple[str, ...]:
+        limit, size = self.options.max_hints, self.options.max_hint_chars
+        if isinstance(hints, str) or not all(isinstance(h, str) for h in hints):
+            raise RequestError(
+                "hints must be a list of strings",
+                field="hints",
+                hint='e.g. ["rotate webhook secret", "Stripe signing key"].',
+            )
+        if len(hints) > limit:
+            raise RequestError(
+                f"{len(hints)} hints sent, at most {limit} are accepted",
+                field="hints",
+                hint="Send a few phrasings in the vocabulary the notes likely use.",
+            )
+        for n, text in enumerate(hints):
+            if len(text) > size:
+                raise RequestError(
+                    f"hint {n + 1} is {len(text):,} characters, over the {size}-character limit",
+                    field="hints",
+                    hint="A hint is a phrase or a few keywords, not a paragraph.",
+                )
+        return tuple(h.strip() for h in hints if h.strip())
 
     def _check_budget(self, budget: int) -> None:
         if isinstance(budget, bool) or not isinstance(budget, int):

@@ -38,6 +38,7 @@ from shards import (
     PageStore,
     StoredPage,
     Tokenizer,
+    hash_matches,
 )
 
 Clock = Callable[[], float]
@@ -396,6 +397,7 @@ class SnapshotCache:
             and not dirty
             and not everything
             and versions == dict(current.versions)
+            and all(p.settled for p in self._pages.values())  # else a same-minute edit hides
         ):
             self._snapshot = current
             if listing:
@@ -417,7 +419,13 @@ class SnapshotCache:
             assert page.header is not None
             version = reader.kept[page.id].version
             cached = self._entries.get(page.id)
-            if cached is not None and cached[0].version == version and cached[0].url == url:
+            if (
+                cached is not None
+                and cached[0].version == version
+                and cached[0].url == url
+                and cached[0].body == page.body  # a same-minute edit keeps the version
+                and cached[0].header == page.header
+            ):
                 shard, bag = cached
             else:
                 shard = index_shard(page, url, version, self.tokenizer, self.options)
@@ -466,7 +474,7 @@ def _stale_reasons(page: Page, failure: str | None) -> tuple[str, ...]:
     reasons: list[str] = []
     if failure is not None:
         reasons.append(_failed(failure))
-    if page.header.content_hash != page.content_hash or page.header.tokens is None:
+    if not hash_matches(page.header.content_hash, page.body) or page.header.tokens is None:
         reasons.append(
             "edited since the last sync: the body is current, its header (summary, tokens) "
             "may not be; run `brain sync`"
@@ -510,7 +518,7 @@ class _ReadThrough:
     def read(self, page_id: str) -> StoredPage:
         old = self._old.get(page_id)
         fresh = not (self._everything or page_id in self._dirty)
-        if old is not None and fresh and old.version == self._versions.get(page_id):
+        if old is not None and fresh and old.settled and old.version == self._versions.get(page_id):
             self.kept[page_id] = old
             return old
         try:

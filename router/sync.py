@@ -12,6 +12,7 @@ ends in one roll-call line::
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -43,6 +44,7 @@ from shards import (
     UnusableFile,
     content_hash,
     describe_page,
+    hash_matches,
     header_problems,
     header_size,
     parse_page,
@@ -145,6 +147,7 @@ class SyncReport:
     dry_run: bool = False
     skipped: tuple[str, ...] = field(default=())
     adopted: tuple[str, ...] = field(default=())  # pages given a generated header
+    notices: tuple[str, ...] = field(default=())  # what the store found that is not a page
     routers: tuple[RouterStatus, ...] = field(default=())  # every router page, top last
     #: files in the workspace that cannot be pages (links, bad names, ...), never read
     unusable: tuple[UnusableFile, ...] = field(default=())
@@ -159,7 +162,7 @@ class SyncReport:
         found += [f"{s.id}: {p}" for s in self.shards for p in s.problems]
         found += [f"{r.page_id}: {r.problem}" for r in self.routers if r.problem]
         found += [f"{u.file}: {u.reason}" for u in self.unusable]
-        return found
+        return found + list(self.notices)
 
     def roll_call(self) -> str:
         files = len(self.unusable)
@@ -187,6 +190,7 @@ class SyncReport:
             },
             "skipped": list(self.skipped),
             "adopted": list(self.adopted),
+            "notices": list(self.notices),
             "unusable": [u.to_json() for u in self.unusable],
         }
 
@@ -203,6 +207,8 @@ class Scan:
     headerless: tuple[tuple[Page, str], ...] = ()
     #: (page, url) of the router pages below the top one (domains of a two-level router).
     routers: tuple[tuple[Page, str], ...] = ()
+    #: What the store's listing found that is not a page (a database under a Notion root).
+    notices: tuple[str, ...] = ()
     #: files the store skipped and why (a local workspace's links, bad names, ...)
     unusable: tuple[UnusableFile, ...] = ()
 
@@ -217,16 +223,20 @@ def scan(store: PageStore, options: SyncOptions | None = None) -> Scan:
     headerless: list[tuple[Page, str]] = []
     routers: list[tuple[Page, str]] = []
     seen: dict[str, str] = {}
-    for ref in store.list_pages():
+    refs = store.list_pages()
+    notices = tuple(str(n) for n in getattr(store, "notices", ()) or ())
+    for ref in refs:
         if ref.named(opts.skip):
             skipped.append(ref.id)
             continue
         try:
             page = parse_page(store.read(ref.id).text, page_id=ref.id)
         except BrainError as exc:
-            invalid.append(Issue(ref.id, exc.message + (f" {exc.hint}" if exc.hint else "")))
+            titled = f"(titled {ref.name!r}) " if ref.name and ref.name != ref.id else ""
+            message = titled + exc.message + (f" {exc.hint}" if exc.hint else "")
+            invalid.append(Issue(ref.id, message))
             continue
-        if ref.id == opts.router_id:
+        if ref.named(frozenset({opts.router_id})):  # Notion: the child page named "router"
             router = page
             continue
         if page.header is None:
@@ -269,8 +279,9 @@ def scan(store: PageStore, options: SyncOptions | None = None) -> Scan:
         router,
         tuple(skipped),
         tuple(headerless),
-        tuple(routers),
-        tuple(unusable),
+        routers=tuple(routers),
+        notices=notices,
+        unusable=tuple(unusable),
     )
 
 
@@ -314,6 +325,7 @@ def sync(
             store.write(page.id, Page(page.id, fresh, page.body).render())
         headers.append((header, page.id, url))
         statuses.append(_status(header, page.id, url, changed=fresh is not None))
+    notices = list(found.notices) + _dropped(found, headers, invalid)
     writer = _RouterWriter(store, found, opts, tokenizer, now, seed_notes, dry_run)
     writer.write(headers)
     routers = tuple(writer.statuses)
@@ -325,9 +337,60 @@ def sync(
         dry_run,
         found.skipped,
         tuple(adopted),
-        routers,
-        found.unusable,
+        notices=tuple(notices),
+        routers=routers,
+        unusable=found.unusable,
     )
+
+
+def _dropped(
+    found: Scan, headers: list[tuple[ClaudeDelta, str, str]], invalid: list[Issue]
+) -> list[str]:
+    """A notice per shard a router page lists that the store no longer has (deleted, moved
+    out of the root, unshared): the sync drops its row, and says so. Rows that point at
+    router pages (the domains of a two-level router) are not shards."""
+    pages = ([found.router] if found.router is not None else []) + [p for p, _ in found.routers]
+    routers = {p.header.id for p in pages if p.header is not None} | {p.id for p in pages}
+    present = {h.id for h, _, _ in headers}
+    broken = {i.page_id for i in invalid}
+    notices = []
+    for page in pages:
+        try:
+            rows = parse_router(page.render(), page_id=page.id).rows
+        except BrainError:
+            continue
+        notices += [
+            f"shard {row.id!r} (page {row.page}) is no longer in the store: it was deleted, "
+            "moved out of the root page or unshared, so the router drops its row. Move it "
+            "back under the root page (and share it with the integration) to keep it."
+            for row in rows
+            if row.id not in present
+            and row.id not in routers
+            and row.page not in routers
+            and row.page not in broken
+        ]
+    return notices
+
+
+def _router_changed(existing: Page, text: str) -> bool:
+    """Whether a router page must be written: its model (header, rows) differs, or its text
+    does beyond how a store spells it (blank lines, runs of spaces, cell padding). Never a
+    plain text compare: Notion gives back a table as ``<table>`` and drops blank lines, so
+    the text of an unchanged router would never compare equal and every sync would write it."""
+    try:
+        old = parse_router(existing.render(), page_id=existing.id)
+    except BrainError:
+        return True
+    new = parse_router(text, page_id=existing.id)
+    if (old.header, old.rows) != (new.header, new.rows):
+        return True
+    return _squeeze(existing.render()) != _squeeze(text)
+
+
+def _squeeze(text: str) -> str:
+    """The text without blank lines, runs of spaces or the padding of table cells."""
+    lines = (re.sub(r"[ \t]+", " ", line).strip() for line in text.splitlines())
+    return "\n".join(re.sub(r"\| ?-+ ?(?=\|)", "|---", line) for line in lines if line)
 
 
 def status_of(found: Scan) -> list[ShardStatus]:
@@ -335,7 +398,7 @@ def status_of(found: Scan) -> list[ShardStatus]:
     out = []
     for page, url in found.shards:
         assert page.header is not None
-        stale = page.header.content_hash != page.content_hash or page.header.tokens is None
+        stale = not hash_matches(page.header.content_hash, page.body) or page.header.tokens is None
         out.append(_status(page.header, page.id, url, changed=stale))
     return out
 
@@ -503,7 +566,7 @@ class _RouterWriter:
         header = router.header
         body = render_router_body(router.rows, router.title, router.notes, router.lead)
         digest = content_hash(body)
-        if header.content_hash != digest or header.tokens is None:
+        if not hash_matches(header.content_hash, body) or header.tokens is None:
             header = header.model_copy(
                 update={
                     "tokens": self.tokenizer.count(body),
@@ -514,7 +577,7 @@ class _RouterWriter:
         router = RouterPage(header, router.rows, router.notes)
         text = render_router(router)
         old = self.pages.get(router_id)
-        changed = old is None or text != old[0].render()
+        changed = old is None or _router_changed(old[0], text)
         url = old[1] if old is not None else self.url(router_id)
         if changed and not self.dry_run:
             url = self.store.write(old[0].id if old is not None else router_id, text).url

@@ -6,6 +6,7 @@ import sys
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from functions.cli._common import (
     ConfigFile,
@@ -27,6 +28,14 @@ def context(
     shard: Annotated[
         list[str] | None, typer.Option("--shard", "-s", help="Include this shard first (repeat).")
     ] = None,
+    hint: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--hint",
+            help="Another phrasing or a few keywords in the notes' own words (repeat); "
+            "weighed below TASK.",
+        ),
+    ] = None,
     workspace: Workspace = None,
     config: ConfigFile = None,
     json: JsonFlag = False,
@@ -34,14 +43,24 @@ def context(
     """Print the context for TASK: the shards and sections it needs, within --budget tokens."""
     try:
         rt = _runtime(config, workspace)
-        result = rt.context_service.get_context(task, budget, shard or [])
+        result = rt.context_service.get_context(task, budget, shard or [], hint or [])
     except BrainError as exc:
         fail(exc)
     if json:
         _emit_json(result.to_json())
-        return
+        raise typer.Exit(1 if result.incomplete else 0)
     sys.stdout.write(result.context.rstrip("\n") + "\n")
     err.print(f"[dim]{result.tokens} of {result.budget} tokens[/]", highlight=False)
+    for note in result.notes:
+        err.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
+    if result.incomplete:
+        err.print(
+            f"[red]incomplete:[/] {len(result.incomplete)} page(s) could not be read whole and "
+            f"were left out: {escape(', '.join(result.incomplete))}. Split them into smaller "
+            "pages, then run `brain sync`.",
+            highlight=False,
+        )
+        raise typer.Exit(1)
 
 
 @app.command(rich_help_panel="Context")
