@@ -23,8 +23,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from router.digest import DIGEST_FORMS, render_digest
-from router.select import Candidate, Selection
+from router.digest import DIGEST_FORMS
+from router.select import Candidate, Selection, count_rest
 from router.snapshot import IndexedSection, IndexSnapshot
 from shards import Tokenizer
 
@@ -203,17 +203,20 @@ def _choose(
 ) -> tuple[list[_Piece], _Skipped]:
     pieces: list[_Piece] = []
     skipped = _Skipped()
-    free = [c for c in selection.candidates if not c.requested]
-    best = max((c.score for c in free), default=0.0)
+    # Candidates come requested first, then by score: the first free one is the best, and
+    # once one falls under the cutoff every later one does (they are read lazily: stop there).
+    best = next((c.score for c in selection.candidates if not c.requested), 0.0)
     opened: set[int] = set()
     whole_cap = max(int(opts.whole_share * budget), opts.min_piece_tokens)
-    for cand in selection.candidates:
+    for n, cand in enumerate(selection.candidates):
         if not cand.requested and cand.score < opts.cutoff * best:
-            skipped.weak += 1
-            continue
-        if left < opts.min_piece_tokens:
-            skipped.over += 1
-            continue
+            skipped.weak += len(selection.candidates) - n
+            break
+        if left < opts.min_piece_tokens:  # no room for anything: count the rest, stop
+            over, weak = count_rest(selection.candidates, n, opts.cutoff * best)
+            skipped.over += over
+            skipped.weak += weak
+            break
         shard = snapshot.shards[cand.shard]
         section = shard.sections[cand.section]
         head = 0 if cand.shard in opened else tokenizer.count(_shard_line(shard)) + 1
@@ -338,11 +341,11 @@ def _digest(
 ) -> tuple[str, str]:
     share = opts.digest_share * budget
     for form in DIGEST_FORMS:
-        text = render_digest(snapshot.shards, form)
-        if tokenizer.count(text) <= share:
+        text = snapshot.digest_form(form)
+        if snapshot.counted(f"digest:{form}", text, tokenizer) <= share:
             return text, form
-    ids = render_digest(snapshot.shards, "ids")
-    if tokenizer.count(ids) <= budget:
+    ids = snapshot.digest_form("ids")
+    if snapshot.counted("digest:ids", ids, tokenizer) <= budget:
         return ids, "ids"
     cut = _cut_to(ids, budget, tokenizer)
     return cut, "truncated" if cut else "none"

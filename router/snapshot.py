@@ -1,8 +1,7 @@
-"""The index snapshot: every shard parsed, counted and indexed, cached between requests.
+"""The snapshot cache: every shard parsed, counted and indexed, kept between requests.
 
-:class:`IndexSnapshot` is what get_context serves from: per shard its header, page id, url,
-sections (with token counts and passages) and one lexical index over the whole index (IDF is
-global). It is immutable; a change in the store produces a new snapshot.
+The snapshot's model lives in :mod:`router.model` (:class:`IndexSnapshot`, the shards and
+sections) and its lexical indexes in :mod:`router.lexicon`; both are re-exported here.
 
 :class:`SnapshotCache` keeps the current snapshot. ``get()`` answers from memory until
 ``check_interval_s`` has passed; then it lists the store's page versions (a content hash
@@ -26,24 +25,28 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from router._passages import Passage, split_passages
-from router.digest import render_digest
-from router.select import EMPTY_BAG, Analyzer, BM25Index, TermBag
-from router.sync import Issue, SyncOptions, scan
-from shards import (
-    BrainError,
-    ClaudeDelta,
-    Page,
-    PageRef,
-    PageStore,
-    StoredPage,
-    Tokenizer,
-)
+from router.lexicon import Lexicon, ShardTerms, Vocabulary, build_lexicon, shard_terms
+from router.model import IndexedSection, IndexedShard, IndexSnapshot, StaleEntry, index_shard
+from router.select import Analyzer
+from router.sync import SyncOptions, scan
+from shards import BrainError, Page, PageRef, PageStore, StoredPage, Tokenizer
 
 Clock = Callable[[], float]
 #: A change feed: the ids of the pages changed since its previous call. It must not raise
 #: (a feed that cannot answer returns nothing: freshness falls back to the version check).
 ChangeFeed = Callable[[], Iterable[str]]
+
+__all__ = [
+    "ChangeFeed",
+    "Clock",
+    "IndexSnapshot",
+    "IndexedSection",
+    "IndexedShard",
+    "Lexicon",
+    "SnapshotCache",
+    "SnapshotOptions",
+    "StaleEntry",
+]
 
 
 @dataclass(frozen=True)
@@ -63,188 +66,6 @@ class SnapshotOptions:
     max_passage_tokens: int = 160
     min_passage_tokens: int = 12
     sync: SyncOptions = field(default_factory=SyncOptions)
-
-
-@dataclass(frozen=True)
-class IndexedSection:
-    id: str
-    title: str
-    level: int
-    path: tuple[str, ...]
-    text: str
-    tokens: int
-    heading: str  # the heading line ("" for the text before the first heading)
-    passages: tuple[Passage, ...]
-
-
-@dataclass(frozen=True)
-class IndexedShard:
-    id: str
-    page_id: str
-    url: str
-    version: str
-    header: ClaudeDelta
-    body: str
-    tokens: int
-    sections: tuple[IndexedSection, ...]
-    stale: tuple[str, ...] = ()  # why this shard cannot be served as fresh, if it cannot
-
-    @property
-    def title(self) -> str:
-        return self.header.title
-
-    @property
-    def updated(self) -> str:
-        """``YYYY-MM-DD`` of the last sync that saw a change, or "" when never synced."""
-        at = self.header.updated_at
-        return at.strftime("%Y-%m-%d") if at else ""
-
-
-@dataclass(frozen=True)
-class StaleEntry:
-    page_id: str
-    shard_id: str | None
-    reason: str
-
-    def to_json(self) -> dict[str, str | None]:
-        return {"page": self.page_id, "shard": self.shard_id, "reason": self.reason}
-
-
-@dataclass(frozen=True)
-class _Bags:
-    """A shard's term bags, kept with it so a rebuild re-analyzes only changed pages."""
-
-    fields: TermBag
-    sections: tuple[TermBag, ...]
-    headings: tuple[TermBag, ...]
-    passages: tuple[tuple[TermBag, ...], ...]
-
-
-@dataclass(frozen=True)
-class Lexicon:
-    """BM25 indexes over the whole snapshot, with maps from document number to position."""
-
-    analyzer: Analyzer
-    sections: BM25Index  # one document per section (its text without the heading)
-    headings: BM25Index  # one document per section (its heading path)
-    passages: BM25Index  # one document per passage
-    shards: BM25Index  # one document per shard (title, summary, fetch_when, entities)
-    section_key: tuple[tuple[int, int], ...]  # section doc -> (shard, section)
-    passage_section: tuple[int, ...]  # passage doc -> section doc
-    passage_index: tuple[int, ...]  # passage doc -> passage index within its section
-
-
-@dataclass(frozen=True)
-class IndexSnapshot:
-    """The parsed index at one moment; immutable and shared between requests."""
-
-    shards: tuple[IndexedShard, ...]  # sorted by shard id
-    lexicon: Lexicon
-    invalid: tuple[Issue, ...]
-    stale: tuple[StaleEntry, ...]
-    versions: Mapping[str, str]  # page id -> version the snapshot was built from
-    generation: int
-
-    @property
-    def digest(self) -> str:
-        """The full router digest (see :func:`render_digest` for the shorter forms)."""
-        return render_digest(self.shards, "full")
-
-    def ids(self) -> tuple[str, ...]:
-        return tuple(s.id for s in self.shards)
-
-    def index_of(self, shard_id: str) -> int:
-        """Position of a shard; -1 when the snapshot has no such shard."""
-        for n, shard in enumerate(self.shards):
-            if shard.id == shard_id:
-                return n
-        return -1
-
-    def shard(self, shard_id: str) -> IndexedShard | None:
-        n = self.index_of(shard_id)
-        return self.shards[n] if n >= 0 else None
-
-
-# -- building -----------------------------------------------------------------------------
-
-
-def index_shard(
-    page: Page, url: str, version: str, tokenizer: Tokenizer, options: SnapshotOptions
-) -> IndexedShard:
-    """One shard page, counted and cut into passages (its term bags are built separately)."""
-    assert page.header is not None
-    sections = []
-    for s in page.sections:
-        heading, _, rest = s.text.partition("\n") if s.level else ("", "", s.text)
-        passages = split_passages(
-            rest,
-            tokenizer,
-            max_tokens=options.max_passage_tokens,
-            min_tokens=options.min_passage_tokens,
-        )
-        sections.append(
-            IndexedSection(
-                s.id, s.title, s.level, s.path, s.text, tokenizer.count(s.text), heading, passages
-            )
-        )
-    return IndexedShard(
-        id=page.header.id,
-        page_id=page.id,
-        url=url,
-        version=version,
-        header=page.header,
-        body=page.body,
-        tokens=tokenizer.count(page.body),
-        sections=tuple(sections),
-    )
-
-
-def _bags(shard: IndexedShard, analyzer: Analyzer) -> _Bags:
-    h = shard.header
-    fields = analyzer.bag(
-        "\n".join([h.title, h.summary, *h.fetch_when, *h.related_entities, shard.id])
-    )
-    passages = tuple(tuple(analyzer.bag(p.text) for p in s.passages) for s in shard.sections)
-    sections = []
-    for bags in passages:
-        total: dict[str, int] = {}
-        for bag in bags:
-            for term, count in bag.counts.items():
-                total[term] = total.get(term, 0) + count
-        sections.append(TermBag(total, sum(b.length for b in bags)) if bags else EMPTY_BAG)
-    headings = tuple(analyzer.bag(" \n".join(s.path)) for s in shard.sections)
-    return _Bags(fields, tuple(sections), headings, passages)
-
-
-def build_lexicon(
-    shards: Sequence[IndexedShard], bags: Sequence[_Bags], analyzer: Analyzer
-) -> Lexicon:
-    section_bags: list[TermBag] = []
-    heading_bags: list[TermBag] = []
-    passage_bags: list[TermBag] = []
-    section_key: list[tuple[int, int]] = []
-    passage_section: list[int] = []
-    passage_index: list[int] = []
-    for n, (shard, b) in enumerate(zip(shards, bags, strict=True)):
-        for m in range(len(shard.sections)):
-            doc = len(section_bags)
-            section_bags.append(b.sections[m])
-            heading_bags.append(b.headings[m])
-            section_key.append((n, m))
-            for p, bag in enumerate(b.passages[m]):
-                passage_bags.append(bag)
-                passage_section.append(doc)
-                passage_index.append(p)
-    return Lexicon(
-        analyzer=analyzer,
-        sections=BM25Index(section_bags),
-        headings=BM25Index(heading_bags, b=0.3),
-        passages=BM25Index(passage_bags),
-        shards=BM25Index([b.fields for b in bags], b=0.3),
-        section_key=tuple(section_key),
-        passage_section=tuple(passage_section),
-        passage_index=tuple(passage_index),
-    )
 
 
 # -- the cache ----------------------------------------------------------------------------
@@ -289,7 +110,8 @@ class SnapshotCache:
         self._changes = changes
         self._fed = 0.0  # when the change feed was last asked
         self._feeding = threading.Lock()  # one feed call at a time
-        self._entries: dict[str, tuple[IndexedShard, _Bags]] = {}  # page id -> parsed shard
+        self._vocab: Vocabulary = {}
+        self._entries: dict[str, tuple[IndexedShard, ShardTerms]] = {}  # page id -> parsed
 
     def get(self) -> IndexSnapshot:
         """The current snapshot; lists page versions only when the check interval has passed,
@@ -410,8 +232,8 @@ class SnapshotCache:
             for r in refs
         }
         shards: list[IndexedShard] = []
-        bags: list[_Bags] = []
-        entries: dict[str, tuple[IndexedShard, _Bags]] = {}
+        bags: list[ShardTerms] = []
+        entries: dict[str, tuple[IndexedShard, ShardTerms]] = {}
         stale: list[StaleEntry] = []
         for page, url in found.shards:
             assert page.header is not None
@@ -420,8 +242,15 @@ class SnapshotCache:
             if cached is not None and cached[0].version == version and cached[0].url == url:
                 shard, bag = cached
             else:
-                shard = index_shard(page, url, version, self.tokenizer, self.options)
-                bag = _bags(shard, self._analyzer)
+                shard = index_shard(
+                    page,
+                    url,
+                    version,
+                    self.tokenizer,
+                    max_passage_tokens=self.options.max_passage_tokens,
+                    min_passage_tokens=self.options.min_passage_tokens,
+                )
+                bag = shard_terms(shard, self._analyzer, self._vocab)
             entries[page.id] = (shard, bag)
             reasons = _stale_reasons(page, reader.failures.get(page.id))
             stale += [StaleEntry(page.id, shard.id, r) for r in reasons]
@@ -435,7 +264,7 @@ class SnapshotCache:
         snap = IndexSnapshot(
             shards=tuple(shards[n] for n in order),
             lexicon=build_lexicon(
-                [shards[n] for n in order], [bags[n] for n in order], self._analyzer
+                [shards[n] for n in order], [bags[n] for n in order], self._analyzer, self._vocab
             ),
             invalid=found.invalid,
             stale=tuple(stale),
