@@ -24,7 +24,9 @@ from functions.runtime import Runtime
 
 @lru_cache(maxsize=1)
 def runtime() -> Runtime:
-    return Runtime(load_config(os.environ.get("BRAIN_CONFIG")))
+    built = Runtime(load_config(os.environ.get("BRAIN_CONFIG")))
+    built.background_refresh = True  # an instance serves many requests: refresh off them
+    return built
 
 
 _context = http.guarded(runtime, http.context)

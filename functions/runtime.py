@@ -94,6 +94,9 @@ class Runtime:
         self.auto_drain = True
         self._drain_stop = threading.Event()
         self._drain_thread: threading.Thread | None = None
+        #: Keep the index snapshot current from a background thread (a long-running server:
+        #: ``brain serve``, a Cloud Run instance); a one-shot command checks on its request.
+        self.background_refresh = False
 
     @cached_property
     def store(self) -> PageStore:
@@ -211,6 +214,9 @@ class Runtime:
     def close(self) -> None:
         """Stop the drainer and release what was built: the outbox, the store's connections."""
         self.stop_drainer()
+        cache = getattr(self.__dict__.get("context_service"), "cache", None)
+        if cache is not None:
+            cache.stop_refresher()
         if "outbox" in self.__dict__:
             self.outbox.close()
         close_store = getattr(self.__dict__.get("store"), "close", None)
@@ -224,18 +230,38 @@ class Runtime:
         from router.redact import Redactor
 
         ctx = self.config.context
-        return ContextService(
+        service = ContextService(
             self.store,
             self.tokenizer,
             options=ServiceOptions(
                 max_budget=ctx.max_budget,
                 snapshot=SnapshotOptions(
-                    check_interval_s=self.check_interval_s, sync=self.sync_options
+                    check_interval_s=self.check_interval_s,
+                    sync=self.sync_options,
+                    persist=self.index_path if ctx.persist_index else None,
+                    workspace=self.workspace_id,
+                    freeze_gc=True,
                 ),
             ),
             redactor=Redactor(),
             changes=MarkFeed(lambda: self.outbox),
         )
+        if self.background_refresh:
+            service.cache.start_refresher()
+        return service
+
+    @property
+    def workspace_id(self) -> str:
+        """What the index is of: the folder, or the Notion root page."""
+        cfg = self.config.store
+        if cfg.kind == "local":
+            return f"local:{self.config.resolve(cfg.path).resolve()}"
+        return f"notion:{cfg.root_page_id}"
+
+    @property
+    def index_path(self) -> Path:
+        """Where the built index is saved (``[context] persist_index``), in the state dir."""
+        return self.state_dir / f"index-{self.config.store.kind}.bin"
 
     @property
     def check_interval_s(self) -> float:

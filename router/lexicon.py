@@ -102,7 +102,7 @@ def build_lexicon(
     vocab: Vocabulary,
 ) -> Lexicon:
     counts = [c for t in terms for c in t.passage_counts]
-    section_key = tuple((n, m) for n, shard in enumerate(shards) for m in range(len(shard.sections)))
+    section_key = tuple((n, m) for n, s in enumerate(shards) for m in range(len(s.sections)))
     section_shard = np.array([n for n, _ in section_key], dtype=np.int64)
     per_section = np.array(counts, dtype=np.int64)
     section_passages = np.concatenate([np.zeros(1, np.int64), np.cumsum(per_section)])

@@ -68,6 +68,9 @@ class Analyzer:
         self._memo: dict[str, str] = {}
         self._lock = threading.Lock()
 
+    def __reduce__(self) -> tuple[type[Analyzer], tuple[()]]:
+        return (Analyzer, ())  # a saved index keeps no stemmer: a new one is made on load
+
     def words(self, text: str) -> list[str]:
         """Stemmed content words, in order."""
         out: list[str] = []
@@ -157,9 +160,8 @@ class DocTerms:
         if not parts:
             return EMPTY_DOCS
         offsets = np.cumsum([0] + [len(p.terms) for p in parts[:-1]])
-        ptr = np.concatenate(
-            [np.zeros(1, np.int64)] + [p.ptr[1:] + off for p, off in zip(parts, offsets, strict=True)]
-        )
+        shifted = [p.ptr[1:] + off for p, off in zip(parts, offsets, strict=True)]
+        ptr = np.concatenate([np.zeros(1, np.int64), *shifted])
         return cls(
             ptr.astype(np.int64),
             np.concatenate([p.terms for p in parts]).astype(np.int32),
@@ -250,7 +252,7 @@ class BM25Index:
         """IDF of every term with postings in this index."""
         return _IdfView(self)
 
-    def postings(self, term: str) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.float64]]:
+    def postings(self, term: str) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.float32]]:
         """The documents holding ``term`` (ascending) and their BM25 weights (empty if none)."""
         tid = self._vocab.get(term)
         if tid is None or tid >= self._terms:
@@ -263,7 +265,7 @@ class BM25Index:
     ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
         """BM25 of every document as one array, and which documents matched some term."""
         docs: list[npt.NDArray[np.int32]] = []
-        weights: list[npt.NDArray[np.float64]] = []
+        weights: list[npt.NDArray[np.float32]] = []
         for term, weight in query.items():
             d, w = self.postings(term)
             if len(d):
@@ -276,7 +278,8 @@ class BM25Index:
         all_weights = np.concatenate(weights) if len(weights) > 1 else weights[0]
         matched[all_docs] = True
         # bincount adds in input order, term by term: the sums of the dict-based scorer.
-        return np.bincount(all_docs, weights=all_weights, minlength=self.size), matched
+        summed = np.bincount(all_docs, weights=all_weights, minlength=self.size)
+        return summed.astype(np.float64, copy=False), matched
 
     def scores(self, query: Mapping[str, float]) -> dict[int, float]:
         """BM25 of every document that matches; ``query`` maps term -> weight."""

@@ -20,16 +20,22 @@ as fresh:
 
 from __future__ import annotations
 
+import gc
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from router.lexicon import Lexicon, ShardTerms, Vocabulary, build_lexicon, shard_terms
 from router.model import IndexedSection, IndexedShard, IndexSnapshot, StaleEntry, index_shard
+from router.persist import SavedIndex, load, save
 from router.select import Analyzer
-from router.sync import SyncOptions, scan
+from router.sync import Issue, SyncOptions, scan
 from shards import BrainError, Page, PageRef, PageStore, StoredPage, Tokenizer
+
+log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
 #: A change feed: the ids of the pages changed since its previous call. It must not raise
@@ -59,6 +65,12 @@ class SnapshotOptions:
     max_passage_tokens: a block longer than this is cut into line (or sentence) chunks.
     min_passage_tokens: a block shorter than this joins the next one ("Steps:" + its list).
     sync: which pages are the router and which are never shards (the webhook log).
+    persist: where the built index is saved and loaded from (None: kept in memory only);
+        see :mod:`router.persist`.
+    workspace: what the index is of (a folder, a Notion root page): a saved index of
+        another workspace is never loaded.
+    freeze_gc: ``gc.freeze()`` after each build, so the cyclic collector never walks the
+        snapshot's objects on a request (a service sets it; it is process-wide).
     """
 
     check_interval_s: float = 2.0
@@ -66,6 +78,9 @@ class SnapshotOptions:
     max_passage_tokens: int = 160
     min_passage_tokens: int = 12
     sync: SyncOptions = field(default_factory=SyncOptions)
+    persist: Path | None = None
+    workspace: str = ""
+    freeze_gc: bool = False
 
 
 # -- the cache ----------------------------------------------------------------------------
@@ -112,11 +127,23 @@ class SnapshotCache:
         self._feeding = threading.Lock()  # one feed call at a time
         self._vocab: Vocabulary = {}
         self._entries: dict[str, tuple[IndexedShard, ShardTerms]] = {}  # page id -> parsed
+        self._resumed = False  # whether the saved index was looked for
+        #: Why the saved index was not used, or "" (loaded, or none configured).
+        self.load_note = ""
+        #: Whether the current snapshot came from the saved index without a rebuild.
+        self.loaded = False
+        self._refresher: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        #: Called with each snapshot the background refresher builds (tests wait on it).
+        self.on_refresh: Callable[[IndexSnapshot], None] | None = None
 
     def get(self) -> IndexSnapshot:
         """The current snapshot; lists page versions only when the check interval has passed,
         re-reads marked pages (``mark_stale``, the change feed) at once."""
         snap = self._snapshot
+        if snap is not None and self._refresher is not None:
+            return snap  # the background refresher keeps it current: no I/O on a request
         if snap is not None:
             self._poll_feed()
             if self._fresh():
@@ -171,6 +198,45 @@ class SnapshotCache:
         with self._lock:
             return self._refresh_locked(listing=True)
 
+    # -- the background refresher ---------------------------------------------------------
+
+    def start_refresher(self) -> None:
+        """Keep the snapshot current from a daemon thread: the change feed every
+        ``feed_interval_s``, a version listing every ``check_interval_s``, marked pages at
+        once. From then on ``get()`` only returns the current snapshot (after the first
+        build): a request never lists or re-reads the store."""
+        if self._refresher is not None:
+            return
+        self._stop.clear()
+        thread = threading.Thread(target=self._refresh_loop, name="snapshot-refresher")
+        thread.daemon = True
+        self._refresher = thread
+        thread.start()
+
+    def stop_refresher(self, timeout_s: float = 10.0) -> None:
+        thread, self._refresher = self._refresher, None
+        if thread is None:
+            return
+        self._stop.set()
+        self._wake.set()
+        thread.join(timeout_s)
+
+    def _refresh_loop(self) -> None:
+        opts = self.options
+        tick = max(0.05, min(opts.check_interval_s, opts.feed_interval_s))
+        while not self._stop.is_set():
+            try:
+                self._poll_feed()
+                with self._lock:
+                    if self._snapshot is None or not self._fresh():
+                        snap = self._refresh_locked(listing=self._listing_due())
+                        if self.on_refresh is not None:
+                            self.on_refresh(snap)
+            except Exception:  # keep serving the last snapshot; say why, try again later
+                log.exception("background index refresh failed; serving the last snapshot")
+            self._wake.wait(tick)
+            self._wake.clear()
+
     def mark_stale(self, page_id: str | None = None) -> None:
         """Re-read ``page_id`` (every page when None) on the next ``get()``, whatever its version.
 
@@ -187,6 +253,7 @@ class SnapshotCache:
                 self._all_dirty = True
             else:
                 self._dirty.add(page_id)
+        self._wake.set()
 
     # -- internals ------------------------------------------------------------------------
 
@@ -194,6 +261,8 @@ class SnapshotCache:
         now = self._clock()
         if self._base is None:
             self._fed = now  # a first build reads every page: the feed has nothing to add yet
+            if not self._resumed:
+                self._resume()
         with self._marks:
             dirty, everything = set(self._dirty), self._all_dirty
         if listing:
@@ -219,6 +288,9 @@ class SnapshotCache:
             and not everything
             and versions == dict(current.versions)
         ):
+            if self._snapshot is None:  # the saved index, still current
+                self.loaded = True
+                self._freeze()
             self._snapshot = current
             if listing:
                 self._checked = now
@@ -272,9 +344,66 @@ class SnapshotCache:
             generation=(current.generation + 1) if current else 1,
         )
         self._snapshot = self._base = snap
+        self.loaded = False
         if listing:
             self._checked = now  # a marked refresh leaves the next listing when it was due
+        self._save(snap, found.invalid)
+        self._freeze()
         return snap
+
+    # -- the saved index ------------------------------------------------------------------
+
+    def _build_key(self) -> str:
+        """What shapes a build besides the code: a saved index built otherwise is not used."""
+        opts = self.options
+        tokenizer = getattr(self.tokenizer, "options", type(self.tokenizer).__name__)
+        return (
+            f"passages {opts.max_passage_tokens}/{opts.min_passage_tokens}; "
+            f"router {opts.sync.router_id}; skip {sorted(opts.sync.skip)}; "
+            f"tokenizer {tokenizer!r}"
+        )
+
+    def _resume(self) -> None:
+        """Start from the saved index, if there is a usable one (else build as usual)."""
+        self._resumed = True
+        path = self.options.persist
+        if path is None:
+            return
+        saved, why = load(path, workspace=self.options.workspace, build=self._build_key())
+        if saved is None:
+            self.load_note = why
+            log.info("building the index: %s", why)
+            return
+        self._pages = dict(saved.pages)
+        self._entries = dict(saved.entries)
+        self._vocab = saved.vocab
+        self._analyzer = saved.lexicon.analyzer
+        self._refs = {r.id: r for r in saved.refs}
+        self._base = saved.snapshot()
+
+    def _save(self, snap: IndexSnapshot, invalid: Sequence[Issue]) -> None:
+        path = self.options.persist
+        if path is None:
+            return
+        saved = SavedIndex(
+            refs=tuple(self._refs.values()),
+            pages=self._pages,
+            entries=self._entries,
+            vocab=self._vocab,
+            shards=snap.shards,
+            lexicon=snap.lexicon,
+            invalid=tuple(invalid),
+            stale=snap.stale,
+            versions=dict(snap.versions),
+        )
+        try:
+            save(path, saved, workspace=self.options.workspace, build=self._build_key())
+        except OSError as exc:  # the index still serves; the next process rebuilds
+            log.warning("could not save the built index to %s: %s", path, exc)
+
+    def _freeze(self) -> None:
+        if self.options.freeze_gc:
+            gc.freeze()  # the snapshot is long-lived: keep the collector off it
 
     def _degraded(self, reason: str) -> IndexSnapshot:
         """The last built snapshot with every shard flagged: the store cannot be listed."""
