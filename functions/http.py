@@ -23,7 +23,7 @@ from functions.errors import ConfigError, SecretError
 from functions.runtime import Runtime, utc_now
 from functions.webhooks.errors import OutboxError, VerificationError
 from functions.webhooks.receive import UnknownSource
-from router.errors import RequestError, UnknownShard
+from router import RequestError, UnknownShard
 from shards import BrainError, StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -182,6 +182,7 @@ async def context(request: Request, rt: Runtime) -> Response:
             "task": params.get("task"),
             "budget": params.get("budget"),
             "shards": params.getlist("shard") or params.getlist("shards"),
+            "hints": params.getlist("hint") or params.getlist("hints"),
         }
     elif request.method == "POST":
         ctype = request.headers.get("content-type", "")
@@ -204,8 +205,8 @@ async def context(request: Request, rt: Runtime) -> Response:
             ) from exc
     else:
         raise HttpError(405, "method_not_allowed", "use POST (or GET with query parameters)")
-    request_ = rt.parse_context_request(payload)
-    result = await run_in_threadpool(rt.context_service.get_context, *request_)
+    service = rt.context_service
+    result = await run_in_threadpool(service.answer, service.parse_request(payload))
     return json_response(result.to_json())
 
 

@@ -45,6 +45,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from functions.http import check_auth, error_response, is_loopback
 from functions.runtime import Runtime
+from router import ContextRequest
 from shards import BrainError
 
 #: Claude Code refuses (or truncates) one MCP tool result over this many tokens.
@@ -98,6 +99,13 @@ ShardsArg = Annotated[
     list[str] | None,
     Field(description="Shard ids to read first, from the digest or list_shards."),
 ]
+HintsArg = Annotated[
+    list[str] | None,
+    Field(
+        description="Optional: up to 8 other phrasings of the task or keywords (at most 300 "
+        "characters each), in the vocabulary the notes likely use; weighed below the task."
+    ),
+]
 ShardIdArg = Annotated[str, Field(description="The shard id, e.g. 'infra'.")]
 ShardBudgetArg = Annotated[
     int | None,
@@ -118,9 +126,14 @@ def build_server(runtime: Runtime) -> MCPServer:
     default_budget = min(runtime.config.context.default_budget, MAX_TOOL_BUDGET)
 
     def get_context(
-        task: TaskArg, budget: BudgetArg = default_budget, shards: ShardsArg = None
+        task: TaskArg,
+        budget: BudgetArg = default_budget,
+        shards: ShardsArg = None,
+        hints: HintsArg = None,
     ) -> CallToolResult:
-        return _guarded(lock, lambda: _get_context(runtime, task, budget, shards or []))
+        return _guarded(
+            lock, lambda: _get_context(runtime, task, budget, shards or [], hints or [])
+        )
 
     def list_shards() -> CallToolResult:
         return _guarded(lock, lambda: _list_shards(runtime))
@@ -184,9 +197,17 @@ def streamable_http_app(runtime: Runtime, *, host: str | None = None) -> Starlet
 # -- the tools ------------------------------------------------------------------------------
 
 
-def _get_context(runtime: Runtime, task: str, budget: int, shards: Sequence[str]) -> CallToolResult:
-    asked, notes = _clamped(budget)
-    result = runtime.context_service.get_context(task, asked, tuple(shards))
+def _get_context(
+    runtime: Runtime, task: str, budget: int, shards: Sequence[str], hints: Sequence[str]
+) -> CallToolResult:
+    ctx = runtime.config.context
+    request = ContextRequest.parse(
+        {"task": task, "budget": budget, "shards": list(shards), "hints": list(hints)},
+        default_budget=min(ctx.default_budget, MAX_TOOL_BUDGET),
+        max_budget=ctx.max_budget,
+    )
+    asked, notes = _clamped(request.budget)
+    result = runtime.context_service.get_context(request.task, asked, request.shards, request.hints)
     manifest = _manifest(result.to_json(), notes)
     if asked != budget:
         manifest["requested_budget"] = budget

@@ -12,20 +12,19 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from functions.config import CHECK_INTERVAL_S, BrainConfig
 from functions.secrets import SecretResolver
-from functions.webhooks.drain import Drainer, DrainOptions
 from functions.webhooks.errors import OutboxError
-from functions.webhooks.logline import decode_payload
-from functions.webhooks.outbox import Outbox, open_outbox
-from functions.webhooks.receive import UnknownSource, WebhookReceiver
-from functions.webhooks.schemes import get_scheme
 from router import SyncOptions, sync
-from router.errors import RequestError
-from router.service import ContextService, ServiceOptions
-from router.snapshot import SnapshotOptions
 from shards import LocalFolderStore, PageStore, TiktokenCounter, TokenOptions
+
+if TYPE_CHECKING:  # imported where used: a command loads only what it needs
+    from functions.webhooks.drain import Drainer
+    from functions.webhooks.outbox import Outbox
+    from functions.webhooks.receive import WebhookReceiver
+    from router import ContextService
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 DEMO_MONOLITH = EXAMPLES / "context-index.md"
@@ -146,12 +145,16 @@ class Runtime:
     @cached_property
     def outbox(self) -> Outbox:
         url = self.config.state_url
+        from functions.webhooks.outbox import open_outbox
+
         if url.startswith("sqlite:"):
             self.state_dir.mkdir(parents=True, exist_ok=True)
         return open_outbox(url)
 
     @cached_property
     def drainer(self) -> Drainer:
+        from functions.webhooks.drain import Drainer, DrainOptions
+
         hooks = self.config.webhooks
         return Drainer(
             self.outbox,
@@ -166,6 +169,8 @@ class Runtime:
 
     @cached_property
     def webhook_receiver(self) -> WebhookReceiver:
+        from functions.webhooks.receive import WebhookReceiver
+
         return WebhookReceiver(
             self.config.webhooks,
             self.secrets,
@@ -227,13 +232,14 @@ class Runtime:
 
     @cached_property
     def context_service(self) -> ContextService:
-        from router.redact import Redactor
+        from router import ContextService, Redactor, ServiceOptions, SnapshotOptions
 
         ctx = self.config.context
         service = ContextService(
             self.store,
             self.tokenizer,
             options=ServiceOptions(
+                default_budget=ctx.default_budget,
                 max_budget=ctx.max_budget,
                 snapshot=SnapshotOptions(
                     check_interval_s=self.check_interval_s,
@@ -269,28 +275,6 @@ class Runtime:
         configured = self.config.context.check_interval_s
         return CHECK_INTERVAL_S[self.config.store.kind] if configured is None else configured
 
-    def parse_context_request(self, payload: object) -> tuple[str, int, list[str]]:
-        """(task, budget, shards) from a JSON body or query parameters; 400 on bad shapes."""
-        if not isinstance(payload, dict):
-            raise RequestError(
-                "the request must be a JSON object",
-                hint='Send {"task": "...", "budget": 4000, "shards": ["infra"]}.',
-            )
-        task = payload.get("task") or ""
-        if not isinstance(task, str):
-            raise RequestError("task must be a string", field="task")
-        budget = payload.get("budget", self.config.context.default_budget)
-        if isinstance(budget, str) and budget.strip().lstrip("-").isdigit():
-            budget = int(budget)
-        if budget is None:
-            budget = self.config.context.default_budget
-        if not isinstance(budget, int) or isinstance(budget, bool):
-            raise RequestError("budget must be a whole number of tokens", field="budget")
-        shards = payload.get("shards") or []
-        if not isinstance(shards, list) or not all(isinstance(s, str) for s in shards):
-            raise RequestError("shards must be a list of shard ids", field="shards")
-        return task, budget, shards
-
     # -- Notion events and the scheduled job -----------------------------------------------
 
     def notion_events(self, headers: dict[str, str], body: bytes) -> dict[str, object]:
@@ -300,6 +284,10 @@ class Runtime:
         cloud is another service) before the answer, so an OutboxError answers 503 and
         Notion delivers again; this process's own cache is marked too.
         """
+        from functions.webhooks.logline import decode_payload
+        from functions.webhooks.receive import UnknownSource
+        from functions.webhooks.schemes import get_scheme
+
         source = self.config.webhooks.sources.get(NOTION_EVENTS_SOURCE)
         if source is None or source.scheme != "notion":
             raise UnknownSource(

@@ -6,7 +6,6 @@ import sys
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from functions.cli._common import (
     ConfigFile,
@@ -15,6 +14,7 @@ from functions.cli._common import (
     _emit_json,
     app,
     err,
+    escape,
     fail,
 )
 from shards import BrainError

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 
 from functions.cli._common import (
     ConfigFile,
@@ -16,6 +15,7 @@ from functions.cli._common import (
     _runtime,
     app,
     err,
+    escape,
     fail,
     out,
 )

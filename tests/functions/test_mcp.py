@@ -125,7 +125,7 @@ def test_stdio_server_lists_the_three_tools_with_input_schemas(
     assert set(tools) == {"get_context", "list_shards", "read_shard"}
     context = tools["get_context"].input_schema
     assert context["required"] == ["task"]
-    assert set(context["properties"]) == {"task", "budget", "shards"}
+    assert set(context["properties"]) == {"task", "budget", "shards", "hints"}
     assert set(tools["read_shard"].input_schema["properties"]) == {"id", "budget"}
     assert tools["list_shards"].input_schema["properties"] == {}
     assert "Call this first" in (tools["get_context"].description or "")
