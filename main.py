@@ -17,14 +17,15 @@ import functions_framework.aio
 from starlette.requests import Request
 from starlette.responses import Response
 
+from config import CONFIG_ENV, load_config
 from functions import http
-from functions.config import load_config
+from functions.mcp_server import CloudEndpoint
 from functions.runtime import Runtime
 
 
 @lru_cache(maxsize=1)
 def runtime() -> Runtime:
-    built = Runtime(load_config(os.environ.get("BRAIN_CONFIG")))
+    built = Runtime(load_config(os.environ.get(CONFIG_ENV)))
     built.background_refresh = True  # an instance serves many requests: refresh off them
     return built
 
@@ -33,6 +34,7 @@ _context = http.guarded(runtime, http.context)
 _webhooks = http.guarded(runtime, http.webhooks)
 _notion_events = http.guarded(runtime, http.notion_events)
 _sync = http.guarded(runtime, http.sync_iam)
+_mcp = CloudEndpoint(runtime)
 
 
 @functions_framework.aio.http
@@ -57,3 +59,9 @@ async def notion_events(request: Request) -> Response:
 async def sync(request: Request) -> Response:
     """POST /sync: the scheduled index sync and outbox drain (Cloud Run IAM authenticates)."""
     return await _sync(request)
+
+
+@functions_framework.aio.http
+async def mcp(request: Request) -> Response:
+    """/mcp: the MCP tools over streamable HTTP (stateless), behind [serve] auth_token."""
+    return http.AsgiResponse(_mcp)

@@ -26,8 +26,8 @@ from typing import Any
 import httpx
 import uvicorn
 
+from config import load_config
 from functions.app import build_app
-from functions.config import load_config
 from functions.runtime import Runtime
 from router import sync
 from shards import LocalFolderStore, SplitOptions, TiktokenCounter, apply_split, plan_split

@@ -10,7 +10,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from functions.config import BrainConfig, load_config
+    from config import BrainConfig, load_config
     from functions.errors import ConfigError, SecretError
     from functions.runtime import Runtime
     from functions.secrets import SecretResolver
@@ -25,8 +25,8 @@ __all__ = [
 ]
 
 _HOME = {
-    "BrainConfig": "functions.config",
-    "load_config": "functions.config",
+    "BrainConfig": "config",
+    "load_config": "config",
     "ConfigError": "functions.errors",
     "SecretError": "functions.errors",
     "Runtime": "functions.runtime",

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
+from config.errors import ConfigError
 from shards.errors import BrainError
 
-
-class ConfigError(BrainError):
-    """brain.toml or an environment override is invalid."""
-
-    code = "config_error"
+__all__ = ["ConfigError", "SecretError"]  # ConfigError lives with the config (config.errors)
 
 
 class SecretError(BrainError):

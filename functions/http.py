@@ -18,6 +18,7 @@ import orjson
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from functions.errors import ConfigError, SecretError
 from functions.runtime import Runtime, utc_now
@@ -76,6 +77,18 @@ def error_response(exc: BrainError) -> JSONResponse:
     if isinstance(exc, HttpError):
         headers.update(exc.headers)
     return JSONResponse({"error": body}, status_code=status, headers=headers)
+
+
+class AsgiResponse(Response):
+    """An ASGI app handed back where a framework expects a Response (functions-framework's
+    targets): it answers the request itself, reading the body and streaming its answer."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        super().__init__()
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._app(scope, receive, send)
 
 
 def json_response(data: Any, status: int = 200) -> Response:
@@ -213,7 +226,9 @@ async def context(request: Request, rt: Runtime) -> Response:
 async def notion_events(request: Request, rt: Runtime) -> Response:
     """POST /notion/events: Notion integration webhooks that mark shards stale."""
     body = await read_body(request, rt.config.webhooks.max_body_bytes)
-    result = await run_in_threadpool(rt.notion_events, dict(request.headers), body)
+    result = await run_in_threadpool(
+        rt.notion_events.handle, dict(request.headers), body, now=utc_now()
+    )
     return json_response(result, 200)
 
 

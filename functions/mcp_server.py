@@ -1,8 +1,10 @@
 """The MCP server: ``get_context``, ``list_shards`` and ``read_shard`` for Claude sessions.
 
-Built on the official ``mcp`` SDK (v2, :class:`~mcp.server.mcpserver.MCPServer`) and served two
-ways: ``brain mcp`` on stdio (:func:`run_stdio`) and streamable HTTP at ``/mcp`` under
-``brain serve`` (:func:`streamable_http_app`, mounted by :mod:`functions.app`).
+Built on the official ``mcp`` SDK (v2, :class:`~mcp.server.mcpserver.MCPServer`) and served three
+ways: ``brain mcp`` on stdio (:func:`run_stdio`), streamable HTTP at ``/mcp`` under
+``brain serve`` (:func:`streamable_http_app`, mounted by :mod:`functions.app`), and the ``mcp``
+Cloud Run function (:class:`CloudEndpoint`, a target of ``main.py``), which always requires the
+bearer token of ``[serve] auth_token``.
 
 What a tool returns, and why:
 
@@ -43,6 +45,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from functions.errors import ConfigError
 from functions.http import check_auth, error_response, is_loopback
 from functions.runtime import Runtime
 from router import ContextRequest
@@ -54,6 +57,8 @@ RESULT_TOKEN_CAP = 25_000
 MAX_TOOL_BUDGET = 24_000
 #: Where the streamable HTTP endpoint is served.
 MCP_PATH = "/mcp"
+#: The bind address a Cloud Run container reports; not loopback, so the bearer token guards.
+CLOUD_HOST = "0.0.0.0"  # noqa: S104 - Cloud Run routes to the container; auth is the token
 SERVER_NAME = "brain"
 
 INSTRUCTIONS = (
@@ -192,6 +197,54 @@ def streamable_http_app(runtime: Runtime, *, host: str | None = None) -> Starlet
     if runtime.config.serve.auth_token is not None:
         endpoint = _BearerAuth(endpoint, runtime)
     return Starlette(routes=[Route(MCP_PATH, endpoint=endpoint)], lifespan=lambda _: manager.run())
+
+
+class CloudEndpoint:
+    """Streamable HTTP MCP for a host that runs no lifespan: the ``mcp`` functions target.
+
+    functions-framework gives a target no startup hook, so each request runs in a session
+    manager of its own (stateless, JSON responses: nothing outlives the request, and any
+    number of Cloud Run instances can serve). The tools' server is built once per instance,
+    on the first request. The bearer token of ``[serve] auth_token`` is required: without one
+    configured every request is refused (500, naming the key), never served open.
+    """
+
+    def __init__(self, get_runtime: Callable[[], Runtime]) -> None:
+        self._get_runtime = get_runtime
+        self._server: MCPServer | None = None
+        self._lock = threading.Lock()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            runtime = self._get_runtime()
+            if runtime.config.serve.auth_token is None:
+                raise ConfigError(
+                    "the mcp function refuses to serve without [serve] auth_token",
+                    hint="Set [serve] auth_token = 'sm:projects/P/secrets/BRAIN_AUTH_TOKEN/"
+                    "versions/latest' and redeploy.",
+                )
+            check_auth(Request(scope), runtime)
+        except BrainError as exc:
+            await error_response(exc)(scope, receive, send)
+            return
+        server = self._built(runtime)
+        # A fresh manager per request (its run() may be entered once); building one is cheap.
+        server.streamable_http_app(
+            streamable_http_path=MCP_PATH,
+            json_response=True,
+            stateless_http=True,
+            transport_security=_transport_security(CLOUD_HOST),
+            host=CLOUD_HOST,
+        )
+        manager = server.session_manager
+        async with manager.run():
+            await manager.handle_request(scope, receive, send)
+
+    def _built(self, runtime: Runtime) -> MCPServer:
+        with self._lock:
+            if self._server is None:
+                self._server = build_server(runtime)
+            return self._server
 
 
 # -- the tools ------------------------------------------------------------------------------

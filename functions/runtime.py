@@ -6,79 +6,36 @@ need from it; nothing is built at import time, and nothing the command does not 
 
 from __future__ import annotations
 
-import logging
 import threading
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from functions.config import CHECK_INTERVAL_S, BrainConfig
+from config import CHECK_INTERVAL_S, NOTION_EVENTS_SOURCE, BrainConfig
+from functions.marks import MarkFeed, utc_now
 from functions.secrets import SecretResolver
-from functions.webhooks.errors import OutboxError
 from router import SyncOptions, sync
 from shards import LocalFolderStore, PageStore, TiktokenCounter, TokenOptions
 
 if TYPE_CHECKING:  # imported where used: a command loads only what it needs
+    from functions.notion_events import NotionEvents
     from functions.webhooks.drain import Drainer
     from functions.webhooks.outbox import Outbox
     from functions.webhooks.receive import WebhookReceiver
     from router import ContextService
 
+__all__ = [
+    "DEMO_MONOLITH",
+    "EXAMPLES",
+    "NOTION_EVENTS_SOURCE",
+    "MarkFeed",
+    "Runtime",
+    "utc_now",
+]
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 DEMO_MONOLITH = EXAMPLES / "context-index.md"
-#: The webhook source whose secret verifies Notion integration events (POST /notion/events).
-NOTION_EVENTS_SOURCE = "notion"
-#: Each read of the page marks looks this far back past the previous read, so a mark that
-#: committed late or was stamped by another instance's slower clock is still seen.
-MARK_OVERLAP = timedelta(seconds=10)
-#: After the state database failed to answer, the change feed rests this long.
-MARK_RETRY = timedelta(seconds=30)
-
-log = logging.getLogger(__name__)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-class MarkFeed:
-    """The context service's change feed: the pages marked in the shared state database.
-
-    POST /notion/events runs in its own service and records the pages Notion named with
-    :meth:`Outbox.mark_pages`; each call here returns the pages marked since the previous
-    call. It reads ``MARK_OVERLAP`` further back and remembers the ``marked_at`` it saw per
-    page, so every mark is returned once, even one that committed after a read that should
-    have seen it. Never raises: when the database cannot answer it logs a warning, returns
-    nothing and rests for ``MARK_RETRY`` (marks made meanwhile are returned later, once it
-    answers again); freshness falls back to the version check.
-    """
-
-    def __init__(
-        self, outbox: Callable[[], Outbox], *, now: Callable[[], datetime] = utc_now
-    ) -> None:
-        self._outbox = outbox  # a getter: the database is opened on the first call, not here
-        self._now = now
-        self._last = now()
-        self._seen: dict[str, datetime] = {}
-        self._rest_until: datetime | None = None
-
-    def __call__(self) -> list[str]:
-        started = self._now()
-        if self._rest_until is not None and started < self._rest_until:
-            return []
-        try:
-            marks = self._outbox().marked_since(self._last - MARK_OVERLAP)
-        except (OutboxError, OSError) as exc:
-            log.warning("cannot read page marks; relying on version checks for now: %s", exc)
-            self._rest_until = started + MARK_RETRY
-            return []
-        self._rest_until = None
-        changed = [page for page, at in marks if self._seen.get(page) != at]
-        self._seen = dict(marks)
-        self._last = started
-        return changed
 
 
 class Runtime:
@@ -145,17 +102,17 @@ class Runtime:
     @cached_property
     def outbox(self) -> Outbox:
         url = self.config.state_url
-        from functions.webhooks.outbox import open_outbox
-
         if url.startswith("sqlite:"):
             self.state_dir.mkdir(parents=True, exist_ok=True)
+        from functions.webhooks.outbox import open_outbox
+
         return open_outbox(url)
 
     @cached_property
     def drainer(self) -> Drainer:
+        hooks = self.config.webhooks
         from functions.webhooks.drain import Drainer, DrainOptions
 
-        hooks = self.config.webhooks
         return Drainer(
             self.outbox,
             self.store,
@@ -277,40 +234,23 @@ class Runtime:
 
     # -- Notion events and the scheduled job -----------------------------------------------
 
-    def notion_events(self, headers: dict[str, str], body: bytes) -> dict[str, object]:
-        """Verify a Notion integration webhook and mark the pages it names stale.
+    @cached_property
+    def notion_events(self) -> NotionEvents:
+        """POST /notion/events: verify Notion's events, mark the pages they name stale."""
 
-        The marks go to the shared state database (for the context service, which in the
-        cloud is another service) before the answer, so an OutboxError answers 503 and
-        Notion delivers again; this process's own cache is marked too.
-        """
-        from functions.webhooks.logline import decode_payload
-        from functions.webhooks.receive import UnknownSource
-        from functions.webhooks.schemes import get_scheme
-
-        source = self.config.webhooks.sources.get(NOTION_EVENTS_SOURCE)
-        if source is None or source.scheme != "notion":
-            raise UnknownSource(
-                "Notion events are not configured",
-                hint=f"Add [webhooks.sources.{NOTION_EVENTS_SOURCE}] with scheme = 'notion' "
-                "and the verification token as its secret.",
-            )
-        verified = get_scheme("notion").verify(
-            body, headers, self.secrets.resolve_all(list(source.secrets)), now=utc_now()
-        )
-        if verified.handshake_token is not None:
-            self.webhook_receiver.receive(NOTION_EVENTS_SOURCE, headers, body, now=utc_now())
-            return {"status": "verification"}
-        payload = decode_payload(body)
-        entity = payload.get("entity", {}) if isinstance(payload, dict) else {}
-        page_id = entity.get("id") if isinstance(entity, dict) else None
-        stale = []
-        if isinstance(page_id, str) and str(verified.event or "").startswith("page."):
-            self.outbox.mark_pages([page_id], utc_now())
+        def mark_local(page_id: str) -> None:
             if "context_service" in self.__dict__:  # this process serves get_context too
                 self.context_service.cache.mark_stale(page_id)
-            stale.append(page_id)
-        return {"status": "ok", "event": verified.event, "stale": stale}
+
+        from functions.notion_events import NotionEvents
+
+        return NotionEvents(
+            self.config.webhooks,
+            self.secrets,
+            outbox=lambda: self.outbox,
+            receiver=lambda: self.webhook_receiver,
+            mark_local=mark_local,
+        )
 
     def scheduled_sync(self) -> dict[str, object]:
         """The Cloud Scheduler job: sync the index, then drain the webhook outbox once."""

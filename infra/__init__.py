@@ -1,6 +1,6 @@
 """Deployment: the Cloud Run services, Secret Manager bindings and Cloud Scheduler job.
 
-``plan(config)`` turns a :class:`functions.config.BrainConfig` into a :class:`DeployPlan`
+``plan(config)`` turns a :class:`config.BrainConfig` into a :class:`DeployPlan`
 (pure: no network, no cloud client); ``render_text``, ``render_gcloud`` and ``to_json()``
 show it, and ``to_service_protos`` builds ``google.cloud.run_v2.Service`` messages from it.
 The container image is ``infra/Dockerfile``; the steps are in ``infra/README.md``.

@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote, urlsplit
 
-from functions.config import BrainConfig, DeployConfig
+from config import NOTION_EVENTS_SOURCE, BrainConfig, DeployConfig
 from infra.resources import Finding
-from infra.targets import NOTION_EVENTS_SOURCE, STATE_URL_ENV
+from infra.targets import STATE_URL_ENV
 
 _NAME_OK = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 

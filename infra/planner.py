@@ -1,6 +1,6 @@
 """The cloud deployment as data: ``plan(config) -> DeployPlan``.
 
-:func:`plan` is pure: it reads a :class:`~functions.config.BrainConfig` and returns the
+:func:`plan` is pure: it reads a :class:`~config.BrainConfig` and returns the
 resources a deployment consists of, with no network and no cloud client. One container image
 runs every functions-framework target of ``main.py``; each target is its own Cloud Run
 service with its own service account, so a secret is readable only by the services that use
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from functions.config import BrainConfig
+from config import CONFIG_ENV, NOTION_EVENTS_SOURCE, BrainConfig
 from infra._checks import check_deploy_section, check_functions, check_state
 from infra.resources import (
     CloudRunService,
@@ -26,7 +26,7 @@ from infra.resources import (
     SecretRef,
     ServiceAccount,
 )
-from infra.targets import CONFIG_PATH, NOTION_EVENTS_SOURCE, SPECS, STATE_URL_ENV, TARGETS
+from infra.targets import CONFIG_PATH, SPECS, STATE_URL_ENV, TARGETS
 
 __all__ = ["plan"]
 
@@ -113,7 +113,7 @@ def plan(config: BrainConfig) -> DeployPlan:
                 # would arrive literally; functions-framework reads PORT from the environment.
                 command=("functions-framework",),
                 args=("--asgi", "--source=main.py", f"--target={target}"),
-                env=(("BRAIN_CONFIG", CONFIG_PATH), ("TARGET", target)),
+                env=((CONFIG_ENV, CONFIG_PATH), ("TARGET", target)),
                 secret_env=((STATE_URL_ENV, state_ref),) if state_ref and spec.uses_state else (),
                 service_account=accounts[target].email,
                 ingress="all",

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
+from config import env_name
 from infra.resources import ServiceSpec
 
 __all__ = ["CONFIG_PATH", "TARGETS"]
@@ -17,10 +18,8 @@ __all__ = ["CONFIG_PATH", "TARGETS"]
 TARGETS = ("context", "webhooks", "notion_events", "sync")
 #: Where ``infra/Dockerfile`` puts brain.toml in the image; services get ``BRAIN_CONFIG`` = this.
 CONFIG_PATH = "/app/brain.toml"
-#: The webhook source whose secret verifies ``POST /notion/events`` (functions.runtime's
-#: ``NOTION_EVENTS_SOURCE``; infra may import config only, so the name is repeated here).
-NOTION_EVENTS_SOURCE = "notion"
-STATE_URL_ENV = "BRAIN_STATE__URL"  # the env override of [state] url (functions.config)
+#: The environment override of ``[state] url``: Cloud Run sets it from the state URL secret.
+STATE_URL_ENV = env_name("state.url")
 
 
 SPECS: Mapping[str, ServiceSpec] = MappingProxyType(

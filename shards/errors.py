@@ -13,7 +13,7 @@ a person can act on. The tree, across the three packages::
     │   ├── WorkspaceError           the local workspace path is unusable
     │   └── StoreUnavailable         the backend is down or rate limiting; retry later
     │       └── StoreRejected        the backend refused the request for good (do not retry)
-    ├── ConfigError                  functions.errors: brain.toml or an override is invalid
+    ├── ConfigError                  config.errors: brain.toml or an override is invalid
     ├── SecretError                  functions.errors: a secret reference cannot be resolved
     ├── RequestError                 router.errors: a get_context request is malformed
     │   └── UnknownShard             router.errors: no shard with that id in the index

@@ -8,9 +8,9 @@ from pathlib import Path
 import typer.main
 from starlette.routing import Route
 
+from config import load_config
 from functions.app import build_app
 from functions.cli import app as cli_app
-from functions.config import load_config
 from functions.runtime import Runtime
 
 ROOT = Path(__file__).resolve().parent.parent

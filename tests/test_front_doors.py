@@ -6,7 +6,7 @@ import importlib
 
 import pytest
 
-PACKAGES = ["shards", "router", "functions", "functions.webhooks", "infra"]
+PACKAGES = ["config", "shards", "router", "functions", "functions.webhooks", "infra"]
 
 
 @pytest.mark.parametrize("name", PACKAGES)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, cast
 import orjson
 import typer
 
-from functions.config import BrainConfig, load_config
+from config import BrainConfig, ConfigError, load_config
 from functions.runtime import Runtime
 from shards import BrainError
 
@@ -23,6 +23,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
 
 
@@ -82,8 +83,35 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output 
 _opened: list[Runtime] = []
 
 
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"brain {package_version()}\n")
+        raise typer.Exit(0)
+
+
+def package_version() -> str:
+    """The installed version of the ``context-index`` distribution."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("context-index")
+    except PackageNotFoundError:  # a source tree that was never installed
+        return "0+unknown"
+
+
 @app.callback()
-def _each_command(ctx: typer.Context) -> None:
+def _each_command(
+    ctx: typer.Context,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print the version and exit.",
+            callback=_version,
+            is_eager=True,
+        ),
+    ] = False,
+) -> None:
     """Close what a command opened (store connections, the outbox) when it ends."""
     ctx.call_on_close(_close_runtimes)
 
@@ -93,11 +121,33 @@ def _close_runtimes() -> None:
         _opened.pop().close()
 
 
-def _runtime(config: Path | None, workspace: Path | None) -> Runtime:
-    """The command's runtime, closed when the command ends."""
-    runtime = Runtime(_config(config, workspace))
+def _runtime(config: Path | None, workspace: Path | None, *, create: bool = False) -> Runtime:
+    """The command's runtime, closed when the command ends.
+
+    The local workspace must exist unless the command creates one (``create``: ``brain
+    split``): a mistyped path is an error, not an empty index.
+    """
+    cfg = _config(config, workspace)
+    if not create:
+        require_workspace(cfg)
+    runtime = Runtime(cfg)
     _opened.append(runtime)
     return runtime
+
+
+def require_workspace(cfg: BrainConfig) -> None:
+    """Refuse a local workspace folder that does not exist (ConfigError naming it)."""
+    if cfg.store.kind != "local":
+        return
+    folder = cfg.resolve(cfg.store.path)
+    if folder.is_dir():
+        return
+    what = "is a file, not a folder" if folder.exists() else "does not exist"
+    raise ConfigError(
+        f"workspace {str(folder)!r} {what}",
+        hint="Check --workspace (or [store] path / BRAIN_STORE__PATH). To create one: "
+        "'brain split MONOLITH.md -w DIR' or 'brain serve --demo -w DIR'.",
+    )
 
 
 def _config(config: Path | None, workspace: Path | None) -> BrainConfig:
@@ -109,7 +159,7 @@ def _emit_json(data: Any) -> None:
 
 
 def fail(exc: BrainError) -> NoReturn:
-    err.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False)
+    err.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False, soft_wrap=True)
     if exc.hint:
-        err.print(f"[dim]{escape(exc.hint)}[/]", highlight=False)
+        err.print(f"[dim]{escape(exc.hint)}[/]", highlight=False, soft_wrap=True)
     raise typer.Exit(2)

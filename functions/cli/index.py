@@ -48,7 +48,7 @@ def split(
     fields and the router's notes survive.
     """
     try:
-        rt = _runtime(config, workspace)
+        rt = _runtime(config, workspace, create=True)
         text = _read_monolith(monolith)
         options = SplitOptions(
             level=level,

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import errno
+import socket
 from typing import Annotated
 
 import typer
 
+from config import BrainConfig, ConfigError
 from functions.cli._common import (
     ConfigFile,
     Workspace,
@@ -13,9 +16,9 @@ from functions.cli._common import (
     app,
     fail,
     out,
+    require_workspace,
 )
 from functions.cli.index import _read_monolith
-from functions.config import BrainConfig
 from functions.runtime import DEMO_MONOLITH, Runtime, utc_now
 from router import sync
 from shards import BrainError, SplitOptions, apply_split, plan_split
@@ -51,21 +54,29 @@ def serve(
         cfg = _config(config, workspace)
         if demo:
             cfg = _demo_config(cfg)
+        else:
+            require_workspace(cfg)
         rt = Runtime(cfg)
-        bind = host or cfg.serve.host
-        check_exposure(rt, bind)
+        address = host or cfg.serve.host
+        the_port = cfg.serve.port if port is None else port
+        check_exposure(rt, address)
+        sock = listen(address, the_port)  # before the sync: a busy port fails at once
+    except BrainError as exc:
+        fail(exc)
+    try:
         if demo:
             _load_demo(rt)
         report = sync(rt.store, rt.tokenizer, now=utc_now(), options=rt.sync_options)
     except BrainError as exc:
+        sock.close()
+        rt.close()
         fail(exc)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    the_port = cfg.serve.port if port is None else port
     out.print(report.roll_call(), highlight=False)
     out.print(
         f"Serving the Context Index from {cfg.store.kind} store "
         f"{cfg.resolve(cfg.store.path) if cfg.store.kind == 'local' else cfg.store.root_page_id}"
-        f" on http://{bind}:{the_port} (Ctrl-C to stop)",
+        f" on http://{address}:{the_port} (Ctrl-C to stop)",
         highlight=False,
     )
     out.print(
@@ -79,10 +90,34 @@ def serve(
             '"Hello"}\'  (in another shell, same folder)',
             highlight=False,
         )
+    server = uvicorn.Server(uvicorn.Config(build_app(rt, host=address), log_level="info"))
     try:
-        uvicorn.run(build_app(rt, host=bind), host=bind, port=the_port, log_level="info")
+        # uvicorn handles SIGINT/SIGTERM: it stops accepting, lets in-flight requests finish,
+        # then runs the app's shutdown (the drainer stops between batches).
+        server.run(sockets=[sock])
     finally:
+        sock.close()
         rt.close()
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A listening socket on ``host:port``, or a ConfigError that says how to pick another."""
+    family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
+    try:
+        return socket.create_server((host.strip("[]"), port), family=family, backlog=2048)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            problem = f"port {port} on {host} is already in use"
+        elif exc.errno == errno.EACCES:
+            problem = f"not allowed to listen on port {port} on {host}"
+        else:
+            problem = f"cannot listen on {host}:{port} ({exc.strerror or exc})"
+        other = port + 1 if 0 < port < 65535 else 8081
+        # One line, the fix included: this is the first thing a newcomer's second server says.
+        raise ConfigError(
+            f"{problem}: stop the other server or choose another port with --port {other} "
+            f"(or BRAIN_SERVE__PORT={other})"
+        ) from exc
 
 
 DEMO_SECRET_ENV = "BRAIN_DEMO_WEBHOOK_SECRET"  # noqa: S105 - the variable's name, not a secret
@@ -92,7 +127,7 @@ def _demo_config(cfg: BrainConfig) -> BrainConfig:
     """The demo adds an hmac-sha256 source 'demo' whose secret is an environment variable."""
     import os
 
-    from functions.config import SourceConfig
+    from config import SourceConfig
 
     os.environ.setdefault(DEMO_SECRET_ENV, "demo-secret-not-for-production")
     if "demo" in cfg.webhooks.sources:

@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from functions.config import WebhooksConfig
+from config import WebhooksConfig
 from functions.secrets import SecretResolver
 from functions.webhooks.logline import decode_payload, event_name, format_line
 from functions.webhooks.outbox import Outbox
@@ -103,7 +103,7 @@ class WebhookReceiver:
         secrets = self.secrets.resolve_all(list(src.secrets)) if src.secrets else []
         verified = scheme.verify(body, headers, secrets, now=now)
         if verified.handshake_token is not None:
-            self._surface_handshake(source, verified.handshake_token)
+            self.surface_handshake(source, verified.handshake_token)
             return Receipt(None, "verification", source, "verification")
         payload = decode_payload(body)
         event = event_name(verified.event, payload)
@@ -133,7 +133,7 @@ class WebhookReceiver:
         with self._order_guard:
             return self._order.setdefault(page, _PageClock())
 
-    def _surface_handshake(self, source: str, token: str) -> None:
+    def surface_handshake(self, source: str, token: str) -> None:
         """Keep Notion's verification token where only the operator can read it.
 
         The token becomes the source's signing secret, so it is never logged: it is written

@@ -19,9 +19,9 @@ import pytest
 import uvicorn
 from typer.testing import CliRunner
 
+from config import load_config
 from functions.app import build_app
 from functions.cli import app as cli
-from functions.config import load_config
 from functions.runtime import Runtime
 from functions.secrets import SecretResolver
 from functions.webhooks.outbox import Outbox

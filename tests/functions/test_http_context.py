@@ -12,8 +12,8 @@ import httpx
 import pytest
 from starlette.types import ASGIApp
 
+from config import load_config
 from functions.app import build_app, check_exposure
-from functions.config import load_config
 from functions.errors import ConfigError
 from functions.runtime import Runtime
 from router import sync

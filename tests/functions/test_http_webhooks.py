@@ -16,8 +16,8 @@ import orjson
 import pytest
 from starlette.types import ASGIApp
 
+from config import load_config
 from functions.app import build_app
-from functions.config import load_config
 from functions.runtime import Runtime
 from functions.webhooks.schemes import get_scheme
 

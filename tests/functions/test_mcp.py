@@ -23,7 +23,7 @@ from mcp.client import Client
 from mcp.client.stdio import StdioServerParameters
 from mcp_types import CallToolResult, TextContent
 
-from functions.config import load_config
+from config import load_config
 from functions.mcp_server import MAX_TOOL_BUDGET, build_server
 from functions.runtime import Runtime
 from router import sync

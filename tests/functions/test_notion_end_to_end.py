@@ -16,9 +16,9 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
+from config import load_config
 from functions.app import build_app
 from functions.cli import app as cli
-from functions.config import load_config
 from functions.runtime import Runtime
 from functions.webhooks.schemes import get_scheme
 from tests.notion_fake import NotionFake

@@ -19,9 +19,10 @@ import httpx
 import orjson
 import pytest
 
+from config import load_config
 from functions.app import build_app
-from functions.config import load_config
-from functions.runtime import MARK_OVERLAP, MARK_RETRY, MarkFeed, Runtime
+from functions.marks import MARK_OVERLAP, MARK_RETRY, MarkFeed
+from functions.runtime import Runtime
 from functions.webhooks.errors import OutboxError
 from functions.webhooks.outbox import SqlOutbox, open_outbox
 from functions.webhooks.schemes import get_scheme
@@ -166,6 +167,37 @@ def test_an_event_that_cannot_be_recorded_answers_503_so_notion_sends_it_again(
     assert answer.json()["error"]["code"] == "outbox_unavailable"
 
 
+def test_each_notion_request_is_verified_once_handshake_included(
+    events_service: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scheme = get_scheme("notion")
+    calls: list[bytes] = []
+    verify = scheme.verify
+
+    def counted(body: bytes, *args: Any, **kwargs: Any) -> Any:
+        calls.append(body)
+        return verify(body, *args, **kwargs)
+
+    monkeypatch.setattr(scheme, "verify", counted)
+    notion_event(events_service, "finance")
+    assert len(calls) == 1
+
+    handshake = orjson.dumps({"verification_token": "secret_handshake_for_ops_test"})
+
+    async def go() -> httpx.Response:
+        transport = httpx.ASGITransport(app=build_app(events_service, drain=False))
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            return await client.post(
+                "/notion/events", content=handshake, headers={"Content-Type": "application/json"}
+            )
+
+    answer = asyncio.run(go())
+    assert answer.status_code == 200 and answer.json() == {"status": "verification"}
+    assert len(calls) == 2  # one more request, one more verification
+    kept = events_service.state_dir / "notion-verification-notion.txt"
+    assert kept.read_text().strip() == "secret_handshake_for_ops_test"
+
+
 # -- the change feed --------------------------------------------------------------------------
 
 
@@ -225,7 +257,7 @@ def test_a_failing_state_database_is_logged_and_rested_never_raised(
 
     feed = MarkFeed(get, now=clock)
     outbox.mark_pages(["finance"], T0 + timedelta(seconds=1))
-    with caplog.at_level(logging.WARNING, logger="functions.runtime"):
+    with caplog.at_level(logging.WARNING, logger="functions.marks"):
         assert feed() == []
     assert "cannot read page marks" in caplog.text and "down" in caplog.text
 

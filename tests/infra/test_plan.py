@@ -18,7 +18,7 @@ from google.cloud import run_v2
 from pydantic import ValidationError
 
 import infra
-from functions.config import BrainConfig
+from config import BrainConfig
 from infra import (
     CONFIG_PATH,
     TARGETS,

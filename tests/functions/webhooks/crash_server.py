@@ -20,8 +20,8 @@ from collections.abc import Sequence
 
 import uvicorn
 
+from config import load_config
 from functions.app import build_app
-from functions.config import load_config
 from functions.runtime import Runtime
 from shards import LocalFolderStore
 

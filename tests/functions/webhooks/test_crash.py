@@ -76,6 +76,7 @@ class Server:
             f'[webhooks.sources.{SOURCE}]\nscheme = "hmac-sha256"\n'
             'secrets = ["env:CRASH_TEST_SECRET"]\n'
         )
+        (self.folder / "workspace").mkdir(exist_ok=True)  # brain serve refuses a missing one
         self.page = self.folder / "workspace" / "webhook-log.md"
         self.state = self.folder / ".brain" / "state.sqlite3"
         self.url = f"http://127.0.0.1:{self.port}"

@@ -14,7 +14,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from functions.config import SourceConfig, WebhooksConfig
+from config import SourceConfig, WebhooksConfig
 from functions.errors import SecretError
 from functions.secrets import SecretResolver
 from functions.webhooks.errors import VerificationError

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from functions.config import load_config
-from functions.errors import ConfigError
+from config import ConfigError, load_config
 
 SECRET = "ghp_0123456789abcdefghijABCDEFGHIJklmnop"
 

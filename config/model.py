@@ -1,4 +1,4 @@
-"""Configuration: ``brain.toml`` (or ``--config FILE``), every key overridable by environment.
+"""The configuration model: ``brain.toml`` (or ``--config FILE``), overridable by environment.
 
 Environment variables are ``BRAIN_`` + the key path in upper case, sections joined by ``__``:
 ``BRAIN_STORE__KIND=notion``, ``BRAIN_WEBHOOKS__LOG_PAGE=ops-log``. Secrets are references,
@@ -11,21 +11,45 @@ embedded default applies: a local ``workspace`` folder and a SQLite state file b
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
 
-from functions.errors import ConfigError
+__all__ = [
+    "CHECK_INTERVAL_S",
+    "CONFIG_ENV",
+    "DEFAULT_CONFIG_FILE",
+    "ENV_PREFIX",
+    "NOTION_EVENTS_SOURCE",
+    "SCHEMES",
+    "BrainConfig",
+    "ContextConfig",
+    "DeployConfig",
+    "ServeConfig",
+    "SourceConfig",
+    "StateConfig",
+    "StoreConfig",
+    "TokensConfig",
+    "WebhooksConfig",
+    "env_name",
+]
 
 DEFAULT_CONFIG_FILE = "brain.toml"
-SCHEMES = ("github", "stripe", "standard", "slack", "notion", "hmac-sha256")
+#: The variable naming the config file where no ``--config`` is given (set in the image).
+CONFIG_ENV = "BRAIN_CONFIG"
+#: Every key's environment override is this prefix + the key path, sections joined by ``__``.
+ENV_PREFIX = "BRAIN_"
+_ENV_NESTED = "__"
+#: The webhook source whose secret verifies Notion integration events (``POST /notion/events``).
+NOTION_EVENTS_SOURCE = "notion"
+Scheme = Literal["github", "stripe", "standard", "slack", "notion", "hmac-sha256"]
+SCHEMES: tuple[str, ...] = get_args(Scheme)
 _SECRET_REF = re.compile(
     r"^(env:[A-Za-z_][A-Za-z0-9_]*|sm:projects/[^/]+/secrets/[^/]+/versions/[^/]+)$"
 )
@@ -63,7 +87,7 @@ class StoreConfig(_Section):
 class SourceConfig(_Section):
     """One webhook sender."""
 
-    scheme: Literal["github", "stripe", "standard", "slack", "notion", "hmac-sha256"]
+    scheme: Scheme
     secrets: tuple[str, ...] = ()  # several while rotating
     log_page: str | None = None  # overrides [webhooks] log_page for this source
 
@@ -165,8 +189,8 @@ class BrainConfig(BaseSettings):
     """The whole configuration; sections mirror brain.toml."""
 
     model_config = SettingsConfigDict(
-        env_prefix="BRAIN_",
-        env_nested_delimiter="__",
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter=_ENV_NESTED,
         extra="forbid",
         frozen=True,
         # A pasted secret is exactly what validation rejects: keep it out of the error text
@@ -209,45 +233,6 @@ class BrainConfig(BaseSettings):
         return f"sqlite:///{workspace.parent / '.brain' / 'state.sqlite3'}"
 
 
-def load_config(
-    path: str | Path | None = None, *, workspace: str | Path | None = None
-) -> BrainConfig:
-    """Read ``path`` (else ``brain.toml`` if present, else the embedded default).
-
-    ``workspace`` (the ``--workspace`` option) overrides ``[store] path`` and forces the
-    local store.
-    """
-    data: dict[str, Any] = {}
-    source = Path(path) if path is not None else Path(DEFAULT_CONFIG_FILE)
-    if path is not None or source.exists():
-        if not source.is_file():
-            raise ConfigError(
-                f"config file {str(source)!r} does not exist",
-                hint="Pass --config with the path of a brain.toml, or leave it out to use the "
-                "embedded default.",
-            )
-        try:
-            data = tomllib.loads(source.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"config file {str(source)!r} is not valid TOML: {exc}") from exc
-        data["base_dir"] = str(source.resolve().parent)
-    if workspace is not None:
-        store = dict(data.get("store", {}))
-        store.update(kind="local", path=str(Path(workspace).resolve()))
-        data["store"] = store
-    try:
-        config = BrainConfig(**data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(
-            f"config key {where!r}: {str(first['msg']).removeprefix('Value error, ')}",
-            hint=f"Fix it in {str(source)!r} or in the BRAIN_{where.upper().replace('.', '__')} "
-            "environment variable.",
-        ) from exc
-    if workspace is not None:
-        # Environment variables outrank the file (init values), so BRAIN_STORE__PATH would
-        # otherwise beat the command line: apply --workspace last.
-        local = config.store.model_copy(update={"kind": "local", "path": data["store"]["path"]})
-        config = config.model_copy(update={"store": local})
-    return config
+def env_name(key: str) -> str:
+    """The environment variable that overrides ``key``: ``"state.url"`` -> ``BRAIN_STATE__URL``."""
+    return ENV_PREFIX + key.upper().replace(".", _ENV_NESTED)

@@ -1,0 +1,74 @@
+"""Notion integration webhooks (``POST /notion/events``): verify once, mark the pages stale.
+
+Notion signs each event with the verification token it sent once, in a handshake, when the
+subscription was created. The handshake's token is kept where only the operator reads it
+(:meth:`WebhookReceiver.surface_handshake`); every later event names a page, which is marked
+in the shared state database (the context service, in the cloud another service, reads the
+marks through :class:`functions.marks.MarkFeed`) and, when this process serves get_context
+too, in its own cache.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+
+from config import NOTION_EVENTS_SOURCE, WebhooksConfig
+from functions.secrets import SecretResolver
+from functions.webhooks.logline import decode_payload
+from functions.webhooks.outbox import Outbox
+from functions.webhooks.receive import UnknownSource, WebhookReceiver
+from functions.webhooks.schemes import get_scheme
+
+__all__ = ["NotionEvents"]
+
+
+class NotionEvents:
+    """Handles one Notion event: the signature is checked once, then the pages are marked.
+
+    Its collaborators are getters so that nothing (the state database, the receiver) is
+    opened before the first event; ``mark_local`` marks this process's own cache, if any.
+    """
+
+    def __init__(
+        self,
+        config: WebhooksConfig,
+        secrets: SecretResolver,
+        *,
+        outbox: Callable[[], Outbox],
+        receiver: Callable[[], WebhookReceiver],
+        mark_local: Callable[[str], None] = lambda page_id: None,
+    ) -> None:
+        self._config = config
+        self._secrets = secrets
+        self._outbox = outbox
+        self._receiver = receiver
+        self._mark_local = mark_local
+
+    def handle(
+        self, headers: Mapping[str, str], body: bytes, *, now: datetime
+    ) -> dict[str, object]:
+        """Verify ``body`` and mark the page it names; the marks are committed before the
+        answer, so an OutboxError answers 503 and Notion delivers again."""
+        source = self._config.sources.get(NOTION_EVENTS_SOURCE)
+        if source is None or source.scheme != "notion":
+            raise UnknownSource(
+                "Notion events are not configured",
+                hint=f"Add [webhooks.sources.{NOTION_EVENTS_SOURCE}] with scheme = 'notion' "
+                "and the verification token as its secret.",
+            )
+        verified = get_scheme("notion").verify(
+            body, headers, self._secrets.resolve_all(list(source.secrets)), now=now
+        )
+        if verified.handshake_token is not None:
+            self._receiver().surface_handshake(NOTION_EVENTS_SOURCE, verified.handshake_token)
+            return {"status": "verification"}
+        payload = decode_payload(body)
+        entity = payload.get("entity", {}) if isinstance(payload, dict) else {}
+        page_id = entity.get("id") if isinstance(entity, dict) else None
+        stale = []
+        if isinstance(page_id, str) and str(verified.event or "").startswith("page."):
+            self._outbox().mark_pages([page_id], now)
+            self._mark_local(page_id)
+            stale.append(page_id)
+        return {"status": "ok", "event": verified.event, "stale": stale}
