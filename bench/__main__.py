@@ -3,8 +3,9 @@
     make bench            # or: python -m bench [name ...]
 
 Names: index (split/sync), quality (get_context recall vs baselines), latency (get_context
-warm latency), webhooks (accept rate and drain throughput). Each module has ``run()`` and
-``table(result)``; this file only collects their tables.
+warm latency), scale (20 MB, memory, cold start), webhooks (accept rate and drain
+throughput). Each module has ``run()`` and ``table(result)``; this file only collects their
+tables.
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ORDER = ("index", "quality", "latency", "webhooks")
+ORDER = ("index", "quality", "latency", "scale", "webhooks")
 TITLES = {
     "index": "Index maintenance: split and sync (issue 2)",
     "quality": "get_context quality against baselines (issue 3)",
     "latency": "get_context latency (issue 3)",
+    "scale": "get_context at 20 MB, memory, build and cold start (issue 10)",
     "webhooks": "Webhook logger throughput (issue 4)",
 }
 
