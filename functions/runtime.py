@@ -224,7 +224,10 @@ class Runtime:
     @property
     def index_path(self) -> Path:
         """Where the built index is saved (``[context] persist_index``), in the state dir."""
-        return self.state_dir / f"index-{self.config.store.kind}.bin"
+        import hashlib
+
+        key = hashlib.blake2b(self.workspace_id.encode(), digest_size=4).hexdigest()
+        return self.state_dir / f"index-{self.config.store.kind}-{key}.bin"
 
     @property
     def check_interval_s(self) -> float:

@@ -10,6 +10,7 @@ manifest row) is computed once, on first use, and kept with it.
 from __future__ import annotations
 
 import threading
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING
 from router._passages import Passage, split_passages
 from router.digest import render_digest
 from router.sync import Issue
-from shards import ClaudeDelta, Page, Tokenizer
+from shards import ClaudeDelta, Page, StoredPage, Tokenizer
 
 if TYPE_CHECKING:
     from router.lexicon import Lexicon
@@ -42,10 +43,15 @@ class IndexedShard:
     url: str
     version: str
     header: ClaudeDelta
-    body: str
+    packed_body: bytes  # the body, zlib-compressed: its sections hold the text served
     tokens: int
     sections: tuple[IndexedSection, ...]
     stale: tuple[str, ...] = ()  # why this shard cannot be served as fresh, if it cannot
+
+    @property
+    def body(self) -> str:
+        """The page body (without its header), as read."""
+        return zlib.decompress(self.packed_body).decode()
 
     @property
     def title(self) -> str:
@@ -56,6 +62,24 @@ class IndexedShard:
         """``YYYY-MM-DD`` of the last sync that saw a change, or "" when never synced."""
         at = self.header.updated_at
         return at.strftime("%Y-%m-%d") if at else ""
+
+
+@dataclass(frozen=True)
+class KeptPage:
+    """A page's last good copy, text compressed: the cache keeps one of every page (to
+    re-parse unchanged pages when another changes) without a second copy of the index."""
+
+    id: str
+    version: str
+    url: str
+    packed: bytes
+
+    @classmethod
+    def of(cls, page: StoredPage) -> KeptPage:
+        return cls(page.id, page.version, page.url, zlib.compress(page.text.encode(), 1))
+
+    def page(self) -> StoredPage:
+        return StoredPage(self.id, zlib.decompress(self.packed).decode(), self.version, self.url)
 
 
 @dataclass(frozen=True)
@@ -168,7 +192,7 @@ def index_shard(
         url=url,
         version=version,
         header=page.header,
-        body=page.body,
+        packed_body=zlib.compress(page.body.encode(), 1),
         tokens=tokenizer.count(page.body),
         sections=tuple(sections),
     )

@@ -29,7 +29,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from router.lexicon import Lexicon, ShardTerms, Vocabulary, build_lexicon, shard_terms
-from router.model import IndexedSection, IndexedShard, IndexSnapshot, StaleEntry, index_shard
+from router.model import (
+    IndexedSection,
+    IndexedShard,
+    IndexSnapshot,
+    KeptPage,
+    StaleEntry,
+    index_shard,
+)
 from router.persist import SavedIndex, load, save
 from router.select import Analyzer
 from router.sync import Issue, SyncOptions, scan
@@ -120,7 +127,7 @@ class SnapshotCache:
         self._dirty: set[str] = set()
         self._marks = threading.Lock()  # guards _dirty/_all_dirty against mark_stale
         self._all_dirty = False
-        self._pages: dict[str, StoredPage] = {}  # last good copy of every page
+        self._pages: dict[str, KeptPage] = {}  # last good copy of every page
         self._refs: dict[str, PageRef] = {}  # the last listing, at the versions last read
         self._changes = changes
         self._fed = 0.0  # when the change feed was last asked
@@ -398,7 +405,7 @@ class SnapshotCache:
         )
         try:
             save(path, saved, workspace=self.options.workspace, build=self._build_key())
-        except OSError as exc:  # the index still serves; the next process rebuilds
+        except Exception as exc:  # never fails a request: the next process rebuilds
             log.warning("could not save the built index to %s: %s", path, exc)
 
     def _freeze(self) -> None:
@@ -449,7 +456,7 @@ class _ReadThrough:
         self,
         store: PageStore,
         refs: list[PageRef],
-        pages: Mapping[str, StoredPage],
+        pages: Mapping[str, KeptPage],
         dirty: set[str],
         everything: bool,
     ) -> None:
@@ -459,7 +466,7 @@ class _ReadThrough:
         self._old = pages
         self._dirty = dirty
         self._everything = everything
-        self.kept: dict[str, StoredPage] = {}
+        self.kept: dict[str, KeptPage] = {}
         self.failures: dict[str, str] = {}
 
     def list_pages(self) -> list[PageRef]:
@@ -470,7 +477,7 @@ class _ReadThrough:
         fresh = not (self._everything or page_id in self._dirty)
         if old is not None and fresh and old.version == self._versions.get(page_id):
             self.kept[page_id] = old
-            return old
+            return old.page()
         try:
             page = self._store.read(page_id)
         except BrainError as exc:
@@ -478,8 +485,8 @@ class _ReadThrough:
                 raise
             self.failures[page_id] = exc.message
             self.kept[page_id] = old
-            return old
-        self.kept[page_id] = page
+            return old.page()
+        self.kept[page_id] = KeptPage.of(page)
         return page
 
     # scan() only reads; the rest of the protocol is here so the type checks.

@@ -115,9 +115,11 @@ def test_a_saved_index_from_another_version_is_rebuilt(
     path = tmp_path / "index.bin"
     _cache(store, tokenizer, path).get()
     magic, header, payload = path.read_bytes().split(b"\n", 2)
+    header = header.rstrip()
     old = json.loads(header)
     old[field] = 0 if field == "format" else "0123456789abcdef"
-    path.write_bytes(magic + b"\n" + json.dumps(old).encode() + b"\n" + payload)
+    line = json.dumps(old).encode().ljust(persist.HEADER_BYTES - 1)
+    path.write_bytes(magic + b"\n" + line + b"\n" + payload)
     cache = _rebuilt_with(store, tokenizer, path)
     assert "another version" in cache.load_note
 
