@@ -347,7 +347,10 @@ def _digest(
     ids = snapshot.digest_form("ids")
     if snapshot.counted("digest:ids", ids, tokenizer) <= budget:
         return ids, "ids"
-    cut = _cut_to(ids, budget, tokenizer)
+    # Thousands of shards: even the ids pass the budget. Cut them to the digest's share, not
+    # to the whole budget, so the sections that answer the task still have room (a budget
+    # too small for any section gets as much digest as fits).
+    cut = _cut_to(ids, max(int(share), min(budget, 2 * opts.min_piece_tokens)), tokenizer)
     return cut, "truncated" if cut else "none"
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from router.errors import RequestError, UnknownShard
@@ -212,7 +212,14 @@ class ContextService:
             self.options.pack,
             redact=self._redact,
         )
-        return ContextResult.from_packed(packed, snapshot)
+        result = ContextResult.from_packed(packed, snapshot)
+        if not selection.candidates:
+            note = (
+                "no section of the index shares a word with the task: the digest lists every "
+                "shard; rephrase with the words the notes use, or name shards to read"
+            )
+            result = replace(result, notes=(*result.notes, note))
+        return result
 
     def list_shards(self) -> list[ShardInfo]:
         snapshot = self.cache.get()
@@ -295,6 +302,4 @@ def _redaction(redactor: RedactorLike | None) -> Redact:
 
 def _without_budget(result: ContextResult) -> ContextResult:
     """read_shard without a budget reports the text's own size as its budget."""
-    from dataclasses import replace
-
     return replace(result, budget=result.tokens)
