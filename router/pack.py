@@ -28,6 +28,9 @@ from router.select import Candidate, Selection, count_rest
 from router.snapshot import IndexedSection, IndexSnapshot
 from shards import Tokenizer
 
+#: Relevant candidates in a row that do not fit before packing stops looking (on an index with
+#: thousands of near-identical sections, looking further costs milliseconds and adds nothing).
+MISS_LIMIT = 64
 #: The redaction seam: text in, (redacted text, counts per kind) out.
 Redact = Callable[[str], tuple[str, Mapping[str, int]]]
 Included = Literal["full", "partial", "none"]
@@ -208,6 +211,7 @@ def _choose(
     best = next((c.score for c in selection.candidates if not c.requested), 0.0)
     opened: set[int] = set()
     whole_cap = max(int(opts.whole_share * budget), opts.min_piece_tokens)
+    misses = 0  # relevant candidates in a row that did not fit
     for n, cand in enumerate(selection.candidates):
         if not cand.requested and cand.score < opts.cutoff * best:
             skipped.weak += len(selection.candidates) - n
@@ -217,23 +221,58 @@ def _choose(
             skipped.over += over
             skipped.weak += weak
             break
+        if misses >= MISS_LIMIT and not cand.requested:  # what is left is too big: stop
+            over, weak = count_rest(selection.candidates, n, opts.cutoff * best)
+            skipped.over += over
+            skipped.weak += weak
+            break
         shard = snapshot.shards[cand.shard]
         section = shard.sections[cand.section]
-        head = 0 if cand.shard in opened else tokenizer.count(_shard_line(shard)) + 1
-        line = tokenizer.count(_section_line(section, partial=False)) + 1
+        head = 0
+        if cand.shard not in opened:
+            head = snapshot.counted(f"shard:{cand.shard}", _shard_line(shard), tokenizer) + 1
+        line = _section_line_tokens(snapshot, cand, section, tokenizer, partial=False) + 1
         whole = head + line + section.tokens + 1
         if whole <= left and section.tokens <= whole_cap:
             piece = _Piece(cand, None, whole)
         else:
-            piece_or_none = _partial(cand, section, left - head, whole_cap - head, opts, tokenizer)
+            piece_or_none = _partial(
+                cand, section, left - head, whole_cap - head, opts, tokenizer, snapshot
+            )
             if piece_or_none is None:
                 skipped.over += 1
+                misses += 1
                 continue
             piece = _Piece(cand, piece_or_none.passages, piece_or_none.tokens + head)
+        misses = 0
         pieces.append(piece)
         opened.add(cand.shard)
         left -= piece.tokens
     return pieces, skipped
+
+
+def _section_line_tokens(
+    snapshot: IndexSnapshot | None,
+    cand: Candidate,
+    section: IndexedSection,
+    tokenizer: Tokenizer,
+    *,
+    partial: bool,
+) -> int:
+    """Tokens of a section's provenance line, counted once per snapshot."""
+    text = _section_line(section, partial=partial)
+    if snapshot is None:
+        return tokenizer.count(text)
+    return snapshot.counted(f"line:{cand.shard}:{cand.section}:{int(partial)}", text, tokenizer)
+
+
+def _heading_tokens(
+    snapshot: IndexSnapshot | None, cand: Candidate, section: IndexedSection, tokenizer: Tokenizer
+) -> int:
+    if snapshot is None:
+        return tokenizer.count(section.heading)
+    key = f"heading:{cand.shard}:{cand.section}"
+    return snapshot.counted(key, section.heading, tokenizer)
 
 
 def _partial(
@@ -243,6 +282,7 @@ def _partial(
     cap: int,
     opts: PackOptions,
     tokenizer: Tokenizer,
+    snapshot: IndexSnapshot | None = None,
 ) -> _Piece | None:
     """The section's best passages under its heading: the best one if it fits in ``room``,
     more while the piece stays within ``cap`` (so one section does not crowd out the rest)."""
@@ -253,8 +293,8 @@ def _partial(
     top = cand.passages[0][1] if cand.passages else 0.0
     floor = opts.passage_cutoff * top
     scores = dict(cand.passages)
-    cost = tokenizer.count(_section_line(section, partial=True)) + 1
-    cost += tokenizer.count(section.heading) + 1 if section.heading else 0
+    cost = _section_line_tokens(snapshot, cand, section, tokenizer, partial=True) + 1
+    cost += _heading_tokens(snapshot, cand, section, tokenizer) + 1 if section.heading else 0
     chosen: list[int] = []
     for p in ranked:
         if top and scores.get(p, 0.0) < floor and not cand.requested:
