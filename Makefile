@@ -5,7 +5,12 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test lint bench install clean
+# The status page's browser test drives Debian's Chromium (tests/functions/test_status_browser.py).
+# Under CI=true it must run, so `make test` installs Chromium there when it is missing;
+# locally the test skips with the reason instead.
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test lint bench install clean browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,8 +24,15 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/brain serve --demo
 
+## browser: Chromium and chromedriver from the distribution, in CI only (no downloads by pytest)
+browser:
+	@if [ "$$CI" = "true" ] && [ ! -x /usr/bin/chromedriver ]; then \
+		$(SUDO) apt-get update && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y chromium chromium-driver; \
+	fi
+
 ## test: lint, types and the whole test suite
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

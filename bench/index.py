@@ -18,6 +18,13 @@ Every phase starts from a fresh token counter, as a new ``brain`` process would;
 cl100k_base ranks are loaded once before timing. Throughput is input bytes per second, so
 the rows can be compared for linearity. Writes are real (temp file, fsync, rename).
 
+The router table gives, per input, every router page the cold sync wrote: how many, the top
+router's bytes and the largest domain page's, against the 6.5 KB limit, beside what a single
+page listing every shard would have weighed (the router before issue 10). Two more rows are
+indexes of 722 and 2,000 small shards written directly (no split: the 20 MB index of issue 10
+has 722 shards, and 2,000 is the size named under "bad input"); their router is measured by a
+dry-run sync, which renders every page exactly as it would write it.
+
     python -m bench.index        # or: make bench (writes BENCHMARKS.md)
 """
 
@@ -32,8 +39,19 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from router import sync
-from shards import LocalFolderStore, SplitOptions, TiktokenCounter, apply_split, plan_split
+from router import RouterStatus, SyncReport, sync
+from router.router_page import ROUTER_PAGE_LIMIT_BYTES, empty_bytes, router_header
+from router.router_tree import rows_bytes
+from router.sync import router_rows, scan
+from shards import (
+    ClaudeDelta,
+    LocalFolderStore,
+    SplitOptions,
+    TiktokenCounter,
+    apply_split,
+    plan_split,
+    render_page,
+)
 from shards.tokens import encoding
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -135,6 +153,7 @@ def measure(name: str, text: str, scratch: Path) -> dict[str, Any]:
         "bytes": size,
         "shards": len(cold.shards),
         "router_bytes": cold.router_bytes,
+        "router": router_sizes(cold, synced_store(), intro),
         "invalid": len(cold.invalid),
         "anomalies": len(cold.anomalies),
         "split_s": split_s,
@@ -148,6 +167,62 @@ def measure(name: str, text: str, scratch: Path) -> dict[str, Any]:
     }
 
 
+def router_sizes(report: SyncReport, store: LocalFolderStore, notes: str) -> dict[str, Any]:
+    """Every router page of a sync, and what one page listing every shard would weigh."""
+    pages = report.routers
+    top = pages[-1]
+    below = [p for p in pages[:-1] if not p.retired]
+    found = scan(store)
+    headers = [(p.header, p.id, url) for p, url in found.shards if p.header is not None]
+    one_page = empty_bytes(router_header(), notes) + rows_bytes(router_rows(headers))
+    return {
+        "pages": len(pages),
+        "domain_pages": len(below),
+        "levels": 1
+        if top.lists == "shards"
+        else (3 if any(p.lists == "domains" for p in below) else 2),
+        "top_bytes": top.bytes,
+        "largest_domain_bytes": max((p.bytes for p in below), default=0),
+        "largest_bytes": max(p.bytes for p in pages),
+        "one_page_bytes": one_page,
+    }
+
+
+def _levels(pages: tuple[RouterStatus, ...]) -> int:
+    """How many router pages deep the deepest shard row sits (1: one page)."""
+    parent = {p.page_id: p.parent for p in pages if not p.retired}
+
+    def depth(page_id: str) -> int:
+        up = parent.get(page_id)
+        return 1 if up is None else 1 + depth(up)
+
+    return max(depth(p) for p in parent)
+
+
+def many_shards(count: int, scratch: Path) -> dict[str, Any]:
+    """``count`` small shards written straight to a folder, their router from a dry run."""
+    path = scratch / f"many-{count}"
+    path.mkdir()
+    areas = ("clients", "infra", "adr", "procedures", "finance", "credentials", "schedules")
+    for n in range(count):
+        shard_id = f"{areas[(n * n) % 7]}-note-{n}" if n % 17 else f"misc{n}-notes"
+        header = ClaudeDelta(
+            id=shard_id,
+            title=f"{shard_id.split('-')[0].capitalize()} note {n}",
+            summary="Who owns it, how it is set up and what to check before changing it.",
+            fetch_when=("renewal", "contract terms", f"note {n}"),
+        )
+        text = render_page(header, f"# Note {n}\n\nHow {shard_id} works, step by step.\n")
+        (path / f"{shard_id}.md").write_text(text, encoding="utf-8")
+    store = LocalFolderStore(path)
+    report = sync(store, TiktokenCounter(), now=NOW, dry_run=True)
+    return {
+        "name": f"{count:,} small shards",
+        "shards": count,
+        "router": router_sizes(report, store, ""),
+    }
+
+
 def run() -> dict[str, Any]:
     """Measure the demo index and the 2.5 MB and 5 MB synthetic ones."""
     encoding()  # load the ranks once, outside every timing
@@ -158,15 +233,18 @@ def run() -> dict[str, Any]:
     ]
     with tempfile.TemporaryDirectory(prefix="bench-index-") as scratch:
         rows = [measure(name, text, Path(scratch)) for name, text in inputs]
+        many = [many_shards(count, Path(scratch)) for count in (722, 2_000)]
     demo = rows[0]
     return {
         "repeats": REPEATS,
         "rows": rows,
+        "many": many,
         "router": {
             "demo_shards": demo["shards"],
             "demo_router_bytes": demo["router_bytes"],
             "reference_bytes": ROUTER_REFERENCE_BYTES,
             "reference_shards": 6,
+            "limit_bytes": ROUTER_PAGE_LIMIT_BYTES,
         },
     }
 
@@ -193,19 +271,24 @@ def table(result: dict[str, Any]) -> str:
             f"| {row['sync_warm_s']:.3f} s | {_mb(row['sync_warm_bytes_per_s'])} "
             f"| {row['sync_one_edited_s']:.3f} s | {_mb(row['sync_one_edited_bytes_per_s'])} |"
         )
-    router = result["router"]
-    rows = result["rows"]
+    limit = result["router"]["limit_bytes"]
     lines += [
         "",
-        "| router page | shards | bytes | vs 6.5 KB reference (6 shards) |",
-        "|---|---:|---:|---:|",
-        f"| demo index | {router['demo_shards']} | {router['demo_router_bytes']:,} "
-        f"| {router['demo_router_bytes'] / router['reference_bytes']:.0%} |",
+        f"Router pages after the cold sync (limit {limit:,} bytes = 6.5 KB, the reference "
+        "router for 6 shards; notes included). *One page* is what a single table of every "
+        "shard would weigh, the router before it had two levels.",
+        "",
+        "| index | shards | router pages | levels | top router | largest domain page "
+        "| largest page vs limit | one page |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for row in rows[1:]:
+    for row in [*result["rows"], *result.get("many", [])]:
+        r = row["router"]
+        domain = f"{r['largest_domain_bytes']:,}" if r["domain_pages"] else "—"
         lines.append(
-            f"| {row['name']} | {row['shards']} | {row['router_bytes']:,} "
-            f"| {row['router_bytes'] / router['reference_bytes']:.0%} |"
+            f"| {row['name']} | {row['shards']:,} | {r['pages']} | {r['levels']} "
+            f"| {r['top_bytes']:,} | {domain} | {r['largest_bytes'] / limit:.0%} "
+            f"| {r['one_page_bytes']:,} |"
         )
     return "\n".join(lines)
 

@@ -294,7 +294,6 @@ def bench_drain_notion(
                 root_page_id=fake.root_id,
                 base_url=fake.url,
                 requests_per_second=RATE,
-                version_settle_s=0.0,
             )
         )
         try:

@@ -155,6 +155,18 @@ class ServeConfig(_Section):
         return None if value is None else _check_ref(value)
 
 
+class SecretsConfig(_Section):
+    """Resolving secret references.
+
+    ``refresh_s``: a Secret Manager reference to ``versions/latest`` is read again when its
+    value is older than this, so a rotated secret is picked up without a restart (a failed
+    re-read keeps the old value and tries again a minute later). Pinned versions and
+    ``env:`` references never change while the process runs.
+    """
+
+    refresh_s: float = Field(default=300.0, ge=1)
+
+
 class DeployConfig(_Section):
     """The cloud deployment (read by ``infra.plan``; see ``brain deploy --dry-run``)."""
 
@@ -204,6 +216,7 @@ class BrainConfig(BaseSettings):
     tokens: TokensConfig = Field(default_factory=TokensConfig)
     context: ContextConfig = Field(default_factory=ContextConfig)
     serve: ServeConfig = Field(default_factory=ServeConfig)
+    secrets: SecretsConfig = Field(default_factory=SecretsConfig)
     deploy: DeployConfig = Field(default_factory=DeployConfig)
     # Where the file was read from (None: embedded default); relative paths resolve against it.
     base_dir: str = "."

@@ -1,7 +1,8 @@
 """``brain serve``: every HTTP function on one port, plus the background drainer.
 
 Routes: ``POST|GET /context``, ``POST /webhooks/{source}``, ``POST /notion/events``,
-``POST /sync``, ``GET /healthz`` and the MCP server (streamable HTTP) at ``/mcp``.
+``POST /sync``, ``GET /healthz``, ``GET /status`` (and ``/status.json``) and the MCP server
+(streamable HTTP) at ``/mcp``.
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ def build_app(runtime: Runtime, *, drain: bool = True, host: str | None = None) 
         Route("/notion/events", http.guarded(get, http.notion_events), methods=["POST"]),
         Route("/sync", http.guarded(get, http.sync), methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
+        Route("/status", http.guarded(get, http.status), methods=["GET"]),
+        Route("/status.json", http.guarded(get, http.status), methods=["GET"]),
     ]
     mcp_app = streamable_http_app(runtime, host=host)
     routes.extend(mcp_app.routes)
@@ -67,7 +70,8 @@ def build_app(runtime: Runtime, *, drain: bool = True, host: str | None = None) 
             try:
                 yield
             finally:
-                runtime.stop_drainer()
+                # uvicorn gets here on SIGTERM/SIGINT once in-flight requests have finished.
+                runtime.shutdown()
 
     return Starlette(
         routes=routes, lifespan=lifespan, exception_handlers={HTTPException: routing_error}

@@ -8,19 +8,23 @@ person can act on; the table below is the only place statuses are decided.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
 import ipaddress
 import logging
+import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from functions.errors import ConfigError, SecretError
+from functions.logs import current_trace, trace_from_headers
 from functions.runtime import Runtime, utc_now
 from functions.webhooks.errors import OutboxError, VerificationError
 from functions.webhooks.receive import UnknownSource
@@ -64,12 +68,19 @@ STATUS: tuple[tuple[type[BrainError], int], ...] = (
 )
 
 
+#: What a caller is told when a secret cannot be read: the reference, the variable name and
+#: the fix are for the operator (they are logged), never for whoever sent the request.
+SECRET_UNAVAILABLE = "the service cannot read a secret it needs; its operator has been told"  # noqa: S105
+
+
 def error_response(exc: BrainError) -> JSONResponse:
     status = next((s for t, s in STATUS if isinstance(exc, t)), 500)
     if isinstance(exc, HttpError):
         status = exc.status
     body: dict[str, Any] = {"code": exc.code, "message": exc.message}
-    if exc.hint:
+    if isinstance(exc, SecretError):
+        body["message"] = SECRET_UNAVAILABLE
+    elif exc.hint:
         body["hint"] = exc.hint
     if isinstance(exc, VerificationError):
         body["reason"] = exc.reason
@@ -116,15 +127,28 @@ def guarded(
     """Wrap a handler: build the runtime lazily, turn BrainErrors into JSON errors."""
 
     async def endpoint(request: Request) -> Response:
+        trace = None
         try:
-            return await handler(request, get_runtime())
+            rt = get_runtime()
+            trace = current_trace.set(trace_from_headers(request.headers, _project(rt)))
+            return await handler(request, rt)
         except BrainError as exc:
             if not isinstance(exc, (HttpError, VerificationError, RequestError, UnknownSource)):
+                # str(exc) carries the hint: the fix is in the log even when the caller is not
+                # told it (a secret's reference and fix are never sent to a caller).
                 log.warning("%s %s failed: %s", request.method, request.url.path, exc)
             return error_response(exc)
+        finally:
+            if trace is not None:
+                current_trace.reset(trace)
 
     endpoint.__name__ = handler.__name__
     return endpoint
+
+
+def _project(rt: Runtime) -> str:
+    """The Google Cloud project traces belong to: Cloud Run's, else ``[deploy] project``."""
+    return os.environ.get("GOOGLE_CLOUD_PROJECT") or rt.config.deploy.project
 
 
 def _path_param(request: Request, name: str, prefix: str) -> str:
@@ -145,22 +169,43 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def check_auth(request: Request, rt: Runtime) -> None:
-    """Bearer-token auth; off only when no token is configured (allowed on loopback only)."""
+def check_auth(request: Request, rt: Runtime, *, basic: bool = False) -> None:
+    """Bearer-token auth; off only when no token is configured (allowed on loopback only).
+
+    ``basic`` also takes the token as the password of HTTP Basic auth (any user name), so a
+    browser can open the status page: its 401 then asks for credentials.
+    """
     ref = rt.config.serve.auth_token
     if ref is None:
         return
-    expected = rt.secrets.resolve(ref)
+    expected = rt.secrets.resolve(ref).encode()
     given = request.headers.get("authorization", "")
     scheme, _, token = given.partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(token.encode(), expected.encode()):
-        raise HttpError(
-            401,
-            "unauthorized",
-            "missing or wrong bearer token",
-            hint="Send 'Authorization: Bearer <token>' with the token configured in "
-            "[serve] auth_token.",
-        )
+    if scheme.lower() == "bearer" and hmac.compare_digest(token.encode(), expected):
+        return
+    if (
+        basic
+        and scheme.lower() == "basic"
+        and hmac.compare_digest(_basic_password(token), expected)
+    ):
+        return
+    raise HttpError(
+        401,
+        "unauthorized",
+        "missing or wrong bearer token",
+        hint="Send 'Authorization: Bearer <token>' with the token configured in "
+        "[serve] auth_token"
+        + (" (a browser: any user name, the token as password)." if basic else "."),
+        headers={"WWW-Authenticate": 'Basic realm="Context Index status"'} if basic else None,
+    )
+
+
+def _basic_password(credentials: str) -> bytes:
+    try:
+        decoded = base64.b64decode(credentials.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        return b""
+    return decoded.partition(b":")[2]
 
 
 # -- handlers -----------------------------------------------------------------------------
@@ -178,16 +223,24 @@ async def webhooks(request: Request, rt: Runtime) -> Response:
     source = _path_param(request, "source", "webhooks/")
     if not source:
         raise HttpError(404, "unknown_source", "POST to /webhooks/<source>")
-    body = await read_body(request, rt.config.webhooks.max_body_bytes)
-    receiver = rt.webhook_receiver
-    receipt = await run_in_threadpool(
-        receiver.receive, source, dict(request.headers), body, now=utc_now()
-    )
+    known = source in rt.config.webhooks.sources  # only configured names are counted
+    try:
+        body = await read_body(request, rt.config.webhooks.max_body_bytes)
+        receiver = rt.webhook_receiver
+        receipt = await run_in_threadpool(
+            receiver.receive, source, dict(request.headers), body, now=utc_now()
+        )
+    except (HttpError, VerificationError, RequestError):
+        if known:
+            rt.tally.count(f"webhook:{source}:refused")
+        raise
+    if receipt.status != "verification":
+        rt.tally.count(f"webhook:{source}:{receipt.status}")
     return json_response(receipt.to_json(), 202)
 
 
 async def context(request: Request, rt: Runtime) -> Response:
-    """POST /context {"task", "budget", "shards"?} or GET /context?task=…&budget=…"""
+    """POST /context {"task", "budget", "shards"?, "hints"?} or GET /context?task=…&budget=…"""
     check_auth(request, rt)
     if request.method == "GET":
         params = request.query_params
@@ -249,3 +302,31 @@ async def sync(request: Request, rt: Runtime, *, bearer: bool = True) -> Respons
 async def sync_iam(request: Request, rt: Runtime) -> Response:
     """POST /sync for the Cloud Run target: Cloud Run IAM has already authenticated."""
     return await sync(request, rt, bearer=False)
+
+
+async def status(request: Request, rt: Runtime) -> Response:
+    """GET /status (HTML) and /status.json (or Accept: application/json): the operator's page."""
+    check_auth(request, rt, basic=True)
+    if request.method not in ("GET", "HEAD"):
+        raise HttpError(
+            405, "method_not_allowed", "use GET /status", headers={"Allow": "GET, HEAD"}
+        )
+    from functions.status import collect
+
+    report = await run_in_threadpool(collect, rt, utc_now())
+    headers = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+    accept = request.headers.get("accept", "")
+    wants_json = request.url.path.endswith(".json") or (
+        "application/json" in accept and "text/html" not in accept
+    )
+    if wants_json:
+        response = json_response(report.to_json())
+        response.headers.update(headers)
+        return response
+    from functions.status_page import CONTENT_SECURITY_POLICY, render
+
+    headers |= {
+        "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+        "Referrer-Policy": "no-referrer",
+    }
+    return HTMLResponse(render(report), headers=headers)

@@ -14,10 +14,13 @@ What a tool returns, and why:
   hide the context itself. get_context and read_shard therefore answer with two text blocks:
   the context markdown, then the manifest as compact JSON. list_shards, whose text *is* its
   data, also carries it as structured content.
+- **The budget covers the whole result**: the context and the manifest together stay within
+  the budget asked (:func:`_within_budget`): the context is asked for with room set aside, the
+  manifest lists only the shards that contributed, and it is shortened (or left out, for a
+  budget of a few tokens) until both fit. Tokens are counted with the service's tokenizer,
+  safety margin included, so the real count is lower.
 - **Never more than 25,000 tokens in one result** (Claude Code's cap on one MCP tool result):
-  a budget is lowered to :data:`MAX_TOOL_BUDGET` and the manifest says so; the manifest is
-  shortened if the two blocks together would pass :data:`RESULT_TOKEN_CAP`. Tokens are
-  counted with the service's tokenizer, safety margin included, so the real count is lower.
+  a budget is lowered to :data:`MAX_TOOL_BUDGET` and the manifest says so.
 - **A BrainError is a tool error result** (``isError``) whose text says what to send instead;
   the server keeps running. Anything else is reported by the SDK as a bare tool error (the
   traceback goes to the log, never to the client).
@@ -29,11 +32,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import anyio.to_thread
 import orjson
@@ -43,20 +48,27 @@ from mcp.server.transport_security import TransportSecuritySettings
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field, ValidationError
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from functions.errors import ConfigError
 from functions.http import check_auth, error_response, is_loopback
+from functions.logs import current_trace, trace_from_headers
 from functions.runtime import Runtime
 from router import ContextRequest, RequestError
 from shards import BrainError
 
+if TYPE_CHECKING:
+    from router import ContextResult
+
 #: Claude Code refuses (or truncates) one MCP tool result over this many tokens.
 RESULT_TOKEN_CAP = 25_000
-#: The largest budget a tool call gets; the rest of the cap is room for the manifest.
+#: The largest budget a tool call gets (context and manifest together).
 MAX_TOOL_BUDGET = 24_000
+#: At most this many tokens of a budget are first set aside for the manifest.
+MANIFEST_RESERVE = 160
 #: Where the streamable HTTP endpoint is served.
 MCP_PATH = "/mcp"
 #: The bind address a Cloud Run container reports; not loopback, so the bearer token guards.
@@ -68,24 +80,29 @@ INSTRUCTIONS = (
     "references and procedures, split into shards. Before starting a task that may depend "
     "on how the operator's systems, clients or procedures work, call get_context with the "
     "task in one or two sentences. It returns the relevant sections within a token budget, "
-    "each with its source, after a digest of every shard. If the answer is not there, call "
-    "get_context again with a larger budget or name shards from the digest, or read a whole "
-    "shard with read_shard. Credentials are references (never values): do not guess secrets."
+    "each with its source, after a digest of the index (every shard; on a large index, every "
+    "domain with its first and last shard id). If the answer is not there, call get_context "
+    "again with a larger budget or name shards, or read a whole shard with read_shard. "
+    "Credentials are references (never values): do not guess secrets."
 )
 
 GET_CONTEXT = (
-    "Get the context for a task from the operator's Context Index, in at most `budget` tokens. "
-    "Call this first, with the task you are about to do (a sentence or two: what and which "
-    "system, client or procedure). The result is markdown: a digest listing every shard "
-    "(id and one line), then the most relevant sections with their source; a JSON manifest "
-    "follows (per shard: included full/partial/none, score, tokens; notes on what was left "
-    "out). When the answer is not there, call again with a larger budget (up to 24000) or "
-    "pass `shards` with ids from the digest to read those first."
+    "Get the context for a task from the operator's Context Index, in at most `budget` tokens "
+    "for the whole result. Call this first, with the task you are about to do (a sentence or "
+    "two: what and which system, client or procedure), and in `hints` two to four other ways "
+    "the notes might word it: the names they likely use for the systems, documents, people "
+    "or procedures involved, or keywords (e.g. for 'stop double billing' try 'idempotency "
+    "key', 'duplicate charge'). The result is markdown: a digest of the index (every shard "
+    "with one line, or on a large index every domain), then the most relevant passages "
+    "with their source; a short JSON manifest "
+    "follows (shards included, notes on what was left out). When the answer is not there, "
+    "call again with other hints, a larger budget (up to 24000), or `shards` with ids from "
+    "the digest or list_shards to read those first."
 )
 LIST_SHARDS = (
     "List the shards of the Context Index: id, title, summary, fetch_when (the tasks each "
     "is for), tokens and status. Call it to see what exists before naming shards in "
-    "get_context or read_shard; get_context's digest already lists ids and titles."
+    "get_context or read_shard."
 )
 READ_SHARD = (
     "Read one shard of the Context Index as markdown, with its source, in document order. "
@@ -101,17 +118,21 @@ TaskArg = Annotated[
         "when shards are named)."
     ),
 ]
-BudgetArg = Annotated[int, Field(description="Most tokens the context may take (1 to 24000).")]
-ShardsArg = Annotated[
-    list[str] | None,
-    Field(description="Shard ids to read first, from the digest or list_shards."),
+BudgetArg = Annotated[
+    int,
+    Field(description="Most tokens the whole result may take, manifest included (1 to 24000)."),
 ]
 HintsArg = Annotated[
     list[str] | None,
     Field(
-        description="Optional: up to 8 other phrasings of the task or keywords (at most 300 "
-        "characters each), in the vocabulary the notes likely use; weighed below the task."
+        description="Two to four other phrasings of the task or keywords, in the vocabulary "
+        "the operator's notes likely use (their names for systems, documents, procedures); "
+        "weighed below the task. Up to 8, each under 300 characters."
     ),
+]
+ShardsArg = Annotated[
+    list[str] | None,
+    Field(description="Shard ids to read first, from the digest or list_shards."),
 ]
 ShardIdArg = Annotated[str, Field(description="The shard id, e.g. 'infra'.")]
 ShardBudgetArg = Annotated[
@@ -233,6 +254,14 @@ class CloudEndpoint:
             await error_response(exc)(scope, receive, send)
             return
         server = self._built(runtime)
+        project = os.environ.get("GOOGLE_CLOUD_PROJECT") or runtime.config.deploy.project
+        trace = current_trace.set(trace_from_headers(Headers(scope=scope), project))
+        try:
+            await self._serve(server, scope, receive, send)
+        finally:
+            current_trace.reset(trace)
+
+    async def _serve(self, server: MCPServer, scope: Scope, receive: Receive, send: Send) -> None:
         # A fresh manager per request (its run() may be entered once); building one is cheap.
         server.streamable_http_app(
             streamable_http_path=MCP_PATH,
@@ -265,11 +294,14 @@ def _get_context(
         max_budget=ctx.max_budget,
     )
     asked, notes = _clamped(request.budget)
-    result = runtime.context_service.get_context(request.task, asked, request.shards, request.hints)
-    manifest = _manifest(result.to_json(), notes)
-    if asked != budget:
-        manifest["requested_budget"] = budget
-    return _with_manifest(runtime, result.context, manifest)
+    extra = {"requested_budget": request.budget} if asked != request.budget else {}
+
+    def fetch(room: int) -> ContextResult:
+        return runtime.context_service.get_context(
+            request.task, room, request.shards, request.hints
+        )
+
+    return _within_budget(runtime, asked, fetch, lambda r: _manifests(r, asked, notes, extra))
 
 
 def _read_shard(runtime: Runtime, shard_id: str, budget: int | None) -> CallToolResult:
@@ -279,20 +311,25 @@ def _read_shard(runtime: Runtime, shard_id: str, budget: int | None) -> CallTool
             max_budget=runtime.config.context.max_budget,
         )
     asked, notes = _clamped(budget) if budget is not None else (MAX_TOOL_BUDGET, [])
-    result = runtime.context_service.read_shard(shard_id, asked)
-    data = result.to_json()
-    cut = any(s.included != "full" for s in result.shards if s.id == shard_id)
-    if budget is None:
-        data["budget"] = None
-        if cut:
-            notes.append(
+    extra: dict[str, Any] = {"requested_budget": budget} if budget and asked != budget else {}
+
+    def fetch(room: int) -> ContextResult:
+        return runtime.context_service.read_shard(shard_id, room)
+
+    def manifests(result: ContextResult) -> list[dict[str, Any]]:
+        said = list(notes)
+        cut = any(s.included != "full" for s in result.shards if s.id == shard_id)
+        if budget is None and cut:
+            said.append(
                 f"shard {shard_id!r} is larger than the {MAX_TOOL_BUDGET:,} tokens one tool "
                 "result may carry: this is its beginning. Call get_context with a task and "
                 f"shards=[{shard_id!r}] for the sections that matter."
             )
-    elif asked != budget:
-        data["requested_budget"] = budget
-    return _with_manifest(runtime, result.context, _manifest(data, notes))
+        # Only the shard read: the others are not part of this answer.
+        only = replace(result, shards=tuple(s for s in result.shards if s.id == shard_id))
+        return _manifests(only, budget, said, extra)
+
+    return _within_budget(runtime, asked, fetch, manifests)
 
 
 def _list_shards(runtime: Runtime) -> CallToolResult:
@@ -323,7 +360,7 @@ def _compact_listing(runtime: Runtime, shards: list[dict[str, Any]]) -> dict[str
         kept.append(row)
     note = "summaries and fetch_when left out to stay under 25,000 tokens"
     if len(kept) < len(rows):
-        note += f"; {len(rows) - len(kept)} more shards not shown (get_context's digest has all)"
+        note += f"; {len(rows) - len(kept)} more shards not shown (too many for one result)"
     return {"shards": kept, "notes": [note]}
 
 
@@ -431,27 +468,66 @@ def _clamped(budget: int) -> tuple[int, list[str]]:
     ]
 
 
-def _manifest(data: dict[str, Any], notes: list[str]) -> dict[str, Any]:
-    """The service's answer without the context, notes first so a reader sees them."""
-    rest = {k: v for k, v in data.items() if k not in ("context", "notes")}
-    return {
-        "tokens": rest.pop("tokens"),
-        "budget": rest.pop("budget"),
-        "notes": notes + list(data.get("notes", [])),
-        **rest,
+def _manifests(
+    result: ContextResult, budget: int | None, notes: list[str], extra: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The manifest in its forms, richest first: full, compact (shards and notes), minimal.
+
+    Only shards with something included (or asked for) are listed; the digest at the top of
+    the context names every other one, so listing them as "none" would spend the caller's
+    budget on nothing.
+    """
+    data = result.to_json()
+    said = notes + list(data["notes"])
+    listed = [s for s in data["shards"] if s["included"] != "none" or s.get("requested")]
+    others = len(data["shards"]) - len(listed)
+    head = {"tokens": data["tokens"], "budget": budget, **extra}
+    full: dict[str, Any] = {**head, "notes": said, "shards": listed}
+    if others:
+        full["other_shards"] = f"{others} more, not included (see the digest)"
+    full["sections"] = data["sections"]
+    for key in ("redactions", "stale"):
+        if data[key]:
+            full[key] = data[key]
+    if data["digest"] not in ("full", "off"):
+        full["digest"] = data["digest"]
+    compact = {
+        **head,
+        "notes": said,
+        "shards": [{"id": s["id"], "included": s["included"]} for s in listed],
     }
+    return [full, compact, head]
 
 
-def _with_manifest(runtime: Runtime, context: str, manifest: dict[str, Any]) -> CallToolResult:
-    """Markdown, then the manifest; the manifest shrinks if both would pass the cap."""
-    room = RESULT_TOKEN_CAP - runtime.tokenizer.count(context)
-    text = _json(manifest)
-    if runtime.tokenizer.count(text) > room and "sections" in manifest:
-        manifest = {**manifest, "sections": f"{len(manifest['sections'])} sections (list cut)"}
-        text = _json(manifest)
-    if runtime.tokenizer.count(text) > room:
-        text = _json({k: manifest[k] for k in ("tokens", "budget") if k in manifest})
-    return CallToolResult(content=[TextContent(text=context), TextContent(text=text)])
+def _within_budget(
+    runtime: Runtime,
+    budget: int,
+    fetch: Callable[[int], ContextResult],
+    manifests: Callable[[ContextResult], list[dict[str, Any]]],
+) -> CallToolResult:
+    """The context and a manifest whose tokens together stay within ``budget``.
+
+    The context is asked for with room left for the manifest; the richest manifest form that
+    fits beside it is sent. If none fits, the context is asked for again with room for the
+    smallest form; if even that cannot fit (a budget of a few tokens), the context goes alone.
+    Tokens are counted as the service counts them (safety margin included).
+    """
+    count = runtime.tokenizer.count
+    room = budget - min(MANIFEST_RESERVE, max(budget, 0) // 8)  # a bad budget: the service says
+    while True:
+        result = fetch(room)
+        used = count(result.context)
+        forms = manifests(result)
+        for form in forms:
+            text = _json(form)
+            if used + count(text) <= budget:
+                return CallToolResult(
+                    content=[TextContent(text=result.context), TextContent(text=text)]
+                )
+        smaller = budget - count(_json(forms[-1]))
+        if smaller < 1 or smaller >= room:
+            return CallToolResult(content=[TextContent(text=result.context)])
+        room = smaller
 
 
 def _json(data: Any) -> str:

@@ -20,7 +20,10 @@ from functions.webhooks.outbox import Outbox
 from functions.webhooks.receive import UnknownSource, WebhookReceiver
 from functions.webhooks.schemes import get_scheme
 
-__all__ = ["NotionEvents"]
+__all__ = ["NOTION_SIGNATURE_HEADER", "NotionEvents"]
+
+#: The header Notion signs events in (lower case); the handshake comes without it.
+NOTION_SIGNATURE_HEADER = "x-notion-signature"
 
 
 class NotionEvents:
@@ -38,12 +41,14 @@ class NotionEvents:
         outbox: Callable[[], Outbox],
         receiver: Callable[[], WebhookReceiver],
         mark_local: Callable[[str], None] = lambda page_id: None,
+        own_write: Callable[[str, datetime], bool] = lambda page_id, at: False,
     ) -> None:
         self._config = config
         self._secrets = secrets
         self._outbox = outbox
         self._receiver = receiver
         self._mark_local = mark_local
+        self._own_write = own_write
 
     def handle(
         self, headers: Mapping[str, str], body: bytes, *, now: datetime
@@ -57,9 +62,12 @@ class NotionEvents:
                 hint=f"Add [webhooks.sources.{NOTION_EVENTS_SOURCE}] with scheme = 'notion' "
                 "and the verification token as its secret.",
             )
-        verified = get_scheme("notion").verify(
-            body, headers, self._secrets.resolve_all(list(source.secrets)), now=now
-        )
+        scheme = get_scheme("notion")
+        # Notion's first POST, the handshake, comes unsigned and carries the very token the
+        # secret will hold: it must get through while that secret does not exist yet.
+        signed = any(k.lower() == NOTION_SIGNATURE_HEADER for k in headers)
+        secrets = self._secrets.resolve_all(list(source.secrets)) if signed else []
+        verified = scheme.verify(body, headers, secrets, now=now)
         if verified.handshake_token is not None:
             self._receiver().surface_handshake(NOTION_EVENTS_SOURCE, verified.handshake_token)
             return {"status": "verification"}
@@ -67,8 +75,36 @@ class NotionEvents:
         entity = payload.get("entity", {}) if isinstance(payload, dict) else {}
         page_id = entity.get("id") if isinstance(entity, dict) else None
         stale = []
+        if (
+            isinstance(page_id, str)
+            and _by_bots(payload)
+            and self._own_write(page_id, _event_time(payload, now))
+        ):
+            # Our own write coming back (a sync's header or router write): nothing to re-read.
+            return {"status": "ok", "event": verified.event, "stale": [], "own_write": True}
         if isinstance(page_id, str) and str(verified.event or "").startswith("page."):
             self._outbox().mark_pages([page_id], now)
             self._mark_local(page_id)
             stale.append(page_id)
         return {"status": "ok", "event": verified.event, "stale": stale}
+
+
+def _by_bots(payload: object) -> bool:
+    """True when the event names its authors and every one is a bot (an integration)."""
+    authors = payload.get("authors") if isinstance(payload, dict) else None
+    return (
+        isinstance(authors, list)
+        and bool(authors)
+        and all(isinstance(a, dict) and a.get("type") == "bot" for a in authors)
+    )
+
+
+def _event_time(payload: object, default: datetime) -> datetime:
+    stamp = payload.get("timestamp") if isinstance(payload, dict) else None
+    if not isinstance(stamp, str):
+        return default
+    try:
+        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return default
+    return moment if moment.tzinfo is not None else default

@@ -6,21 +6,24 @@ need from it; nothing is built at import time, and nothing the command does not 
 
 from __future__ import annotations
 
+import logging
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from config import CHECK_INTERVAL_S, NOTION_EVENTS_SOURCE, BrainConfig
 from functions.marks import MarkFeed, utc_now
-from functions.secrets import SecretResolver
-from router import SyncOptions, sync
+from functions.secrets import SecretResolver, check_at_start
+from functions.webhooks.errors import OutboxError
+from router import SyncOptions, SyncReport, sync
 from shards import LocalFolderStore, PageStore, TiktokenCounter, TokenOptions
 
 if TYPE_CHECKING:  # imported where used: a command loads only what it needs
     from functions.notion_events import NotionEvents
     from functions.webhooks.drain import Drainer
+    from functions.webhooks.ledger import Ledger, Tally
     from functions.webhooks.outbox import Outbox
     from functions.webhooks.receive import WebhookReceiver
     from router import ContextService
@@ -36,6 +39,13 @@ __all__ = [
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 DEMO_MONOLITH = EXAMPLES / "context-index.md"
+#: A bot's change to a page this service wrote up to this long before is its own write
+#: coming back as a Notion event (Notion delivers events within about a minute).
+OWN_WRITE_WINDOW = timedelta(minutes=3)
+#: How far Notion's event time may precede our record of the write (clocks, commit order).
+OWN_WRITE_SKEW = timedelta(seconds=30)
+
+log = logging.getLogger(__name__)
 
 
 class Runtime:
@@ -43,7 +53,7 @@ class Runtime:
 
     def __init__(self, config: BrainConfig, *, secrets: SecretResolver | None = None) -> None:
         self.config = config
-        self.secrets = secrets or SecretResolver()
+        self.secrets = secrets or SecretResolver(refresh_s=config.secrets.refresh_s)
         self._lock = threading.Lock()
         #: Start the background drainer when an event is accepted (off for tests that drain
         #: by hand). brain serve starts it at startup; a Cloud Run instance on first accept.
@@ -69,14 +79,25 @@ class Runtime:
                 hint="Set root_page_id to the Context Index page id and token to "
                 "'sm:projects/P/secrets/NOTION_API_TOKEN/versions/latest' (or env:NAME).",
             )
-        return NotionStore(
+        notion = NotionStore(
             NotionOptions(
                 token=self.secrets.resolve(cfg.token),
                 root_page_id=cfg.root_page_id,
                 base_url=cfg.api_url,
                 requests_per_second=cfg.requests_per_second,
+                on_rate_limited=lambda: self.tally.count("notion:429"),
             )
         )
+        # Page copies remembered in the state database: unchanged pages cost no reads.
+        from functions.page_copies import StatePageCache
+        from shards.cache import CachedStore
+
+        return CachedStore(notion, StatePageCache(lambda: self.outbox), key=notion.root_page_id)
+
+    def check_secrets(self, target: str | None = None) -> None:
+        """Resolve every secret the config names (or the cloud function ``target`` reads);
+        services call it at start (:func:`functions.secrets.check_at_start`)."""
+        check_at_start(self.secrets, self.config, target)
 
     @cached_property
     def tokenizer(self) -> TiktokenCounter:
@@ -109,11 +130,37 @@ class Runtime:
         return open_outbox(url)
 
     @cached_property
+    def ledger(self) -> Ledger:
+        """Sync summaries and counters for the status page, beside the outbox."""
+        from functions.webhooks.ledger import Ledger
+
+        return Ledger(self.outbox)
+
+    @cached_property
+    def tally(self) -> Tally:
+        from functions.webhooks.ledger import Tally
+
+        return Tally(lambda: self.ledger, now=utc_now)
+
+    def record_sync(self, report: SyncReport) -> None:
+        """Keep a sync's roll-call line for the status page (a dry run is not kept).
+
+        Never fails the sync: a state database that does not answer is logged.
+        """
+        if report.dry_run:
+            return
+        try:
+            self.ledger.record_sync(utc_now(), ok=not report.anomalies, summary=report.roll_call())
+        except (OutboxError, OSError) as exc:
+            log.warning("could not record the sync for the status page: %s", exc)
+
+    @cached_property
     def drainer(self) -> Drainer:
         hooks = self.config.webhooks
-        from functions.webhooks.drain import Drainer, DrainOptions
+        from functions.webhooks.drain import DrainOptions
+        from functions.webhooks.ledger import CountingDrainer
 
-        return Drainer(
+        return CountingDrainer(
             self.outbox,
             self.store,
             DrainOptions(
@@ -122,6 +169,7 @@ class Runtime:
                 dedup_window=timedelta(days=hooks.dedup_days),
                 lease_ttl_s=hooks.lease_ttl_s,
             ),
+            tally=self.tally,
         )
 
     @cached_property
@@ -167,15 +215,30 @@ class Runtime:
         self.drainer.wake()
         thread.join(timeout=timeout_s)
         self._drain_thread = None
+        if thread.is_alive():
+            log.warning(
+                "the drainer did not stop within %.0f s; what it holds is reconciled by the "
+                "next one",
+                timeout_s,
+            )
+        else:
+            log.info("drainer stopped")
 
     def _accepted(self) -> None:
         if self.auto_drain:
             self.start_drainer()
         self.drainer.wake()
 
+    def shutdown(self) -> None:
+        """A server is stopping (SIGTERM): stop the drainer between batches, write counters.
+        Connections stay open for whoever still holds the runtime; :meth:`close` frees them."""
+        self.stop_drainer()
+        if "tally" in self.__dict__:
+            self.tally.flush()
+
     def close(self) -> None:
         """Stop the drainer and release what was built: the outbox, the store's connections."""
-        self.stop_drainer()
+        self.shutdown()
         cache = getattr(self.__dict__.get("context_service"), "cache", None)
         if cache is not None:
             cache.stop_refresher()
@@ -253,11 +316,27 @@ class Runtime:
             outbox=lambda: self.outbox,
             receiver=lambda: self.webhook_receiver,
             mark_local=mark_local,
+            own_write=self._own_write,
         )
+
+    def _own_write(self, page_id: str, at: datetime) -> bool:
+        """Whether a bot's change to ``page_id`` at ``at`` is this service's own write: it
+        wrote the page (page_copies.written_at) at most OWN_WRITE_WINDOW before the event.
+        Never raises (a state database that cannot answer: not ours, the page is marked)."""
+        store = self.store
+        key = getattr(store, "key", None)
+        if not isinstance(key, str):
+            return False
+        try:
+            written = self.outbox.written_at(key, page_id)
+        except OutboxError:
+            return False
+        return written is not None and written - OWN_WRITE_SKEW <= at <= written + OWN_WRITE_WINDOW
 
     def scheduled_sync(self) -> dict[str, object]:
         """The Cloud Scheduler job: sync the index, then drain the webhook outbox once."""
         report = sync(self.store, self.tokenizer, now=utc_now(), options=self.sync_options)
+        self.record_sync(report)
         drained = self.drainer.drain(self.drain_pages())
         return {
             "sync": report.to_json(),

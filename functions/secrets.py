@@ -1,19 +1,39 @@
 """Resolving secret references: ``env:NAME`` and ``sm:projects/P/secrets/S/versions/V``.
 
-Values are fetched when first needed and cached for the process; they are never logged and
-never appear in an error message (the reference does, so the operator knows what to fix).
+Values are fetched when first needed and cached; a Secret Manager reference to
+``versions/latest`` is fetched again once its value is older than ``refresh_s``
+(``[secrets] refresh_s``), so a rotated secret is picked up without a restart. Values are
+never logged and never appear in an error message (the reference does, so the operator knows
+what to fix). :func:`references` lists what a config (or one cloud function) needs, so a
+service can resolve everything at start and refuse to start naming the reference it cannot
+read, rather than answer its first caller with the story.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Mapping
 
+from config import NOTION_EVENTS_SOURCE, BrainConfig
 from functions.errors import SecretError
 from functions.gcp_secrets import SecretManagerFetcher
 
 SecretFetcher = Callable[[str], str]
+#: After a failed re-read of a rotating secret, the old value serves this long before the
+#: next try (a Secret Manager outage must not cost every request a timeout).
+RETRY_AFTER_FAILURE_S = 60.0
+#: The functions that read each kind of secret (as infra's plan binds them): every function
+#: reads pages (the Notion token); the bearer token guards these three.
+BEARER_TARGETS = frozenset({"context", "mcp", "status"})
+
+log = logging.getLogger(__name__)
+
+
+def _rotates(ref: str) -> bool:
+    return ref.startswith("sm:") and ref.endswith("/versions/latest")
 
 
 class SecretResolver:
@@ -24,16 +44,36 @@ class SecretResolver:
         *,
         environ: Mapping[str, str] | None = None,
         sm_fetch: SecretFetcher | None = None,
+        refresh_s: float = 300.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._environ = environ if environ is not None else os.environ
         self._sm_fetch = sm_fetch
-        self._cache: dict[str, str] = {}
+        self._refresh_s = refresh_s
+        self._clock = clock
+        self._cache: dict[str, tuple[str, float]] = {}  # ref -> (value, fetch again after)
         self._lock = threading.Lock()
 
     def resolve(self, ref: str) -> str:
         with self._lock:
-            if ref in self._cache:
-                return self._cache[ref]
+            cached = self._cache.get(ref)
+        if cached is not None and (not _rotates(ref) or self._clock() < cached[1]):
+            return cached[0]
+        try:
+            value = self._fetch(ref)
+        except SecretError as exc:
+            if cached is None:
+                raise
+            # A rotating secret that cannot be re-read: keep serving the value we have.
+            log.warning("cannot refresh %s; keeping the current value: %s", ref, exc.message)
+            with self._lock:
+                self._cache[ref] = (cached[0], self._clock() + RETRY_AFTER_FAILURE_S)
+            return cached[0]
+        with self._lock:
+            self._cache[ref] = (value, self._clock() + self._refresh_s)
+        return value
+
+    def _fetch(self, ref: str) -> str:
         if ref.startswith("env:"):
             name = ref[4:]
             value = self._environ.get(name)
@@ -42,19 +82,70 @@ class SecretResolver:
                     f"secret {ref!r}: environment variable {name} is not set",
                     hint=f"export {name}=... before starting, or change the reference.",
                 )
-        elif ref.startswith("sm:"):
-            value = (self._sm_fetch or secret_manager_fetch)(ref[3:])
-        else:
-            raise SecretError(
-                f"{ref[:8]!r}... is not a secret reference",
-                hint="Use 'env:NAME' or 'sm:projects/P/secrets/S/versions/V'.",
-            )
-        with self._lock:
-            self._cache[ref] = value
-        return value
+            return value
+        if ref.startswith("sm:"):
+            return (self._sm_fetch or secret_manager_fetch)(ref[3:])
+        raise SecretError(
+            f"{ref[:8]!r}... is not a secret reference",
+            hint="Use 'env:NAME' or 'sm:projects/P/secrets/S/versions/V'.",
+        )
 
     def resolve_all(self, refs: tuple[str, ...] | list[str]) -> list[str]:
         return [self.resolve(r) for r in refs]
+
+    def check(self, refs: list[tuple[str, str]]) -> None:
+        """Resolve every ``(config key, reference)``; the first failure names both."""
+        for key, ref in refs:
+            try:
+                self.resolve(ref)
+            except SecretError as exc:
+                raise SecretError(f"{key}: {exc.message}", hint=exc.hint) from exc
+
+
+def references(config: BrainConfig, target: str | None = None) -> list[tuple[str, str]]:
+    """``(config key, reference)`` of every secret ``config`` names, or only those the cloud
+    function ``target`` reads (``context``, ``webhooks``, ``notion_events``, ``sync``,
+    ``mcp``, ``status``)."""
+    refs: list[tuple[str, str]] = []
+    if config.store.kind == "notion" and config.store.token:
+        refs.append(("store.token", config.store.token))
+    if config.serve.auth_token and (target is None or target in BEARER_TARGETS):
+        refs.append(("serve.auth_token", config.serve.auth_token))
+    for name, source in sorted(config.webhooks.sources.items()):
+        readers = {"webhooks"} | ({"notion_events"} if name == NOTION_EVENTS_SOURCE else set())
+        if target is None or target in readers:
+            refs += [(f"webhooks.sources.{name}.secrets", ref) for ref in source.secrets]
+    return refs
+
+
+def check_at_start(
+    resolver: SecretResolver, config: BrainConfig, target: str | None = None
+) -> None:
+    """Resolve every secret ``config`` names (or the cloud function ``target`` reads); a
+    SecretError names the config key and the reference.
+
+    A Notion-scheme source's secret is the exception: Notion sends it in the handshake that
+    only a running service can receive, so its absence is a warning, not a refusal.
+    """
+    notion_keys = {
+        f"webhooks.sources.{name}.secrets"
+        for name, source in config.webhooks.sources.items()
+        if source.scheme == "notion"
+    }
+    refs = references(config, target)
+    resolver.check([(k, r) for k, r in refs if k not in notion_keys])
+    for key, ref in refs:
+        if key not in notion_keys:
+            continue
+        try:
+            resolver.resolve(ref)
+        except SecretError as exc:
+            log.warning(
+                "%s: %s; Notion events are refused until it is set (Notion sends the token in "
+                "its handshake: see the state folder or the log)",
+                key,
+                exc.message,
+            )
 
 
 #: The default ``sm:`` fetcher: Google Secret Manager, one client per process, built lazily.

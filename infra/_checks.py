@@ -124,7 +124,7 @@ def check_state(config: BrainConfig, errors: list[Finding], warnings: list[Findi
 
 
 def check_functions(
-    config: BrainConfig, public_context: bool, errors: list[Finding], warnings: list[Finding]
+    config: BrainConfig, bearer: bool, errors: list[Finding], warnings: list[Finding]
 ) -> None:
     store = config.store
     if store.kind == "local":
@@ -146,13 +146,15 @@ def check_functions(
                 "to the Notion integration token.",
             )
         )
-    if not public_context:
+    if not bearer:
         warnings.append(
             Finding(
                 "serve.auth_token",
-                "is not set, so the context service is deployed private (Cloud Run IAM)",
-                "Callers need roles/run.invoker on it and a Google ID token; for bearer-token "
-                "clients set [serve] auth_token to an sm: reference.",
+                "is not set, so the context and mcp services are deployed private (Cloud Run "
+                "IAM), which Claude Code cannot authenticate to, and mcp refuses every request",
+                "Set [serve] auth_token = "
+                "'sm:projects/P/secrets/BRAIN_AUTH_TOKEN/versions/latest' (a long random "
+                "token); otherwise callers need roles/run.invoker and a Google ID token.",
             )
         )
     notion = config.webhooks.sources.get(NOTION_EVENTS_SOURCE)

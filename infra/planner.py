@@ -12,13 +12,16 @@ The module is ``infra.planner`` so that ``infra.plan`` is only ever the function
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 
 from config import CONFIG_ENV, NOTION_EVENTS_SOURCE, BrainConfig
 from infra._checks import check_deploy_section, check_functions, check_state
 from infra.resources import (
+    ArtifactRepository,
     CloudRunService,
     DeployPlan,
+    EnabledApi,
     Finding,
     IamBinding,
     SchedulerJob,
@@ -26,7 +29,15 @@ from infra.resources import (
     SecretRef,
     ServiceAccount,
 )
-from infra.targets import CONFIG_PATH, SPECS, STATE_URL_ENV, TARGETS
+from infra.targets import (
+    APIS,
+    BEARER_TARGETS,
+    CLOUDSQL_API,
+    CONFIG_PATH,
+    SPECS,
+    STATE_URL_ENV,
+    TARGETS,
+)
 
 __all__ = ["plan"]
 
@@ -36,6 +47,11 @@ RUN_INVOKER = "roles/run.invoker"
 CLOUDSQL_CLIENT = "roles/cloudsql.client"
 _SERVICE_NAME_MAX = 49  # Cloud Run service names: fewer than 50 characters
 _ACCOUNT_ID_LEN = (6, 30)  # IAM service account ids
+#: REGION-docker.pkg.dev/PROJECT/REPOSITORY/IMAGE[:TAG|@sha256:DIGEST]
+_AR_IMAGE = re.compile(
+    r"^(?P<location>[a-z0-9-]+)-docker\.pkg\.dev/(?P<project>[^/]+)/(?P<repository>[^/]+)/"
+    r"(?P<package>[^:@]+)(?::(?P<tag>[^@]+))?(?:@(?P<digest>sha256:[0-9a-f]+))?$"
+)
 
 
 def plan(config: BrainConfig) -> DeployPlan:
@@ -44,6 +60,12 @@ def plan(config: BrainConfig) -> DeployPlan:
     result = DeployPlan(project=d.project, region=d.region, image=d.image)
     errors, warnings = result.errors, result.warnings
     check_deploy_section(d, errors, warnings)
+    cloudsql = check_state(config, errors, warnings)
+    apis = dict(APIS) | ({CLOUDSQL_API: "the Cloud SQL socket"} if cloudsql else {})
+    result.resources.extend(EnabledApi(d.project, api, why) for api, why in apis.items())
+    repository = _repository(d.image, warnings)
+    if repository is not None:
+        result.resources.append(repository)
 
     def slug(target: str) -> str:
         return f"{d.service_prefix}-{target.replace('_', '-')}"
@@ -89,7 +111,7 @@ def plan(config: BrainConfig) -> DeployPlan:
         users = ["webhooks"] + (["notion_events"] if source_name == NOTION_EVENTS_SOURCE else [])
         for ref in source.secrets:
             use(f"webhooks.sources.{source_name}.secrets", ref, users)
-    use("serve.auth_token", config.serve.auth_token, ["context"])
+    use("serve.auth_token", config.serve.auth_token, BEARER_TARGETS)
     state_users = [t for t in TARGETS if SPECS[t].uses_state]
     use("deploy.state_url_secret", d.state_url_secret, state_users)
 
@@ -97,9 +119,8 @@ def plan(config: BrainConfig) -> DeployPlan:
     result.resources.extend(secrets)
     result.resources.extend(bindings)
 
-    cloudsql = check_state(config, errors, warnings)
     state_ref = SecretRef.parse(d.state_url_secret) if d.state_url_secret else None
-    public_context = config.serve.auth_token is not None
+    bearer = config.serve.auth_token is not None
     for target in TARGETS:
         spec = SPECS[target]
         result.resources.append(
@@ -117,10 +138,10 @@ def plan(config: BrainConfig) -> DeployPlan:
                 secret_env=((STATE_URL_ENV, state_ref),) if state_ref and spec.uses_state else (),
                 service_account=accounts[target].email,
                 ingress="all",
-                # webhooks and notion_events authenticate by signature; context by its bearer
-                # token (else Cloud Run IAM); sync only by IAM (the scheduler's OIDC token).
+                # webhooks and notion_events authenticate by signature; context and mcp by the
+                # bearer token (else Cloud Run IAM); sync only by IAM (the scheduler's OIDC).
                 public=target in ("webhooks", "notion_events")
-                or (target == "context" and public_context),
+                or (target in BEARER_TARGETS and bearer),
                 spec=spec,
                 cloudsql_instances=(cloudsql,) if cloudsql and spec.uses_state else (),
             )
@@ -163,8 +184,30 @@ def plan(config: BrainConfig) -> DeployPlan:
             attempt_deadline_s=SPECS["sync"].timeout_s,
         )
     )
-    check_functions(config, public_context, errors, warnings)
+    check_functions(config, bearer, errors, warnings)
     return result
+
+
+def _repository(image: str, warnings: list[Finding]) -> ArtifactRepository | None:
+    match = _AR_IMAGE.match(image)
+    if match is None:
+        warnings.append(
+            Finding(
+                "deploy.image",
+                f"{image!r} is not an Artifact Registry image, so brain deploy creates no "
+                "repository for it and cannot check that it was pushed",
+                "Use REGION-docker.pkg.dev/PROJECT/REPOSITORY/brain:VERSION.",
+            )
+        )
+        return None
+    return ArtifactRepository(
+        project=match["project"],
+        location=match["location"],
+        repository_id=match["repository"],
+        image=image,
+        package=match["package"],
+        tag=None if match["digest"] else (match["tag"] or "latest"),
+    )
 
 
 def _secrets(

@@ -8,14 +8,34 @@ from __future__ import annotations
 
 import shlex
 
-from infra.resources import CloudRunService, DeployPlan
+from infra.resources import ArtifactRepository, CloudRunService, DeployPlan, Secret
 
-__all__ = ["render_gcloud", "render_text"]
+__all__ = ["image_build_command", "render_gcloud", "render_text", "secret_version_command"]
+
+
+def secret_version_command(secret: Secret) -> str:
+    """The command that adds a secret's value as a new version (read from ``$VALUE``)."""
+    return (
+        f"printf '%s' \"$VALUE\" | gcloud secrets versions add {shlex.quote(secret.secret_id)} "
+        f"--project={shlex.quote(secret.project)} --data-file=-"
+    )
+
+
+def image_build_command(repo: ArtifactRepository) -> str:
+    """The command that builds the image for linux/amd64 with Cloud Build and pushes it."""
+    q = shlex.quote
+    return (
+        f"gcloud builds submit --project={q(repo.project)} --region={q(repo.location)} "
+        f"--config=infra/cloudbuild.yaml --substitutions={q('_IMAGE=' + repo.image)} ."
+    )
 
 
 def render_text(plan: DeployPlan) -> str:
     """A readable listing of the plan: services, accounts, secrets, bindings, job, findings."""
     out = [f"Deploy plan: project {plan.project}, region {plan.region}", f"Image: {plan.image}"]
+    out.append(f"\nAPIs ({len(plan.apis)}): {', '.join(a.service for a in plan.apis)}")
+    for repo in plan.repositories:
+        out.append(f"\nArtifact Registry repository: {repo.name} (Docker)")
     out.append(f"\nCloud Run services ({len(plan.services)}):")
     for s in plan.services:
         access = "public" if s.public else "IAM only"
@@ -80,16 +100,22 @@ def render_gcloud(plan: DeployPlan) -> str:
             'see the top of this script" >&2'
         )
         out.append("exit 1")
-    apis = ["run", "secretmanager", "cloudscheduler", "iam"]
-    if any(s.cloudsql_instances for s in plan.services):
-        apis.append("sqladmin")
     out.append("\n# 1. APIs")
-    out.append(
-        f"gcloud services enable {' '.join(a + '.googleapis.com' for a in apis)} --project={p}"
-    )
-    out.append("\n# 2. The image (one for every service)")
-    out.append(f"docker build -f infra/Dockerfile -t {q(plan.image)} .")
-    out.append(f"docker push {q(plan.image)}")
+    out.append(f"gcloud services enable {' '.join(q(a.service) for a in plan.apis)} --project={p}")
+    out.append("\n# 2. The image (one for every service), built by Cloud Build for linux/amd64")
+    for repo in plan.repositories:
+        out.append(
+            f"gcloud artifacts repositories describe {q(repo.repository_id)} "
+            f"--project={q(repo.project)} --location={q(repo.location)} >/dev/null 2>&1 || \\\n"
+            f"  gcloud artifacts repositories create {q(repo.repository_id)} "
+            f"--project={q(repo.project)} --location={q(repo.location)} "
+            "--repository-format=docker"
+        )
+    for repo in plan.repositories:
+        out.append(
+            f"gcloud auth configure-docker {q(repo.host)} --quiet  # only for docker buildx/push"
+        )
+        out.append(image_build_command(repo))
     out.append("\n# 3. Service accounts: one per service, and the scheduler's caller identity")
     for a in plan.service_accounts:
         out.append(
@@ -104,10 +130,7 @@ def render_gcloud(plan: DeployPlan) -> str:
             f"gcloud secrets describe {sid} --project={sp} >/dev/null 2>&1 || \\\n"
             f"  gcloud secrets create {sid} --project={sp} --replication-policy=automatic"
         )
-        out.append(
-            f"#   then: printf '%s' \"$VALUE\" | gcloud secrets versions add {sid} "
-            f"--project={sp} --data-file=-"
-        )
+        out.append(f"#   then: {secret_version_command(s)}")
     if not plan.secrets:
         out.append("# (none referenced)")
     out.append("\n# 5. IAM: who may read which secret; Cloud SQL clients")
@@ -123,6 +146,18 @@ def render_gcloud(plan: DeployPlan) -> str:
                 f"gcloud projects add-iam-policy-binding {q(b.resource)} "
                 f"--member={q(b.member)} --role={b.role} --condition=None"
             )
+    if plan.secrets:
+        out.append("\n# Stop here until every secret has an enabled version (services would 503)")
+        out.append("missing=0")
+        for s in plan.secrets:
+            sid, sp = q(s.secret_id), q(s.project)
+            add = secret_version_command(s).replace('"', '\\"').replace("$", "\\$")
+            out.append(
+                f'[ -n "$(gcloud secrets versions list {sid} --project={sp} '
+                "--filter=state:ENABLED --limit=1 --format='value(name)')\" ] || "
+                f'{{ echo "secret {s.secret_id} has no value: {add}" >&2; missing=1; }}'
+            )
+        out.append('[ "$missing" = 0 ] || exit 1')
     out.append("\n# 6. Cloud Run services (one image, one functions-framework target each)")
     out.extend(_gcloud_run_deploy(s) for s in plan.services)
     for job in plan.jobs:

@@ -16,8 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 __all__ = [
+    "ArtifactRepository",
     "CloudRunService",
     "DeployPlan",
+    "EnabledApi",
     "Finding",
     "IamBinding",
     "Resource",
@@ -62,6 +64,57 @@ class SecretRef:
     @property
     def resource(self) -> str:
         return f"projects/{self.project}/secrets/{self.secret}"
+
+
+@dataclass(frozen=True)
+class EnabledApi:
+    """A Google API the deployment calls or runs on (Service Usage enables it)."""
+
+    kind: ClassVar[str] = "api"
+    project: str
+    service: str  # e.g. "run.googleapis.com"
+    why: str
+
+    @property
+    def name(self) -> str:
+        return self.service
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "name": self.name, "project": self.project, "why": self.why}
+
+
+@dataclass(frozen=True)
+class ArtifactRepository:
+    """The Artifact Registry Docker repository the image is pushed to."""
+
+    kind: ClassVar[str] = "artifact_repository"
+    project: str
+    location: str
+    repository_id: str
+    image: str  # the full image reference that lives in it
+    package: str  # the image's name inside the repository
+    tag: str | None  # None: pinned by digest
+
+    @property
+    def name(self) -> str:
+        return (
+            f"projects/{self.project}/locations/{self.location}/repositories/{self.repository_id}"
+        )
+
+    @property
+    def host(self) -> str:
+        return f"{self.location}-docker.pkg.dev"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "name": self.name,
+            "project": self.project,
+            "location": self.location,
+            "repository_id": self.repository_id,
+            "format": "DOCKER",
+            "image": self.image,
+        }
 
 
 @dataclass(frozen=True)
@@ -232,7 +285,15 @@ class SchedulerJob:
         }
 
 
-Resource = ServiceAccount | Secret | IamBinding | CloudRunService | SchedulerJob
+Resource = (
+    EnabledApi
+    | ArtifactRepository
+    | ServiceAccount
+    | Secret
+    | IamBinding
+    | CloudRunService
+    | SchedulerJob
+)
 
 
 @dataclass(frozen=True)
@@ -264,6 +325,14 @@ class DeployPlan:
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    @property
+    def apis(self) -> list[EnabledApi]:
+        return [r for r in self.resources if isinstance(r, EnabledApi)]
+
+    @property
+    def repositories(self) -> list[ArtifactRepository]:
+        return [r for r in self.resources if isinstance(r, ArtifactRepository)]
 
     @property
     def services(self) -> list[CloudRunService]:

@@ -1,7 +1,8 @@
 """What runs where: the functions-framework targets, each its own Cloud Run service.
 
 One container image runs every target of ``main.py``; ``SPECS`` sizes each target's service
-and says which ones keep state (the webhook outbox in PostgreSQL).
+and says which ones keep state (the webhook outbox in PostgreSQL). ``APIS`` are the Google APIs
+a deployment needs, enabled first.
 """
 
 from __future__ import annotations
@@ -15,12 +16,29 @@ from infra.resources import ServiceSpec
 __all__ = ["CONFIG_PATH", "TARGETS"]
 
 #: The functions-framework targets in ``main.py``, one Cloud Run service each.
-TARGETS = ("context", "webhooks", "notion_events", "sync")
+TARGETS = ("context", "webhooks", "notion_events", "sync", "mcp")
+#: The targets a bearer token (``[serve] auth_token``) opens to callers without Google IAM.
+BEARER_TARGETS = ("context", "mcp")
 #: Where ``infra/Dockerfile`` puts brain.toml in the image; services get ``BRAIN_CONFIG`` = this.
 CONFIG_PATH = "/app/brain.toml"
 #: The environment override of ``[state] url``: Cloud Run sets it from the state URL secret.
 STATE_URL_ENV = env_name("state.url")
 
+
+#: The Google APIs a deployment uses, and why (Cloud SQL Admin only with a Cloud SQL instance).
+APIS: Mapping[str, str] = MappingProxyType(
+    {
+        "serviceusage.googleapis.com": "enables the others",
+        "iam.googleapis.com": "service accounts",
+        "cloudresourcemanager.googleapis.com": "project IAM bindings",
+        "artifactregistry.googleapis.com": "the image repository",
+        "cloudbuild.googleapis.com": "builds the image (gcloud builds submit)",
+        "secretmanager.googleapis.com": "secrets",
+        "run.googleapis.com": "the services",
+        "cloudscheduler.googleapis.com": "the scheduled sync",
+    }
+)
+CLOUDSQL_API = "sqladmin.googleapis.com"
 
 SPECS: Mapping[str, ServiceSpec] = MappingProxyType(
     {
@@ -38,5 +56,8 @@ SPECS: Mapping[str, ServiceSpec] = MappingProxyType(
         "notion_events": ServiceSpec(0, 3, 80, "1", "512Mi", 60, False, True),
         # One sync at a time: concurrent syncs would race to rewrite the router page.
         "sync": ServiceSpec(0, 1, 1, "1", "1Gi", 600, False, True),
+        # The MCP tools over streamable HTTP, stateless (any instance answers any request):
+        # get_context for Claude Code and Claude on a phone, behind the bearer token.
+        "mcp": ServiceSpec(0, 5, 40, "1", "1Gi", 60, False, True),
     }
 )

@@ -20,7 +20,17 @@ from router.router_page import (
     render_router,
     router_header,
 )
-from router.sync import Issue, Scan, ShardStatus, SyncOptions, SyncReport, scan, status_of, sync
+from router.sync import (
+    Issue,
+    RouterStatus,
+    Scan,
+    ShardStatus,
+    SyncOptions,
+    SyncReport,
+    scan,
+    status_of,
+    sync,
+)
 
 if TYPE_CHECKING:
     from router.redact import Redactor
@@ -38,6 +48,7 @@ __all__ = [
     "RequestError",
     "RouterPage",
     "RouterRow",
+    "RouterStatus",
     "Scan",
     "ServiceOptions",
     "ShardInfo",

@@ -31,7 +31,7 @@ def rank_sections(
     p_scores, p_hit = lex.passages.score_array(query)
     s_scores, s_hit = lex.sections.score_array(query)
     h_scores, h_hit = lex.headings.score_array(query)
-    prior, _ = lex.shards.score_array(query)
+    prior, prior_hit = lex.shards.score_array(query)
     nsec = lex.sections.size
 
     # Best and second-best passage per section (0 where none matched).
@@ -51,14 +51,27 @@ def rank_sections(
         has_second[has_second] = section_of[nxt[has_second]] == section_of[first[has_second]]
         second[section_of[first[has_second]]] = values[nxt[has_second]]
 
+    # Each signal relative to its best value for the task (1 when nothing matched), so the
+    # weights mean the same on any index: the scalar formula of select(), on arrays.
+    top_passage = float(values.max()) if len(values) else 0.0
+    top_passage = top_passage or 1.0
+    top_section = float(s_scores[s_hit].max()) if s_hit.any() else 0.0
+    top_section = top_section or 1.0
+    top_heading = float(h_scores[h_hit].max()) if h_hit.any() else 0.0
+    top_heading = top_heading or 1.0
+    top_shard = float(prior[prior_hit].max()) if prior_hit.any() else 0.0
+    top_shard = top_shard or 1.0
+    text = s_scores / top_section
+    label = h_scores / top_heading
     score = (
-        opts.passage * (top + opts.passage_spread * second)
-        + opts.section * s_scores
-        + opts.heading * h_scores
+        opts.passage * (top + opts.passage_spread * second) / top_passage
+        + opts.section * text
+        + opts.heading * label
     )
     shard_of = lex.section_shard
     positive = score > 0
-    score[positive] += opts.shard * prior[shard_of[positive]]
+    score[positive] += opts.shard * prior[shard_of[positive]] / top_shard
+    section_prior = np.maximum(text, label)
 
     is_candidate = s_hit | h_hit
     is_candidate[section_of] = True
@@ -76,8 +89,9 @@ def rank_sections(
     requested = rank < len(wanted)
     # Each section's matching passages are one run of the sorted hits, best first.
     hits_from = np.searchsorted(section_of, np.arange(nsec + 1), side="left")
-    hits = _Hits(lex.passage_index[hit_passages], values, hits_from)
-    return LazyCandidates(lex, ordered, score, requested, hits), shard_best.tolist()
+    hits = _Hits(lex.passage_index[hit_passages], values, hits_from, section_of)
+    candidates = LazyCandidates(lex, ordered, score, requested, hits, section_prior)
+    return candidates, shard_best.tolist()
 
 
 class _Hits:
@@ -88,10 +102,12 @@ class _Hits:
         index: npt.NDArray[np.int64],
         scores: npt.NDArray[np.float64],
         start: npt.NDArray[np.int64],
+        section: npt.NDArray[np.int64],
     ) -> None:
         self.index = index
         self.scores = scores
         self.start = start
+        self.section = section  # the section document of each hit (ascending)
 
     def of(self, doc: int) -> tuple[tuple[int, float], ...]:
         lo, hi = int(self.start[doc]), int(self.start[doc + 1])
@@ -110,13 +126,35 @@ class LazyCandidates(Sequence[Candidate]):
         score: npt.NDArray[np.float64],
         requested: npt.NDArray[np.bool_],
         hits: _Hits,
+        prior: npt.NDArray[np.float64],
     ) -> None:
+        self._prior = prior
         self._lex = lex
         self._order = order
         self._score = score
         self._requested = requested
         self._hits = hits
         self._built: dict[int, Candidate] = {}
+
+    def free(self) -> LazyCandidates:
+        """The candidates after the requested ones (which come first)."""
+        skip = int(np.count_nonzero(self._requested[self._order]))
+        return LazyCandidates(
+            self._lex, self._order[skip:], self._score, self._requested, self._hits, self._prior
+        )
+
+    def best_hits(self, k: int) -> list[tuple[float, int]]:
+        """The ``k`` best matching passages among these candidates, as (-score, position),
+        best first (ties: lower position): ``heapq.nsmallest`` over every hit, on arrays."""
+        position = np.full(len(self._score), -1, dtype=np.int64)
+        position[self._order] = np.arange(len(self._order))
+        at = position[self._hits.section]
+        keep = at >= 0
+        scores, at = self._hits.scores[keep], at[keep]
+        if not len(scores) or k <= 0:
+            return []
+        best = np.lexsort((at, -scores))[:k]
+        return list(zip((-scores[best]).tolist(), at[best].tolist(), strict=True))
 
     def rest(self, start: int, floor: float) -> tuple[int, int]:
         """From position ``start`` on: how many are requested or score at least ``floor``,
@@ -165,7 +203,12 @@ class LazyCandidates(Sequence[Candidate]):
         doc = int(self._order[n])
         shard, section = lex.section_key[doc]
         built = Candidate(
-            shard, section, float(self._score[doc]), self._hits.of(doc), bool(self._requested[doc])
+            shard,
+            section,
+            float(self._score[doc]),
+            self._hits.of(doc),
+            bool(self._requested[doc]),
+            float(self._prior[doc]),
         )
         self._built[n] = built
         return built

@@ -73,13 +73,16 @@ class KeptPage:
     version: str
     url: str
     packed: bytes
+    settled: bool = True  # see StoredPage.settled
 
     @classmethod
     def of(cls, page: StoredPage) -> KeptPage:
-        return cls(page.id, page.version, page.url, zlib.compress(page.text.encode(), 1))
+        packed = zlib.compress(page.text.encode(), 1)
+        return cls(page.id, page.version, page.url, packed, page.settled)
 
     def page(self) -> StoredPage:
-        return StoredPage(self.id, zlib.decompress(self.packed).decode(), self.version, self.url)
+        text = zlib.decompress(self.packed).decode()
+        return StoredPage(self.id, text, self.version, self.url, self.settled)
 
 
 @dataclass(frozen=True)

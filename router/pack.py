@@ -24,13 +24,10 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from router.digest import DIGEST_FORMS
-from router.select import Candidate, Selection, count_rest
+from router.select import Candidate, Selection, best_hits, free_candidates
 from router.snapshot import IndexedSection, IndexSnapshot
 from shards import Tokenizer
 
-#: Relevant candidates in a row that do not fit before packing stops looking (on an index with
-#: thousands of near-identical sections, looking further costs milliseconds and adds nothing).
-MISS_LIMIT = 64
 #: The redaction seam: text in, (redacted text, counts per kind) out.
 Redact = Callable[[str], tuple[str, Mapping[str, int]]]
 Included = Literal["full", "partial", "none"]
@@ -42,18 +39,39 @@ class PackOptions:
 
     digest: start with the router digest (read_shard leaves it out).
     digest_share: the digest may take this share of the budget before a shorter form is used.
-    cutoff: stop adding sections scoring below this fraction of the best one.
-    passage_cutoff: in a partial section, leave out passages below this fraction of its best.
-    whole_share: a section larger than this share of the budget is shown partially.
     min_piece_tokens: stop when less than this is left (a heading alone tells nothing).
+
+    Requested shards (read in document order): ``whole_share``, a section larger than this
+    share of the budget is shown partially, its passages under ``passage_cutoff`` of its
+    best left out.
+
+    The rest of the budget is spent passage by passage (tuned on the odd task ids of both
+    evaluation corpora, see bench/quality.py):
+
+    pool / pool_hits: the passages considered are those of the ``pool`` best sections and of
+        the sections holding the ``pool_hits`` best passages anywhere.
+    cutoff: sections scoring under this fraction of the best are not considered at all.
+    section_prior: a passage's lift from its section's own match (text or heading), 0..1.
+    lead_prior / lead_power: its lift from its section's rank, ``(score / best) ** power``:
+        the best article's paragraphs outrank weak matches elsewhere.
+    neighbour: its lift from the better-matching of the passages just before and after it.
+    noise: stop at the first passage scoring under this fraction of the best passage; the
+        rest is noise, not worth the caller's tokens (0: always fill the budget).
     """
 
     digest: bool = True
     digest_share: float = 0.15
-    cutoff: float = 0.35
+    cutoff: float = 0.0
     passage_cutoff: float = 0.3
     whole_share: float = 0.4
     min_piece_tokens: int = 24
+    pool: int = 12
+    pool_hits: int = 12
+    section_prior: float = 0.6
+    lead_prior: float = 1.0
+    lead_power: float = 2.0
+    neighbour: float = 0.3
+    noise: float = 0.25
 
 
 @dataclass(frozen=True)
@@ -145,7 +163,14 @@ def pack(
     if skipped.weak:
         notes.append(
             f"stopped at relevance cutoff: {skipped.weak} more matching section"
-            f"{'s' if skipped.weak > 1 else ''} scored under {opts.cutoff:.0%} of the best"
+            f"{'s' if skipped.weak > 1 else ''} scored too far under the best to be worth "
+            "the tokens"
+        )
+    if skipped.faint:
+        notes.append(
+            f"stopped at relevance cutoff: {skipped.faint} more passage"
+            f"{'s' if skipped.faint > 1 else ''} of the sections shown scored under "
+            f"{opts.noise:.0%} of the best (marked […])"
         )
     if skipped.over:
         notes.append(
@@ -192,8 +217,9 @@ def pack(
 
 @dataclass
 class _Skipped:
-    weak: int = 0  # below the relevance cutoff
-    over: int = 0  # relevant, but no room
+    weak: int = 0  # sections below the relevance cutoff
+    over: int = 0  # relevant sections, but no room
+    faint: int = 0  # passages of included sections left out as noise
 
 
 def _choose(
@@ -204,73 +230,142 @@ def _choose(
     opts: PackOptions,
     budget: int,
 ) -> tuple[list[_Piece], _Skipped]:
+    """Requested shards first (document order, whole or partial), then the free budget
+    spent passage by passage (see :func:`_fill`)."""
     pieces: list[_Piece] = []
     skipped = _Skipped()
-    # Candidates come requested first, then by score: the first free one is the best, and
-    # once one falls under the cutoff every later one does (they are read lazily: stop there).
-    best = next((c.score for c in selection.candidates if not c.requested), 0.0)
     opened: set[int] = set()
     whole_cap = max(int(opts.whole_share * budget), opts.min_piece_tokens)
-    misses = 0  # relevant candidates in a row that did not fit
-    for n, cand in enumerate(selection.candidates):
-        if not cand.requested and cand.score < opts.cutoff * best:
-            skipped.weak += len(selection.candidates) - n
-            break
-        if left < opts.min_piece_tokens:  # no room for anything: count the rest, stop
-            over, weak = count_rest(selection.candidates, n, opts.cutoff * best)
-            skipped.over += over
-            skipped.weak += weak
-            break
-        if misses >= MISS_LIMIT and not cand.requested:  # what is left is too big: stop
-            over, weak = count_rest(selection.candidates, n, opts.cutoff * best)
-            skipped.over += over
-            skipped.weak += weak
-            break
+    for cand in selection.candidates:
+        if not cand.requested:
+            break  # requested candidates come first: the rest are free
+        if left < opts.min_piece_tokens:
+            skipped.over += 1
+            continue
         shard = snapshot.shards[cand.shard]
         section = shard.sections[cand.section]
-        head = 0
-        if cand.shard not in opened:
-            head = snapshot.counted(f"shard:{cand.shard}", _shard_line(shard), tokenizer) + 1
-        line = _section_line_tokens(snapshot, cand, section, tokenizer, partial=False) + 1
+        head = 0 if cand.shard in opened else _shard_tokens(snapshot, cand, tokenizer) + 1
+        line = _line_tokens(snapshot, cand, tokenizer, partial=False) + 1
         whole = head + line + section.tokens + 1
         if whole <= left and section.tokens <= whole_cap:
             piece = _Piece(cand, None, whole)
         else:
-            piece_or_none = _partial(
-                cand, section, left - head, whole_cap - head, opts, tokenizer, snapshot
-            )
-            if piece_or_none is None:
+            part = _partial(cand, section, left - head, whole_cap - head, opts, tokenizer)
+            if part is None:
                 skipped.over += 1
-                misses += 1
                 continue
-            piece = _Piece(cand, piece_or_none.passages, piece_or_none.tokens + head)
-        misses = 0
+            piece = _Piece(cand, part.passages, part.tokens + head)
         pieces.append(piece)
         opened.add(cand.shard)
         left -= piece.tokens
+    free = free_candidates(selection.candidates)  # a view: built only as read
+    more, left_over = _fill(snapshot, free, left, tokenizer, opts, opened)
+    skipped.weak += left_over.weak
+    skipped.over += left_over.over
+    skipped.faint += left_over.faint
+    return pieces + more, skipped
+
+
+def _fill(
+    snapshot: IndexSnapshot,
+    free: Sequence[Candidate],
+    left: int,
+    tokenizer: Tokenizer,
+    opts: PackOptions,
+    opened: set[int],
+) -> tuple[list[_Piece], _Skipped]:
+    """Spend ``left`` tokens on passages of the best sections, best passage first.
+
+    Every passage in the pool gets a score from evidence at several levels, each relative to
+    its best value for this task, so the weights mean the same on any index: its own match,
+    its section's match and rank (a long article's unmatched paragraphs still count when the
+    article is the best match: the answer often paraphrases the task), and its neighbours'
+    matches (the paragraph after the one naming the topic often holds the answer). Passages
+    are taken best first while they fit; packing stops early only at noise (``noise``). A
+    section whose every passage was taken is shown whole.
+    """
+    skipped = _Skipped()
+    if not free or left < opts.min_piece_tokens:
+        skipped.over += len(free) if free else 0
+        return [], skipped
+    best = free[0].score
+    if best <= 0:
+        return [], skipped
+    # The pool: the best sections overall, plus those holding the best passages anywhere.
+    by_hit = best_hits(free, opts.pool_hits)  # the best passages anywhere, as (-score, n)
+    wanted = set(range(min(opts.pool, len(free))))
+    wanted.update(n for _, n in by_hit)
+    pool = [free[n] for n in sorted(wanted) if free[n].score >= opts.cutoff * best]
+    skipped.weak += len(free) - len(pool)
+    top_hit = -by_hit[0][0] if by_hit else 1.0
+    units: list[tuple[float, int, int]] = []  # (score, pool index, passage index)
+    for n, cand in enumerate(pool):
+        section = snapshot.shards[cand.shard].sections[cand.section]
+        hits = dict(cand.hits)
+        rank_lift = opts.lead_prior * (cand.score / best) ** opts.lead_power
+        prior = opts.section_prior * cand.prior + rank_lift
+        for p in range(len(section.passages)):
+            hit = hits.get(p, 0.0) / top_hit
+            near = max(hits.get(p - 1, 0.0), hits.get(p + 1, 0.0)) / top_hit
+            units.append((hit + prior + opts.neighbour * near, n, p))
+    units.sort(key=lambda u: (-u[0], u[1], u[2]))
+    floor = opts.noise * units[0][0] if units else 0.0
+    chosen: dict[int, list[int]] = {}
+    rank: dict[int, int] = {}  # pool index -> order of its first passage (drop order)
+    relevant: set[int] = set()  # pool sections with a passage above the noise floor
+    for k, (score, n, p) in enumerate(units):
+        if score < floor:
+            skipped.faint = sum(1 for _, m, _ in units[k:] if m in chosen)
+            break
+        relevant.add(n)
+        cand = pool[n]
+        shard = snapshot.shards[cand.shard]
+        section = shard.sections[cand.section]
+        passage = section.passages[p]
+        cost = passage.tokens + tokenizer.count(passage.lead) + 3
+        if n not in chosen:
+            cost += _line_tokens(snapshot, cand, tokenizer, partial=True) + 1
+            cost += _heading_tokens(snapshot, cand, tokenizer) + 1 if section.heading else 0
+            if cand.shard not in opened:
+                cost += _shard_tokens(snapshot, cand, tokenizer) + 1
+        if cost > left:
+            continue
+        left -= cost
+        if n not in chosen:
+            chosen[n] = []
+            rank[n] = len(rank)
+            opened.add(cand.shard)
+        chosen[n].append(p)
+    skipped.over += sum(1 for n in relevant if n not in chosen)
+    skipped.weak += len(pool) - len(relevant)
+    pieces: list[_Piece] = []
+    for n in sorted(chosen, key=rank.__getitem__):
+        cand = pool[n]
+        section = snapshot.shards[cand.shard].sections[cand.section]
+        taken = tuple(sorted(chosen[n]))
+        whole = len(taken) == len(section.passages)
+        tokens = sum(section.passages[p].tokens + 3 for p in taken)
+        pieces.append(_Piece(cand, None if whole else taken, tokens))
     return pieces, skipped
 
 
-def _section_line_tokens(
-    snapshot: IndexSnapshot | None,
-    cand: Candidate,
-    section: IndexedSection,
-    tokenizer: Tokenizer,
-    *,
-    partial: bool,
+def _shard_tokens(snapshot: IndexSnapshot, cand: Candidate, tokenizer: Tokenizer) -> int:
+    """Tokens of a shard's provenance line: fixed for a snapshot, counted once."""
+    shard = snapshot.shards[cand.shard]
+    return snapshot.counted(f"shard:{cand.shard}", _shard_line(shard), tokenizer)
+
+
+def _line_tokens(
+    snapshot: IndexSnapshot, cand: Candidate, tokenizer: Tokenizer, *, partial: bool
 ) -> int:
     """Tokens of a section's provenance line, counted once per snapshot."""
-    text = _section_line(section, partial=partial)
-    if snapshot is None:
-        return tokenizer.count(text)
-    return snapshot.counted(f"line:{cand.shard}:{cand.section}:{int(partial)}", text, tokenizer)
+    section = snapshot.shards[cand.shard].sections[cand.section]
+    key = f"line:{cand.shard}:{cand.section}:{int(partial)}"
+    return snapshot.counted(key, _section_line(section, partial=partial), tokenizer)
 
 
-def _heading_tokens(
-    snapshot: IndexSnapshot | None, cand: Candidate, section: IndexedSection, tokenizer: Tokenizer
-) -> int:
-    if snapshot is None:
-        return tokenizer.count(section.heading)
+def _heading_tokens(snapshot: IndexSnapshot, cand: Candidate, tokenizer: Tokenizer) -> int:
+    section = snapshot.shards[cand.shard].sections[cand.section]
     key = f"heading:{cand.shard}:{cand.section}"
     return snapshot.counted(key, section.heading, tokenizer)
 
@@ -282,7 +377,6 @@ def _partial(
     cap: int,
     opts: PackOptions,
     tokenizer: Tokenizer,
-    snapshot: IndexSnapshot | None = None,
 ) -> _Piece | None:
     """The section's best passages under its heading: the best one if it fits in ``room``,
     more while the piece stays within ``cap`` (so one section does not crowd out the rest)."""
@@ -293,8 +387,8 @@ def _partial(
     top = cand.passages[0][1] if cand.passages else 0.0
     floor = opts.passage_cutoff * top
     scores = dict(cand.passages)
-    cost = _section_line_tokens(snapshot, cand, section, tokenizer, partial=True) + 1
-    cost += _heading_tokens(snapshot, cand, section, tokenizer) + 1 if section.heading else 0
+    cost = tokenizer.count(_section_line(section, partial=True)) + 1
+    cost += tokenizer.count(section.heading) + 1 if section.heading else 0
     chosen: list[int] = []
     for p in ranked:
         if top and scores.get(p, 0.0) < floor and not cand.requested:
@@ -387,9 +481,9 @@ def _digest(
     ids = snapshot.digest_form("ids")
     if snapshot.counted("digest:ids", ids, tokenizer) <= budget:
         return ids, "ids"
-    # Thousands of shards: even the ids pass the budget. Cut them to the digest's share, not
-    # to the whole budget, so the sections that answer the task still have room (a budget
-    # too small for any section gets as much digest as fits).
+    # Even the ids pass the budget: cut them to the digest's share, not to the whole budget,
+    # so the sections that answer the task still have room (a budget too small for any
+    # section gets as much digest as fits).
     cut = _cut_to(ids, max(int(share), min(budget, 2 * opts.min_piece_tokens)), tokenizer)
     return cut, "truncated" if cut else "none"
 

@@ -23,6 +23,7 @@ section order, so the same index and input always give the same selection.
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import re
 import threading
@@ -311,19 +312,23 @@ class _IdfView(Mapping[str, float]):
 
 @dataclass(frozen=True)
 class SelectOptions:
-    """Weights of the scoring signals (tuned on the demo task set's odd ids).
+    """Weights of the scoring signals (tuned on the odd task ids of both evaluation corpora).
 
-    passage / section / heading / shard: weight of each BM25 signal in a section's score.
+    passage / section / heading / shard: weight of each signal in a section's score; each
+    signal is a BM25 divided by its best value for the task, so the weights mean the same on
+    any index, whatever its size or the length of its sections.
     phrase: weight of a phrase term (adjacent pair) relative to a single word.
     passage_spread: share of the second-best passage's score added to the best one's.
+    hint: weight of a term that only the caller's hints bring in, relative to a task term.
     """
 
     passage: float = 1.0
-    section: float = 0.7
+    section: float = 1.0
     heading: float = 1.0
-    shard: float = 0.25
+    shard: float = 0.5
     phrase: float = 0.5
     passage_spread: float = 0.5
+    hint: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -335,6 +340,9 @@ class Candidate:
     score: float
     hits: tuple[tuple[int, float], ...]  # (passage index, score) of matching passages, any order
     requested: bool = False
+    #: How well the section as a whole matches (its text or its heading path, whichever is
+    #: better), relative to the best section's (0..1); packing lifts its passages by it.
+    prior: float = 0.0
 
     @cached_property
     def passages(self) -> tuple[tuple[int, float], ...]:
@@ -353,9 +361,29 @@ class Selection:
     query: tuple[str, ...]  # the task's terms, for the manifest and debugging
 
 
-def query_weights(analyzer: Analyzer, task: str, phrase: float) -> dict[str, float]:
-    """The task as weighted terms: each distinct word 1.0, each distinct phrase ``phrase``."""
-    return {t: (phrase if " " in t else 1.0) for t in analyzer.terms(task)}
+def query_weights(
+    analyzer: Analyzer,
+    task: str,
+    phrase: float,
+    hints: Sequence[str] = (),
+    hint: float = 0.5,
+) -> dict[str, float]:
+    """The task as weighted terms: each distinct word 1.0, each distinct phrase ``phrase``.
+
+    Terms only the ``hints`` bring in share ``hint`` times the task's total weight between
+    them (each at most ``hint``), so however many hints come, the task outweighs them.
+    """
+    query = {t: (phrase if " " in t else 1.0) for t in analyzer.terms(task)}
+    extra: dict[str, float] = {}
+    for text in hints:
+        for term in analyzer.terms(text):
+            if term not in query:
+                extra[term] = phrase if " " in term else 1.0
+    if extra:
+        mass = sum(query.values()) or 1.0
+        scale = hint * min(1.0, mass / sum(extra.values()))
+        query.update({t: w * scale for t, w in extra.items()})
+    return query
 
 
 def select(
@@ -363,8 +391,12 @@ def select(
     task: str,
     shards: Sequence[str] = (),
     options: SelectOptions | None = None,
+    hints: Sequence[str] = (),
 ) -> Selection:
     """Rank the snapshot's sections for ``task``; requested ``shards`` first, in request order.
+
+    ``hints`` are extra phrasings or keywords from the caller; their terms count below the
+    task's own (:attr:`SelectOptions.hint`).
 
     Sections of a requested shard are all candidates (ranked by score, then document order);
     other sections are candidates only when some task term matches them. Scoring runs on
@@ -374,12 +406,32 @@ def select(
 
     opts = options or SelectOptions()
     lex = snapshot.lexicon
-    query = query_weights(lex.analyzer, task, opts.phrase)
+    query = query_weights(lex.analyzer, task, opts.phrase, hints, opts.hint)
     requested = tuple(dict.fromkeys(shards))
     wanted = [snapshot.index_of(s) for s in requested]
     candidates, best = rank_sections(lex, query, opts, [w for w in wanted if w >= 0])
     shard_scores = dict(zip(snapshot.ids(), best, strict=True))
     return Selection(candidates, shard_scores, requested, tuple(query))
+
+
+def free_candidates(candidates: Sequence[Candidate]) -> Sequence[Candidate]:
+    """The candidates after the requested ones (they come first); ranked candidates give a
+    view that builds each one only when it is read."""
+    free = getattr(candidates, "free", None)
+    if callable(free):
+        view: Sequence[Candidate] = free()
+        return view
+    return [c for c in candidates if not c.requested]
+
+
+def best_hits(free: Sequence[Candidate], k: int) -> list[tuple[float, int]]:
+    """The ``k`` best matching passages of ``free`` as (-score, candidate position), best
+    first; ranked candidates answer on arrays, without building every candidate."""
+    fast = getattr(free, "best_hits", None)
+    if callable(fast):
+        found: list[tuple[float, int]] = fast(k)
+        return found
+    return heapq.nsmallest(k, ((-s, n) for n, c in enumerate(free) for _, s in c.hits))
 
 
 def count_rest(candidates: Sequence[Candidate], start: int, floor: float) -> tuple[int, int]:

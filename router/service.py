@@ -31,7 +31,7 @@ from router.snapshot import (
     SnapshotOptions,
     StaleEntry,
 )
-from shards import PageStore, Tokenizer
+from shards import INCOMPLETE_PAGE, PageStore, Tokenizer
 
 
 class RedactedText(Protocol):
@@ -55,6 +55,7 @@ class ServiceOptions:
     default_budget: the budget of a request that names none (``[context] default_budget``).
     max_budget: the largest budget a request may ask for.
     max_task_chars: the longest task accepted (a task is a sentence or a paragraph).
+    max_hints / max_hint_chars: how many extra phrasings a request may carry, and how long.
     redact: run the redactor on everything that leaves; False only for trusted local use.
     """
 
@@ -80,6 +81,8 @@ class ContextResult:
     stale: tuple[StaleEntry, ...] = ()
     notes: tuple[str, ...] = ()
     digest: str = "full"
+    #: Pages left out because they could not be read whole (``shards.store.INCOMPLETE_PAGE``).
+    incomplete: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """DESIGN.md's response (context, tokens, budget, shards) plus the extra fields."""
@@ -93,6 +96,7 @@ class ContextResult:
             "stale": [s.to_json() for s in self.stale],
             "notes": list(self.notes),
             "digest": self.digest,
+            "incomplete": list(self.incomplete),
         }
 
     @classmethod
@@ -113,6 +117,7 @@ class ContextResult:
             stale=snapshot.stale,
             notes=tuple(notes),
             digest=packed.digest,
+            incomplete=tuple(i.page_id for i in snapshot.invalid if INCOMPLETE_PAGE in i.message),
         )
 
 
@@ -203,7 +208,9 @@ class ContextService:
         """The context for a validated request."""
         snapshot = self.cache.get()
         self._check_shards(snapshot, request.shards)
-        selection = select(snapshot, request.task, request.shards, self.options.select)
+        selection = select(
+            snapshot, request.task, request.shards, self.options.select, request.hints
+        )
         packed = pack(
             snapshot,
             selection,

@@ -40,7 +40,7 @@ from router.model import (
 from router.persist import SavedIndex, load, save
 from router.select import Analyzer
 from router.sync import Issue, SyncOptions, scan
-from shards import BrainError, Page, PageRef, PageStore, StoredPage, Tokenizer
+from shards import BrainError, Page, PageRef, PageStore, StoredPage, Tokenizer, hash_matches
 
 log = logging.getLogger(__name__)
 
@@ -294,6 +294,7 @@ class SnapshotCache:
             and not dirty
             and not everything
             and versions == dict(current.versions)
+            and all(p.settled for p in self._pages.values())  # else a same-minute edit hides
         ):
             if self._snapshot is None:  # the saved index, still current
                 self.loaded = True
@@ -318,7 +319,15 @@ class SnapshotCache:
             assert page.header is not None
             version = reader.kept[page.id].version
             cached = self._entries.get(page.id)
-            if cached is not None and cached[0].version == version and cached[0].url == url:
+            if (
+                cached is not None
+                and cached[0].version == version
+                and cached[0].url == url
+                and (
+                    reader.kept[page.id].settled  # else a same-minute edit keeps the version
+                    or (cached[0].body == page.body and cached[0].header == page.header)
+                )
+            ):
                 shard, bag = cached
             else:
                 shard = index_shard(
@@ -431,7 +440,7 @@ def _stale_reasons(page: Page, failure: str | None) -> tuple[str, ...]:
     reasons: list[str] = []
     if failure is not None:
         reasons.append(_failed(failure))
-    if page.header.content_hash != page.content_hash or page.header.tokens is None:
+    if not hash_matches(page.header.content_hash, page.body) or page.header.tokens is None:
         reasons.append(
             "edited since the last sync: the body is current, its header (summary, tokens) "
             "may not be; run `brain sync`"
@@ -475,7 +484,7 @@ class _ReadThrough:
     def read(self, page_id: str) -> StoredPage:
         old = self._old.get(page_id)
         fresh = not (self._everything or page_id in self._dirty)
-        if old is not None and fresh and old.version == self._versions.get(page_id):
+        if old is not None and fresh and old.settled and old.version == self._versions.get(page_id):
             self.kept[page_id] = old
             return old.page()
         try:

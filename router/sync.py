@@ -1,29 +1,39 @@
 """The index sync: scan every page, refresh changed shards' headers, regenerate the router.
 
 A broken page is reported (page, field, what to fix) and skipped; the rest of the index stays
-usable. Only pages whose body changed are rewritten, and the router only when a row changed,
-so an idle sync writes nothing. The report ends in one roll-call line::
+usable. Only pages whose body changed are rewritten, and a router page only when its rows
+changed, so an idle sync writes nothing. When the index outgrows one router page the sync
+keeps a two-level router (:mod:`router.router_tree`): it creates and updates the domains'
+router pages and retires (marks, never deletes) the page of a domain that emptied. The report
+ends in one roll-call line::
 
     Index sync: 6 shards, 1 changed, 0 invalid. No anomalies.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from router.domains import group_domains
 from router.router_page import (
     DEFAULT_TITLE,
     ROUTER_ID,
+    ROUTER_PAGE_LIMIT_BYTES,
     RouterPage,
     RouterRow,
+    domain_router_header,
+    empty_bytes,
     parse_router,
     render_router,
     render_router_body,
     router_header,
+    with_kind,
 )
+from router.router_tree import PlannedPage, lay_out
 from shards import (
     BrainError,
     ClaudeDelta,
@@ -32,6 +42,7 @@ from shards import (
     Tokenizer,
     content_hash,
     describe_page,
+    hash_matches,
     header_problems,
     header_size,
     parse_page,
@@ -92,14 +103,50 @@ class ShardStatus:
 
 
 @dataclass(frozen=True)
+class RouterStatus:
+    """One router page as this sync left it (or would leave it, in a dry run)."""
+
+    page_id: str
+    bytes: int
+    rows: int
+    lists: str  # "shards", or "domains" when the rows are router pages
+    changed: bool
+    retired: bool = False  # a domain page whose domain emptied: marked archived, not deleted
+    notes_bytes: int = 0
+    parent: str | None = None  # the router page one level up; None for the top router
+
+    @property
+    def problem(self) -> str | None:
+        if self.bytes <= ROUTER_PAGE_LIMIT_BYTES or self.retired:
+            return None
+        return (
+            f"router page is {self.bytes:,} bytes, over the {ROUTER_PAGE_LIMIT_BYTES:,}-byte "
+            f"limit ({self.notes_bytes:,} bytes of it are notes): move long notes to a shard"
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "page": self.page_id,
+            "bytes": self.bytes,
+            "rows": self.rows,
+            "lists": self.lists,
+            "changed": self.changed,
+            "retired": self.retired,
+            "parent": self.parent,
+        }
+
+
+@dataclass(frozen=True)
 class SyncReport:
     shards: tuple[ShardStatus, ...]
     invalid: tuple[Issue, ...]
-    router_changed: bool
-    router_bytes: int
+    router_changed: bool  # any router page (top or domain) written
+    router_bytes: int  # the top router page
     dry_run: bool = False
     skipped: tuple[str, ...] = field(default=())
     adopted: tuple[str, ...] = field(default=())  # pages given a generated header
+    notices: tuple[str, ...] = field(default=())  # what the store found that is not a page
+    routers: tuple[RouterStatus, ...] = field(default=())  # every router page, top last
 
     @property
     def changed(self) -> tuple[str, ...]:
@@ -109,7 +156,8 @@ class SyncReport:
     def anomalies(self) -> list[str]:
         found = [f"{i.page_id}: {i.message}" for i in self.invalid]
         found += [f"{s.id}: {p}" for s in self.shards for p in s.problems]
-        return found
+        found += [f"{r.page_id}: {r.problem}" for r in self.routers if r.problem]
+        return found + list(self.notices)
 
     def roll_call(self) -> str:
         head = (
@@ -128,9 +176,14 @@ class SyncReport:
             "changed": list(self.changed),
             "invalid": [i.to_json() for i in self.invalid],
             "anomalies": self.anomalies,
-            "router": {"changed": self.router_changed, "bytes": self.router_bytes},
+            "router": {
+                "changed": self.router_changed,
+                "bytes": self.router_bytes,
+                "pages": [r.to_json() for r in self.routers],
+            },
             "skipped": list(self.skipped),
             "adopted": list(self.adopted),
+            "notices": list(self.notices),
         }
 
 
@@ -144,6 +197,10 @@ class Scan:
     skipped: tuple[str, ...]
     #: (page, url) of pages with no header block at all (also in ``invalid``): adoptable.
     headerless: tuple[tuple[Page, str], ...] = ()
+    #: (page, url) of the router pages below the top one (domains of a two-level router).
+    routers: tuple[tuple[Page, str], ...] = ()
+    #: What the store's listing found that is not a page (a database under a Notion root).
+    notices: tuple[str, ...] = ()
 
 
 def scan(store: PageStore, options: SyncOptions | None = None) -> Scan:
@@ -154,17 +211,22 @@ def scan(store: PageStore, options: SyncOptions | None = None) -> Scan:
     skipped: list[str] = []
     router: Page | None = None
     headerless: list[tuple[Page, str]] = []
+    routers: list[tuple[Page, str]] = []
     seen: dict[str, str] = {}
-    for ref in store.list_pages():
+    refs = store.list_pages()
+    notices = tuple(str(n) for n in getattr(store, "notices", ()) or ())
+    for ref in refs:
         if ref.named(opts.skip):
             skipped.append(ref.id)
             continue
         try:
             page = parse_page(store.read(ref.id).text, page_id=ref.id)
         except BrainError as exc:
-            invalid.append(Issue(ref.id, exc.message + (f" {exc.hint}" if exc.hint else "")))
+            titled = f"(titled {ref.name!r}) " if ref.name and ref.name != ref.id else ""
+            message = titled + exc.message + (f" {exc.hint}" if exc.hint else "")
+            invalid.append(Issue(ref.id, message))
             continue
-        if ref.id == opts.router_id:
+        if ref.named(frozenset({opts.router_id})):  # Notion: the child page named "router"
             router = page
             continue
         if page.header is None:
@@ -172,6 +234,9 @@ def scan(store: PageStore, options: SyncOptions | None = None) -> Scan:
             invalid.append(_issue(page.error))
             if page.header_missing:
                 headerless.append((page, ref.url))
+            continue
+        if page.header.page_type == "router":
+            routers.append((page, ref.url))
             continue
         if page.header.page_type != "shard":
             skipped.append(ref.id)
@@ -197,7 +262,15 @@ def scan(store: PageStore, options: SyncOptions | None = None) -> Scan:
             continue
         seen[shard_id] = ref.id
         shards.append((page, ref.url))
-    return Scan(tuple(shards), tuple(invalid), router, tuple(skipped), tuple(headerless))
+    return Scan(
+        tuple(shards),
+        tuple(invalid),
+        router,
+        tuple(skipped),
+        tuple(headerless),
+        routers=tuple(routers),
+        notices=notices,
+    )
 
 
 def sync(
@@ -240,19 +313,71 @@ def sync(
             store.write(page.id, Page(page.id, fresh, page.body).render())
         headers.append((header, page.id, url))
         statuses.append(_status(header, page.id, url, changed=fresh is not None))
-    router_text = build_router(headers, found.router, opts, tokenizer, now, seed_notes)
-    router_changed = found.router is None or router_text != found.router.render()
-    if router_changed and not dry_run:
-        store.write(opts.router_id, router_text)
+    notices = list(found.notices) + _dropped(found, headers, invalid)
+    writer = _RouterWriter(store, found, opts, tokenizer, now, seed_notes, dry_run)
+    writer.write(headers)
+    routers = tuple(writer.statuses)
     return SyncReport(
         tuple(statuses),
         tuple(invalid),
-        router_changed,
-        len(router_text.encode()),
+        any(r.changed for r in routers),
+        routers[-1].bytes,
         dry_run,
         found.skipped,
         tuple(adopted),
+        notices=tuple(notices),
+        routers=routers,
     )
+
+
+def _dropped(
+    found: Scan, headers: list[tuple[ClaudeDelta, str, str]], invalid: list[Issue]
+) -> list[str]:
+    """A notice per shard a router page lists that the store no longer has (deleted, moved
+    out of the root, unshared): the sync drops its row, and says so. Rows that point at
+    router pages (the domains of a two-level router) are not shards."""
+    pages = ([found.router] if found.router is not None else []) + [p for p, _ in found.routers]
+    routers = {p.header.id for p in pages if p.header is not None} | {p.id for p in pages}
+    present = {h.id for h, _, _ in headers}
+    broken = {i.page_id for i in invalid}
+    notices = []
+    for page in pages:
+        try:
+            rows = parse_router(page.render(), page_id=page.id).rows
+        except BrainError:
+            continue
+        notices += [
+            f"shard {row.id!r} (page {row.page}) is no longer in the store: it was deleted, "
+            "moved out of the root page or unshared, so the router drops its row. Move it "
+            "back under the root page (and share it with the integration) to keep it."
+            for row in rows
+            if row.id not in present
+            and row.id not in routers
+            and row.page not in routers
+            and row.page not in broken
+        ]
+    return notices
+
+
+def _router_changed(existing: Page, text: str) -> bool:
+    """Whether a router page must be written: its model (header, rows) differs, or its text
+    does beyond how a store spells it (blank lines, runs of spaces, cell padding). Never a
+    plain text compare: Notion gives back a table as ``<table>`` and drops blank lines, so
+    the text of an unchanged router would never compare equal and every sync would write it."""
+    try:
+        old = parse_router(existing.render(), page_id=existing.id)
+    except BrainError:
+        return True
+    new = parse_router(text, page_id=existing.id)
+    if (old.header, old.rows) != (new.header, new.rows):
+        return True
+    return _squeeze(existing.render()) != _squeeze(text)
+
+
+def _squeeze(text: str) -> str:
+    """The text without blank lines, runs of spaces or the padding of table cells."""
+    lines = (re.sub(r"[ \t]+", " ", line).strip() for line in text.splitlines())
+    return "\n".join(re.sub(r"\| ?-+ ?(?=\|)", "|---", line) for line in lines if line)
 
 
 def status_of(found: Scan) -> list[ShardStatus]:
@@ -260,38 +385,20 @@ def status_of(found: Scan) -> list[ShardStatus]:
     out = []
     for page, url in found.shards:
         assert page.header is not None
-        stale = page.header.content_hash != page.content_hash or page.header.tokens is None
+        stale = not hash_matches(page.header.content_hash, page.body) or page.header.tokens is None
         out.append(_status(page.header, page.id, url, changed=stale))
     return out
 
 
-def build_router(
-    headers: Iterable[tuple[ClaudeDelta, str, str]],
-    existing: Page | None,
-    options: SyncOptions,
-    tokenizer: Tokenizer,
-    now: datetime,
-    seed_notes: str = "",
-) -> str:
-    """The router page text for these shards, keeping the existing page's notes and header."""
-    notes, old_header = seed_notes, None
-    if existing is not None:
-        try:
-            old = parse_router(existing.render(), page_id=existing.id)
-            notes, old_header = old.notes, old.header
-        except BrainError:
-            # A broken router is rebuilt; its text after "## Notes" is still kept if present.
-            notes = (
-                existing.body.split("## Notes", 1)[1].strip("\n")
-                if "## Notes" in existing.body
-                else ""
-            )
-    rows = tuple(
+def router_rows(headers: Iterable[tuple[ClaudeDelta, str, str]]) -> tuple[RouterRow, ...]:
+    """One row per shard that is not archived, sorted by id; long cells are cut so no single
+    row can fill a router page (an operator's 2 KB summary still gets a readable row)."""
+    return tuple(
         RouterRow(
             id=h.id,
-            title=" ".join(h.title.split()),
-            holds=" ".join(h.summary.split()),
-            fetch_when=tuple(" ".join(t.split()) for t in h.fetch_when if t.strip()),
+            title=_cut(h.title, _TITLE_CHARS),
+            holds=_cut(h.summary, _HOLDS_CHARS),
+            fetch_when=_cut_terms(h.fetch_when),
             tokens=h.tokens,
             updated=h.updated_at.strftime("%Y-%m-%d") if h.updated_at else "",
             page=page_id,
@@ -300,18 +407,180 @@ def build_router(
         for h, page_id, url in sorted(headers, key=lambda x: x[0].id)
         if h.status != "archived"
     )
-    header = old_header or router_header(options.title)
-    body = render_router_body(rows, header.title, notes)
-    digest = content_hash(body)
-    if header.content_hash != digest or header.tokens is None:
-        header = header.model_copy(
-            update={
-                "tokens": tokenizer.count(body),
-                "content_hash": digest,
-                "updated_at": now.replace(microsecond=0),
-            }
+
+
+#: Longest title, "holds" and fetch-when cells a shard row gets (far above what a split writes).
+_TITLE_CHARS = 120
+_HOLDS_CHARS = 300
+_FETCH_CHARS = 300
+
+
+def _cut(text: str, limit: int) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def _cut_terms(terms: Iterable[str]) -> tuple[str, ...]:
+    out: list[str] = []
+    used = 0
+    for term in (" ".join(t.split()) for t in terms if t.strip()):
+        if out and used + len(term) > _FETCH_CHARS:
+            break
+        out.append(_cut(term, _FETCH_CHARS))
+        used += len(term) + 2
+    return tuple(out)
+
+
+class _RouterWriter:
+    """Writes the router pages :func:`router.router_tree.lay_out` plans (it is the sink).
+
+    Each page keeps its notes (everything under ``## Notes``) and, when its rows are
+    unchanged, its header and machine fields; it is written only when its text changes.
+    """
+
+    def __init__(
+        self,
+        store: PageStore,
+        found: Scan,
+        options: SyncOptions,
+        tokenizer: Tokenizer,
+        now: datetime,
+        seed_notes: str,
+        dry_run: bool,
+    ) -> None:
+        self.store, self.options, self.tokenizer = store, options, tokenizer
+        self.now, self.dry_run = now.replace(microsecond=0), dry_run
+        self.pages: dict[str, tuple[Page, str]] = {}  # router id -> (page, url)
+        for page, url in found.routers:
+            assert page.header is not None
+            self.pages.setdefault(page.header.id, (page, url))
+        if found.router is not None:
+            self.pages[options.router_id] = (found.router, "")
+        self.seed_notes = seed_notes
+        # Pages a router page must never overwrite: shards, invalid and skipped pages.
+        self.taken = frozenset(
+            [p.id for p, _ in found.shards]
+            + [p.header.id for p, _ in found.shards if p.header is not None]
+            + [i.page_id for i in found.invalid]
+            + list(found.skipped)
         )
-    return render_router(RouterPage(header, rows, notes))
+        self.statuses: list[RouterStatus] = []
+        self._old: dict[str, tuple[str, ClaudeDelta | None]] = {}
+
+    def write(self, headers: Iterable[tuple[ClaudeDelta, str, str]]) -> None:
+        headers = list(headers)
+        rows = router_rows(headers)
+        live = {h.id for h, _, _ in headers if h.status != "archived"}
+        domains = group_domains(h for h, _, _ in headers if h.id in live)
+        _, top = self.old(self.options.router_id)
+        title = (top or router_header(self.options.title)).title
+        lay_out(
+            rows,
+            domains,
+            self,
+            top_id=self.options.router_id,
+            top_title=title,
+            taken=self.taken,
+        )
+        emitted = {s.page_id for s in self.statuses}
+        for router_id in sorted(set(self.pages) - emitted - {self.options.router_id}):
+            self.retire(router_id)
+        top_status = next(s for s in self.statuses if s.page_id == self.options.router_id)
+        self.statuses.remove(top_status)
+        self.statuses.append(top_status)
+
+    def old(self, router_id: str) -> tuple[str, ClaudeDelta | None]:
+        """The existing page's notes and header (the seed notes for a new top router)."""
+        if router_id not in self._old:
+            found = self.pages.get(router_id)
+            if found is None:
+                top = router_id == self.options.router_id
+                self._old[router_id] = (self.seed_notes if top else "", None)
+            else:
+                page = found[0]
+                try:
+                    old = parse_router(page.render(), page_id=page.id)
+                    self._old[router_id] = (old.notes, old.header)
+                except BrainError:
+                    # A broken router is rebuilt; its text after "## Notes" is still kept.
+                    notes = page.body.split("## Notes", 1)[1] if "## Notes" in page.body else ""
+                    self._old[router_id] = (notes.strip("\n"), None)
+        return self._old[router_id]
+
+    def header(self, page: PlannedPage) -> ClaudeDelta:
+        """The page's header before its machine fields are refreshed."""
+        _, old = self.old(page.page_id)
+        if page.parent is None:
+            return with_kind(old or router_header(page.title), lists=page.lists, parent=None)
+        fresh = domain_router_header(
+            page.page_id, page.title, parent=page.parent, domain=page.domain, lists=page.lists
+        )
+        if old is None:
+            return fresh
+        machine = {"tokens": old.tokens, "content_hash": old.content_hash}
+        return fresh.model_copy(update={**machine, "updated_at": old.updated_at})
+
+    def base_bytes(self, page: PlannedPage) -> int:
+        notes, _ = self.old(page.page_id)
+        return empty_bytes(self.header(page), notes)
+
+    def emit(self, page: PlannedPage) -> str:
+        notes, _ = self.old(page.page_id)
+        return self._put(page.page_id, RouterPage(self.header(page), page.rows, notes))
+
+    def retire(self, router_id: str) -> None:
+        notes, old = self.old(router_id)
+        page, _ = self.pages[router_id]
+        header = old or page.header
+        assert header is not None
+        if header.page_type != "router":  # pragma: no cover - scan only collects routers
+            return
+        retired = header.model_copy(update={"status": "archived"})
+        self._put(router_id, RouterPage(retired, (), notes), retired=True)
+
+    def url(self, page_id: str) -> str:
+        """The page's url, or where a page not written yet will likely be (a dry run and the
+        layout still measure its parent's row)."""
+        if page_id in self.pages:
+            return self.pages[page_id][1] or self.store.url(self.pages[page_id][0].id)
+        try:
+            return self.store.url(page_id)
+        except BrainError:  # a store that only knows pages that exist (Notion): as long as
+            return f"https://www.notion.so/{page_id}-{'0' * 32}"  # a Notion page url gets
+
+    def _put(self, router_id: str, router: RouterPage, *, retired: bool = False) -> str:
+        """Refresh the machine fields, write when the text changed; the page's url."""
+        header = router.header
+        body = render_router_body(router.rows, router.title, router.notes, router.lead)
+        digest = content_hash(body)
+        if not hash_matches(header.content_hash, body) or header.tokens is None:
+            header = header.model_copy(
+                update={
+                    "tokens": self.tokenizer.count(body),
+                    "content_hash": digest,
+                    "updated_at": self.now,
+                }
+            )
+        router = RouterPage(header, router.rows, router.notes)
+        text = render_router(router)
+        old = self.pages.get(router_id)
+        changed = old is None or _router_changed(old[0], text)
+        url = old[1] if old is not None else self.url(router_id)
+        if changed and not self.dry_run:
+            url = self.store.write(old[0].id if old is not None else router_id, text).url
+        self.statuses.append(
+            RouterStatus(
+                page_id=router_id,
+                bytes=len(text.encode()),
+                rows=len(router.rows),
+                lists=router.lists,
+                changed=changed,
+                retired=retired,
+                notes_bytes=len(router.notes.encode()),
+                parent=router.parent,
+            )
+        )
+        return url
 
 
 def _status(header: ClaudeDelta, page_id: str, url: str, *, changed: bool) -> ShardStatus:

@@ -1,5 +1,6 @@
 """Pages and their content: claude_delta headers, sections, tokens, page stores, splitting."""
 
+from shards.cache import CachedStore, MemoryPageCache, PageCache
 from shards.delta import (
     HEADER_SOFT_LIMIT_BYTES,
     MACHINE_FIELDS,
@@ -23,7 +24,15 @@ from shards.errors import (
     WorkspaceError,
 )
 from shards.local import LocalFolderStore
-from shards.page import Page, Section, content_hash, parse_page, render_page, slugify
+from shards.page import (
+    Page,
+    Section,
+    content_hash,
+    hash_matches,
+    parse_page,
+    render_page,
+    slugify,
+)
 from shards.refresh import refreshed_header
 from shards.split import (
     ShardPlan,
@@ -35,18 +44,22 @@ from shards.split import (
     merge_operator_fields,
     plan_split,
 )
-from shards.store import PageRef, PageStore, StoredPage
+from shards.store import INCOMPLETE_PAGE, PageRef, PageStore, StoredPage
 from shards.tokens import TiktokenCounter, Tokenizer, TokenOptions
 
 __all__ = [
     "HEADER_SOFT_LIMIT_BYTES",
+    "INCOMPLETE_PAGE",
     "MACHINE_FIELDS",
     "SCHEMA_VERSION",
     "BrainError",
+    "CachedStore",
     "ClaudeDelta",
     "HeaderError",
     "LocalFolderStore",
+    "MemoryPageCache",
     "Page",
+    "PageCache",
     "PageError",
     "PageNotFound",
     "PageRef",
@@ -69,6 +82,7 @@ __all__ = [
     "content_hash",
     "describe_page",
     "format_timestamp",
+    "hash_matches",
     "header_problems",
     "header_size",
     "merge_operator_fields",

@@ -92,6 +92,8 @@ class Caller:
         try:
             result = fn()
         except (NotionClientErrorBase, httpx.TransportError) as exc:
+            if getattr(exc, "status", None) == 429 and self.options.on_rate_limited is not None:
+                self.options.on_rate_limited()
             raise translate(
                 exc,
                 action,

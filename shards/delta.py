@@ -56,6 +56,7 @@ _FIELD_ORDER = (
     "schema_refs",
     "source_posts",
     "status",
+    "domain",
     "tokens",
     "content_hash",
     "updated_at",
@@ -77,6 +78,9 @@ class ClaudeDelta(BaseModel):
     schema_refs: tuple[StrictStr, ...] = ()
     source_posts: tuple[StrictStr, ...] = ()
     status: StrictStr = "active"
+    #: Operator-owned: the domain this shard is listed under when the router has two levels
+    #: (see :mod:`router.domains`); unset, the domain is derived from the id.
+    domain: StrictStr | None = None
     tokens: StrictInt | None = Field(default=None, ge=0)
     content_hash: StrictStr | None = None
     updated_at: datetime | None = None
@@ -102,6 +106,15 @@ class ClaudeDelta(BaseModel):
             raise ValueError(
                 "must be a slug: lowercase letters, digits and '-', starting with a letter or "
                 "digit, at most 64 characters (e.g. 'infra')"
+            )
+        return value
+
+    @field_validator("domain")
+    @classmethod
+    def _domain(cls, value: str | None) -> str | None:
+        if value is not None and not _SLUG.match(value):
+            raise ValueError(
+                "must be a slug like an id: lowercase letters, digits and '-' (e.g. 'clients')"
             )
         return value
 

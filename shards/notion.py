@@ -5,13 +5,24 @@ digits, with or without dashes; always returned dashed and lower case) or a page
 title of a child page of the root, which ``write`` and ``append`` create when missing. So the
 router can keep calling its log page ``"log"`` and the ids from ``list_pages`` still work.
 
-Reads use Notion's markdown endpoint (a page that comes back truncated is an error, never a
-silently short page); ``write`` replaces the page's content with markdown; ``append`` adds one
-paragraph block per line, batched to Notion's limits; ``tail`` reads the paragraph blocks.
+Costs, in API calls: ``list_pages`` is one listing of the root's children per 100 pages (the
+``child_page`` blocks carry each page's ``last_edited_time``, so no page is retrieved);
+``read`` is one markdown read (plus one retrieve for a page no listing has shown, plus one
+per left-out block of a truncated page); ``write`` is one call to create a page with its
+markdown, or two to replace one (the replace, then a retrieve for the new version).
 
-Versions are ``last_edited_time``. Notion rounds it to the minute, so two edits within a
-minute share one; a page edited less than ``version_settle_s`` ago therefore gets a version
-that differs on every call, and readers re-read it until its minute is safely over.
+Reads use Notion's markdown endpoint and convert its Notion-flavoured markdown to plain
+markdown (``shards._notion_markdown``). A truncated answer is completed by reading the
+blocks it left out (``unknown_block_ids``); a page that cannot be made whole is an error
+naming the page, never a silently short page. ``write`` replaces the page's content with
+markdown; ``append`` adds one paragraph block per line, batched to Notion's limits; ``tail``
+reads the paragraph blocks.
+
+Versions are ``last_edited_time``, which Notion rounds to the minute: two edits within a
+minute share one. So a read also says whether its copy is *settled*: read after the
+version's minute was over (plus ``clock_skew_s``), no later edit can keep that version.
+A copy read within the minute is not settled, and a cache re-reads it (and compares the
+text) before trusting it again (:class:`shards.cache.CachedStore`).
 
 Calls go through one client-side rate limiter per store and are retried by operation (an
 append never after a failure that may have applied it): ``shards._notion_limits`` says why the
@@ -48,8 +59,10 @@ from shards._notion_blocks import (
 )
 from shards._notion_errors import SHARE_HINT, append_failure
 from shards._notion_limits import Caller
+from shards._notion_markdown import to_plain, unknown_tag
 from shards.errors import PageError, PageNotFound, StoreRejected, StoreUnavailable
-from shards.store import PageRef, StoredPage, check_blocks
+from shards.page import content_hash
+from shards.store import INCOMPLETE_PAGE, PageRef, StoredPage, check_blocks
 
 __all__ = ["NOTION_API_URL", "NotionOptions", "NotionStore"]
 
@@ -84,8 +97,16 @@ class NotionOptions:
     """Cap on the back-off delay."""
     max_retry_after_s: float = 30.0
     """A 429 asking to wait longer than this is raised (``retry_after`` set) instead of slept."""
-    version_settle_s: float = 120.0
-    """Pages edited less than this ago get a fresh version on every call (minute rounding)."""
+    clock_skew_s: float = 5.0
+    """How far our clock may be off Notion's when deciding whether a read is settled."""
+    max_unknown_blocks: int = 50
+    """A truncated page is completed with at most this many extra reads, then reported."""
+    name_ttl_s: float = 10.0
+    """A page name missing from a listing this recent is created without listing again (a
+    publish run lists once); older, the root is listed again first, so two processes do not
+    both create a page of one name."""
+    on_rate_limited: Callable[[], None] | None = field(default=None, compare=False)
+    """Called once per 429 answer from Notion, retried or not (the status page counts them)."""
 
 
 class NotionStore:
@@ -130,7 +151,10 @@ class NotionStore:
         self._lock = threading.Lock()
         self._create_lock = threading.Lock()
         self._names: dict[str, str] = {}  # child page title -> id
-        self._urls: dict[str, str] = {}  # page id -> url, from page objects seen
+        self._named_at = -1e18  # clock() of the last listing that filled _names
+        self._listed: dict[str, str] = {}  # page id -> version, from the last listing
+        #: What the last listing found under the root that is not a page (child databases).
+        self.notices: tuple[str, ...] = ()
 
     def close(self) -> None:
         """Close the HTTP connection pool (only when this store built the client)."""
@@ -146,48 +170,109 @@ class NotionStore:
     # -- reading -------------------------------------------------------------------------
 
     def list_pages(self) -> list[PageRef]:
-        """The root's child pages: one request per 100 children, then one per page (the
-        version and url live on the page object), so at 3 requests/s 60 pages take ~20 s."""
+        """The root's child pages: one request per 100 children (the ``child_page`` blocks
+        carry ``last_edited_time``), so 60 pages cost one call."""
         names: dict[str, str] = {}
         refs = []
-        for block in self._child_pages():
+        versions: dict[str, str] = {}
+        notices = []
+        for block in self._child_blocks():
+            if block.get("type") == "child_database":
+                title = (block.get("child_database") or {}).get("title", "")
+                notices.append(
+                    f"the root holds a database ({title!r}, block {block['id']}): the index "
+                    "reads pages only, so it is skipped. Move it out of the root page, or "
+                    "leave it: nothing is lost."
+                )
+                continue
+            if block.get("type") != "child_page" or _trashed(block):
+                continue
             title = block["child_page"]["title"]
             names.setdefault(title, block["id"])
-            try:
-                page = self._retrieve(block["id"], block["id"])
-            except PageNotFound:  # deleted since the listing
-                continue
-            if not _trashed(page):
-                refs.append(PageRef(page["id"], self._version(page), page["url"], title))
+            version = str(block.get("last_edited_time") or "")
+            versions[block["id"]] = version
+            refs.append(PageRef(block["id"], version, _url(block["id"]), title))
         with self._lock:
             self._names = names
+            self._named_at = self._clock()
+            self._listed = versions
+            self.notices = tuple(notices)
         return sorted(refs, key=lambda ref: ref.id)
 
     def read(self, page_id: str) -> StoredPage:
         target = self._resolve(page_id, create=False)
         if target is None:
             raise self._missing(page_id)
-        # The version is read before the text: an edit in between leaves the version older
-        # than the text, so the next listing shows a change and the reader reads again.
-        page = self._retrieve(target, page_id)
-        if _trashed(page):
-            raise self._missing(page_id)
-        result = self._call(
+        # The version is known before the text is read (from the listing, or a retrieve):
+        # an edit in between leaves the version older than the text, so the next listing
+        # shows a change and the reader reads again. Never the other way round.
+        with self._lock:
+            version = self._listed.get(target)
+        if version is None:
+            page = self._retrieve(target, page_id)
+            if _trashed(page):
+                raise self._missing(page_id)
+            version = str(page["last_edited_time"])
+        started = self._clock()
+        markdown = self._whole_markdown(target, page_id)
+        return StoredPage(
+            target,
+            to_plain(markdown),
+            version,
+            _url(target),
+            settled=self._settled(version, started),
+        )
+
+    def _whole_markdown(self, target: str, page_id: str) -> str:
+        """The page's markdown, with the blocks a truncated answer left out read one by one."""
+        result = self._markdown(target, page_id)
+        markdown = str(result.get("markdown") or "")
+        if not result.get("truncated") and not result.get("unknown_block_ids"):
+            return markdown
+        pending = [str(b) for b in result.get("unknown_block_ids") or []]
+        fetched: dict[str, str] = {}
+        missing: list[str] = []
+        while pending:
+            block_id = pending.pop(0)
+            if len(fetched) + len(missing) >= self.options.max_unknown_blocks:
+                missing.append(block_id)
+                missing += pending
+                break
+            try:
+                part = self._markdown(block_id, page_id)
+            except PageNotFound:  # not shared with the integration: cannot be read
+                missing.append(block_id)
+                continue
+            fetched[_bare(block_id)] = str(part.get("markdown") or "")
+            pending += [str(b) for b in part.get("unknown_block_ids") or []]
+        if missing:
+            raise PageError(
+                f"{INCOMPLETE_PAGE}: Notion's markdown endpoint left out "
+                f"{len(missing)} blocks and they could not be read ({len(fetched)} were)",
+                page_id=page_id,
+                hint="Split the page into smaller pages (under about "
+                f"{self.options.max_unknown_blocks} left-out blocks, or 20,000 blocks in "
+                "all), or share its sub-pages with the integration; until then the index "
+                "leaves this page out.",
+            )
+        return _fill(markdown, fetched)
+
+    def _markdown(self, target: str, page_id: str) -> dict[str, Any]:
+        return self._call(
             partial(self._client.pages.retrieve_markdown, target),
             action="read the page as markdown",
             page_id=page_id,
             idempotent=True,
         )
-        if result.get("truncated"):
-            unknown = len(result.get("unknown_block_ids") or [])
-            raise PageError(
-                f"the page is too large for Notion's markdown endpoint ({unknown} blocks were "
-                "left out of the answer)",
-                page_id=page_id,
-                hint="Split it into smaller pages (Notion renders about 20,000 blocks); a "
-                "truncated page is never returned.",
-            )
-        return StoredPage(page["id"], str(result["markdown"]), self._version(page), page["url"])
+
+    def _settled(self, version: str, read_at: float) -> bool:
+        """True when no edit after ``read_at`` can carry ``version`` (its minute was over)."""
+        try:
+            edited = datetime.fromisoformat(version.replace("Z", "+00:00")).timestamp()
+        except ValueError:
+            return False
+        minute_end = (edited // 60) * 60 + 60
+        return read_at - self.options.clock_skew_s >= minute_end
 
     def tail(self, page_id: str, count: int) -> list[str]:
         """Reads every child block, 100 per request: a page of N blocks costs N/100 calls."""
@@ -209,14 +294,17 @@ class NotionStore:
         target = _normalize_id(page_id) or self._resolve(page_id, create=False)
         if target is None:
             raise self._missing(page_id)
-        with self._lock:
-            known = self._urls.get(target)
-        return known or f"https://www.notion.so/{target.replace('-', '')}"
+        return _url(target)
 
     # -- writing -------------------------------------------------------------------------
 
     def write(self, page_id: str, text: str) -> PageRef:
-        """Replace the page's content with ``text`` (markdown); create the page by name."""
+        """Replace the page's content with ``text`` (markdown): two calls. A page name that
+        is not a child page yet is created with its markdown in one call."""
+        if _normalize_id(page_id) is None and self._resolve(page_id, create=False) is None:
+            created = self._create_named(page_id, markdown=clean(text))
+            if created is not None:
+                return created
 
         def replace(target: str) -> PageRef:
             self._call(
@@ -231,9 +319,54 @@ class NotionStore:
                 idempotent=True,  # the same replacement twice leaves the same page
             )
             page = self._retrieve(target, page_id)
-            return PageRef(page["id"], self._version(page), page["url"], _title(page))
+            version = str(page["last_edited_time"])
+            with self._lock:
+                if target in self._listed:
+                    self._listed[target] = version
+            return PageRef(page["id"], version, _url(page["id"]), _title(page))
 
         return self._on_page(page_id, replace)
+
+    def edit(self, page_id: str, old: str, new: str) -> PageRef:
+        """Write ``new`` over a page last read as ``old``, touching only its header block
+        when that is all that changed: a header refresh (or a header given to a page written
+        by hand) leaves the operator's own blocks as they are in Notion (colours, toggles,
+        callouts), which a whole-page replace from plain markdown would flatten. Two calls,
+        as a replace; anything else, or an edit Notion refuses, is a whole-page write."""
+        old_header, old_body = _split_header(old)
+        new_header, new_body = _split_header(new)
+        if new_header is None or _hash(old_body) != _hash(new_body):
+            return self.write(page_id, new)
+        target = self._resolve(page_id, create=False)
+        if target is None:
+            return self.write(page_id, new)
+        if old_header is None:
+            request = {
+                "type": "insert_content",
+                "insert_content": {"content": new_header, "position": {"type": "start"}},
+            }
+        else:
+            request = {
+                "type": "update_content",
+                "update_content": {
+                    "content_updates": [{"old_str": old_header, "new_str": new_header}]
+                },
+            }
+        try:
+            self._call(
+                partial(self._client.pages.update_markdown, target, **request),
+                action="update the page's header block",
+                page_id=page_id,
+                idempotent=old_header is not None,  # a second insert would add a second header
+            )
+        except StoreRejected:
+            return self.write(page_id, new)  # the header is not where it was: write it all
+        page = self._retrieve(target, page_id)
+        version = str(page["last_edited_time"])
+        with self._lock:
+            if target in self._listed:
+                self._listed[target] = version
+        return PageRef(page["id"], version, _url(page["id"]), _title(page))
 
     def append(self, page_id: str, lines: Sequence[str]) -> None:
         """One paragraph block per item (an item may hold several ``\n``-joined lines, kept
@@ -294,48 +427,60 @@ class NotionStore:
         if known is not None:
             return known
         if not create:
-            self._refresh_names()
+            if not self._names_recent():
+                self._refresh_names()
             with self._lock:
                 return self._names.get(name)
+        created = self._create_named(name)
+        if created is not None:
+            return created.id
+        with self._lock:
+            return self._names.get(name)
+
+    def _names_recent(self) -> bool:
+        with self._lock:
+            return self._clock() - self._named_at < self.options.name_ttl_s
+
+    def _create_named(self, name: str, *, markdown: str | None = None) -> PageRef | None:
+        """Create the root's child page ``name`` (with ``markdown``, in the same call); None
+        when a listing made meanwhile shows it exists after all."""
         with self._create_lock:  # one creator at a time, so two threads make one page
-            self._refresh_names()
+            if not self._names_recent():
+                self._refresh_names()
             with self._lock:
-                known = self._names.get(name)
-            if known is not None:
-                return known
+                if name in self._names:
+                    return None
+            extra: dict[str, Any] = {} if markdown is None else {"markdown": markdown}
             page = self._call(
                 partial(
                     self._client.pages.create,
                     parent={"page_id": self.root_page_id},
                     properties={"title": {"title": [{"type": "text", "text": {"content": name}}]}},
+                    **extra,
                 ),
                 action="create the page",
-                page_id=page_id,
+                page_id=name,
                 idempotent=False,  # a retried create could make two pages of one name
             )
-            self._remember(page)
+            version = str(page["last_edited_time"])
             with self._lock:
                 self._names[name] = page["id"]
-            return str(page["id"])
+                self._listed[page["id"]] = version
+            return PageRef(page["id"], version, _url(page["id"]), name)
 
     def _refresh_names(self) -> None:
-        names: dict[str, str] = {}
-        for block in self._child_pages():
-            names.setdefault(block["child_page"]["title"], block["id"])
-        with self._lock:
-            self._names = names
+        self.list_pages()
 
-    def _child_pages(self) -> list[dict[str, Any]]:
-        """The root's ``child_page`` blocks; a root the integration cannot see is rejected."""
+    def _child_blocks(self) -> list[dict[str, Any]]:
+        """The root's child blocks; a root the integration cannot see is rejected."""
         try:
-            children = list(self._children(self.root_page_id, self.root_page_id))
+            return list(self._children(self.root_page_id, self.root_page_id))
         except PageNotFound as exc:
             raise StoreRejected(
                 f"the root page {self.root_page_id} is not visible to the Notion integration",
                 page_id=self.root_page_id,
                 hint=SHARE_HINT,
             ) from exc
-        return [block for block in children if block.get("type") == "child_page"]
 
     def _retrieve(self, target: str, page_id: str) -> dict[str, Any]:
         page = self._call(
@@ -344,13 +489,7 @@ class NotionStore:
             page_id=page_id,
             idempotent=True,
         )
-        self._remember(page)
         return page
-
-    def _remember(self, page: dict[str, Any]) -> None:
-        if isinstance(page.get("url"), str):
-            with self._lock:
-                self._urls[page["id"]] = page["url"]
 
     def _children(self, block_id: str, page_id: str) -> Iterator[dict[str, Any]]:
         cursor: str | None = None
@@ -369,19 +508,6 @@ class NotionStore:
             if not result.get("has_more") or not cursor:
                 return
 
-    def _version(self, page: dict[str, Any]) -> str:
-        edited = str(page["last_edited_time"])
-        settle = self.options.version_settle_s
-        if settle > 0:
-            try:
-                moment = datetime.fromisoformat(edited.replace("Z", "+00:00")).timestamp()
-            except ValueError:
-                return edited
-            now = self._clock()
-            if now - moment < settle:
-                return f"{edited}~unsettled@{now:.6f}"
-        return edited
-
     def _missing(self, page_id: str) -> PageNotFound:
         return PageNotFound(
             f"no Notion page {page_id!r} under the root page {self.root_page_id}",
@@ -398,6 +524,43 @@ def _tls_context() -> ssl.SSLContext:
     """One TLS context for every store: loading the CA bundle costs ~50 ms each time.
     Built on first use (never at import); honours SSL_CERT_FILE/SSL_CERT_DIR like httpx."""
     return httpx.create_ssl_context()
+
+
+_HEADER_BLOCK = re.compile(r"\A\s*(```json[^\n]*\n.*?\n```)[ \t]*(?:\n|\Z)(.*)\Z", re.S)
+
+
+def _split_header(text: str) -> tuple[str | None, str]:
+    """(the leading ```json header block, the rest); (None, text) when there is none."""
+    m = _HEADER_BLOCK.match(text)
+    return (m.group(1), m.group(2)) if m else (None, text)
+
+
+def _hash(body: str) -> str:
+    return content_hash(body)
+
+
+def _url(page_id: str) -> str:
+    """The page's link. Built from the id alone (Notion's own adds a title slug that changes
+    with the title), so a page's link in the router never changes by itself."""
+    return f"https://www.notion.so/{page_id.replace('-', '')}"
+
+
+def _bare(block_id: str) -> str:
+    return block_id.replace("-", "").lower()
+
+
+def _fill(markdown: str, fetched: dict[str, str]) -> str:
+    """The markdown with each ``<unknown .../>`` line of a fetched block replaced by it."""
+    out = []
+    for line in markdown.split("\n"):
+        block = unknown_tag(line)
+        if block is not None and _bare(block) in fetched:
+            indent = line[: len(line) - len(line.lstrip("\t"))]
+            part = fetched[_bare(block)]
+            out.append("\n".join(indent + p if p else p for p in part.split("\n")))
+        else:
+            out.append(line)
+    return "\n".join(out)
 
 
 def _normalize_id(value: str) -> str | None:

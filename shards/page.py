@@ -95,8 +95,22 @@ def normalize_body(body: str) -> str:
 
 
 def content_hash(body: str) -> str:
-    """``sha256:<hex>`` of the normalized body (the header is not part of it)."""
-    return "sha256:" + hashlib.sha256(normalize_body(body).encode()).hexdigest()
+    """``sha256:<hex>`` of the normalized body without its blank lines (the header is not
+    part of it). Blank lines are left out because Notion does not keep them: a body written
+    to Notion and read back has the same hash, so the sync does not see a change that is
+    not there (``shards._notion_markdown``)."""
+    lines = [line for line in normalize_body(body).split("\n") if line]
+    return "sha256:" + hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+def hash_matches(recorded: str | None, body: str) -> bool:
+    """Whether a header's ``content_hash`` is the body's, in today's form or the one before
+    blank lines were left out (so an index hashed by an older version is not all "changed")."""
+    if recorded is None:
+        return False
+    if recorded == content_hash(body):
+        return True
+    return recorded == "sha256:" + hashlib.sha256(normalize_body(body).encode()).hexdigest()
 
 
 def render_page(header: ClaudeDelta, body: str) -> str:
@@ -116,6 +130,21 @@ def parse_page(text: str, *, page_id: str) -> Page:
     """
     stripped = text.lstrip("\ufeff").lstrip()
     match = _FENCE_OPEN.match(stripped)
+    if not match and re.match(r'^\{\s*"' + HEADER_KEY + '"', stripped):
+        # The header's text is there but not in a code block: in Notion, the code block
+        # was turned into a paragraph (or pasted as text). Never adopted: it has a header.
+        return Page(
+            id=page_id,
+            header=None,
+            body=normalize_body(stripped),
+            error=HeaderError(
+                "the claude_delta header is plain text, not a ```json code block (was the "
+                "code block turned into a paragraph?)",
+                page_id=page_id,
+                hint="Turn the first block back into a code block with language JSON (in "
+                "Notion: the block menu, Turn into, Code), then run `brain sync`.",
+            ),
+        )
     if not match or match.group(2).lower() != "json":
         misplaced = _later_header(stripped)
         return Page(

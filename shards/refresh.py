@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from shards.delta import ClaudeDelta
-from shards.page import Page
+from shards.page import Page, hash_matches
 from shards.tokens import Tokenizer
 
 
@@ -19,7 +19,7 @@ def refreshed_header(page: Page, tokenizer: Tokenizer, now: datetime) -> ClaudeD
     if header is None:
         return None
     digest = page.content_hash
-    if header.content_hash == digest and header.tokens is not None:
+    if hash_matches(header.content_hash, page.body) and header.tokens is not None:
         return None
     return header.model_copy(
         update={

@@ -21,12 +21,13 @@ from shards.errors import PageError, SplitError
 from shards.page import (
     Page,
     Section,
-    normalize_body,
+    content_hash,
     parse_page,
     render_page,
     slugify,
     split_sections,
 )
+from shards.refresh import refreshed_header
 from shards.store import PageStore
 from shards.tokens import Tokenizer
 
@@ -355,17 +356,30 @@ class SplitResult:
     blocked: tuple[str, ...] = ()  # pages named like a shard but not valid shards: untouched
 
 
-def apply_split(plan: SplitPlan, store: PageStore) -> SplitResult:
+def apply_split(
+    plan: SplitPlan,
+    store: PageStore,
+    *,
+    tokenizer: Tokenizer | None = None,
+    now: datetime | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> SplitResult:
     """Write the planned shards; existing shards keep their operator-owned header fields.
 
-    Machine fields are left for the index sync to fill. Shards the monolith no longer has
+    With a ``tokenizer`` and ``now`` the machine fields are filled in as the page is
+    written (so the sync that follows has nothing to rewrite: one write per shard);
+    without them they are left for the index sync. ``progress(shard id, done, total)`` is
+    called after each shard. A run that stopped part way is simply run again: finished
+    shards are found by their header id and left alone. Shards the monolith no longer has
     are reported as orphaned and left alone: deleting an operator's page is never automatic.
     A page that has a shard's id as its name but no valid shard header (broken, missing,
     unreadable) is reported as blocked and never overwritten: it may hold the operator's work.
     """
     pages: dict[str, Page] = {}
     unreadable: set[str] = set()
+    names: dict[str, str] = {}  # page name (a Notion title) -> page id
     for ref in store.list_pages():
+        names[ref.name or ref.id] = ref.id
         try:
             pages[ref.id] = parse_page(store.read(ref.id).text, page_id=ref.id)
         except PageError:
@@ -378,23 +392,31 @@ def apply_split(plan: SplitPlan, store: PageStore) -> SplitResult:
     updated: list[str] = []
     unchanged: list[str] = []
     blocked: list[str] = []
-    for shard in plan.shards:
+    for done, shard in enumerate(plan.shards, 1):
         page_id, header = shard.header.id, shard.header
         if page_id in existing:
             page_id = existing[page_id]
             current = pages[page_id]
             assert current.header is not None
             header = merge_operator_fields(current.header, header)
-            if current.header == header and current.body == normalize_body(shard.body):
+            same_body = content_hash(current.body) == content_hash(shard.body)
+            if current.header == header and same_body:
                 unchanged.append(page_id)
+                if progress is not None:
+                    progress(shard.header.id, done, len(plan.shards))
                 continue
             updated.append(page_id)
-        elif page_id in pages or page_id in unreadable:
+        elif page_id in names or page_id in unreadable:
             blocked.append(page_id)
             continue
         else:
             created.append(page_id)
+        if tokenizer is not None and now is not None:
+            fresh = refreshed_header(Page(page_id, header, shard.body), tokenizer, now)
+            header = fresh or header
         store.write(page_id, render_page(header, shard.body))
+        if progress is not None:
+            progress(shard.header.id, done, len(plan.shards))
     planned = {s.header.id for s in plan.shards}
     orphaned = tuple(pid for sid, pid in sorted(existing.items()) if sid not in planned)
     return SplitResult(tuple(created), tuple(updated), tuple(unchanged), orphaned, tuple(blocked))

@@ -3,7 +3,8 @@
 Both backends pass the same contract tests (``tests/shards/test_store_contract.py``). Ids are
 the store's own: a file name without ``.md`` locally, a page id in Notion. A ``version`` is an
 opaque change token (a content hash locally, ``last_edited_time`` in Notion): equal versions
-mean the page has not changed, so a reader can skip re-reading it.
+mean the page has not changed, so a reader can skip re-reading it, as long as the copy it
+holds is *settled* (:attr:`StoredPage.settled`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,10 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from shards.errors import PageError
+
+#: What the message of a page that cannot be read whole says (a truncated Notion page whose
+#: left-out blocks could not be read): entry points exit non-zero on it.
+INCOMPLETE_PAGE = "the page is too large to read whole"
 
 
 @dataclass(frozen=True)
@@ -35,12 +40,20 @@ class PageRef:
 
 @dataclass(frozen=True)
 class StoredPage:
-    """A page's whole markdown text with the version it was read at."""
+    """A page's whole markdown text with the version it was read at.
+
+    ``settled`` is False when a later edit could leave ``version`` as it is (Notion's
+    ``last_edited_time`` is rounded to the minute, and this copy was read within that
+    minute): equal versions then do not prove the text is current, and a cache re-reads the
+    page (comparing the text) before trusting it again. A content-hash version is always
+    settled.
+    """
 
     id: str
     text: str
     version: str
     url: str
+    settled: bool = True
 
 
 @runtime_checkable

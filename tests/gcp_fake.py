@@ -24,7 +24,7 @@ import re
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 
 from tests.loopback import LoopbackFake
@@ -100,11 +100,13 @@ class SecretManagerFake(LoopbackFake):
     # -- lifecycle -------------------------------------------------------------------------
 
     def _make_server(self) -> ThreadingHTTPServer:
-        return _Server(self)
+        return GoogleApiServer(self)
 
     # -- handling --------------------------------------------------------------------------
 
-    def _dispatch(self, method: str, target: str, headers: dict[str, str]) -> tuple[int, Any]:
+    def _dispatch(
+        self, method: str, target: str, headers: dict[str, str], raw: bytes
+    ) -> tuple[int, Any]:
         parts = urlsplit(target)
         path = unquote(parts.path)
         try:
@@ -160,9 +162,18 @@ def _error(code: int, message: str, status: str) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "status": status}}
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Dispatching(Protocol):
+    def _dispatch(
+        self, method: str, target: str, headers: dict[str, str], raw: bytes
+    ) -> tuple[int, Any]: ...
+
+
+class GoogleApiHandler(BaseHTTPRequestHandler):
+    """Answers every request with the fake's ``_dispatch(method, target, headers, raw)`` as
+    JSON; each response closes its connection, so ``stop()`` never waits on keep-alive."""
+
     protocol_version = "HTTP/1.1"
-    server: _Server
+    server: GoogleApiServer
 
     def do_GET(self) -> None:
         self._answer("GET")
@@ -170,12 +181,14 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self._answer("POST")
 
+    def do_PATCH(self) -> None:
+        self._answer("PATCH")
+
     def _answer(self, method: str) -> None:
         length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(length)
+        raw = self.rfile.read(length) if length else b""
         headers = {k.lower(): v for k, v in self.headers.items()}
-        status, payload = self.server.fake._dispatch(method, self.path, headers)
+        status, payload = self.server.fake._dispatch(method, self.path, headers, raw)
         data = json.dumps(payload).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=UTF-8")
@@ -189,10 +202,13 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
-class _Server(ThreadingHTTPServer):
+class GoogleApiServer(ThreadingHTTPServer):
+    """The loopback server of a Google API fake (shared by the Secret Manager fake and
+    :class:`tests.gcp_cloud_fake.GoogleCloudFake`)."""
+
     daemon_threads = False  # server_close() joins every handler thread: nothing leaks
     block_on_close = True
 
-    def __init__(self, fake: SecretManagerFake) -> None:
+    def __init__(self, fake: _Dispatching) -> None:
         self.fake = fake
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__(("127.0.0.1", 0), GoogleApiHandler)

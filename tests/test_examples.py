@@ -91,3 +91,32 @@ def test_task_domains_exist_and_are_covered():
 @pytest.mark.parametrize("pattern", SECRET_PATTERNS)
 def test_monolith_has_no_secret_values(pattern):
     assert re.search(pattern, _text()) is None
+
+
+# -- the second evaluation index (examples/eval-ops, issue 10) ---------------------------------
+
+
+def test_ops_index_is_large_and_has_no_deep_headings():
+    from bench.eval_sets import load
+
+    ops = load("ops")
+    text = ops.text
+    assert len(text.encode()) >= 150 * 1024
+    assert "\n#### " not in text
+    assert "<details>" in text
+
+
+def test_ops_tasks_have_unique_one_line_needles_and_the_paraphrase_targets():
+    from bench.eval_sets import HARD, KINDS, check, load, overlaps
+
+    ops = load("ops")
+    assert check(ops) == []
+    assert len(ops.tasks) >= 48
+    assert {t.kind for t in ops.tasks} == set(KINDS)
+    values = overlaps(ops)
+    assert sum(values.values()) / len(values) <= 0.35
+    hard = [i for i, v in values.items() if v <= HARD]
+    assert len(hard) >= 12
+    by_id = {t.id: t for t in ops.tasks}
+    assert all(2 <= len(by_id[i].hints) <= 4 for i in hard)
+    assert any(t.held_out for t in ops.tasks) and any(not t.held_out for t in ops.tasks)

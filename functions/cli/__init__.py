@@ -8,7 +8,14 @@ registers the commands on :data:`app` in the order ``--help`` lists them.
 
 from __future__ import annotations
 
-from functions.cli import context, deploy, index, serve, webhooks  # noqa: F401 - registers commands
+from functions.cli import (  # noqa: F401 - importing registers the commands
+    context,
+    deploy,
+    doctor,
+    index,
+    serve,
+    webhooks,
+)
 from functions.cli._common import app
 
 

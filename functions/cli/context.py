@@ -15,6 +15,7 @@ from functions.cli._common import (
     _runtime,
     app,
     err,
+    escape,
     fail,
 )
 from shards import BrainError
@@ -35,7 +36,9 @@ def context(
     hint: Annotated[
         list[str] | None,
         typer.Option(
-            "--hint", help="Another phrasing of the task, in the notes' words (repeat, up to 8)."
+            "--hint",
+            help="Another phrasing or a few keywords in the notes' own words (repeat); "
+            "weighed below TASK.",
         ),
     ] = None,
     workspace: Workspace = None,
@@ -52,9 +55,19 @@ def context(
         fail(exc)
     if json:
         _emit_json(result.to_json())
-        return
+        raise typer.Exit(1 if result.incomplete else 0)
     sys.stdout.write(result.context.rstrip("\n") + "\n")
     err.print(f"[dim]{result.tokens} of {result.budget} tokens[/]", highlight=False)
+    for note in result.notes:
+        err.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
+    if result.incomplete:
+        err.print(
+            f"[red]incomplete:[/] {len(result.incomplete)} page(s) could not be read whole and "
+            f"were left out: {escape(', '.join(result.incomplete))}. Split them into smaller "
+            "pages, then run `brain sync`.",
+            highlight=False,
+        )
+        raise typer.Exit(1)
 
 
 @app.command(rich_help_panel="Context")

@@ -69,10 +69,21 @@ def split(
                 source=str(monolith),
                 progress=lambda n, total: bar.update(task, completed=n, total=total),
             )
-        result = apply_split(plan, rt.store)
+        with Progress(console=rich_console(err), transient=True, disable=json) as bar:
+            publishing = bar.add_task("Writing shards", total=len(plan.shards))
+
+            def wrote(shard: str, done: int, total: int) -> None:
+                bar.update(publishing, completed=done, description=f"Wrote {shard}")
+                if not json and not err.is_terminal:  # a log, not a bar: one line a shard
+                    err.print(f"shard {done}/{total}: {shard}", highlight=False)
+
+            result = apply_split(
+                plan, rt.store, tokenizer=rt.tokenizer, now=utc_now(), progress=wrote
+            )
         report = sync(
             rt.store, rt.tokenizer, now=utc_now(), options=rt.sync_options, seed_notes=plan.intro
         )
+        rt.record_sync(report)
     except BrainError as exc:
         fail(exc)
     if json:
@@ -159,6 +170,7 @@ def sync_command(
             dry_run=dry_run,
             adopt=adopt,
         )
+        rt.record_sync(report)
     except BrainError as exc:
         fail(exc)
     if json:
@@ -174,6 +186,8 @@ def sync_command(
             )
         for issue in report.invalid:
             out.print(f"  [red]invalid:[/] {escape(issue.message)}", highlight=False)
+        for notice in report.notices:
+            out.print(f"  [yellow]note:[/] {escape(notice)}", highlight=False)
         for status in report.shards:
             for problem in status.problems:
                 out.print(f"  [yellow]check[/] {status.id}: {escape(problem)}", highlight=False)

@@ -42,13 +42,15 @@ def serve(
 ) -> None:
     """Serve every HTTP function on one port, with the webhook drainer in the background.
 
-    Routes: /context, /webhooks/{source}, /notion/events, /sync, /healthz and /mcp.
+    Routes: /context, /webhooks/{source}, /notion/events, /sync, /healthz, /status
+    (and /status.json) and /mcp.
     """
     import logging
 
     import uvicorn
 
     from functions.app import build_app, check_exposure
+    from functions.logs import configure_logging
 
     try:
         cfg = _config(config, workspace)
@@ -60,6 +62,7 @@ def serve(
         address = host or cfg.serve.host
         the_port = cfg.serve.port if port is None else port
         check_exposure(rt, address)
+        rt.check_secrets()  # every one now, naming the one that fails; not a caller's 503 later
         sock = listen(address, the_port)  # before the sync: a busy port fails at once
     except BrainError as exc:
         fail(exc)
@@ -67,11 +70,12 @@ def serve(
         if demo:
             _load_demo(rt)
         report = sync(rt.store, rt.tokenizer, now=utc_now(), options=rt.sync_options)
+        rt.record_sync(report)
     except BrainError as exc:
         sock.close()
         rt.close()
         fail(exc)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    configure_logging(logging.INFO)  # text here; JSON for Cloud Logging when K_SERVICE is set
     out.print(report.roll_call(), highlight=False)
     out.print(
         f"Serving the Context Index from {cfg.store.kind} store "

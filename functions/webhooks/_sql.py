@@ -28,8 +28,14 @@ SCHEMA_COMPONENT = "outbox"
 SCHEMA_VERSION = 1
 MARKS_COMPONENT = "marks"
 MARKS_VERSION = 1
+PAGES_COMPONENT = "pages"
+PAGES_VERSION = 1
 #: Every component of the state database and the schema version this code writes.
-COMPONENTS = ((SCHEMA_COMPONENT, SCHEMA_VERSION), (MARKS_COMPONENT, MARKS_VERSION))
+COMPONENTS = (
+    (SCHEMA_COMPONENT, SCHEMA_VERSION),
+    (MARKS_COMPONENT, MARKS_VERSION),
+    (PAGES_COMPONENT, PAGES_VERSION),
+)
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
@@ -121,6 +127,11 @@ def schema(dialect: Dialect) -> list[str]:
         "CREATE TABLE IF NOT EXISTS page_marks ("
         " page_id TEXT PRIMARY KEY, marked_at BIGINT NOT NULL)",
         "CREATE INDEX IF NOT EXISTS page_marks_at ON page_marks (marked_at)",
+        # pages: the last copy read of each page of a store (shards.cache.PageCache)
+        "CREATE TABLE IF NOT EXISTS page_copies ("
+        " store_key TEXT NOT NULL, page_id TEXT NOT NULL, version TEXT NOT NULL,"
+        " url TEXT NOT NULL, settled INTEGER NOT NULL, text TEXT NOT NULL,"
+        " saved_at BIGINT NOT NULL, written_at BIGINT, PRIMARY KEY (store_key, page_id))",
     ]
 
 
@@ -200,6 +211,19 @@ MARKED_SINCE = (
     "SELECT page_id, marked_at FROM page_marks WHERE marked_at >= ? ORDER BY marked_at, page_id"
 )
 PURGE_MARKS = "DELETE FROM page_marks WHERE marked_at < ?"
+
+PAGES_LOAD = "SELECT page_id, version, url, settled, text FROM page_copies WHERE store_key = ?"
+# written_at: when this service last wrote the page (kept when a later read saves a copy)
+PAGES_SAVE = (
+    "INSERT INTO page_copies"
+    " (store_key, page_id, version, url, settled, text, saved_at, written_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (store_key, page_id) DO UPDATE SET"
+    " version = excluded.version, url = excluded.url, settled = excluded.settled,"
+    " text = excluded.text, saved_at = excluded.saved_at,"
+    " written_at = COALESCE(excluded.written_at, page_copies.written_at)"
+)
+PAGES_WRITTEN = "SELECT written_at FROM page_copies WHERE store_key = ? AND page_id = ?"
+PAGES_FORGET = "DELETE FROM page_copies WHERE store_key = ? AND page_id = ?"
 
 STATS = "SELECT state, COUNT(*), MIN(received_at) FROM outbox_events GROUP BY state"
 PURGE_DEDUP = "DELETE FROM outbox_dedup WHERE created_at < ?"

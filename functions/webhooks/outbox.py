@@ -51,13 +51,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal, Protocol, Self
 
 from functions.webhooks import _sql
 from functions.webhooks._sql import Backend, Row, Tx, from_us, to_us
 from functions.webhooks.errors import OutboxError
+from shards.store import StoredPage
 
 __all__ = [
     "Accepted",
@@ -174,6 +175,16 @@ class Outbox(Protocol):
     def mark_pages(self, page_ids: Sequence[str], now: datetime) -> None: ...
 
     def marked_since(self, since: datetime) -> list[tuple[str, datetime]]: ...
+
+    def load_pages(self, store_key: str) -> dict[str, StoredPage]: ...
+
+    def save_pages(
+        self, store_key: str, pages: Sequence[StoredPage], *, written: bool = False
+    ) -> None: ...
+
+    def written_at(self, store_key: str, page_id: str) -> datetime | None: ...
+
+    def forget_pages(self, store_key: str, page_ids: Sequence[str]) -> None: ...
 
     def close(self) -> None: ...
 
@@ -413,6 +424,51 @@ class SqlOutbox:
         with self._tx("reading page marks", write=False) as tx:
             rows = tx.rows(_sql.MARKED_SINCE, (to_us(since),))
         return [(str(r[0]), from_us(int(r[1]))) for r in rows]
+
+    # -- remembered pages (shards.cache.PageCache) ---------------------------------------
+
+    def load_pages(self, store_key: str) -> dict[str, StoredPage]:
+        """Every page copy remembered for the store ``store_key``, by page id."""
+        with self._tx("reading remembered pages", write=False) as tx:
+            rows = tx.rows(_sql.PAGES_LOAD, (store_key,))
+        return {
+            str(r[0]): StoredPage(str(r[0]), str(r[4]), str(r[1]), str(r[2]), bool(r[3]))
+            for r in rows
+        }
+
+    def save_pages(
+        self, store_key: str, pages: Sequence[StoredPage], *, written: bool = False
+    ) -> None:
+        """Remember these page copies (each replaces the page's earlier copy); ``written``:
+        this service has just written them (see :meth:`written_at`)."""
+        at = to_us(datetime.now(UTC))
+        with self._tx("remembering pages") as tx:
+            for p in sorted(pages, key=lambda p: p.id):
+                tx.run(
+                    _sql.PAGES_SAVE,
+                    (
+                        store_key,
+                        p.id,
+                        p.version,
+                        p.url,
+                        int(p.settled),
+                        p.text,
+                        at,
+                        at if written else None,
+                    ),
+                )
+
+    def written_at(self, store_key: str, page_id: str) -> datetime | None:
+        """When this service last wrote the page (None: never, or not remembered)."""
+        with self._tx("reading when a page was written", write=False) as tx:
+            rows = tx.rows(_sql.PAGES_WRITTEN, (store_key, page_id))
+        return from_us(int(rows[0][0])) if rows and rows[0][0] is not None else None
+
+    def forget_pages(self, store_key: str, page_ids: Sequence[str]) -> None:
+        """Drop the remembered copies of these pages."""
+        with self._tx("forgetting pages") as tx:
+            for page_id in sorted(set(page_ids)):
+                tx.run(_sql.PAGES_FORGET, (store_key, page_id))
 
     def close(self) -> None:
         """Close every connection (idempotent); later calls raise OutboxError."""

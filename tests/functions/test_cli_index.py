@@ -73,7 +73,7 @@ def test_split_then_shards_lists_every_shard_with_its_tokens(
         "Split context-index.md: 6 shards (6 new, 0 updated, 0 unchanged) at heading level 2."
         in out
     )
-    assert "Index sync: 6 shards, 6 changed, 0 invalid. No anomalies." in out
+    assert "Index sync: 6 shards, 0 changed, 0 invalid. No anomalies." in out
 
     listing = brain_json("shards", "-w", ws)
     assert [s["id"] for s in sorted(listing["shards"], key=lambda s: s["id"])] == SHARD_IDS
@@ -96,7 +96,7 @@ def test_split_json_reports_created_then_unchanged_on_a_rerun(
 ) -> None:
     first = brain_json("split", monolith, "-w", tmp_path / "ws")
     assert sorted(first["created"]) == SHARD_IDS
-    assert first["sync"]["summary"] == "Index sync: 6 shards, 6 changed, 0 invalid. No anomalies."
+    assert first["sync"]["summary"] == "Index sync: 6 shards, 0 changed, 0 invalid. No anomalies."
     again = brain_json("split", monolith, "-w", tmp_path / "ws")
     assert again["created"] == [] and again["updated"] == []
     assert sorted(again["unchanged"]) == SHARD_IDS
@@ -264,7 +264,7 @@ def test_the_installed_brain_command_splits_and_lists(monolith: Path, tmp_path: 
         check=False,
     )
     assert split.returncode == 0, split.stderr
-    assert "Index sync: 6 shards, 6 changed, 0 invalid. No anomalies." in split.stdout
+    assert "Index sync: 6 shards, 0 changed, 0 invalid. No anomalies." in split.stdout
     listing = subprocess.run(
         [BRAIN, "shards", "--workspace", ws, "--json"],
         capture_output=True,

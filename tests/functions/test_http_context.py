@@ -111,6 +111,15 @@ def test_post_context_returns_the_answering_section_within_the_budget(app: ASGIA
     assert {"id", "title", "tokens", "included", "score"} <= set(finance)
 
 
+def test_hints_in_the_body_find_what_the_task_alone_misses(app: ASGIApp) -> None:
+    task = "after a cutover, how soon do browsers pick up the new server address"
+    plain = call(app, "POST", "/context", json={"task": task, "budget": 160})
+    hinted = call(app, "POST", "/context", json={"task": task, "budget": 160, "hints": ["DNS TTL"]})
+    assert plain.status_code == hinted.status_code == 200
+    assert "TTL is 300 seconds" not in plain.json()["context"]
+    assert "TTL is 300 seconds" in hinted.json()["context"]
+
+
 def test_get_context_takes_query_parameters(app: ASGIApp) -> None:
     response = call(
         app, "GET", "/context", params={"task": "DNS TTL for A records", "budget": "250"}
@@ -134,6 +143,9 @@ def test_get_context_takes_query_parameters(app: ASGIApp) -> None:
         ({"content": b"{not json", "headers": {"content-type": "application/json"}}, "JSON"),
         ({"content": b"task=dns", "headers": {"content-type": "text/plain"}}, "JSON"),
         ({"json": {"task": "x" * 1_000_000, "budget": 100}}, "characters"),
+        ({"json": {"task": "dns", "budget": 100, "hints": [3]}}, "hints"),
+        ({"json": {"task": "dns", "budget": 100, "hints": ["dns"] * 9}}, "hints"),
+        ({"json": {"task": "dns", "budget": 100, "hints": ["d" * 301]}}, "hint 1"),
     ],
 )
 def test_bad_requests_get_400_saying_what_to_send(

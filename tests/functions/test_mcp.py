@@ -19,6 +19,8 @@ from typing import Any, TypeVar
 import anyio
 import pytest
 import uvicorn
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from mcp.client import Client
 from mcp.client.stdio import StdioServerParameters
 from mcp_types import CallToolResult, TextContent
@@ -27,7 +29,7 @@ from config import load_config
 from functions.mcp_server import MAX_TOOL_BUDGET, build_server
 from functions.runtime import Runtime
 from router import sync
-from shards import SplitOptions, apply_split, plan_split
+from shards import SplitOptions, TiktokenCounter, apply_split, plan_split
 
 MONOLITH = """# Context Index
 
@@ -126,6 +128,8 @@ def test_stdio_server_lists_the_three_tools_with_input_schemas(
     context = tools["get_context"].input_schema
     assert context["required"] == ["task"]
     assert set(context["properties"]) == {"task", "budget", "shards", "hints"}
+    hints = context["properties"]["hints"]["description"]
+    assert "vocabulary" in hints and "phrasings" in hints
     assert set(tools["read_shard"].input_schema["properties"]) == {"id", "budget"}
     assert tools["list_shards"].input_schema["properties"] == {}
     assert "Call this first" in (tools["get_context"].description or "")
@@ -144,6 +148,9 @@ def test_stdio_get_context_returns_the_section_markdown_then_a_manifest_within_b
     assert 0 < manifest["tokens"] <= 400
     included = {s["id"]: s["included"] for s in manifest["shards"]}
     assert included["billing"] in ("full", "partial")
+    assert "none" not in included.values()  # the digest names the others
+    tokenizer = TiktokenCounter()
+    assert tokenizer.count(markdown) + tokenizer.count(manifest_text) <= 400
 
 
 def test_stdio_list_shards_lists_every_shard_with_its_routing_fields(
@@ -226,10 +233,67 @@ def test_read_shard_returns_the_shard_cut_to_the_budget(runtime: Runtime) -> Non
     whole = call(runtime, "read_shard", {"id": "billing"})
     assert STRIPE_TEXT in texts(whole)[0]
     assert "Invoices go out" in texts(whole)[0]
-    cut = call(runtime, "read_shard", {"id": "billing", "budget": 40})
-    manifest = json.loads(texts(cut)[1])
-    assert manifest["tokens"] <= 40
+    cut = call(runtime, "read_shard", {"id": "billing", "budget": 60})
+    assert sum(runtime.tokenizer.count(t) for t in texts(cut)) <= 60
     assert "Invoices go out" not in texts(cut)[0]
+
+
+def test_read_shard_lists_only_the_shard_it_read(runtime: Runtime) -> None:
+    manifest = json.loads(texts(call(runtime, "read_shard", {"id": "billing"}))[1])
+    assert [s["id"] for s in manifest["shards"]] == ["billing"]
+    assert manifest["shards"][0]["included"] == "full"
+    assert manifest["budget"] is None
+
+
+def test_hints_reach_the_service_below_the_task(runtime: Runtime) -> None:
+    # The task alone shares no word with the escalation notes; the hint does.
+    task = "who should I wake when the site falls over at night"
+    plain = call(runtime, "get_context", {"task": task, "budget": 300})
+    hinted = call(runtime, "get_context", {"task": task, "budget": 300, "hints": ["on-call"]})
+    assert "on-call engineer" not in texts(plain)[0]
+    assert "on-call engineer" in texts(hinted)[0]
+
+
+def test_too_many_hints_is_an_error_result_that_says_the_limit(runtime: Runtime) -> None:
+    result = call(runtime, "get_context", {"task": "deploy", "hints": ["x"] * 9})
+    assert result.is_error
+    assert "at most 8" in texts(result)[0]
+
+
+# The whole tool result (context and manifest, as the client receives them through the real
+# MCP SDK client over an in-memory session) stays within the budget asked.
+words = st.sampled_from(
+    ["Stripe", "deploy", "Cloud Run", "DNS", "invoices", "on-call", "WordPress", "secret"]
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    task=st.lists(words, max_size=6).map(" ".join) | st.text(max_size=40),
+    budget=st.integers(1, 1_500),
+    shards=st.lists(st.sampled_from(SHARD_IDS), max_size=2, unique=True),
+    hints=st.lists(words, max_size=3),
+    tool=st.sampled_from(["get_context", "read_shard"]),
+)
+def test_the_whole_tool_result_stays_within_the_budget(
+    runtime: Runtime,
+    task: str,
+    budget: int,
+    shards: list[str],
+    hints: list[str],
+    tool: str,
+) -> None:
+    if tool == "read_shard":
+        arguments: dict[str, Any] = {"id": (shards or ["billing"])[0], "budget": budget}
+    else:
+        if not task.strip() and not shards:
+            task = "deploy"
+        arguments = {"task": task, "budget": budget, "shards": shards, "hints": hints}
+    result = call(runtime, tool, arguments)
+    assert not result.is_error, texts(result)
+    assert sum(runtime.tokenizer.count(t) for t in texts(result)) <= budget
 
 
 # -- streamable HTTP ------------------------------------------------------------------------

@@ -198,6 +198,28 @@ def test_each_notion_request_is_verified_once_handshake_included(
     assert kept.read_text().strip() == "secret_handshake_for_ops_test"
 
 
+def test_the_handshake_gets_through_before_its_secret_exists(
+    events_service: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The secret is the token the handshake carries: it cannot exist before it."""
+    monkeypatch.delenv("TEST_NOTION_EVENTS_SECRET")
+    handshake = orjson.dumps({"verification_token": "secret_first_handshake"})
+
+    async def go() -> httpx.Response:
+        transport = httpx.ASGITransport(app=build_app(events_service, drain=False))
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            return await client.post(
+                "/notion/events", content=handshake, headers={"Content-Type": "application/json"}
+            )
+
+    answer = asyncio.run(go())
+    assert answer.status_code == 200 and answer.json() == {"status": "verification"}
+    kept = events_service.state_dir / "notion-verification-notion.txt"
+    assert kept.read_text().strip() == "secret_first_handshake"
+    # a signed event still needs the secret: 503 until it is set
+    assert notion_event(events_service, "finance").status_code == 503
+
+
 # -- the change feed --------------------------------------------------------------------------
 
 

@@ -32,6 +32,7 @@ from infra import (
 ROOT = Path(__file__).resolve().parents[2]
 P = "acme-prod"
 SA = "iam.gserviceaccount.com"
+ALL_SERVICES = {"brain-context", "brain-webhooks", "brain-notion-events", "brain-sync", "brain-mcp"}
 
 
 def sm(secret: str, version: str = "latest", project: str = P) -> str:
@@ -96,6 +97,7 @@ def test_a_cloud_config_plans_one_cloud_run_service_per_target(cloud: DeployPlan
         "brain-webhooks",
         "brain-notion-events",
         "brain-sync",
+        "brain-mcp",
     ]
     for s in cloud.services:
         assert s.image == "europe-west1-docker.pkg.dev/acme-prod/brain/brain:1.0"
@@ -123,15 +125,10 @@ def test_each_sm_reference_is_a_secret_readable_by_exactly_the_services_that_use
 ) -> None:
     readers = {s.secret_id: set(s.used_by) for s in cloud.secrets}
     assert readers == {
-        "NOTION_API_TOKEN": {
-            "brain-context",
-            "brain-webhooks",
-            "brain-notion-events",
-            "brain-sync",
-        },
+        "NOTION_API_TOKEN": ALL_SERVICES,
         "GITHUB_WEBHOOK_SECRET": {"brain-webhooks"},
         "NOTION_VERIFICATION": {"brain-webhooks", "brain-notion-events"},
-        "BRAIN_STATE_URL": {"brain-context", "brain-webhooks", "brain-notion-events", "brain-sync"},
+        "BRAIN_STATE_URL": ALL_SERVICES,
     }
     granted = {
         (b.resource.rsplit("/", 1)[-1], b.member.split(":")[1].split("@")[0])
@@ -145,12 +142,15 @@ def test_each_sm_reference_is_a_secret_readable_by_exactly_the_services_that_use
     assert github.config_keys == ("webhooks.sources.github.secrets",)
 
 
-def test_the_serve_token_is_read_by_the_context_service_only() -> None:
+def test_the_serve_token_is_read_by_the_context_and_mcp_services_only() -> None:
     config = cloud_config(serve={"auth_token": sm("BRAIN_AUTH_TOKEN")})
     result = plan(config)
     (secret,) = [s for s in result.secrets if s.secret_id == "BRAIN_AUTH_TOKEN"]
-    assert secret.used_by == ("brain-context",)
-    assert result.service("context").public
+    assert secret.used_by == ("brain-context", "brain-mcp")
+    assert result.service("context").public and result.service("mcp").public
+    mcp = result.service("mcp")
+    assert mcp.args == ("--asgi", "--source=main.py", "--target=mcp")
+    assert mcp.spec.min_instances == 0  # scale to zero: a phone's occasional call pays per use
 
 
 def test_the_scheduler_posts_sync_with_an_oidc_token_of_an_account_allowed_to_invoke_it(
@@ -177,7 +177,7 @@ def test_the_state_url_secret_and_cloud_sql_reach_the_services_that_keep_state(
     clients = {b.member for b in cloud.bindings if b.role == "roles/cloudsql.client"}
     assert clients == {
         f"serviceAccount:brain-{t}@{P}.{SA}"
-        for t in ("context", "webhooks", "notion-events", "sync")
+        for t in ("context", "webhooks", "notion-events", "sync", "mcp")
     }
 
 
@@ -194,6 +194,8 @@ def test_to_json_is_plain_json_with_a_kind_and_name_on_every_resource(cloud: Dep
     assert set(data) == {"project", "region", "image", "ok", "resources", "warnings", "errors"}
     assert data["ok"] is True
     assert {r["kind"] for r in data["resources"]} == {
+        "api",
+        "artifact_repository",
         "service_account",
         "secret",
         "iam_binding",
@@ -268,11 +270,34 @@ def test_a_bearer_token_leaves_the_scheduled_sync_working_through_iam() -> None:
     assert not result.service("sync").public
 
 
-def test_without_a_serve_token_the_context_service_is_private_with_a_warning(
+def test_without_a_serve_token_context_and_mcp_are_private_with_a_warning(
     cloud: DeployPlan,
 ) -> None:
-    assert not cloud.service("context").public
-    assert "serve.auth_token" in keys(cloud.warnings)
+    assert not cloud.service("context").public and not cloud.service("mcp").public
+    (warning,) = [w for w in cloud.warnings if w.key == "serve.auth_token"]
+    assert "Claude Code" in warning.message and "BRAIN_AUTH_TOKEN" in warning.hint
+
+
+def test_the_plan_enables_the_apis_and_creates_the_image_repository(cloud: DeployPlan) -> None:
+    apis = {a.service for a in cloud.apis}
+    assert {"run.googleapis.com", "artifactregistry.googleapis.com", "iam.googleapis.com"} <= apis
+    assert "sqladmin.googleapis.com" in apis  # a Cloud SQL instance is attached
+    (repo,) = cloud.repositories
+    assert repo.name == f"projects/{P}/locations/europe-west1/repositories/brain"
+    assert (repo.package, repo.tag, repo.host) == ("brain", "1.0", "europe-west1-docker.pkg.dev")
+    without_sql = plan(
+        cloud_config(
+            state={"url": "postgresql://u@10.0.0.2/brain"},
+            deploy={"state_url_secret": None, "cloudsql_instance": None},
+        )
+    )
+    assert "sqladmin.googleapis.com" not in {a.service for a in without_sql.apis}
+
+
+def test_an_image_outside_artifact_registry_is_a_warning_and_no_repository() -> None:
+    result = plan(cloud_config(deploy={"image": "ghcr.io/acme/brain:1.0"}))
+    assert result.ok and not result.repositories
+    assert any("Artifact Registry" in w.message for w in result.warnings)
 
 
 def test_an_unpinned_image_and_an_overlong_prefix_are_reported() -> None:
@@ -358,6 +383,20 @@ def test_gcloud_schedules_sync_with_oidc(cloud: DeployPlan) -> None:
     assert "--attempt-deadline=600s" in job
 
 
+def test_the_gcloud_script_stops_before_the_services_while_a_secret_has_no_version(
+    cloud: DeployPlan,
+) -> None:
+    script = render_gcloud(cloud)
+    check = script.index("gcloud secrets versions list NOTION_API_TOKEN --project=acme-prod")
+    assert check < script.index("gcloud run deploy")
+    assert script.index('[ "$missing" = 0 ] || exit 1') < script.index("gcloud run deploy")
+    assert "gcloud secrets versions add NOTION_API_TOKEN --project=acme-prod" in script
+    # the image is built for amd64 by Cloud Build, into the repository created just before
+    repo = script.index("gcloud artifacts repositories create brain")
+    assert repo < script.index("gcloud builds submit") < script.index("gcloud run deploy")
+    assert "--config=infra/cloudbuild.yaml" in script
+
+
 @pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
 def test_the_gcloud_script_is_valid_bash(cloud: DeployPlan) -> None:
     checked = subprocess.run(
@@ -382,6 +421,9 @@ def test_text_lists_services_secrets_job_and_findings() -> None:
         "always allocated",
         "projects/acme-prod/secrets/GITHUB_WEBHOOK_SECRET",
         "Cloud Scheduler job",
+        "APIs (9): serviceusage.googleapis.com",
+        "Artifact Registry repository: projects/acme-prod/locations/europe-west1/repositories/",
+        "brain-mcp",
         "Errors (1)",
         "store.kind",
         "NOT deployable",

@@ -23,10 +23,12 @@ wording), an optional token-bucket rate limit (429 ``rate_limited`` with an inte
 ``markdown_record_limit`` (Notion's is about 20,000 records).
 
 Simplifications, stated so nobody leans on them: a page's content is a flat list of blocks;
-markdown written with ``replace_content`` is stored one paragraph block per line, so it reads
-back byte for byte (real Notion normalises markdown into headings, code blocks, tables...);
-``last_edited_time`` has millisecond precision and changes on every edit (Notion's is rounded
-to the minute).
+markdown written with ``replace_content`` or ``pages.create`` becomes blocks and reads back
+the way Notion renders it (escapes, ``<table>``; see ``tests/notion_fake/markdown.py``), so a
+reader must convert it; ``last_edited_time`` is rounded down to the minute as Notion's is (two
+edits within a minute share it), on the fake's ``clock`` (tests move it); ``minute_versions=
+False`` gives millisecond versions instead. An id from ``unknown_block_ids`` read through the
+markdown endpoint answers that block's markdown.
 
 Faults for tests: :meth:`NotionFake.fail_next`, :meth:`NotionFake.delay_next`,
 :meth:`NotionFake.fail_after_commit_next`; :attr:`NotionFake.requests` logs every request.
@@ -42,6 +44,7 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -50,6 +53,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from tests.loopback import LoopbackFake
 from tests.notion_fake import blocks as b
+from tests.notion_fake import markdown as md
 
 _ERROR_CODES = {
     400: "validation_error",
@@ -80,10 +84,11 @@ class Request(NamedTuple):
 @dataclass
 class _Block:
     id: str
-    kind: str  # "paragraph" or "child_page" (then id is the child page's id)
+    kind: str  # a block type; "child_page": then id is the child page's id
     parent_id: str
     created_time: str
     rich_text: list[dict[str, Any]] = field(default_factory=list)
+    markdown: str | None = None  # how Notion renders a block written as markdown
 
 
 @dataclass
@@ -152,10 +157,18 @@ class NotionFake(LoopbackFake):
         retry_after: int | None = None,
         markdown_record_limit: int = 20_000,
         root_title: str = "Context Index",
+        clock: Callable[[], float] = time.time,
+        minute_versions: bool = True,
+        latency_s: float = 0.0,
     ) -> None:
         super().__init__()
         self.token = token
         self.markdown_record_limit = markdown_record_limit
+        self.clock = clock
+        #: Round ``last_edited_time`` down to the minute, as Notion does.
+        self.minute_versions = minute_versions
+        #: Added to every request (the benches' 250 ms per call).
+        self.latency_s = latency_s
         self.requests: list[Request] = []
         self.errors: list[BaseException] = []  # bugs in the fake itself (answered 500)
         self._lock = threading.RLock()
@@ -165,6 +178,7 @@ class NotionFake(LoopbackFake):
         self._fails: list[_Fault] = []
         self._delays: list[_Fault] = []
         self._commits: list[_Fault] = []
+        self._unshared: set[str] = set()
         self._stopping = threading.Event()
         self.set_rate_limit(requests_per_second, burst=burst, retry_after=retry_after)
         self.root_id = self.add_page(root_title)
@@ -263,6 +277,68 @@ class NotionFake(LoopbackFake):
         with self._lock:
             self._trash(self._page(page_id))
 
+    def edit_page(self, page_id: str, markdown: str) -> None:
+        """Replace a page's content as a person would in Notion (its version moves)."""
+        with self._lock:
+            page = self._page(page_id)
+            page.children = [c for c in page.children if c.kind == "child_page"]
+            page.children += self._paragraphs(page.id, markdown)
+            page.last_edited_time = self._stamp()
+
+    def add_blocks(self, page_id: str, kind: str, texts: list[str]) -> None:
+        """Append blocks of one type (say ``paragraph``) as the UI would, one per text."""
+        with self._lock:
+            page = self._page(page_id)
+            for text in texts:
+                blk = _Block(
+                    str(uuid.uuid4()), kind, page.id, self._stamp(), b.split_rich_text(text)
+                )
+                self._blocks[blk.id] = blk
+                page.children.append(blk)
+            page.last_edited_time = self._stamp()
+
+    def add_raw_block(self, page_id: str, kind: str, markdown: str) -> None:
+        """A block as Notion renders it (a callout, a toggle...) that written markdown cannot
+        make: what an operator builds in Notion's editor."""
+        with self._lock:
+            page = self._page(page_id)
+            blk = _Block(
+                str(uuid.uuid4()), kind, page.id, self._stamp(), b.split_rich_text(kind), markdown
+            )
+            self._blocks[blk.id] = blk
+            page.children.append(blk)
+            page.last_edited_time = self._stamp()
+
+    def add_database(self, title: str, parent: str) -> str:
+        """A child database block under ``parent`` (the store must skip it, saying why)."""
+        with self._lock:
+            page = self._page(parent)
+            blk = _Block(
+                str(uuid.uuid4()), "child_database", page.id, self._stamp(), [b.rich_text(title)]
+            )
+            self._blocks[blk.id] = blk
+            page.children.append(blk)
+            return blk.id
+
+    def move_page(self, page_id: str, new_parent: str) -> None:
+        """Move a page to another parent (out of the root, say)."""
+        with self._lock:
+            page = self._page(page_id)
+            if page.parent_id is not None:
+                old = self._pages[page.parent_id]
+                old.children = [c for c in old.children if c.id != page.id]
+            target = self._page(new_parent)
+            link = _Block(page.id, "child_page", target.id, self._stamp())
+            target.children.append(link)
+            self._blocks[link.id] = link
+            page.parent_id = target.id
+
+    def unshare_page(self, page_id: str) -> None:
+        """The integration loses access: the page answers 404 but stays listed in its parent
+        (as Notion lists a child page block whose page the integration cannot open)."""
+        with self._lock:
+            self._unshared.add(self._page(page_id).id)
+
     def requests_to(self, method: str, path_contains: str = "") -> list[Request]:
         with self._lock:
             return [r for r in self.requests if r.method == method and path_contains in r.path]
@@ -270,7 +346,11 @@ class NotionFake(LoopbackFake):
     # -- model ---------------------------------------------------------------------------
 
     def _stamp(self) -> str:
-        self._last_ms = max(int(time.time() * 1000), self._last_ms + 1)
+        if self.minute_versions:
+            minute = int(self.clock() // 60) * 60
+            moment = datetime.fromtimestamp(minute, UTC)
+            return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        self._last_ms = max(int(self.clock() * 1000), self._last_ms + 1)
         moment = datetime.fromtimestamp(self._last_ms / 1000, UTC)
         return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -296,12 +376,16 @@ class NotionFake(LoopbackFake):
         return page
 
     def _paragraphs(self, page_id: str, markdown: str) -> list[_Block]:
-        if markdown == "":
-            return []
+        """The blocks Notion makes of written markdown (``markdown.parse``)."""
         made = []
-        for line in markdown.split("\n"):
+        for parsed in md.parse(markdown):
             blk = _Block(
-                str(uuid.uuid4()), "paragraph", page_id, self._stamp(), b.split_rich_text(line)
+                str(uuid.uuid4()),
+                parsed.kind,
+                page_id,
+                self._stamp(),
+                b.split_rich_text(parsed.text[:1900]),
+                parsed.text,
             )
             self._blocks[blk.id] = blk
             made.append(blk)
@@ -324,12 +408,17 @@ class NotionFake(LoopbackFake):
                 lines.append(
                     f'<unknown url="{page.url}#{blk.id.replace("-", "")}" alt="{blk.kind}"/>'
                 )
-            elif blk.kind == "child_page":
-                child = self._pages[blk.id]
-                lines.append(f'<page url="{child.url}">{child.title}</page>')
             else:
-                lines.append(b.plain_text(blk.rich_text))
+                lines.append(self._block_markdown(blk))
         return "\n".join(lines), bool(unknown), unknown
+
+    def _block_markdown(self, blk: _Block) -> str:
+        if blk.kind == "child_page":
+            child = self._pages[blk.id]
+            return f'<page url="{child.url}">{md.escape(child.title)}</page>'
+        if blk.markdown is not None:
+            return blk.markdown
+        return md.escape(b.plain_text(blk.rich_text)).replace("\n", "<br>")
 
     def _page_obj(self, page: _Page) -> dict[str, Any]:
         return {
@@ -375,8 +464,10 @@ class NotionFake(LoopbackFake):
             obj["has_children"] = bool(child.children)
             obj["last_edited_time"] = child.last_edited_time
             obj["child_page"] = {"title": child.title}
+        elif blk.kind == "child_database":
+            obj["child_database"] = {"title": b.plain_text(blk.rich_text)}
         else:
-            obj["paragraph"] = {"rich_text": blk.rich_text, "color": "default"}
+            obj[blk.kind] = {"rich_text": blk.rich_text, "color": "default"}
         return obj
 
     # -- HTTP dispatch -------------------------------------------------------------------
@@ -385,6 +476,8 @@ class NotionFake(LoopbackFake):
         self, method: str, target: str, headers: dict[str, str], raw: bytes
     ) -> tuple[int, dict[str, str], dict[str, Any]]:
         arrived = time.monotonic()
+        if self.latency_s:
+            self._stopping.wait(self.latency_s)
         parts = urlsplit(target)
         path, query = parts.path, parse_qs(parts.query)
         body: Any = None
@@ -504,7 +597,7 @@ class NotionFake(LoopbackFake):
 
     def _find_page(self, page_id: str, *, what: str = "page") -> _Page:
         page = self._pages.get(page_id)
-        if page is None:
+        if page is None or page_id in self._unshared:
             raise _Answer(
                 404,
                 f"Could not find {what} with ID: {page_id}. Make sure the relevant pages and "
@@ -564,6 +657,16 @@ class NotionFake(LoopbackFake):
         return self._page_obj(page)
 
     def _get_markdown(self, page_id: str, query: Any, body: Any) -> dict[str, Any]:
+        blk = self._blocks.get(page_id)
+        if page_id not in self._pages and blk is not None:
+            # An id from unknown_block_ids: the block's own subtree (in the fake, itself).
+            return {
+                "object": "page_markdown",
+                "id": blk.id,
+                "markdown": self._block_markdown(blk),
+                "truncated": False,
+                "unknown_block_ids": [],
+            }
         page = self._find_page(page_id)
         markdown, truncated, unknown = self._render(page, self.markdown_record_limit)
         return {
@@ -603,15 +706,51 @@ class NotionFake(LoopbackFake):
                     "body failed validation: body.insert_content.content should be a string "
                     "(the fake Notion API does not support `after`).",
                 )
-            page.children.extend(self._paragraphs(page.id, content))
+            position = params.get("position") or {"type": "end"}
+            made = self._paragraphs(page.id, content)
+            if position.get("type") == "start":
+                page.children[:0] = made
+            else:
+                page.children.extend(made)
+        elif kind == "update_content" and isinstance(params, dict):
+            self._update_content(page, params.get("content_updates"))
         else:
             raise _Answer(
                 400,
                 "body failed validation: body.type should be one of `replace_content`, "
-                f"`insert_content` (in the fake Notion API), instead was `{kind}`.",
+                "`insert_content`, `update_content` (in the fake Notion API), instead was "
+                f"`{kind}`.",
             )
         page.last_edited_time = self._stamp()
         return self._get_markdown(page.id, query, None)
+
+    def _update_content(self, page: _Page, updates: Any) -> None:
+        """Search and replace in the page's markdown. The fake matches an ``old_str`` inside
+        one block's markdown only (Notion matches across blocks too) and re-parses just that
+        block, so the rest of the page keeps its blocks, as in Notion."""
+        if not isinstance(updates, list) or not updates:
+            raise _Answer(
+                400,
+                "body failed validation: body.update_content.content_updates should be "
+                "a non-empty array.",
+            )
+        for update in updates:
+            old = update.get("old_str") if isinstance(update, dict) else None
+            new = update.get("new_str") if isinstance(update, dict) else None
+            if not isinstance(old, str) or not isinstance(new, str) or not old:
+                raise _Answer(400, "body failed validation: old_str and new_str are strings.")
+            hits = [
+                (n, blk) for n, blk in enumerate(page.children) if old in self._block_markdown(blk)
+            ]
+            if not hits:
+                raise _Answer(400, f"Could not find the text to replace: {old[:80]!r}.")
+            if len(hits) > 1 and not update.get("replace_all_matches"):
+                raise _Answer(
+                    400, "The text to replace matches several places; set replace_all_matches."
+                )
+            for n, blk in reversed(hits):
+                text = self._block_markdown(blk).replace(old, new)
+                page.children[n : n + 1] = self._paragraphs(page.id, text)
 
     def _list_children(
         self, block_id: str, query: dict[str, list[str]], body: Any

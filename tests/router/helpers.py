@@ -6,12 +6,14 @@ as `brain split` would. The fixtures built from these live in ``conftest.py``.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 from router import sync
 from shards import (
+    ClaudeDelta,
     LocalFolderStore,
     PageRef,
     SplitOptions,
@@ -20,6 +22,7 @@ from shards import (
     TiktokenCounter,
     apply_split,
     plan_split,
+    render_page,
 )
 
 NOW = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
@@ -166,3 +169,42 @@ VOCABULARY = (
     "accountant secret rotation webhook restore backup replica lag exports ledger schedule "
     "the of and what how when who rotating invoiced scaled restoring zebra quantum"
 ).split()
+
+
+# -- large indexes, for the two-level router -----------------------------------------------
+
+_DOMAINS = ("clients", "infra", "adr", "procedures", "finance", "credentials", "schedules")
+_WORDS = (
+    "deploy rollback invoice backup dns certificate rota onboarding offboarding stripe vpc "
+    "cron secret vault plugin theme cache newsletter sponsor quote contract audit"
+).split()
+
+
+def write_index(path: Path, count: int, *, odd_every: int = 17) -> list[str]:
+    """``count`` shard pages written straight to ``path`` (no fsync: this is test setup).
+
+    Ids share a domain prefix (``clients-…``, skewed so some domains are much larger than
+    others), and one page in ``odd_every`` has an id of its own (``audit17-notes``), as
+    hand-written pages do. Summaries and fetch_when are as long as a split writes them.
+    Machine fields are left for the sync. Returns the shard ids, sorted.
+    """
+    rnd = random.Random(count)
+    path.mkdir(parents=True, exist_ok=True)
+    ids = []
+    for n in range(count):
+        word = rnd.choice(_WORDS)
+        if n % odd_every == odd_every - 1:
+            shard_id = f"{word}{n}-notes"
+        else:
+            shard_id = f"{_DOMAINS[int(rnd.random() ** 2 * len(_DOMAINS))]}-{word}-{n}"
+        title = " ".join(w.capitalize() for w in shard_id.split("-")[:-1]) + f" {n}"
+        header = ClaudeDelta(
+            id=shard_id,
+            title=title,
+            summary=" ".join(rnd.choice(_WORDS) for _ in range(9)).capitalize() + ".",
+            fetch_when=tuple(f"{rnd.choice(_WORDS)} {rnd.choice(_WORDS)}" for _ in range(3)),
+        )
+        body = f"# {title}\n\nHow we handle {word} for {shard_id}, step by step.\n"
+        (path / f"{shard_id}.md").write_text(render_page(header, body), encoding="utf-8")
+        ids.append(shard_id)
+    return sorted(ids)

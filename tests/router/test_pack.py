@@ -5,14 +5,15 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from router.pack import Packed, PackOptions, pack
 from router.select import select
-from router.snapshot import IndexSnapshot
+from router.snapshot import IndexSnapshot, SnapshotCache
 from shards import TiktokenCounter
-from tests.router.helpers import VOCABULARY
+from tests.router.helpers import VOCABULARY, build_store
 
 
 def _pack(
@@ -189,3 +190,73 @@ def test_redaction_counts_reach_the_result(
     packed = pack(snapshot, selection, 2_000, tokenizer, redact=_expand)
     assert packed.redactions["digit"] > 0
     assert not re.search(r"\d", packed.text)
+
+
+# -- long pages without sub-headings ---------------------------------------------------------
+
+_FILLER = [
+    "The roastery opens at six and the first person in lights the burner.",
+    "Green coffee arrives on pallets from the importers' warehouses.",
+    "Cupping happens every afternoon at three with one cup per profile.",
+    "The packing bench prints labels from the morning push.",
+    "Couriers collect the café crates on Tuesdays and Fridays.",
+    "Invoices for cafés go out when an order ships.",
+    "The shop closes at four and the till float goes back in the safe.",
+    "Reference samples live in the freezer in vacuum bags.",
+]
+LONG_PAGE = "\n\n".join(
+    [
+        "# Context Index — Long Pages",
+        "## Operations",
+        "### The decaf question (pasted article)",
+        *[f"{line} It is noted here for completeness, nothing more." for line in _FILLER[:4]],
+        "Why is the decaf roasted last in the day's plan?",
+        "Because its chaff catches fire easily, the collector is emptied right after it.",
+        *[f"{line} Again, only for completeness." for line in _FILLER[4:]],
+        "## Shop",
+        "### Menu notes",
+        "We sell a decaf espresso in the shop; the plan for it is on the whiteboard.",
+        *[f"{line} The shop keeps a copy of this note." for line in _FILLER],
+    ]
+)
+
+
+@pytest.fixture(scope="module")
+def long_snapshot(
+    tmp_path_factory: pytest.TempPathFactory, tokenizer: TiktokenCounter
+) -> IndexSnapshot:
+    store = build_store(tmp_path_factory.mktemp("long"), tokenizer, LONG_PAGE)
+    return SnapshotCache(store, tokenizer).get()
+
+
+def test_the_best_articles_next_paragraph_beats_a_weak_match_elsewhere(
+    long_snapshot: IndexSnapshot, tokenizer: TiktokenCounter
+) -> None:
+    # The answer shares no word with the task; the paragraph before it names the topic, and
+    # the shop's notes mention decaf and the plan too, more weakly.
+    packed = _pack(long_snapshot, tokenizer, "why is decaf last in the roasting plan", 260)
+    assert "its chaff catches fire easily" in packed.text
+    assert "decaf espresso in the shop" not in packed.text
+    article = next(s for s in packed.sections if s.id.startswith("the-decaf-question"))
+    assert article.partial  # a long article contributes its best passages, not all of it
+
+
+def test_packing_stops_at_noise_and_fills_the_budget_when_told_not_to(
+    long_snapshot: IndexSnapshot, tokenizer: TiktokenCounter
+) -> None:
+    task = "why is decaf last in the roasting plan"
+    stopped = _pack(long_snapshot, tokenizer, task, 4_000)
+    filled = _pack(long_snapshot, tokenizer, task, 4_000, noise=0.0)
+    assert "its chaff catches fire easily" in stopped.text
+    assert stopped.tokens < filled.tokens <= 4_000
+    assert any("relevance cutoff" in n for n in stopped.notes)
+
+
+@settings(max_examples=30, deadline=None)
+@given(task=tasks, budget=st.integers(1, 3_000))
+def test_packing_is_deterministic(
+    snapshot: IndexSnapshot, tokenizer: TiktokenCounter, task: str, budget: int
+) -> None:
+    assert _pack(snapshot, tokenizer, task, budget).text == (
+        _pack(snapshot, tokenizer, task, budget).text
+    )

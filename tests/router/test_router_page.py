@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import string
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from router import RouterPage, RouterRow, parse_router, render_router, router_header, sync
+from router.router_page import domain_router_header, with_kind
 from shards import (
     ClaudeDelta,
     HeaderError,
@@ -26,6 +28,8 @@ from tests.shards.test_split import realistic_monolith
 
 NOW = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "context-index.md"
+#: The demo's router as the sync wrote it before routers had two levels (commit 933bff6).
+GOLDEN_DEMO_ROUTER = Path(__file__).resolve().parent / "golden" / "demo-router.md"
 ROUTER_BUDGET_BYTES = 6_656  # 6.5 KB, the reference router for six shards
 
 # -- generators ---------------------------------------------------------------------------
@@ -81,6 +85,75 @@ def routers(draw: st.DrawFn) -> RouterPage:
 @given(routers())
 def test_a_router_page_parses_back_into_the_model_it_was_rendered_from(router: RouterPage) -> None:
     assert parse_router(render_router(router)) == router
+
+
+@st.composite
+def two_level_routers(draw: st.DrawFn) -> RouterPage:
+    """A top router of domains, a domain's page (or part), or a retired domain page."""
+    kind = draw(st.sampled_from(["top", "domain", "part", "retired"]))
+    domain = draw(st.from_regex(r"[a-z][a-z0-9]{0,10}(-[a-z0-9]{1,6})?", fullmatch=True))
+    if kind == "top":
+        header = with_kind(router_header(), lists="domains", parent=None)
+    else:
+        page_id = f"router-{domain}" + ("--2" if kind == "part" else "")
+        parent = "router-" + domain if kind == "part" else "router"
+        lists = draw(st.sampled_from(["shards", "domains"]))
+        header = domain_router_header(
+            page_id, draw(TERM), parent=parent, domain=domain, lists=lists
+        )
+        if kind == "retired":
+            header = header.model_copy(update={"status": "archived"})
+    header = header.model_copy(
+        update={"tokens": draw(st.none() | st.integers(min_value=0, max_value=10**6))}
+    )
+    return RouterPage(header, tuple(draw(st.lists(rows(), max_size=8))), draw(notes()))
+
+
+@settings(max_examples=150, deadline=None)
+@given(two_level_routers())
+def test_every_page_of_a_two_level_router_parses_back_into_its_model(router: RouterPage) -> None:
+    text = render_router(router)
+    parsed = parse_router(text, page_id=router.header.id)
+    assert parsed == router
+    assert (parsed.lists, parsed.parent, parsed.retired) == (
+        router.lists,
+        router.parent,
+        router.retired,
+    )
+    assert router.lead in text
+
+
+def test_a_top_router_of_domains_says_so_and_a_domain_page_names_its_parent() -> None:
+    top = RouterPage(with_kind(router_header(), lists="domains", parent=None), (), "")
+    assert '"lists":"domains"' in render_router(top)
+    assert "each row is a domain" in render_router(top)
+    page = RouterPage(
+        domain_router_header("router-clients", "Clients", parent="router", domain="clients"),
+        (),
+        "",
+    )
+    assert page.lists == "shards" and page.parent == "router"
+    assert "The page above this one is `router`." in render_router(page)
+    assert with_kind(top.header, lists="shards", parent=None) == router_header()
+
+
+@pytest.mark.skipif(not DEMO.exists(), reason="examples/context-index.md (the demo) is missing")
+def test_the_demo_router_is_byte_for_byte_what_it_was_before_two_level_routers(
+    tmp_path: Path,
+) -> None:
+    """The one-page router of the demo (7 shards) did not change at all: same header fields,
+    same lead, same rows. Only the workspace path and the machine fields that depend on it
+    (tokens and hash of a body holding file:// links) are masked."""
+    store = LocalFolderStore(tmp_path / "ws")
+    plan = plan_split(DEMO.read_text(encoding="utf-8"), TiktokenCounter(), SplitOptions())
+    apply_split(plan, store)
+    report = sync(store, TiktokenCounter(), now=NOW, seed_notes=plan.intro)
+    assert [r.page_id for r in report.routers] == ["router"]
+    text = store.read("router").text.replace(store.url("router").rsplit("/", 1)[0], "WORKSPACE")
+    masked = re.sub(
+        r'"tokens":\d+,"content_hash":"sha256:[0-9a-f]{64}"', '"tokens":N,"content_hash":"H"', text
+    )
+    assert masked == GOLDEN_DEMO_ROUTER.read_text(encoding="utf-8")
 
 
 def test_pipes_semicolons_backslashes_and_brackets_survive_in_every_cell() -> None:

@@ -164,3 +164,29 @@ def test_weights_are_options(snapshot: IndexSnapshot) -> None:
     only_headings = SelectOptions(passage=0, section=0, heading=1, shard=0)
     chosen = select(snapshot, "VAT", options=only_headings).candidates
     assert [snapshot.shards[c.shard].sections[c.section].title for c in chosen] == ["VAT"]
+
+
+# -- hints ----------------------------------------------------------------------------------
+
+
+def test_hint_terms_weigh_less_than_the_task_and_never_replace_its_terms() -> None:
+    from router.select import query_weights
+
+    analyzer = Analyzer()
+    query = query_weights(analyzer, "refund approval", 0.5, ["refund deadline", "VAT"], 0.5)
+    assert query["refund"] == query["approv"] == 1.0  # a task term keeps its weight
+    assert query["vat"] == query["deadlin"] == 0.5
+    assert query["refund deadlin"] == 0.25  # a hint's phrase: phrase weight times hint weight
+
+
+def test_a_hint_lifts_the_section_it_names_without_outranking_the_task(
+    snapshot: IndexSnapshot,
+) -> None:
+    def first(task: str, hints: list[str]) -> str:
+        best = select(snapshot, task, hints=hints).candidates[0]
+        return snapshot.shards[best.shard].sections[best.section].title
+
+    task = "replica lag when restoring a database backup"
+    assert first(task, []) == first(task, ["VAT accountant", "Stripe invoices"])
+    assert select(snapshot, "zebra quantum").candidates == ()
+    assert first("zebra quantum", ["VAT accountant deadline"]) == "VAT"

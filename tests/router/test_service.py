@@ -177,6 +177,26 @@ def test_limits_are_options(store: CountingStore, tokenizer: TiktokenCounter) ->
         small.get_context("VAT and more", 100)
 
 
+def test_hints_are_checked_like_the_task(service: ContextService) -> None:
+    with pytest.raises(RequestError, match="list of strings") as caught:
+        service.get_context("VAT", 100, hints="VAT deadline")  # type: ignore[arg-type]
+    assert caught.value.field == "hints"
+    with pytest.raises(RequestError, match="at most 8"):
+        service.get_context("VAT", 100, hints=["VAT"] * 9)
+    with pytest.raises(RequestError, match="300-character limit"):
+        service.get_context("VAT", 100, hints=["v" * 301])
+    assert service.get_context("VAT", 2_000, hints=["", "  "]).context == (
+        service.get_context("VAT", 2_000).context
+    )
+
+
+def test_hints_find_what_the_task_alone_misses(service: ContextService) -> None:
+    task = "who handles our sales levy paperwork"
+    assert "the deadline is the 7th" not in service.get_context(task, 400).context
+    hinted = service.get_context(task, 400, hints=["VAT accountant deadline"])
+    assert "the deadline is the 7th" in hinted.context
+
+
 def test_a_budget_smaller_than_the_digest_returns_what_fits_and_says_so(
     service: ContextService,
 ) -> None:
@@ -192,10 +212,12 @@ def test_a_budget_smaller_than_the_digest_returns_what_fits_and_says_so(
     not (ROOT / "examples" / "tasks.json").exists(), reason="the demo task set is not present"
 )
 def test_the_demo_task_set_is_recalled_at_4000_tokens(tmp_path: Path) -> None:
-    from bench.quality import build_workspace, load_tasks
+    from bench.eval_sets import load
+    from bench.quality import build_workspace
 
     tokenizer = TiktokenCounter()
-    service = ContextService(build_workspace(tmp_path, tokenizer), tokenizer)
-    tasks = load_tasks()
-    hits = sum(t.needle in service.get_context(t.task, 4_000).context for t in tasks)
-    assert hits / len(tasks) >= 0.85
+    demo = load("demo")
+    service = ContextService(build_workspace(tmp_path, demo, tokenizer), tokenizer)
+    context = [service.get_context(t.task, 4_000).context for t in demo.tasks]
+    hits = sum(all(n in c for n in t.needles) for t, c in zip(demo.tasks, context, strict=True))
+    assert hits / len(demo.tasks) >= 0.85

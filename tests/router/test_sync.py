@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from router import SyncOptions, parse_router, scan, status_of, sync
+from router import RouterPage, SyncOptions, parse_router, scan, status_of, sync
+from router.router_page import ROUTER_PAGE_LIMIT_BYTES
 from shards import (
+    ClaudeDelta,
     LocalFolderStore,
     PageRef,
     StoredPage,
@@ -18,8 +20,13 @@ from shards import (
     apply_split,
     parse_page,
     plan_split,
+    render_page,
 )
+from shards.notion import NotionStore
+from tests.notion_fake import NotionFake
+from tests.router.helpers import write_index
 from tests.shards.test_split import realistic_monolith
+from tests.shards.test_store_contract import notion_store
 
 T0 = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
 T1 = T0 + timedelta(hours=3)
@@ -370,3 +377,320 @@ def test_an_adopted_page_whose_name_is_taken_gets_its_own_id(store: RecordingSto
     assert report.adopted == ("Finance_notes",)
     header = parse_page(store.inner.read("Finance_notes").text, page_id="x").header
     assert header is not None and header.id == "finance-2"
+
+
+# -- two-level routers ----------------------------------------------------------------------
+
+LARGE = 90  # shards: well past what one 6.5 KB router page holds (about 25 rows)
+
+
+@pytest.fixture
+def large(tmp_path: Path) -> RecordingStore:
+    """A workspace of LARGE shards synced once at T0: a top router and one page per domain."""
+    write_index(tmp_path / "ws", LARGE)
+    recording = RecordingStore(tmp_path / "ws")
+    sync(recording, TOKENS, now=T0)
+    recording.writes.clear()
+    return recording
+
+
+def _router_pages(store: RecordingStore) -> dict[str, RouterPage]:
+    pages = {}
+    for file in sorted(store.inner.path.glob("router*.md")):
+        text = file.read_text(encoding="utf-8")
+        if '"page_type":"router"' in text:
+            pages[file.stem] = parse_router(text, page_id=file.stem)
+    return pages
+
+
+def _domain_of(store: RecordingStore, shard_id: str) -> str:
+    pages = _router_pages(store)
+    return next(
+        pid
+        for pid, p in pages.items()
+        if p.lists == "shards" and not p.retired and shard_id in [r.id for r in p.rows]
+    )
+
+
+def _set_header(store: RecordingStore, page_id: str, **fields: object) -> None:
+    file = store.inner.path / f"{page_id}.md"
+    page = parse_page(file.read_text(encoding="utf-8"), page_id=page_id)
+    assert page.header is not None
+    file.write_text(render_page(page.header.model_copy(update=fields), page.body), encoding="utf-8")
+
+
+def test_an_index_that_outgrows_one_page_gets_a_router_page_per_domain(
+    large: RecordingStore,
+) -> None:
+    pages = _router_pages(large)
+    top = pages.pop("router")
+    assert top.lists == "domains" and top.parent is None
+    # one row per domain page, by id; a domain too big for one page lists its parts
+    assert [r.id for r in top.rows] == sorted(p for p in pages if pages[p].parent == "router")
+    # LARGE cuts clients into parts; the top router lists them side by side: two levels
+    assert any("--" in r.id for r in top.rows)
+    assert all(p.lists == "shards" for p in pages.values())
+    listed = [r.id for p in pages.values() if p.lists == "shards" for r in p.rows]
+    shard_ids = sorted(f.stem for f in large.inner.path.glob("*.md") if f.stem not in pages)
+    assert sorted(listed) == [s for s in shard_ids if s != "router"]
+    for page_id, page in pages.items():
+        assert page.parent == "router" or page.parent in pages
+        if page.lists == "domains":
+            assert all(pages[r.page].parent == page_id for r in page.rows)
+        assert page.header.id == page_id and page.header.content_hash is not None
+    for file in large.inner.path.glob("router*.md"):
+        assert len(file.read_bytes()) <= ROUTER_PAGE_LIMIT_BYTES, file.name
+    for row in top.rows:
+        assert row.tokens == sum(r.tokens or 0 for r in pages[row.page].rows)
+
+
+def test_a_second_sync_of_a_two_level_router_writes_nothing(large: RecordingStore) -> None:
+    before = _files(large)
+    report = sync(large, TOKENS, now=T1)
+    assert large.writes == []
+    assert _files(large) == before
+    assert not report.router_changed
+    assert len(report.routers) == len(_router_pages(large))
+
+
+def test_editing_a_shard_s_summary_rewrites_only_its_domain_page(large: RecordingStore) -> None:
+    shard = sorted(f.stem for f in large.inner.path.glob("clients-*.md"))[-1]
+    domain = _domain_of(large, shard)
+    top_before = (large.inner.path / "router.md").read_bytes()
+    _set_header(large, shard, summary="Rewritten by the operator: who to call first.")
+
+    report = sync(large, TOKENS, now=T1)
+
+    # the summary is operator-owned (no machine field moves) and the top router's row for
+    # the domain names titles, not summaries: one page written, the domain's
+    assert large.writes == [domain]
+    assert (large.inner.path / "router.md").read_bytes() == top_before
+    row = next(r for r in _router_pages(large)[domain].rows if r.id == shard)
+    assert row.holds == "Rewritten by the operator: who to call first."
+    assert [r.page_id for r in report.routers if r.changed] == [domain]
+
+
+def test_editing_a_shard_s_body_rewrites_the_shard_its_domain_page_and_the_top(
+    large: RecordingStore,
+) -> None:
+    shard = next(f.stem for f in sorted(large.inner.path.glob("infra-*.md")))
+    domain = _domain_of(large, shard)
+    _edit_body(large, shard, "step by step.", "step by step, checked twice.")
+    sync(large, TOKENS, now=T1)
+    assert sorted(large.writes) == sorted([shard, domain, "router"])
+    top = _router_pages(large)["router"]
+    assert next(r for r in top.rows if r.id == domain).tokens == sum(
+        r.tokens or 0 for r in _router_pages(large)[domain].rows
+    )
+
+
+def test_notes_on_every_router_page_survive_regeneration(large: RecordingStore) -> None:
+    shard = next(f.stem for f in sorted(large.inner.path.glob("infra-*.md")))
+    domain = _domain_of(large, shard)
+    for page_id in ("router", domain):
+        file = large.inner.path / f"{page_id}.md"
+        file.write_text(file.read_text() + f"\nAsk Maren before moving {page_id}.\n")
+    _edit_body(large, shard, "step by step.", "step by step, checked twice.")
+    sync(large, TOKENS, now=T1)
+    pages = _router_pages(large)
+    assert pages["router"].notes == "Ask Maren before moving router."
+    assert pages[domain].notes == f"Ask Maren before moving {domain}."
+
+
+def test_a_domain_that_empties_is_retired_keeping_its_notes_and_then_left_alone(
+    large: RecordingStore,
+) -> None:
+    for shard in sorted(f.stem for f in large.inner.path.glob("clients-*.md"))[:3]:
+        _set_header(large, shard, domain="vip")
+    sync(large, TOKENS, now=T1)
+    assert _router_pages(large)["router-vip"].rows
+    vip = large.inner.path / "router-vip.md"
+    vip.write_text(vip.read_text() + "\nVIP list agreed with Jonas.\n")
+    for file in large.inner.path.glob("clients-*.md"):
+        if '"domain":"vip"' in file.read_text():
+            file.unlink()
+    large.writes.clear()
+
+    report = sync(large, TOKENS, now=T1 + timedelta(hours=1))
+
+    retired = _router_pages(large)["router-vip"]
+    assert retired.retired and retired.rows == ()
+    assert retired.header.status == "archived"
+    assert retired.notes == "VIP list agreed with Jonas."
+    assert "Retired: this domain has no shards any more" in vip.read_text()
+    assert "router-vip" not in [r.id for r in _router_pages(large)["router"].rows]
+    assert sorted(large.writes) == ["router", "router-vip"]
+    assert [r.retired for r in report.routers if r.page_id == "router-vip"] == [True]
+    large.writes.clear()
+    sync(large, TOKENS, now=T1 + timedelta(hours=2))
+    assert large.writes == []  # a retired page is marked once
+
+
+def test_the_operators_domain_field_moves_a_shard_to_its_own_domain_page(
+    large: RecordingStore,
+) -> None:
+    moved = sorted(f.stem for f in large.inner.path.glob("infra-*.md"))[:3]
+    before = _domain_of(large, moved[0])
+    for shard in moved:
+        _set_header(large, shard, domain="on-call")
+    sync(large, TOKENS, now=T1)
+    pages = _router_pages(large)
+    assert [r.id for r in pages["router-on-call"].rows] == moved
+    assert pages["router-on-call"].header.domain == "on-call"
+    assert not set(moved) & {r.id for r in pages[before].rows}
+    assert "router-on-call" in [r.id for r in pages["router"].rows]
+
+
+def test_an_index_that_shrinks_to_one_page_goes_back_to_one_level(large: RecordingStore) -> None:
+    keep = sorted(f.stem for f in large.inner.path.glob("*.md") if not f.stem.startswith("router"))
+    for shard in keep[5:]:
+        (large.inner.path / f"{shard}.md").unlink()
+    report = sync(large, TOKENS, now=T1)
+    pages = _router_pages(large)
+    top = pages.pop("router")
+    assert top.lists == "shards" and [r.id for r in top.rows] == keep[:5]
+    assert "lists" not in (top.header.model_extra or {})
+    assert all(p.retired for p in pages.values())
+    assert report.routers[-1].page_id == "router"
+
+
+def test_a_dry_run_of_a_two_level_index_writes_nothing_and_reports_every_page(
+    tmp_path: Path,
+) -> None:
+    write_index(tmp_path / "ws", LARGE)
+    recording = RecordingStore(tmp_path / "ws")
+    report = sync(recording, TOKENS, now=T0, dry_run=True)
+    assert recording.writes == []
+    assert not list(recording.inner.path.glob("router*.md"))
+    assert report.router_changed and len(report.routers) > 2
+    assert {r.lists for r in report.routers} == {"shards", "domains"}
+
+
+def test_a_shard_named_like_a_domain_router_page_is_never_overwritten(tmp_path: Path) -> None:
+    write_index(tmp_path / "ws", LARGE)
+    header = ClaudeDelta(
+        id="router-clients", title="Router clients", domain="clients", fetch_when=("routers",)
+    )
+    shard = tmp_path / "ws" / "router-clients.md"
+    shard.write_text(render_page(header, "# Router clients\n\nOur routers at client sites.\n"))
+    recording = RecordingStore(tmp_path / "ws")
+    sync(recording, TOKENS, now=T0)
+    page = parse_page(shard.read_text(), page_id="router-clients")
+    assert page.header is not None and page.header.page_type == "shard"
+    assert "Our routers at client sites." in page.body
+    pages = _router_pages(recording)
+    assert "router-clients" not in pages
+    moved = [p for p in pages if p.startswith("router-clients-router")]  # the domain moved aside
+    assert moved and all(pages[p].header.domain == "clients" for p in moved)
+    leaf = next(
+        p
+        for p in pages.values()
+        if p.lists == "shards" and "router-clients" in [r.id for r in p.rows]
+    )
+    assert leaf.header.domain == "clients"
+
+
+class CountingWrites:
+    """Any page store, remembering which pages were written."""
+
+    def __init__(self, inner: NotionStore) -> None:
+        self.inner = inner
+        self.writes: list[str] = []
+
+    def list_pages(self) -> list[PageRef]:
+        return self.inner.list_pages()
+
+    def read(self, page_id: str) -> StoredPage:
+        return self.inner.read(page_id)
+
+    def write(self, page_id: str, text: str) -> PageRef:
+        self.writes.append(page_id)
+        return self.inner.write(page_id, text)
+
+    def append(self, page_id: str, lines: Sequence[str]) -> None:
+        self.inner.append(page_id, lines)
+
+    def tail(self, page_id: str, count: int) -> list[str]:
+        return self.inner.tail(page_id, count)
+
+    def url(self, page_id: str) -> str:
+        return self.inner.url(page_id)
+
+
+def test_a_two_level_router_on_notion_links_real_pages_and_retires_by_marking(
+    notion_fake: NotionFake,
+) -> None:
+    """On Notion page ids are uuids and pages are found by title: the domain pages are
+    created by name, the top router links their Notion urls, an idle sync writes nothing and
+    a domain that empties is marked archived in place."""
+    store = CountingWrites(notion_store(notion_fake))
+    try:
+        summary = "Who owns it, what it costs, how it is set up, who to call. " * 5
+        for domain in ("clients", "infra", "finance"):
+            for n in range(8):
+                header = ClaudeDelta(
+                    id=f"{domain}-{n}",
+                    title=f"{domain.capitalize()} {n}",
+                    summary=summary.strip(),
+                    fetch_when=(f"{domain} question {n}",),
+                )
+                store.write(f"{domain}-{n}", render_page(header, f"# {domain} {n}\n\nText.\n"))
+        store.writes.clear()
+
+        first = sync(store, TOKENS, now=T0)
+
+        assert sorted(store.writes[-4:]) == [
+            "router",
+            "router-clients",
+            "router-finance",
+            "router-infra",
+        ]
+        names = {ref.name: ref for ref in store.list_pages()}
+        top = parse_router(store.read("router").text)
+        assert top.lists == "domains"
+        for row in top.rows:
+            assert row.url == names[row.page].url  # a real Notion url, not a guess
+            domain = parse_router(store.read(row.page).text, page_id=row.page)
+            assert len(domain.rows) == 8 and domain.parent == "router"
+        assert max(r.bytes for r in first.routers) <= ROUTER_PAGE_LIMIT_BYTES
+
+        store.writes.clear()
+        assert not sync(store, TOKENS, now=T1).router_changed
+        assert store.writes == []
+
+        for n in range(8):
+            page = parse_page(store.read(f"finance-{n}").text, page_id=f"finance-{n}")
+            assert page.header is not None
+            archived = page.header.model_copy(update={"status": "archived"})
+            store.write(f"finance-{n}", render_page(archived, page.body))
+        store.writes.clear()
+        sync(store, TOKENS, now=T1)
+        retired = parse_router(store.read("router-finance").text, page_id="router-finance")
+        assert retired.retired and retired.rows == ()
+        # written in place by page id: the retired domain page and the top router, nothing else
+        assert sorted(store.writes) == sorted([names["router-finance"].id, names["router"].id])
+        assert "router-finance" not in [
+            r.page for r in parse_router(store.read("router").text).rows
+        ]
+    finally:
+        store.inner.close()
+
+
+def test_a_retired_domain_page_comes_back_when_its_domain_has_shards_again(
+    large: RecordingStore,
+) -> None:
+    moved = sorted(f.stem for f in large.inner.path.glob("infra-*.md"))[:3]
+    for shard in moved:
+        _set_header(large, shard, domain="on-call")
+    sync(large, TOKENS, now=T1)
+    for shard in moved:
+        _set_header(large, shard, domain=None)
+    sync(large, TOKENS, now=T1 + timedelta(hours=1))
+    assert _router_pages(large)["router-on-call"].retired
+    for shard in moved:
+        _set_header(large, shard, domain="on-call")
+    large.writes.clear()
+    sync(large, TOKENS, now=T1 + timedelta(hours=2))
+    back = _router_pages(large)["router-on-call"]
+    assert not back.retired and [r.id for r in back.rows] == moved
+    assert "router-on-call" in large.writes

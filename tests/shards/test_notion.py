@@ -170,15 +170,31 @@ def test_an_unreachable_notion_is_unavailable() -> None:
     assert not isinstance(caught.value, StoreRejected)
 
 
-def test_a_truncated_page_is_an_error_never_a_short_page(
+def test_a_truncated_page_is_read_whole_through_its_unknown_block_ids(
     notion_fake: NotionFake, store: NotionStore
 ) -> None:
     notion_fake.markdown_record_limit = 5
     page_id = child(notion_fake, "big", "\n".join(f"line {i}" for i in range(8)))
-    with pytest.raises(PageError) as caught:
+    page = store.read(page_id)
+    assert [line for line in page.text.splitlines() if line] == [f"line {i}" for i in range(8)]
+    # one markdown read of the page, then one per block it left out (8 - 5)
+    assert len(notion_fake.requests_to("GET", "/markdown")) == 1 + 3
+
+
+def test_a_page_that_cannot_be_made_whole_is_an_error_naming_it(
+    notion_fake: NotionFake,
+) -> None:
+    notion_fake.markdown_record_limit = 5
+    page_id = child(notion_fake, "big", "\n".join(f"line {i}" for i in range(2000)))
+    with (
+        notion_store(notion_fake, max_unknown_blocks=10) as store,
+        pytest.raises(PageError) as caught,
+    ):
         store.read(page_id)
-    assert "too large" in caught.value.message
-    assert caught.value.hint is not None and "Split" in caught.value.hint
+    assert caught.value.page_id == page_id
+    assert "too large to read whole" in caught.value.message
+    assert caught.value.hint is not None and "Split the page" in caught.value.hint
+    assert len(notion_fake.requests_to("GET", "/markdown")) == 1 + 10
 
 
 # -- retries ----------------------------------------------------------------------------
@@ -333,15 +349,22 @@ def test_the_rate_limiter_spaces_calls_and_defers_after_a_429() -> None:
     assert slept[-1] == 2.0
 
 
-def test_recently_edited_pages_get_an_unsettled_version(notion_fake: NotionFake) -> None:
-    """Notion rounds last_edited_time to the minute: a fresh edit may hide a later one."""
-    page_id = child(notion_fake)
-    with notion_store(notion_fake, version_settle_s=120.0) as fresh:
-        assert fresh.list_pages()[0].version != fresh.list_pages()[0].version
-    later = time.time() + 3600
-    with notion_store(notion_fake, version_settle_s=120.0, clock=lambda: later) as settled:
-        versions = {settled.list_pages()[0].version for _ in range(2)}
-    assert versions == {notion_fake.last_edited_time(page_id)}
+def test_a_read_within_its_versions_minute_is_not_settled(notion_fake: NotionFake) -> None:
+    """Notion rounds last_edited_time to the minute: a copy read within that minute may miss
+    a second edit that keeps the version, so it is not settled; one read after it is."""
+    now = [1_800_000_030.0]  # 30 s into a minute
+    notion_fake.clock = lambda: now[0]
+    page_id = child(notion_fake, "p", "first")
+    with notion_store(notion_fake, clock=lambda: now[0]) as store:
+        store.list_pages()
+        early = store.read(page_id)
+        notion_fake.edit_page(page_id, "second")  # same minute: same version
+        assert store.list_pages()[0].version == early.version
+        assert not early.settled
+        now[0] += 60.0
+        late = store.read(page_id)
+    assert late.version == early.version and late.settled
+    assert late.text == "second"
 
 
 # -- Notion's size limits ----------------------------------------------------------------

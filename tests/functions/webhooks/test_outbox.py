@@ -603,7 +603,7 @@ def test_the_schema_records_the_marks_component(tmp_path: Path) -> None:
         rows = dict(conn.execute("SELECT component, version FROM schema_version").fetchall())
     conn.close()
 
-    assert rows == {"outbox": 1, "marks": 1}
+    assert rows == {"outbox": 1, "marks": 1, "pages": 1}
 
 
 def test_a_database_from_before_marks_gains_them_on_open(tmp_path: Path) -> None:
