@@ -264,7 +264,7 @@ class Runtime:
                 snapshot=SnapshotOptions(
                     check_interval_s=self.check_interval_s,
                     sync=self.sync_options,
-                    persist=self.index_path if ctx.persist_index else None,
+                    persist=self.index_path if self.persists_index else None,
                     workspace=self.workspace_id,
                     freeze_gc=True,
                 ),
@@ -275,6 +275,14 @@ class Runtime:
         if self.background_refresh:
             service.cache.start_refresher()
         return service
+
+    @property
+    def persists_index(self) -> bool:
+        """``[context] persist_index``, except on Cloud Run: an instance's filesystem is held
+        in its memory, and a new instance starts without the file anyway."""
+        from functions.logs import in_the_cloud
+
+        return self.config.context.persist_index and not in_the_cloud()
 
     @property
     def workspace_id(self) -> str:

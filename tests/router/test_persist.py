@@ -219,3 +219,22 @@ def test_the_refresher_picks_up_a_marked_page_without_a_request(
         assert finance is not None and "in 21 days" in finance.body
     finally:
         cache.stop_refresher()
+
+
+def test_a_runtime_saves_its_index_locally_but_never_on_cloud_run(
+    tmp_path: Path, tokenizer: TiktokenCounter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from config import load_config
+    from functions.runtime import Runtime
+
+    build_store(tmp_path / "ws", tokenizer)
+    local = Runtime(load_config(workspace=tmp_path / "ws"))
+    assert local.persists_index
+    local.context_service.get_context("stripe webhook secret", 500)
+    assert local.index_path.exists()
+    local.close()
+    monkeypatch.setenv("K_SERVICE", "context")
+    cloud = Runtime(load_config(workspace=tmp_path / "ws"))
+    assert not cloud.persists_index
+    assert cloud.context_service.cache.options.persist is None
+    cloud.close()
