@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from router.lexicon import Lexicon
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IndexedSection:
     id: str
     title: str
