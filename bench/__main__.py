@@ -4,8 +4,9 @@
 
 Names: index (split/sync), quality (get_context recall on two corpora vs baselines), latency
 (get_context warm latency), scale (20 MB, memory, cold start), webhooks (accept rate and
-drain throughput), notion (Notion costs). Each module has ``run()`` and ``table(result)``;
-this file only collects their tables.
+drain throughput), notion (Notion calls per command), redact (formats caught, cost per
+100 KB). Each module has ``run()`` and ``table(result)``; this file only collects their
+tables.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ORDER = ("index", "quality", "latency", "scale", "webhooks", "notion")
+ORDER = ("index", "quality", "latency", "scale", "webhooks", "notion", "redact")
 TITLES = {
     "index": "Index maintenance: split and sync (issue 2)",
     "quality": "get_context quality on two corpora against baselines (issues 3 and 10)",
@@ -28,6 +29,7 @@ TITLES = {
     "scale": "get_context at 20 MB, memory, build and cold start (issue 10)",
     "webhooks": "Webhook logger throughput (issue 4)",
     "notion": "Notion costs: calls and time per command (issue 7)",
+    "redact": "Redaction coverage and cost (issue 9)",
 }
 
 
