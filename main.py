@@ -27,7 +27,9 @@ from functions.runtime import Runtime
 
 
 def _build() -> Runtime:
-    return Runtime(load_config(os.environ.get(CONFIG_ENV)))
+    built = Runtime(load_config(os.environ.get(CONFIG_ENV)))
+    built.background_refresh = True  # an instance serves many requests: refresh off them
+    return built
 
 
 @lru_cache(maxsize=1)

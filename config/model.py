@@ -140,12 +140,14 @@ class ContextConfig(_Section):
     ``check_interval_s`` is how often a warm service lists the store's page versions to
     notice edits; None (the default) means 2 s for the local store, 300 s for Notion
     (:data:`CHECK_INTERVAL_S`). Pages named by Notion events are re-read within about a
-    second either way.
+    second either way. ``persist_index`` saves the built index in the state directory so a
+    new process starts from it (checked against the page versions, rebuilt when stale).
     """
 
     default_budget: int = Field(default=4000, gt=0)
     max_budget: int = Field(default=200_000, gt=0)
     check_interval_s: float | None = Field(default=None, ge=0)
+    persist_index: bool = True
 
 
 class ServeConfig(_Section):

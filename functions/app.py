@@ -41,6 +41,7 @@ def build_app(runtime: Runtime, *, drain: bool = True, host: str | None = None) 
     is the address bound (the MCP app allows only loopback Host headers on loopback)."""
 
     runtime.auto_drain = drain
+    runtime.background_refresh = True  # a server: no request lists or re-reads the store
 
     def get() -> Runtime:
         return runtime

@@ -29,7 +29,7 @@ from functions.logs import current_trace, trace_from_headers
 from functions.runtime import Runtime, utc_now
 from functions.webhooks.errors import OutboxError, VerificationError
 from functions.webhooks.receive import UnknownSource
-from router.errors import RequestError, UnknownShard
+from router import RequestError, UnknownShard
 from shards import BrainError, StoreRejected, StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -288,10 +288,8 @@ async def context(request: Request, rt: Runtime) -> Response:
             ) from exc
     else:
         raise HttpError(405, "method_not_allowed", "use POST (or GET with query parameters)")
-    asked = rt.parse_context_request(payload)
-    result = await run_in_threadpool(
-        rt.context_service.get_context, asked.task, asked.budget, asked.shards, asked.hints
-    )
+    service = rt.context_service
+    result = await run_in_threadpool(service.answer, service.parse_request(payload))
     return json_response(result.to_json())
 
 

@@ -10,9 +10,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from functions.webhooks.errors import OutboxError
-from functions.webhooks.outbox import Outbox
+
+if TYPE_CHECKING:  # the outbox (and its database drivers) load where it is opened
+    from functions.webhooks.outbox import Outbox
 
 __all__ = ["MARK_OVERLAP", "MARK_RETRY", "MarkFeed", "utc_now"]
 

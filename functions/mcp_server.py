@@ -40,11 +40,13 @@ from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
 from typing import TYPE_CHECKING, Annotated, Any
 
+import anyio.to_thread
 import orjson
 from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
-from pydantic import Field
+from pydantic import Field, ValidationError
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
 from starlette.requests import Request
@@ -55,10 +57,11 @@ from functions.errors import ConfigError
 from functions.http import check_auth, error_response, is_loopback
 from functions.logs import current_trace, trace_from_headers
 from functions.runtime import Runtime
+from router import ContextRequest, RequestError
 from shards import BrainError
 
 if TYPE_CHECKING:
-    from router.service import ContextResult
+    from router import ContextResult
 
 #: Claude Code refuses (or truncates) one MCP tool result over this many tokens.
 RESULT_TOKEN_CAP = 25_000
@@ -167,11 +170,14 @@ def build_server(runtime: Runtime) -> MCPServer:
         return _guarded(lock, lambda: _read_shard(runtime, id, budget))
 
     with _root_logging_kept():
-        server: MCPServer = MCPServer(
+        server: MCPServer = _Server(
             SERVER_NAME,
             title="Context Index",
             instructions=INSTRUCTIONS,
             version=_version(),
+            explain=lambda name, arguments, fields: _bad_arguments(
+                runtime, lock, name, arguments, fields
+            ),
         )
     read_only = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False)
     server.add_tool(get_context, description=GET_CONTEXT, annotations=read_only)
@@ -281,16 +287,29 @@ class CloudEndpoint:
 def _get_context(
     runtime: Runtime, task: str, budget: int, shards: Sequence[str], hints: Sequence[str]
 ) -> CallToolResult:
-    asked, notes = _clamped(budget)
-    extra = {"requested_budget": budget} if asked != budget else {}
+    ctx = runtime.config.context
+    request = ContextRequest.parse(
+        {"task": task, "budget": budget, "shards": list(shards), "hints": list(hints)},
+        default_budget=min(ctx.default_budget, MAX_TOOL_BUDGET),
+        max_budget=ctx.max_budget,
+    )
+    asked, notes = _clamped(request.budget)
+    extra = {"requested_budget": request.budget} if asked != request.budget else {}
 
     def fetch(room: int) -> ContextResult:
-        return runtime.context_service.get_context(task, room, tuple(shards), tuple(hints))
+        return runtime.context_service.get_context(
+            request.task, room, request.shards, request.hints
+        )
 
     return _within_budget(runtime, asked, fetch, lambda r: _manifests(r, asked, notes, extra))
 
 
 def _read_shard(runtime: Runtime, shard_id: str, budget: int | None) -> CallToolResult:
+    if budget is not None:  # the same checks as get_context's budget (1 to max_budget)
+        ContextRequest.parse(
+            {"shards": [shard_id], "budget": budget},
+            max_budget=runtime.config.context.max_budget,
+        )
     asked, notes = _clamped(budget) if budget is not None else (MAX_TOOL_BUDGET, [])
     extra: dict[str, Any] = {"requested_budget": budget} if budget and asked != budget else {}
 
@@ -354,9 +373,88 @@ def _guarded(lock: threading.Lock, call: Callable[[], CallToolResult]) -> CallTo
         with lock:
             return call()
     except BrainError as exc:
-        log.info("MCP tool call refused: %s", exc)
-        text = f"{exc.code}: {exc.message}" + (f"\n{exc.hint}" if exc.hint else "")
-        return CallToolResult(content=[TextContent(text=text)], is_error=True)
+        return _refused(exc)
+
+
+def _refused(exc: BrainError) -> CallToolResult:
+    log.info("MCP tool call refused: %s", exc)
+    text = f"{exc.code}: {exc.message}" + (f"\n{exc.hint}" if exc.hint else "")
+    return CallToolResult(content=[TextContent(text=text)], is_error=True)
+
+
+#: What each tool takes, for arguments the SDK's schema check refuses.
+USAGE = {
+    "get_context": 'Send {"task": "what you are about to do", "budget": 4000} (budget a whole '
+    'number, 1 to 24000; optional "shards": ["id", ...] and "hints": ["phrasing", ...]).',
+    "read_shard": 'Send {"id": "<shard id from list_shards>"} and optionally "budget": 2000 '
+    "(a whole number of tokens).",
+    "list_shards": "Send no arguments.",
+}
+
+
+def _bad_arguments(
+    runtime: Runtime,
+    lock: threading.Lock,
+    name: str,
+    arguments: dict[str, Any],
+    fields: Sequence[str],
+) -> CallToolResult:
+    """Arguments the SDK's schema refused, answered in the tool's own words.
+
+    get_context's go through the request model, whose message names the field and what to
+    send (and whose defaults may make them acceptable after all: a null budget is the
+    default one); other tools' say which argument is wrong and what the tool takes.
+    """
+    if name == "get_context":
+        ctx = runtime.config.context
+        try:
+            request = ContextRequest.parse(
+                arguments,
+                default_budget=min(ctx.default_budget, MAX_TOOL_BUDGET),
+                max_budget=ctx.max_budget,
+            )
+        except BrainError as exc:
+            return _refused(exc)
+        return _guarded(
+            lock,
+            lambda: _get_context(
+                runtime, request.task, request.budget, request.shards, request.hints
+            ),
+        )
+    named = ", ".join(f"`{f}`" for f in fields) or "the arguments"
+    return _refused(
+        RequestError(f"{name}: {named} missing or of the wrong type", hint=USAGE.get(name))
+    )
+
+
+class _Server(MCPServer):
+    """The SDK's server, with argument errors a person (or a model) can act on.
+
+    The SDK checks arguments against each tool's schema before the tool runs and answers a
+    mismatch with pydantic's report ("1 validation error for get_contextArguments ...");
+    here such a call goes to ``explain`` instead.
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        explain: Callable[[str, dict[str, Any], list[str]], CallToolResult],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self._explain = explain
+
+    async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as exc:
+            if isinstance(exc, UnexpectedToolError) or not isinstance(
+                exc.__cause__, ValidationError
+            ):
+                raise
+            fields = sorted({str(e["loc"][0]) for e in exc.__cause__.errors() if e["loc"]})
+            log.info("MCP tool %r: arguments %s refused by the schema", name, fields)
+            return await anyio.to_thread.run_sync(self._explain, name, arguments, fields)
 
 
 def _clamped(budget: int) -> tuple[int, list[str]]:

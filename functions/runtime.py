@@ -12,21 +12,22 @@ import time
 from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from config import CHECK_INTERVAL_S, NOTION_EVENTS_SOURCE, BrainConfig
-from functions.context_request import ContextRequest, parse_context_request
 from functions.marks import MarkFeed, utc_now
-from functions.notion_events import NotionEvents
 from functions.secrets import SecretResolver, check_at_start
-from functions.webhooks.drain import Drainer, DrainOptions
 from functions.webhooks.errors import OutboxError
-from functions.webhooks.ledger import CountingDrainer, Ledger, Tally
-from functions.webhooks.outbox import Outbox, open_outbox
-from functions.webhooks.receive import WebhookReceiver
 from router import SyncOptions, SyncReport, sync
-from router.service import ContextService, ServiceOptions
-from router.snapshot import SnapshotOptions
 from shards import LocalFolderStore, PageStore, TiktokenCounter, TokenOptions
+
+if TYPE_CHECKING:  # imported where used: a command loads only what it needs
+    from functions.notion_events import NotionEvents
+    from functions.webhooks.drain import Drainer
+    from functions.webhooks.ledger import Ledger, Tally
+    from functions.webhooks.outbox import Outbox
+    from functions.webhooks.receive import WebhookReceiver
+    from router import ContextService
 
 __all__ = [
     "DEMO_MONOLITH",
@@ -65,6 +66,9 @@ class Runtime:
         self._drain_stop = threading.Event()
         self._drain_thread: threading.Thread | None = None
         self._outbox_down: tuple[float, OutboxError] | None = None
+        #: Keep the index snapshot current from a background thread (a long-running server:
+        #: ``brain serve``, a Cloud Run instance); a one-shot command checks on its request.
+        self.background_refresh = False
 
     @cached_property
     def store(self) -> PageStore:
@@ -134,6 +138,8 @@ class Runtime:
         try:
             if url.startswith("sqlite:"):
                 self.state_dir.mkdir(parents=True, exist_ok=True)
+            from functions.webhooks.outbox import open_outbox
+
             outbox = open_outbox(url)
         except OutboxError as exc:
             self._outbox_down = (time.monotonic() + OUTBOX_RETRY_S, exc)
@@ -144,10 +150,14 @@ class Runtime:
     @cached_property
     def ledger(self) -> Ledger:
         """Sync summaries and counters for the status page, beside the outbox."""
+        from functions.webhooks.ledger import Ledger
+
         return Ledger(self.outbox)
 
     @cached_property
     def tally(self) -> Tally:
+        from functions.webhooks.ledger import Tally
+
         return Tally(lambda: self.ledger, now=utc_now)
 
     def record_sync(self, report: SyncReport) -> None:
@@ -165,6 +175,9 @@ class Runtime:
     @cached_property
     def drainer(self) -> Drainer:
         hooks = self.config.webhooks
+        from functions.webhooks.drain import DrainOptions
+        from functions.webhooks.ledger import CountingDrainer
+
         return CountingDrainer(
             self.outbox,
             self.store,
@@ -179,6 +192,8 @@ class Runtime:
 
     @cached_property
     def webhook_receiver(self) -> WebhookReceiver:
+        from functions.webhooks.receive import WebhookReceiver
+
         return WebhookReceiver(
             self.config.webhooks,
             self.secrets,
@@ -246,6 +261,9 @@ class Runtime:
     def close(self) -> None:
         """Stop the drainer and release what was built: the outbox, the store's connections."""
         self.shutdown()
+        cache = getattr(self.__dict__.get("context_service"), "cache", None)
+        if cache is not None:
+            cache.stop_refresher()
         if "outbox" in self.__dict__:
             self.outbox.close()
         close_store = getattr(self.__dict__.get("store"), "close", None)
@@ -256,31 +274,59 @@ class Runtime:
 
     @cached_property
     def context_service(self) -> ContextService:
-        from router.redact import Redactor
+        from router import ContextService, Redactor, ServiceOptions, SnapshotOptions
 
         ctx = self.config.context
-        return ContextService(
+        service = ContextService(
             self.store,
             self.tokenizer,
             options=ServiceOptions(
+                default_budget=ctx.default_budget,
                 max_budget=ctx.max_budget,
                 snapshot=SnapshotOptions(
-                    check_interval_s=self.check_interval_s, sync=self.sync_options
+                    check_interval_s=self.check_interval_s,
+                    sync=self.sync_options,
+                    persist=self.index_path if self.persists_index else None,
+                    workspace=self.workspace_id,
+                    freeze_gc=True,
                 ),
             ),
             redactor=Redactor(),
             changes=MarkFeed(lambda: self.outbox),
         )
+        if self.background_refresh:
+            service.cache.start_refresher()
+        return service
+
+    @property
+    def persists_index(self) -> bool:
+        """``[context] persist_index``, except on Cloud Run: an instance's filesystem is held
+        in its memory, and a new instance starts without the file anyway."""
+        from functions.logs import in_the_cloud
+
+        return self.config.context.persist_index and not in_the_cloud()
+
+    @property
+    def workspace_id(self) -> str:
+        """What the index is of: the folder, or the Notion root page."""
+        cfg = self.config.store
+        if cfg.kind == "local":
+            return f"local:{self.config.resolve(cfg.path).resolve()}"
+        return f"notion:{cfg.root_page_id}"
+
+    @property
+    def index_path(self) -> Path:
+        """Where the built index is saved (``[context] persist_index``), in the state dir."""
+        import hashlib
+
+        key = hashlib.blake2b(self.workspace_id.encode(), digest_size=4).hexdigest()
+        return self.state_dir / f"index-{self.config.store.kind}-{key}.bin"
 
     @property
     def check_interval_s(self) -> float:
         """``[context] check_interval_s``, or the store kind's default when unset."""
         configured = self.config.context.check_interval_s
         return CHECK_INTERVAL_S[self.config.store.kind] if configured is None else configured
-
-    def parse_context_request(self, payload: object) -> ContextRequest:
-        """A get_context request from a JSON body or query parameters; 400 on bad shapes."""
-        return parse_context_request(payload, default_budget=self.config.context.default_budget)
 
     # -- Notion events and the scheduled job -----------------------------------------------
 
@@ -291,6 +337,8 @@ class Runtime:
         def mark_local(page_id: str) -> None:
             if "context_service" in self.__dict__:  # this process serves get_context too
                 self.context_service.cache.mark_stale(page_id)
+
+        from functions.notion_events import NotionEvents
 
         return NotionEvents(
             self.config.webhooks,

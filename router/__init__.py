@@ -1,5 +1,17 @@
-"""Choosing context: the router page, selection and packing, the index sync, get_context."""
+"""Choosing context: the router page, selection and packing, the index sync, get_context.
 
+The front door for entry points: the index sync and router page (imported at once, they are
+light), and the get_context service with its request model, options, results and errors
+(imported on first use, PEP 562: they bring numpy and the redactor, which ``brain sync`` or
+``brain --help`` never need). Entry points import nothing else of ``router``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from router.errors import RequestError, UnknownShard
 from router.router_page import (
     ROUTER_ID,
     RouterPage,
@@ -20,16 +32,31 @@ from router.sync import (
     sync,
 )
 
+if TYPE_CHECKING:
+    from router.redact import Redactor
+    from router.request import ContextRequest
+    from router.service import ContextResult, ContextService, ServiceOptions, ShardInfo
+    from router.snapshot import SnapshotOptions
+
 __all__ = [
     "ROUTER_ID",
+    "ContextRequest",
+    "ContextResult",
+    "ContextService",
     "Issue",
+    "Redactor",
+    "RequestError",
     "RouterPage",
     "RouterRow",
     "RouterStatus",
     "Scan",
+    "ServiceOptions",
+    "ShardInfo",
     "ShardStatus",
+    "SnapshotOptions",
     "SyncOptions",
     "SyncReport",
+    "UnknownShard",
     "parse_router",
     "render_router",
     "router_header",
@@ -37,3 +64,22 @@ __all__ = [
     "status_of",
     "sync",
 ]
+
+_LAZY = {
+    "ContextRequest": "router.request",
+    "ContextResult": "router.service",
+    "ContextService": "router.service",
+    "Redactor": "router.redact",
+    "ServiceOptions": "router.service",
+    "ShardInfo": "router.service",
+    "SnapshotOptions": "router.snapshot",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _LAZY.get(name)
+    if home is None:
+        raise AttributeError(f"module 'router' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value

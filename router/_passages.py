@@ -17,7 +17,7 @@ _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=\S)")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Passage:
     """A paragraph, list, table chunk or code block of a section: the unit of partial text."""
 

@@ -19,13 +19,12 @@ Guarantees:
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from router.digest import DIGEST_FORMS, render_digest
-from router.select import Candidate, Selection
+from router.digest import DIGEST_FORMS
+from router.select import Candidate, Selection, best_hits, free_candidates
 from router.snapshot import IndexedSection, IndexSnapshot
 from shards import Tokenizer
 
@@ -239,14 +238,14 @@ def _choose(
     whole_cap = max(int(opts.whole_share * budget), opts.min_piece_tokens)
     for cand in selection.candidates:
         if not cand.requested:
-            continue
+            break  # requested candidates come first: the rest are free
         if left < opts.min_piece_tokens:
             skipped.over += 1
             continue
         shard = snapshot.shards[cand.shard]
         section = shard.sections[cand.section]
-        head = 0 if cand.shard in opened else tokenizer.count(_shard_line(shard)) + 1
-        line = tokenizer.count(_section_line(section, partial=False)) + 1
+        head = 0 if cand.shard in opened else _shard_tokens(snapshot, cand, tokenizer) + 1
+        line = _line_tokens(snapshot, cand, tokenizer, partial=False) + 1
         whole = head + line + section.tokens + 1
         if whole <= left and section.tokens <= whole_cap:
             piece = _Piece(cand, None, whole)
@@ -259,7 +258,7 @@ def _choose(
         pieces.append(piece)
         opened.add(cand.shard)
         left -= piece.tokens
-    free = [c for c in selection.candidates if not c.requested]
+    free = free_candidates(selection.candidates)  # a view: built only as read
     more, left_over = _fill(snapshot, free, left, tokenizer, opts, opened)
     skipped.weak += left_over.weak
     skipped.over += left_over.over
@@ -293,12 +292,10 @@ def _fill(
     if best <= 0:
         return [], skipped
     # The pool: the best sections overall, plus those holding the best passages anywhere.
-    by_hit = heapq.nsmallest(  # the best passages anywhere: O(hits), not a full sort
-        opts.pool_hits, ((-s, n) for n, c in enumerate(free) for _, s in c.hits)
-    )
+    by_hit = best_hits(free, opts.pool_hits)  # the best passages anywhere, as (-score, n)
     wanted = set(range(min(opts.pool, len(free))))
     wanted.update(n for _, n in by_hit)
-    pool = [c for n, c in enumerate(free) if n in wanted and c.score >= opts.cutoff * best]
+    pool = [free[n] for n in sorted(wanted) if free[n].score >= opts.cutoff * best]
     skipped.weak += len(free) - len(pool)
     top_hit = -by_hit[0][0] if by_hit else 1.0
     units: list[tuple[float, int, int]] = []  # (score, pool index, passage index)
@@ -327,10 +324,10 @@ def _fill(
         passage = section.passages[p]
         cost = passage.tokens + tokenizer.count(passage.lead) + 3
         if n not in chosen:
-            cost += tokenizer.count(_section_line(section, partial=True)) + 1
-            cost += tokenizer.count(section.heading) + 1 if section.heading else 0
+            cost += _line_tokens(snapshot, cand, tokenizer, partial=True) + 1
+            cost += _heading_tokens(snapshot, cand, tokenizer) + 1 if section.heading else 0
             if cand.shard not in opened:
-                cost += tokenizer.count(_shard_line(shard)) + 1
+                cost += _shard_tokens(snapshot, cand, tokenizer) + 1
         if cost > left:
             continue
         left -= cost
@@ -350,6 +347,27 @@ def _fill(
         tokens = sum(section.passages[p].tokens + 3 for p in taken)
         pieces.append(_Piece(cand, None if whole else taken, tokens))
     return pieces, skipped
+
+
+def _shard_tokens(snapshot: IndexSnapshot, cand: Candidate, tokenizer: Tokenizer) -> int:
+    """Tokens of a shard's provenance line: fixed for a snapshot, counted once."""
+    shard = snapshot.shards[cand.shard]
+    return snapshot.counted(f"shard:{cand.shard}", _shard_line(shard), tokenizer)
+
+
+def _line_tokens(
+    snapshot: IndexSnapshot, cand: Candidate, tokenizer: Tokenizer, *, partial: bool
+) -> int:
+    """Tokens of a section's provenance line, counted once per snapshot."""
+    section = snapshot.shards[cand.shard].sections[cand.section]
+    key = f"line:{cand.shard}:{cand.section}:{int(partial)}"
+    return snapshot.counted(key, _section_line(section, partial=partial), tokenizer)
+
+
+def _heading_tokens(snapshot: IndexSnapshot, cand: Candidate, tokenizer: Tokenizer) -> int:
+    section = snapshot.shards[cand.shard].sections[cand.section]
+    key = f"heading:{cand.shard}:{cand.section}"
+    return snapshot.counted(key, section.heading, tokenizer)
 
 
 def _partial(
@@ -457,13 +475,16 @@ def _digest(
 ) -> tuple[str, str]:
     share = opts.digest_share * budget
     for form in DIGEST_FORMS:
-        text = render_digest(snapshot.shards, form)
-        if tokenizer.count(text) <= share:
+        text = snapshot.digest_form(form)
+        if snapshot.counted(f"digest:{form}", text, tokenizer) <= share:
             return text, form
-    ids = render_digest(snapshot.shards, "ids")
-    if tokenizer.count(ids) <= budget:
+    ids = snapshot.digest_form("ids")
+    if snapshot.counted("digest:ids", ids, tokenizer) <= budget:
         return ids, "ids"
-    cut = _cut_to(ids, budget, tokenizer)
+    # Even the ids pass the budget: cut them to the digest's share, not to the whole budget,
+    # so the sections that answer the task still have room (a budget too small for any
+    # section gets as much digest as fits).
+    cut = _cut_to(ids, max(int(share), min(budget, 2 * opts.min_piece_tokens)), tokenizer)
     return cut, "truncated" if cut else "none"
 
 

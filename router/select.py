@@ -23,16 +23,19 @@ section order, so the same index and input always give the same selection.
 
 from __future__ import annotations
 
+import heapq
 import itertools
-import math
 import re
 import threading
+from array import array
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+import numpy as np
+import numpy.typing as npt
 import Stemmer
 
 if TYPE_CHECKING:
@@ -66,6 +69,9 @@ class Analyzer:
         self._memo: dict[str, str] = {}
         self._lock = threading.Lock()
 
+    def __reduce__(self) -> tuple[type[Analyzer], tuple[()]]:
+        return (Analyzer, ())  # a saved index keeps no stemmer: a new one is made on load
+
     def words(self, text: str) -> list[str]:
         """Stemmed content words, in order."""
         out: list[str] = []
@@ -91,6 +97,15 @@ class Analyzer:
     def bag(self, text: str) -> TermBag:
         return TermBag.of(self.terms(text))
 
+    def counted(self, text: str, vocab: dict[str, int]) -> tuple[list[int], list[int], int]:
+        """The text's terms as ids in ``vocab`` (new terms added), their counts, and its
+        length in words: :meth:`bag` without keeping a string per term."""
+        words = self.words(text)
+        counts = Counter(words)
+        counts.update(f"{a} {b}" for a, b in itertools.pairwise(words))
+        ids = [vocab.setdefault(t, len(vocab)) for t in counts]
+        return ids, list(counts.values()), len(words)
+
 
 @dataclass(frozen=True)
 class TermBag:
@@ -108,43 +123,188 @@ class TermBag:
 EMPTY_BAG = TermBag({}, 0)
 
 
-class BM25Index:
-    """An inverted index over term bags, scoring with Okapi BM25 (IDF of the BM25+ form).
+@dataclass(frozen=True)
+class DocTerms:
+    """Documents as compact arrays: document ``d``'s term ids are ``terms[ptr[d]:ptr[d + 1]]``
+    (each once), with their counts; ``lengths`` in words (phrase terms not counted)."""
 
-    ``k1`` and ``b`` are fixed at build time: the length norms are precomputed per document.
+    ptr: npt.NDArray[np.int64]
+    terms: npt.NDArray[np.int32]
+    counts: npt.NDArray[np.int32]
+    lengths: npt.NDArray[np.int32]
+
+    @property
+    def size(self) -> int:
+        return len(self.lengths)
+
+    @classmethod
+    def of(cls, bags: Iterable[tuple[Sequence[int], Sequence[int], int]]) -> DocTerms:
+        """From (term ids, counts, length) per document."""
+        terms: array[int] = array("i")
+        counts: array[int] = array("i")
+        lengths: array[int] = array("i")
+        ptr: array[int] = array("q", [0])
+        for ids, tfs, length in bags:
+            terms.extend(ids)
+            counts.extend(tfs)
+            lengths.append(length)
+            ptr.append(len(terms))
+        return cls(
+            np.frombuffer(ptr, dtype=np.int64).copy(),
+            np.frombuffer(terms, dtype=np.int32).copy(),
+            np.frombuffer(counts, dtype=np.int32).copy(),
+            np.frombuffer(lengths, dtype=np.int32).copy(),
+        )
+
+    @classmethod
+    def concat(cls, parts: Sequence[DocTerms]) -> DocTerms:
+        if not parts:
+            return EMPTY_DOCS
+        offsets = np.cumsum([0] + [len(p.terms) for p in parts[:-1]])
+        shifted = [p.ptr[1:] + off for p, off in zip(parts, offsets, strict=True)]
+        ptr = np.concatenate([np.zeros(1, np.int64), *shifted])
+        return cls(
+            ptr.astype(np.int64),
+            np.concatenate([p.terms for p in parts]).astype(np.int32),
+            np.concatenate([p.counts for p in parts]).astype(np.int32),
+            np.concatenate([p.lengths for p in parts]).astype(np.int32),
+        )
+
+
+EMPTY_DOCS = DocTerms(
+    np.zeros(1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0, np.int32)
+)
+
+
+class BM25Index:
+    """An inverted index scoring with Okapi BM25 (IDF of the BM25+ form), on arrays.
+
+    Postings are compact arrays sorted by term (CSR: ``indptr`` per term id, then document
+    numbers and their precomputed BM25 weights ``idf * tf * (k1 + 1) / (tf + norm)``), so a
+    query adds up a few array slices instead of walking Python tuples. ``k1`` and ``b`` are
+    fixed at build time. Build it from term bags, or with :meth:`from_terms` from
+    :class:`DocTerms` over a vocabulary shared by several indexes.
     """
 
     def __init__(self, bags: Sequence[TermBag], *, k1: float = 1.2, b: float = 0.75) -> None:
-        self.size = len(bags)
-        postings: dict[str, list[tuple[int, int]]] = {}
-        for doc, bag in enumerate(bags):
-            for term, tf in bag.counts.items():
-                postings.setdefault(term, []).append((doc, tf))
-        self.postings: dict[str, tuple[tuple[int, int], ...]] = {
-            t: tuple(p) for t, p in postings.items()
-        }
-        total = sum(bag.length for bag in bags)
-        avg = total / self.size if self.size and total else 1.0
+        vocab: dict[str, int] = {}
+        rows = (
+            (
+                [vocab.setdefault(t, len(vocab)) for t in bag.counts],
+                list(bag.counts.values()),
+                bag.length,
+            )
+            for bag in bags
+        )
+        self._setup(DocTerms.of(rows), vocab, k1, b)
+
+    @classmethod
+    def from_terms(
+        cls, docs: DocTerms, vocab: Mapping[str, int], *, k1: float = 1.2, b: float = 0.75
+    ) -> BM25Index:
+        """An index over ``docs``, whose term ids come from ``vocab`` (which may grow later:
+        terms added after the build are simply absent from this index)."""
+        index = cls.__new__(cls)
+        index._setup(docs, vocab, k1, b)
+        return index
+
+    def _setup(self, docs: DocTerms, vocab: Mapping[str, int], k1: float, b: float) -> None:
+        n = docs.size
+        self.size = n
         self.k1 = k1
-        self._norm = tuple(k1 * (1 - b + b * bag.length / avg) for bag in bags)
-        self.idf = {
-            t: math.log(1 + (self.size - len(p) + 0.5) / (len(p) + 0.5))
-            for t, p in self.postings.items()
-        }
+        self._vocab = vocab
+        self._terms = len(vocab)
+        lengths = docs.lengths.astype(np.float64)
+        total = float(lengths.sum())
+        avg = total / n if n and total else 1.0
+        norm = k1 * (1 - b + b * lengths / avg)
+        order = np.argsort(docs.terms, kind="stable")
+        self._docs = np.repeat(np.arange(n, dtype=np.int32), np.diff(docs.ptr))[order]
+        df = np.bincount(docs.terms, minlength=self._terms)
+        self._df = df
+        self._indptr = np.concatenate([np.zeros(1, np.int64), np.cumsum(df, dtype=np.int64)])
+        self._idf = np.log(1 + (n - df + 0.5) / (df + 0.5))
+        # idf * tf * (k1 + 1) / (tf + norm), left to right as the scalar formula, in place
+        # (a 20 MB index has millions of postings: no temporaries beyond two arrays).
+        tf = docs.counts[order].astype(np.float64)
+        weights = self._idf[docs.terms[order]]
+        del order
+        weights *= tf
+        weights *= k1 + 1
+        tf += norm[self._docs]
+        weights /= tf
+        del tf
+        self._weights = weights.astype(np.float32)
+
+    @property
+    def postings_count(self) -> int:
+        """How many (term, document) pairs the index holds."""
+        return len(self._docs)
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held by the arrays (the vocabulary is shared and not counted)."""
+        return int(
+            self._docs.nbytes + self._weights.nbytes + self._indptr.nbytes + self._idf.nbytes
+        )
+
+    @property
+    def idf(self) -> Mapping[str, float]:
+        """IDF of every term with postings in this index."""
+        return _IdfView(self)
+
+    def postings(self, term: str) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.float32]]:
+        """The documents holding ``term`` (ascending) and their BM25 weights (empty if none)."""
+        tid = self._vocab.get(term)
+        if tid is None or tid >= self._terms:
+            return self._docs[:0], self._weights[:0]
+        lo, hi = self._indptr[tid], self._indptr[tid + 1]
+        return self._docs[lo:hi], self._weights[lo:hi]
+
+    def score_array(
+        self, query: Mapping[str, float]
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+        """BM25 of every document as one array, and which documents matched some term."""
+        docs: list[npt.NDArray[np.int32]] = []
+        weights: list[npt.NDArray[np.float32]] = []
+        for term, weight in query.items():
+            d, w = self.postings(term)
+            if len(d):
+                docs.append(d)
+                weights.append(w if weight == 1.0 else w * weight)
+        matched = np.zeros(self.size, dtype=np.bool_)
+        if not docs:
+            return np.zeros(self.size, dtype=np.float64), matched
+        all_docs = np.concatenate(docs) if len(docs) > 1 else docs[0]
+        all_weights = np.concatenate(weights) if len(weights) > 1 else weights[0]
+        matched[all_docs] = True
+        # bincount adds in input order, term by term: the sums of the dict-based scorer.
+        summed = np.bincount(all_docs, weights=all_weights, minlength=self.size)
+        return summed.astype(np.float64, copy=False), matched
 
     def scores(self, query: Mapping[str, float]) -> dict[int, float]:
         """BM25 of every document that matches; ``query`` maps term -> weight."""
-        out: dict[int, float] = {}
-        k1 = self.k1
-        norm = self._norm
-        for term, weight in query.items():
-            posting = self.postings.get(term)
-            if not posting:
-                continue
-            idf = self.idf[term] * weight
-            for doc, tf in posting:
-                out[doc] = out.get(doc, 0.0) + idf * tf * (k1 + 1) / (tf + norm[doc])
-        return out
+        values, matched = self.score_array(query)
+        found = np.flatnonzero(matched)
+        return dict(zip(found.tolist(), values[found].tolist(), strict=True))
+
+
+class _IdfView(Mapping[str, float]):
+    def __init__(self, index: BM25Index) -> None:
+        self._index = index
+
+    def __getitem__(self, term: str) -> float:
+        tid = self._index._vocab.get(term)
+        if tid is None or tid >= self._index._terms or not self._index._df[tid]:
+            raise KeyError(term)
+        return float(self._index._idf[tid])
+
+    def __iter__(self) -> Iterator[str]:
+        index = self._index
+        return (t for t, i in index._vocab.items() if i < index._terms and index._df[i])
+
+    def __len__(self) -> int:
+        return int(np.count_nonzero(self._index._df))
 
 
 # -- selection ----------------------------------------------------------------------------
@@ -195,7 +355,7 @@ class Candidate:
 class Selection:
     """Candidates in the order packing should consider them, and each shard's score."""
 
-    candidates: tuple[Candidate, ...]
+    candidates: Sequence[Candidate]  # read lazily: packing stops at the relevance cutoff
     shard_scores: Mapping[str, float]  # shard id -> best section score (0 when no match)
     requested: tuple[str, ...]
     query: tuple[str, ...]  # the task's terms, for the manifest and debugging
@@ -239,60 +399,51 @@ def select(
     task's own (:attr:`SelectOptions.hint`).
 
     Sections of a requested shard are all candidates (ranked by score, then document order);
-    other sections are candidates only when some task term matches them.
+    other sections are candidates only when some task term matches them. Scoring runs on
+    arrays (:func:`router._ranking.rank_sections`); candidates are built as they are read.
     """
+    from router._ranking import rank_sections
+
     opts = options or SelectOptions()
     lex = snapshot.lexicon
     query = query_weights(lex.analyzer, task, opts.phrase, hints, opts.hint)
-    passage_scores = lex.passages.scores(query)
-    section_scores = lex.sections.scores(query)
-    heading_scores = lex.headings.scores(query)
-    shard_prior = lex.shards.scores(query)
-
-    best_passages: dict[int, list[tuple[int, float]]] = {}
-    for doc, score in passage_scores.items():
-        best_passages.setdefault(lex.passage_section[doc], []).append(
-            (lex.passage_index[doc], score)
-        )
-    docs = set(best_passages) | set(section_scores) | set(heading_scores)
     requested = tuple(dict.fromkeys(shards))
-    wanted = {snapshot.index_of(s) for s in requested}
-    if wanted:  # every section of a requested shard is a candidate, matched or not
-        docs.update(d for d, (shard, _) in enumerate(lex.section_key) if shard in wanted)
-    top_passage = max(passage_scores.values(), default=0.0) or 1.0
-    top_section = max(section_scores.values(), default=0.0) or 1.0
-    top_heading = max(heading_scores.values(), default=0.0) or 1.0
-    top_shard = max(shard_prior.values(), default=0.0) or 1.0
-    scored: list[Candidate] = []
-    for doc in sorted(docs):
-        shard, section = lex.section_key[doc]
-        hits = best_passages.get(doc, [])
-        top, second = _top_two(score for _, score in hits)
-        text = section_scores.get(doc, 0.0) / top_section
-        label = heading_scores.get(doc, 0.0) / top_heading
-        score = (
-            opts.passage * (top + opts.passage_spread * second) / top_passage
-            + opts.section * text
-            + opts.heading * label
-        )
-        if score > 0:
-            score += opts.shard * shard_prior.get(shard, 0.0) / top_shard
-        scored.append(
-            Candidate(shard, section, score, tuple(hits), shard in wanted, max(text, label))
-        )
+    wanted = [snapshot.index_of(s) for s in requested]
+    candidates, best = rank_sections(lex, query, opts, [w for w in wanted if w >= 0])
+    shard_scores = dict(zip(snapshot.ids(), best, strict=True))
+    return Selection(candidates, shard_scores, requested, tuple(query))
 
-    order = {sid: n for n, sid in enumerate(requested)}
-    ids = [s.id for s in snapshot.shards]
 
-    def key(c: Candidate) -> tuple[int, float, str, int]:
-        rank = order.get(ids[c.shard], len(order)) if c.requested else len(order)
-        return (rank, -c.score, ids[c.shard], c.section)
+def free_candidates(candidates: Sequence[Candidate]) -> Sequence[Candidate]:
+    """The candidates after the requested ones (they come first); ranked candidates give a
+    view that builds each one only when it is read."""
+    free = getattr(candidates, "free", None)
+    if callable(free):
+        view: Sequence[Candidate] = free()
+        return view
+    return [c for c in candidates if not c.requested]
 
-    scored.sort(key=key)
-    shard_scores = {sid: 0.0 for sid in ids}
-    for c in scored:
-        shard_scores[ids[c.shard]] = max(shard_scores[ids[c.shard]], c.score)
-    return Selection(tuple(scored), shard_scores, requested, tuple(query))
+
+def best_hits(free: Sequence[Candidate], k: int) -> list[tuple[float, int]]:
+    """The ``k`` best matching passages of ``free`` as (-score, candidate position), best
+    first; ranked candidates answer on arrays, without building every candidate."""
+    fast = getattr(free, "best_hits", None)
+    if callable(fast):
+        found: list[tuple[float, int]] = fast(k)
+        return found
+    return heapq.nsmallest(k, ((-s, n) for n, c in enumerate(free) for _, s in c.hits))
+
+
+def count_rest(candidates: Sequence[Candidate], start: int, floor: float) -> tuple[int, int]:
+    """From position ``start`` of ``candidates``: (requested or scoring at least ``floor``,
+    scoring under it). Ranked candidates answer without being built."""
+    rest = getattr(candidates, "rest", None)
+    if callable(rest):
+        above, below = rest(start, floor)
+        return int(above), int(below)
+    tail = candidates[start:]
+    below = sum(1 for c in tail if not c.requested and c.score < floor)
+    return len(tail) - below, below
 
 
 def _top_two(scores: Iterable[float]) -> tuple[float, float]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from router.errors import RequestError, UnknownShard
@@ -21,6 +21,7 @@ from router.pack import (
     ShardManifest,
     pack,
 )
+from router.request import DEFAULT_BUDGET, MAX_BUDGET, MAX_TASK_CHARS, ContextRequest
 from router.select import Candidate, Selection, SelectOptions, select
 from router.snapshot import (
     ChangeFeed,
@@ -51,16 +52,16 @@ class RedactorLike(Protocol):
 class ServiceOptions:
     """Request limits and the options of each stage.
 
+    default_budget: the budget of a request that names none (``[context] default_budget``).
     max_budget: the largest budget a request may ask for.
     max_task_chars: the longest task accepted (a task is a sentence or a paragraph).
     max_hints / max_hint_chars: how many extra phrasings a request may carry, and how long.
     redact: run the redactor on everything that leaves; False only for trusted local use.
     """
 
-    max_budget: int = 200_000
-    max_task_chars: int = 10_000
-    max_hints: int = 8
-    max_hint_chars: int = 300
+    default_budget: int = DEFAULT_BUDGET
+    max_budget: int = MAX_BUDGET
+    max_task_chars: int = MAX_TASK_CHARS
     redact: bool = True
     snapshot: SnapshotOptions = field(default_factory=SnapshotOptions)
     select: SelectOptions = field(default_factory=SelectOptions)
@@ -173,27 +174,59 @@ class ContextService:
         )
         self._redact = _redaction(redactor) if self.options.redact else None
 
+    def parse_request(self, payload: object) -> ContextRequest:
+        """A request from what an entry point decoded (a mapping of task, budget, shards,
+        hints), with this service's default budget and limits; RequestError when bad."""
+        opts = self.options
+        return ContextRequest.parse(
+            payload,
+            default_budget=opts.default_budget,
+            max_budget=opts.max_budget,
+            max_task_chars=opts.max_task_chars,
+        )
+
     def get_context(
         self,
         task: str,
-        budget: int,
+        budget: int | None = None,
         shards: Sequence[str] = (),
         hints: Sequence[str] = (),
     ) -> ContextResult:
         """The context for ``task`` in at most ``budget`` tokens; ``shards`` are read first.
 
-        ``hints`` are optional extra phrasings or keywords (a calling model's guesses at the
-        notes' vocabulary); they are weighed below the task itself.
-        """
-        task = self._check(task, budget, shards)
-        hints = self._check_hints(hints)
+        ``hints`` are extra phrasings of the task (validated here; ranking may weigh them
+        below the task). A budget of None is the service's default."""
+        payload = {
+            "task": task,
+            "budget": budget,
+            "shards": shards if isinstance(shards, str) else list(shards),
+            "hints": hints if isinstance(hints, str) else list(hints),
+        }
+        return self.answer(self.parse_request(payload))
+
+    def answer(self, request: ContextRequest) -> ContextResult:
+        """The context for a validated request."""
         snapshot = self.cache.get()
-        self._check_shards(snapshot, shards)
-        selection = select(snapshot, task, shards, self.options.select, hints)
-        packed = pack(
-            snapshot, selection, budget, self.tokenizer, self.options.pack, redact=self._redact
+        self._check_shards(snapshot, request.shards)
+        selection = select(
+            snapshot, request.task, request.shards, self.options.select, request.hints
         )
-        return ContextResult.from_packed(packed, snapshot)
+        packed = pack(
+            snapshot,
+            selection,
+            request.budget,
+            self.tokenizer,
+            self.options.pack,
+            redact=self._redact,
+        )
+        result = ContextResult.from_packed(packed, snapshot)
+        if not selection.candidates:
+            note = (
+                "no section of the index shares a word with the task: the digest lists every "
+                "shard; rephrase with the words the notes use, or name shards to read"
+            )
+            result = replace(result, notes=(*result.notes, note))
+        return result
 
     def list_shards(self) -> list[ShardInfo]:
         snapshot = self.cache.get()
@@ -231,53 +264,6 @@ class ContextService:
         return result if budget is not None else _without_budget(result)
 
     # -- validation -----------------------------------------------------------------------
-
-    def _check(self, task: str, budget: int, shards: Sequence[str]) -> str:
-        if not isinstance(task, str):
-            raise RequestError("task must be a string", field="task")
-        task = task.strip()
-        if not task and not shards:
-            raise RequestError(
-                "send a task, a list of shard ids, or both",
-                field="task",
-                hint='For example {"task": "rotate the Stripe webhook secret", "budget": 4000}.',
-            )
-        if len(task) > self.options.max_task_chars:
-            raise RequestError(
-                f"the task is {len(task):,} characters, over the "
-                f"{self.options.max_task_chars:,}-character limit",
-                field="task",
-                hint="Describe the task in a sentence or a paragraph, not the material itself.",
-            )
-        if isinstance(shards, str) or not all(isinstance(s, str) for s in shards):
-            raise RequestError(
-                "shards must be a list of shard ids", field="shards", hint='e.g. ["infra"].'
-            )
-        self._check_budget(budget)
-        return task
-
-    def _check_hints(self, hints: Sequence[str]) -> tuple[str, ...]:
-        limit, size = self.options.max_hints, self.options.max_hint_chars
-        if isinstance(hints, str) or not all(isinstance(h, str) for h in hints):
-            raise RequestError(
-                "hints must be a list of strings",
-                field="hints",
-                hint='e.g. ["rotate webhook secret", "Stripe signing key"].',
-            )
-        if len(hints) > limit:
-            raise RequestError(
-                f"{len(hints)} hints sent, at most {limit} are accepted",
-                field="hints",
-                hint="Send a few phrasings in the vocabulary the notes likely use.",
-            )
-        for n, text in enumerate(hints):
-            if len(text) > size:
-                raise RequestError(
-                    f"hint {n + 1} is {len(text):,} characters, over the {size}-character limit",
-                    field="hints",
-                    hint="A hint is a phrase or a few keywords, not a paragraph.",
-                )
-        return tuple(h.strip() for h in hints if h.strip())
 
     def _check_budget(self, budget: int) -> None:
         if isinstance(budget, bool) or not isinstance(budget, int):
@@ -323,6 +309,4 @@ def _redaction(redactor: RedactorLike | None) -> Redact:
 
 def _without_budget(result: ContextResult) -> ContextResult:
     """read_shard without a budget reports the text's own size as its budget."""
-    from dataclasses import replace
-
     return replace(result, budget=result.tokens)

@@ -1,8 +1,7 @@
-"""The index snapshot: every shard parsed, counted and indexed, cached between requests.
+"""The snapshot cache: every shard parsed, counted and indexed, kept between requests.
 
-:class:`IndexSnapshot` is what get_context serves from: per shard its header, page id, url,
-sections (with token counts and passages) and one lexical index over the whole index (IDF is
-global). It is immutable; a change in the store produces a new snapshot.
+The snapshot's model lives in :mod:`router.model` (:class:`IndexSnapshot`, the shards and
+sections) and its lexical indexes in :mod:`router.lexicon`; both are re-exported here.
 
 :class:`SnapshotCache` keeps the current snapshot. ``get()`` answers from memory until
 ``check_interval_s`` has passed; then it lists the store's page versions (a content hash
@@ -21,30 +20,46 @@ as fresh:
 
 from __future__ import annotations
 
+import gc
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
-from router._passages import Passage, split_passages
-from router.digest import render_digest
-from router.select import EMPTY_BAG, Analyzer, BM25Index, TermBag
-from router.sync import Issue, SyncOptions, scan
-from shards import (
-    BrainError,
-    ClaudeDelta,
-    Page,
-    PageRef,
-    PageStore,
-    StoredPage,
-    Tokenizer,
-    hash_matches,
+from router.lexicon import Lexicon, ShardTerms, Vocabulary, build_lexicon, shard_terms
+from router.model import (
+    IndexedSection,
+    IndexedShard,
+    IndexSnapshot,
+    KeptPage,
+    StaleEntry,
+    index_shard,
 )
+from router.persist import SavedIndex, load, save
+from router.select import Analyzer
+from router.sync import Issue, SyncOptions, scan
+from shards import BrainError, Page, PageRef, PageStore, StoredPage, Tokenizer, hash_matches
+
+log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
 #: A change feed: the ids of the pages changed since its previous call. It must not raise
 #: (a feed that cannot answer returns nothing: freshness falls back to the version check).
 ChangeFeed = Callable[[], Iterable[str]]
+
+__all__ = [
+    "ChangeFeed",
+    "Clock",
+    "IndexSnapshot",
+    "IndexedSection",
+    "IndexedShard",
+    "Lexicon",
+    "SnapshotCache",
+    "SnapshotOptions",
+    "StaleEntry",
+]
 
 
 @dataclass(frozen=True)
@@ -57,6 +72,12 @@ class SnapshotOptions:
     max_passage_tokens: a block longer than this is cut into line (or sentence) chunks.
     min_passage_tokens: a block shorter than this joins the next one ("Steps:" + its list).
     sync: which pages are the router and which are never shards (the webhook log).
+    persist: where the built index is saved and loaded from (None: kept in memory only);
+        see :mod:`router.persist`.
+    workspace: what the index is of (a folder, a Notion root page): a saved index of
+        another workspace is never loaded.
+    freeze_gc: ``gc.freeze()`` after each build, so the cyclic collector never walks the
+        snapshot's objects on a request (a service sets it; it is process-wide).
     """
 
     check_interval_s: float = 2.0
@@ -64,188 +85,9 @@ class SnapshotOptions:
     max_passage_tokens: int = 160
     min_passage_tokens: int = 12
     sync: SyncOptions = field(default_factory=SyncOptions)
-
-
-@dataclass(frozen=True)
-class IndexedSection:
-    id: str
-    title: str
-    level: int
-    path: tuple[str, ...]
-    text: str
-    tokens: int
-    heading: str  # the heading line ("" for the text before the first heading)
-    passages: tuple[Passage, ...]
-
-
-@dataclass(frozen=True)
-class IndexedShard:
-    id: str
-    page_id: str
-    url: str
-    version: str
-    header: ClaudeDelta
-    body: str
-    tokens: int
-    sections: tuple[IndexedSection, ...]
-    stale: tuple[str, ...] = ()  # why this shard cannot be served as fresh, if it cannot
-
-    @property
-    def title(self) -> str:
-        return self.header.title
-
-    @property
-    def updated(self) -> str:
-        """``YYYY-MM-DD`` of the last sync that saw a change, or "" when never synced."""
-        at = self.header.updated_at
-        return at.strftime("%Y-%m-%d") if at else ""
-
-
-@dataclass(frozen=True)
-class StaleEntry:
-    page_id: str
-    shard_id: str | None
-    reason: str
-
-    def to_json(self) -> dict[str, str | None]:
-        return {"page": self.page_id, "shard": self.shard_id, "reason": self.reason}
-
-
-@dataclass(frozen=True)
-class _Bags:
-    """A shard's term bags, kept with it so a rebuild re-analyzes only changed pages."""
-
-    fields: TermBag
-    sections: tuple[TermBag, ...]
-    headings: tuple[TermBag, ...]
-    passages: tuple[tuple[TermBag, ...], ...]
-
-
-@dataclass(frozen=True)
-class Lexicon:
-    """BM25 indexes over the whole snapshot, with maps from document number to position."""
-
-    analyzer: Analyzer
-    sections: BM25Index  # one document per section (its text without the heading)
-    headings: BM25Index  # one document per section (its heading path)
-    passages: BM25Index  # one document per passage
-    shards: BM25Index  # one document per shard (title, summary, fetch_when, entities)
-    section_key: tuple[tuple[int, int], ...]  # section doc -> (shard, section)
-    passage_section: tuple[int, ...]  # passage doc -> section doc
-    passage_index: tuple[int, ...]  # passage doc -> passage index within its section
-
-
-@dataclass(frozen=True)
-class IndexSnapshot:
-    """The parsed index at one moment; immutable and shared between requests."""
-
-    shards: tuple[IndexedShard, ...]  # sorted by shard id
-    lexicon: Lexicon
-    invalid: tuple[Issue, ...]
-    stale: tuple[StaleEntry, ...]
-    versions: Mapping[str, str]  # page id -> version the snapshot was built from
-    generation: int
-
-    @property
-    def digest(self) -> str:
-        """The full router digest (see :func:`render_digest` for the shorter forms)."""
-        return render_digest(self.shards, "full")
-
-    def ids(self) -> tuple[str, ...]:
-        return tuple(s.id for s in self.shards)
-
-    def index_of(self, shard_id: str) -> int:
-        """Position of a shard; -1 when the snapshot has no such shard."""
-        for n, shard in enumerate(self.shards):
-            if shard.id == shard_id:
-                return n
-        return -1
-
-    def shard(self, shard_id: str) -> IndexedShard | None:
-        n = self.index_of(shard_id)
-        return self.shards[n] if n >= 0 else None
-
-
-# -- building -----------------------------------------------------------------------------
-
-
-def index_shard(
-    page: Page, url: str, version: str, tokenizer: Tokenizer, options: SnapshotOptions
-) -> IndexedShard:
-    """One shard page, counted and cut into passages (its term bags are built separately)."""
-    assert page.header is not None
-    sections = []
-    for s in page.sections:
-        heading, _, rest = s.text.partition("\n") if s.level else ("", "", s.text)
-        passages = split_passages(
-            rest,
-            tokenizer,
-            max_tokens=options.max_passage_tokens,
-            min_tokens=options.min_passage_tokens,
-        )
-        sections.append(
-            IndexedSection(
-                s.id, s.title, s.level, s.path, s.text, tokenizer.count(s.text), heading, passages
-            )
-        )
-    return IndexedShard(
-        id=page.header.id,
-        page_id=page.id,
-        url=url,
-        version=version,
-        header=page.header,
-        body=page.body,
-        tokens=tokenizer.count(page.body),
-        sections=tuple(sections),
-    )
-
-
-def _bags(shard: IndexedShard, analyzer: Analyzer) -> _Bags:
-    h = shard.header
-    fields = analyzer.bag(
-        "\n".join([h.title, h.summary, *h.fetch_when, *h.related_entities, shard.id])
-    )
-    passages = tuple(tuple(analyzer.bag(p.text) for p in s.passages) for s in shard.sections)
-    sections = []
-    for bags in passages:
-        total: dict[str, int] = {}
-        for bag in bags:
-            for term, count in bag.counts.items():
-                total[term] = total.get(term, 0) + count
-        sections.append(TermBag(total, sum(b.length for b in bags)) if bags else EMPTY_BAG)
-    headings = tuple(analyzer.bag(" \n".join(s.path)) for s in shard.sections)
-    return _Bags(fields, tuple(sections), headings, passages)
-
-
-def build_lexicon(
-    shards: Sequence[IndexedShard], bags: Sequence[_Bags], analyzer: Analyzer
-) -> Lexicon:
-    section_bags: list[TermBag] = []
-    heading_bags: list[TermBag] = []
-    passage_bags: list[TermBag] = []
-    section_key: list[tuple[int, int]] = []
-    passage_section: list[int] = []
-    passage_index: list[int] = []
-    for n, (shard, b) in enumerate(zip(shards, bags, strict=True)):
-        for m in range(len(shard.sections)):
-            doc = len(section_bags)
-            section_bags.append(b.sections[m])
-            heading_bags.append(b.headings[m])
-            section_key.append((n, m))
-            for p, bag in enumerate(b.passages[m]):
-                passage_bags.append(bag)
-                passage_section.append(doc)
-                passage_index.append(p)
-    return Lexicon(
-        analyzer=analyzer,
-        sections=BM25Index(section_bags),
-        headings=BM25Index(heading_bags, b=0.3),
-        passages=BM25Index(passage_bags),
-        shards=BM25Index([b.fields for b in bags], b=0.3),
-        section_key=tuple(section_key),
-        passage_section=tuple(passage_section),
-        passage_index=tuple(passage_index),
-    )
+    persist: Path | None = None
+    workspace: str = ""
+    freeze_gc: bool = False
 
 
 # -- the cache ----------------------------------------------------------------------------
@@ -285,17 +127,30 @@ class SnapshotCache:
         self._dirty: set[str] = set()
         self._marks = threading.Lock()  # guards _dirty/_all_dirty against mark_stale
         self._all_dirty = False
-        self._pages: dict[str, StoredPage] = {}  # last good copy of every page
+        self._pages: dict[str, KeptPage] = {}  # last good copy of every page
         self._refs: dict[str, PageRef] = {}  # the last listing, at the versions last read
         self._changes = changes
         self._fed = 0.0  # when the change feed was last asked
         self._feeding = threading.Lock()  # one feed call at a time
-        self._entries: dict[str, tuple[IndexedShard, _Bags]] = {}  # page id -> parsed shard
+        self._vocab: Vocabulary = {}
+        self._entries: dict[str, tuple[IndexedShard, ShardTerms]] = {}  # page id -> parsed
+        self._resumed = False  # whether the saved index was looked for
+        #: Why the saved index was not used, or "" (loaded, or none configured).
+        self.load_note = ""
+        #: Whether the current snapshot came from the saved index without a rebuild.
+        self.loaded = False
+        self._refresher: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        #: Called with each snapshot the background refresher builds (tests wait on it).
+        self.on_refresh: Callable[[IndexSnapshot], None] | None = None
 
     def get(self) -> IndexSnapshot:
         """The current snapshot; lists page versions only when the check interval has passed,
         re-reads marked pages (``mark_stale``, the change feed) at once."""
         snap = self._snapshot
+        if snap is not None and self._refresher is not None:
+            return snap  # the background refresher keeps it current: no I/O on a request
         if snap is not None:
             self._poll_feed()
             if self._fresh():
@@ -350,6 +205,45 @@ class SnapshotCache:
         with self._lock:
             return self._refresh_locked(listing=True)
 
+    # -- the background refresher ---------------------------------------------------------
+
+    def start_refresher(self) -> None:
+        """Keep the snapshot current from a daemon thread: the change feed every
+        ``feed_interval_s``, a version listing every ``check_interval_s``, marked pages at
+        once. From then on ``get()`` only returns the current snapshot (after the first
+        build): a request never lists or re-reads the store."""
+        if self._refresher is not None:
+            return
+        self._stop.clear()
+        thread = threading.Thread(target=self._refresh_loop, name="snapshot-refresher")
+        thread.daemon = True
+        self._refresher = thread
+        thread.start()
+
+    def stop_refresher(self, timeout_s: float = 10.0) -> None:
+        thread, self._refresher = self._refresher, None
+        if thread is None:
+            return
+        self._stop.set()
+        self._wake.set()
+        thread.join(timeout_s)
+
+    def _refresh_loop(self) -> None:
+        opts = self.options
+        tick = max(0.05, min(opts.check_interval_s, opts.feed_interval_s))
+        while not self._stop.is_set():
+            try:
+                self._poll_feed()
+                with self._lock:
+                    if self._snapshot is None or not self._fresh():
+                        snap = self._refresh_locked(listing=self._listing_due())
+                        if self.on_refresh is not None:
+                            self.on_refresh(snap)
+            except Exception:  # keep serving the last snapshot; say why, try again later
+                log.exception("background index refresh failed; serving the last snapshot")
+            self._wake.wait(tick)
+            self._wake.clear()
+
     def mark_stale(self, page_id: str | None = None) -> None:
         """Re-read ``page_id`` (every page when None) on the next ``get()``, whatever its version.
 
@@ -366,6 +260,7 @@ class SnapshotCache:
                 self._all_dirty = True
             else:
                 self._dirty.add(page_id)
+        self._wake.set()
 
     # -- internals ------------------------------------------------------------------------
 
@@ -373,6 +268,8 @@ class SnapshotCache:
         now = self._clock()
         if self._base is None:
             self._fed = now  # a first build reads every page: the feed has nothing to add yet
+            if not self._resumed:
+                self._resume()
         with self._marks:
             dirty, everything = set(self._dirty), self._all_dirty
         if listing:
@@ -399,6 +296,9 @@ class SnapshotCache:
             and versions == dict(current.versions)
             and all(p.settled for p in self._pages.values())  # else a same-minute edit hides
         ):
+            if self._snapshot is None:  # the saved index, still current
+                self.loaded = True
+                self._freeze()
             self._snapshot = current
             if listing:
                 self._checked = now
@@ -412,8 +312,8 @@ class SnapshotCache:
             for r in refs
         }
         shards: list[IndexedShard] = []
-        bags: list[_Bags] = []
-        entries: dict[str, tuple[IndexedShard, _Bags]] = {}
+        bags: list[ShardTerms] = []
+        entries: dict[str, tuple[IndexedShard, ShardTerms]] = {}
         stale: list[StaleEntry] = []
         for page, url in found.shards:
             assert page.header is not None
@@ -423,13 +323,22 @@ class SnapshotCache:
                 cached is not None
                 and cached[0].version == version
                 and cached[0].url == url
-                and cached[0].body == page.body  # a same-minute edit keeps the version
-                and cached[0].header == page.header
+                and (
+                    reader.kept[page.id].settled  # else a same-minute edit keeps the version
+                    or (cached[0].body == page.body and cached[0].header == page.header)
+                )
             ):
                 shard, bag = cached
             else:
-                shard = index_shard(page, url, version, self.tokenizer, self.options)
-                bag = _bags(shard, self._analyzer)
+                shard = index_shard(
+                    page,
+                    url,
+                    version,
+                    self.tokenizer,
+                    max_passage_tokens=self.options.max_passage_tokens,
+                    min_passage_tokens=self.options.min_passage_tokens,
+                )
+                bag = shard_terms(shard, self._analyzer, self._vocab)
             entries[page.id] = (shard, bag)
             reasons = _stale_reasons(page, reader.failures.get(page.id))
             stale += [StaleEntry(page.id, shard.id, r) for r in reasons]
@@ -443,7 +352,7 @@ class SnapshotCache:
         snap = IndexSnapshot(
             shards=tuple(shards[n] for n in order),
             lexicon=build_lexicon(
-                [shards[n] for n in order], [bags[n] for n in order], self._analyzer
+                [shards[n] for n in order], [bags[n] for n in order], self._analyzer, self._vocab
             ),
             invalid=found.invalid,
             stale=tuple(stale),
@@ -451,9 +360,66 @@ class SnapshotCache:
             generation=(current.generation + 1) if current else 1,
         )
         self._snapshot = self._base = snap
+        self.loaded = False
         if listing:
             self._checked = now  # a marked refresh leaves the next listing when it was due
+        self._save(snap, found.invalid)
+        self._freeze()
         return snap
+
+    # -- the saved index ------------------------------------------------------------------
+
+    def _build_key(self) -> str:
+        """What shapes a build besides the code: a saved index built otherwise is not used."""
+        opts = self.options
+        tokenizer = getattr(self.tokenizer, "options", type(self.tokenizer).__name__)
+        return (
+            f"passages {opts.max_passage_tokens}/{opts.min_passage_tokens}; "
+            f"router {opts.sync.router_id}; skip {sorted(opts.sync.skip)}; "
+            f"tokenizer {tokenizer!r}"
+        )
+
+    def _resume(self) -> None:
+        """Start from the saved index, if there is a usable one (else build as usual)."""
+        self._resumed = True
+        path = self.options.persist
+        if path is None:
+            return
+        saved, why = load(path, workspace=self.options.workspace, build=self._build_key())
+        if saved is None:
+            self.load_note = why
+            log.info("building the index: %s", why)
+            return
+        self._pages = dict(saved.pages)
+        self._entries = dict(saved.entries)
+        self._vocab = saved.vocab
+        self._analyzer = saved.lexicon.analyzer
+        self._refs = {r.id: r for r in saved.refs}
+        self._base = saved.snapshot()
+
+    def _save(self, snap: IndexSnapshot, invalid: Sequence[Issue]) -> None:
+        path = self.options.persist
+        if path is None:
+            return
+        saved = SavedIndex(
+            refs=tuple(self._refs.values()),
+            pages=self._pages,
+            entries=self._entries,
+            vocab=self._vocab,
+            shards=snap.shards,
+            lexicon=snap.lexicon,
+            invalid=tuple(invalid),
+            stale=snap.stale,
+            versions=dict(snap.versions),
+        )
+        try:
+            save(path, saved, workspace=self.options.workspace, build=self._build_key())
+        except Exception as exc:  # never fails a request: the next process rebuilds
+            log.warning("could not save the built index to %s: %s", path, exc)
+
+    def _freeze(self) -> None:
+        if self.options.freeze_gc:
+            gc.freeze()  # the snapshot is long-lived: keep the collector off it
 
     def _degraded(self, reason: str) -> IndexSnapshot:
         """The last built snapshot with every shard flagged: the store cannot be listed."""
@@ -499,7 +465,7 @@ class _ReadThrough:
         self,
         store: PageStore,
         refs: list[PageRef],
-        pages: Mapping[str, StoredPage],
+        pages: Mapping[str, KeptPage],
         dirty: set[str],
         everything: bool,
     ) -> None:
@@ -509,7 +475,7 @@ class _ReadThrough:
         self._old = pages
         self._dirty = dirty
         self._everything = everything
-        self.kept: dict[str, StoredPage] = {}
+        self.kept: dict[str, KeptPage] = {}
         self.failures: dict[str, str] = {}
 
     def list_pages(self) -> list[PageRef]:
@@ -520,7 +486,7 @@ class _ReadThrough:
         fresh = not (self._everything or page_id in self._dirty)
         if old is not None and fresh and old.settled and old.version == self._versions.get(page_id):
             self.kept[page_id] = old
-            return old
+            return old.page()
         try:
             page = self._store.read(page_id)
         except BrainError as exc:
@@ -528,8 +494,8 @@ class _ReadThrough:
                 raise
             self.failures[page_id] = exc.message
             self.kept[page_id] = old
-            return old
-        self.kept[page_id] = page
+            return old.page()
+        self.kept[page_id] = KeptPage.of(page)
         return page
 
     # scan() only reads; the rest of the protocol is here so the type checks.

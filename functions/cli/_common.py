@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, cast
 
 import orjson
 import typer
-from rich.console import Console
-from rich.markup import escape
 
 from config import BrainConfig, ConfigError, load_config
 from functions.runtime import Runtime
 from shards import BrainError
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 app = typer.Typer(
     name="brain",
@@ -24,9 +25,42 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+
+
 # Piped output is not wrapped at 80 columns: a script reading `brain shards` gets whole rows.
-out = Console(width=None if sys.stdout.isatty() else 200)
-err = Console(stderr=True)
+class _LazyConsole:
+    """A rich Console made on first use: ``import functions.cli`` does not load rich."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Any = None
+
+    def resolve(self) -> Console:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return cast("Console", self._console)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.resolve(), name)
+
+
+def rich_console(console: Console) -> Console:
+    """The real Console behind ``out`` or ``err`` (for rich objects that take one)."""
+    return console.resolve() if isinstance(console, _LazyConsole) else console
+
+
+out = cast("Console", _LazyConsole(width=None if sys.stdout.isatty() else 200))
+err = cast("Console", _LazyConsole(stderr=True))
+
+
+def escape(text: str) -> str:
+    """``rich.markup.escape``, imported when a command prints."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
+
 
 Workspace = Annotated[
     Path | None,

@@ -6,7 +6,6 @@ import sys
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from functions.cli._common import (
     ConfigFile,
@@ -16,6 +15,7 @@ from functions.cli._common import (
     _runtime,
     app,
     err,
+    escape,
     fail,
 )
 from shards import BrainError
@@ -24,7 +24,12 @@ from shards import BrainError
 @app.command(rich_help_panel="Context")
 def context(
     task: Annotated[str, typer.Argument(help="What you are about to do, in plain words.")],
-    budget: Annotated[int, typer.Option("--budget", "-b", help="Token ceiling.")] = 4000,
+    budget: Annotated[
+        int | None,
+        typer.Option(
+            "--budget", "-b", help="Token ceiling (default: [context] default_budget, 4000)."
+        ),
+    ] = None,
     shard: Annotated[
         list[str] | None, typer.Option("--shard", "-s", help="Include this shard first (repeat).")
     ] = None,
@@ -43,7 +48,9 @@ def context(
     """Print the context for TASK: the shards and sections it needs, within --budget tokens."""
     try:
         rt = _runtime(config, workspace)
-        result = rt.context_service.get_context(task, budget, shard or [], hint or [])
+        service = rt.context_service
+        request = {"task": task, "budget": budget, "shards": shard or [], "hints": hint or []}
+        result = service.answer(service.parse_request(request))
     except BrainError as exc:
         fail(exc)
     if json:

@@ -11,7 +11,6 @@ import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 
 from functions.cli._common import (
     ConfigFile,
@@ -20,6 +19,7 @@ from functions.cli._common import (
     _emit_json,
     app,
     err,
+    escape,
     fail,
     out,
 )

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
-from functions.cli._common import ConfigFile, JsonFlag, Workspace, _emit_json, app, out
+from functions.cli._common import ConfigFile, JsonFlag, Workspace, _emit_json, app, escape, out
 
 
 @app.command(rich_help_panel="Service")

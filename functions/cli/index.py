@@ -6,9 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
-from rich.progress import Progress
-from rich.table import Table
 
 from functions.cli._common import (
     ConfigFile,
@@ -18,8 +15,10 @@ from functions.cli._common import (
     _runtime,
     app,
     err,
+    escape,
     fail,
     out,
+    rich_console,
 )
 from functions.runtime import utc_now
 from router import scan, status_of, sync
@@ -57,7 +56,11 @@ def split(
             min_shard_tokens=min_shard_tokens,
             reserved_ids=frozenset({"router"}) | rt.log_pages,
         )
-        with Progress(console=err, transient=True, disable=json or len(text) < 1_000_000) as bar:
+        from rich.progress import Progress
+
+        with Progress(
+            console=rich_console(err), transient=True, disable=json or len(text) < 1_000_000
+        ) as bar:
             task = bar.add_task("Counting tokens", total=None)
             plan = plan_split(
                 text,
@@ -66,7 +69,7 @@ def split(
                 source=str(monolith),
                 progress=lambda n, total: bar.update(task, completed=n, total=total),
             )
-        with Progress(console=err, transient=True, disable=json) as bar:
+        with Progress(console=rich_console(err), transient=True, disable=json) as bar:
             publishing = bar.add_task("Writing shards", total=len(plan.shards))
 
             def wrote(shard: str, done: int, total: int) -> None:
@@ -213,6 +216,8 @@ def shards(workspace: Workspace = None, config: ConfigFile = None, json: JsonFla
             }
         )
         return
+    from rich.table import Table
+
     table = Table("id", "title", "tokens", "status", "updated", "header", "problems")
     for s in statuses:
         problems = list(s.problems) + (

@@ -6,7 +6,6 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 
 from functions.cli._common import (
     ConfigFile,
@@ -17,6 +16,7 @@ from functions.cli._common import (
     _runtime,
     app,
     err,
+    escape,
     fail,
     out,
 )

@@ -313,3 +313,23 @@ def test_titles_with_square_brackets_are_listed_as_written(tmp_path: Path) -> No
     result = brain("shards", "-w", tmp_path / "ws")
     assert result.exit_code == 0
     assert "Clients [draft]" in flat(result.stdout)
+
+
+def test_context_uses_the_configured_default_budget_and_takes_hints(
+    monolith: Path, tmp_path: Path
+) -> None:
+    ws = tmp_path / "ws"
+    assert brain("split", monolith, "-w", ws).exit_code == 0
+    config = tmp_path / "brain.toml"
+    config.write_text("[context]\ndefault_budget = 350\n", encoding="utf-8")
+    answer = brain_json("context", "rotate the webhook secret", "-w", ws, "--config", config)
+    assert answer["budget"] == 350 and answer["tokens"] <= 350
+    explicit = brain_json("context", "rotate the webhook secret", "-w", ws, "-b", "900")
+    assert explicit["budget"] == 900
+    hinted = brain_json(
+        "context", "rotate it", "-w", ws, "--hint", "webhook signing secret", "--hint", "stripe"
+    )
+    assert hinted["tokens"] <= 4000
+    refused = brain("context", "x", "-w", ws, *[a for n in range(9) for a in ("--hint", str(n))])
+    assert refused.exit_code == 2
+    assert "9 hints; at most 8" in flat(refused.output)

@@ -391,3 +391,72 @@ def test_the_mcp_route_on_loopback_refuses_a_foreign_host_or_origin(runtime: Run
     assert local.status_code == 200
     assert rebound.status_code == 421
     assert origin.status_code == 403
+
+
+# -- bad arguments: every one an error that says what to send -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("arguments", "says"),
+    [
+        ({"task": "deploy", "budget": 10**20}, "over the limit of 200,000 tokens"),
+        ({"task": "deploy", "budget": -5}, "at least 1 token, got -5"),
+        ({"task": "deploy", "budget": "lots"}, "whole number of tokens, got 'lots'"),
+        ({"task": "deploy", "budget": 12.5}, "whole number of tokens, got 12.5"),
+        ({"task": "deploy", "shards": ["nope"]}, "no shard 'nope' in the index"),
+        ({"task": "deploy", "shards": "billing"}, "shards must be a list of shard ids"),
+        ({"task": ""}, "send a task, a list of shard ids, or both"),
+        ({"budget": 100}, "send a task, a list of shard ids, or both"),
+        ({"task": 5}, "task must be a string"),
+        ({"task": "deploy", "hints": ["x"] * 9}, "9 hints; at most 8"),
+        ({"task": "deploy", "hints": ["y" * 301]}, "over the 300-character limit"),
+        ({"task": "x" * 10_001}, "over the 10,000-character limit"),
+    ],
+)
+def test_every_bad_get_context_argument_is_an_error_a_person_can_act_on(
+    runtime: Runtime, arguments: dict[str, Any], says: str
+) -> None:
+    result = call(runtime, "get_context", arguments)
+    assert result.is_error
+    text = texts(result)[0]
+    assert says in text
+    assert "Error executing tool" not in text and "validation error" not in text
+    assert "\n" in text  # the second line says what to send instead
+    assert text.split("\n", 1)[1].strip()
+
+
+@pytest.mark.parametrize(
+    ("arguments", "says"),
+    [
+        ({"id": "nope"}, "no shard 'nope'"),
+        ({"id": "billing", "budget": 0}, "at least 1 token"),
+        ({"id": "billing", "budget": 10**20}, "over the limit"),
+        ({}, "`id` missing or of the wrong type"),
+        ({"id": "billing", "budget": "half"}, "`budget` missing or of the wrong type"),
+    ],
+)
+def test_every_bad_read_shard_argument_is_an_error_a_person_can_act_on(
+    runtime: Runtime, arguments: dict[str, Any], says: str
+) -> None:
+    result = call(runtime, "read_shard", arguments)
+    assert result.is_error
+    text = texts(result)[0]
+    assert says in text and "Error executing tool" not in text
+    assert "Send" in text
+
+
+def test_a_null_budget_is_the_default_one(runtime: Runtime) -> None:
+    result = call(runtime, "get_context", {"task": "rotate the Stripe secret", "budget": None})
+    assert not result.is_error
+    assert json.loads(texts(result)[1])["budget"] == 4000
+    assert STRIPE_TEXT in texts(result)[0]
+
+
+def test_hints_are_accepted_and_the_answer_stays_within_budget(runtime: Runtime) -> None:
+    result = call(
+        runtime,
+        "get_context",
+        {"task": "rotate the signing key", "budget": 300, "hints": ["Stripe webhook secret"]},
+    )
+    assert not result.is_error
+    assert json.loads(texts(result)[1])["tokens"] <= 300

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zlib
+
 import pytest
 
 from router import parse_router, sync
@@ -33,7 +35,7 @@ def _shards(count: int) -> tuple[IndexedShard, ...]:
                 url=f"https://www.notion.so/{shard_id}-0123456789abcdef0123456789abcdef",
                 version="1",
                 header=header,
-                body="",
+                packed_body=zlib.compress(b""),
                 tokens=900,
                 sections=(),
                 stale=("edited since the last sync",) if n == 7 else (),

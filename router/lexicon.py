@@ -1,0 +1,125 @@
+"""The lexicon: every shard's terms as compact arrays, and the BM25 indexes over the snapshot.
+
+Text is analyzed once per shard version (:func:`shard_terms`) into term ids of a
+:class:`Vocabulary` the cache keeps for its lifetime; a shard's terms are arrays
+(:class:`~router.select.DocTerms`), not a dict per passage, so a 20 MB index holds its terms
+in tens of megabytes. :func:`build_lexicon` concatenates them into four BM25 indexes
+(passages, sections, headings, shards) whenever a page changes: a rebuild re-analyzes only
+the changed pages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from router.model import IndexedShard
+from router.select import Analyzer, BM25Index, DocTerms
+
+#: Term -> id, shared by every index of a cache; it only grows (terms of edited-away text
+#: stay, harmlessly: an index built later simply has no postings for them).
+Vocabulary = dict[str, int]
+
+
+@dataclass(frozen=True)
+class ShardTerms:
+    """A shard's documents for each index, kept with it so a rebuild re-analyzes only changed
+    pages: one fields document, one heading path per section, one per passage (a section's
+    document, its passages' terms added up, is derived when the lexicon is built)."""
+
+    fields: DocTerms
+    headings: DocTerms
+    passages: DocTerms
+    passage_counts: tuple[int, ...]  # passages per section
+
+
+def shard_terms(shard: IndexedShard, analyzer: Analyzer, vocab: Vocabulary) -> ShardTerms:
+    h = shard.header
+    fields = DocTerms.of(
+        [
+            analyzer.counted(
+                "\n".join([h.title, h.summary, *h.fetch_when, *h.related_entities, shard.id]),
+                vocab,
+            )
+        ]
+    )
+    passages = DocTerms.of(
+        analyzer.counted(p.text, vocab) for s in shard.sections for p in s.passages
+    )
+    counts = tuple(len(s.passages) for s in shard.sections)
+    headings = DocTerms.of(analyzer.counted(" \n".join(s.path), vocab) for s in shard.sections)
+    return ShardTerms(fields, headings, passages, counts)
+
+
+def _sum_by_section(passages: DocTerms, counts: Sequence[int]) -> DocTerms:
+    """One document per section: the term counts and lengths of its passages added up."""
+    nsec = len(counts)
+    section_of_passage = np.repeat(np.arange(nsec, dtype=np.int64), counts)
+    lengths = np.bincount(section_of_passage, weights=passages.lengths, minlength=nsec)
+    section_of = section_of_passage[np.repeat(np.arange(passages.size), np.diff(passages.ptr))]
+    width = int(passages.terms.max()) + 1 if len(passages.terms) else 1
+    keys, inverse = np.unique(section_of * width + passages.terms, return_inverse=True)
+    del section_of
+    summed = np.bincount(inverse, weights=passages.counts, minlength=len(keys))
+    sections = keys // width
+    ptr = np.searchsorted(sections, np.arange(nsec + 1), side="left")
+    return DocTerms(
+        ptr.astype(np.int64),
+        (keys % width).astype(np.int32),
+        summed.astype(np.int32),
+        lengths.astype(np.int32),
+    )
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """BM25 indexes over the whole snapshot, with maps from document number to position."""
+
+    analyzer: Analyzer
+    sections: BM25Index  # one document per section (its text without the heading)
+    headings: BM25Index  # one document per section (its heading path)
+    passages: BM25Index  # one document per passage
+    shards: BM25Index  # one document per shard (title, summary, fetch_when, entities)
+    section_key: tuple[tuple[int, int], ...]  # section doc -> (shard, section)
+    section_shard: npt.NDArray[np.int64]  # section doc -> shard
+    section_passages: npt.NDArray[np.int64]  # section doc -> its first passage doc (+ end)
+    passage_section: npt.NDArray[np.int64]  # passage doc -> section doc
+    passage_index: npt.NDArray[np.int64]  # passage doc -> passage index within its section
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held by the index arrays (vocabulary and analyzer not counted)."""
+        return sum(i.nbytes for i in (self.sections, self.headings, self.passages, self.shards))
+
+
+def build_lexicon(
+    shards: Sequence[IndexedShard],
+    terms: Sequence[ShardTerms],
+    analyzer: Analyzer,
+    vocab: Vocabulary,
+) -> Lexicon:
+    counts = [c for t in terms for c in t.passage_counts]
+    section_key = tuple((n, m) for n, s in enumerate(shards) for m in range(len(s.sections)))
+    section_shard = np.array([n for n, _ in section_key], dtype=np.int64)
+    per_section = np.array(counts, dtype=np.int64)
+    section_passages = np.concatenate([np.zeros(1, np.int64), np.cumsum(per_section)])
+    passage_section = np.repeat(np.arange(len(counts), dtype=np.int64), per_section)
+    passage_index = np.arange(int(section_passages[-1]), dtype=np.int64) - np.repeat(
+        section_passages[:-1], per_section
+    )
+    passages = DocTerms.concat([t.passages for t in terms])
+    return Lexicon(
+        analyzer=analyzer,
+        sections=BM25Index.from_terms(_sum_by_section(passages, counts), vocab),
+        headings=BM25Index.from_terms(DocTerms.concat([t.headings for t in terms]), vocab, b=0.3),
+        passages=BM25Index.from_terms(passages, vocab),
+        shards=BM25Index.from_terms(DocTerms.concat([t.fields for t in terms]), vocab, b=0.3),
+        section_key=section_key,
+        section_shard=section_shard,
+        section_passages=section_passages,
+        passage_section=passage_section,
+        passage_index=passage_index,
+    )

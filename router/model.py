@@ -1,0 +1,201 @@
+"""The index snapshot's model: shards parsed into sections and passages, and the snapshot itself.
+
+:class:`IndexSnapshot` is what get_context serves from: per shard its header, page id, url,
+sections (with token counts and passages) and one :class:`~router.lexicon.Lexicon` over the
+whole index (IDF is global). It is immutable; a change in the store produces a new snapshot.
+What never changes for a snapshot (the digest in each form and its token count, each shard's
+manifest row) is computed once, on first use, and kept with it.
+"""
+
+from __future__ import annotations
+
+import threading
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from router._passages import Passage, split_passages
+from router.digest import render_digest
+from router.sync import Issue
+from shards import ClaudeDelta, Page, StoredPage, Tokenizer
+
+if TYPE_CHECKING:
+    from router.lexicon import Lexicon
+
+
+@dataclass(frozen=True, slots=True)
+class IndexedSection:
+    id: str
+    title: str
+    level: int
+    path: tuple[str, ...]
+    text: str
+    tokens: int
+    heading: str  # the heading line ("" for the text before the first heading)
+    passages: tuple[Passage, ...]
+
+
+@dataclass(frozen=True)
+class IndexedShard:
+    id: str
+    page_id: str
+    url: str
+    version: str
+    header: ClaudeDelta
+    packed_body: bytes  # the body, zlib-compressed: its sections hold the text served
+    tokens: int
+    sections: tuple[IndexedSection, ...]
+    stale: tuple[str, ...] = ()  # why this shard cannot be served as fresh, if it cannot
+
+    @property
+    def body(self) -> str:
+        """The page body (without its header), as read."""
+        return zlib.decompress(self.packed_body).decode()
+
+    @property
+    def title(self) -> str:
+        return self.header.title
+
+    @property
+    def updated(self) -> str:
+        """``YYYY-MM-DD`` of the last sync that saw a change, or "" when never synced."""
+        at = self.header.updated_at
+        return at.strftime("%Y-%m-%d") if at else ""
+
+
+@dataclass(frozen=True)
+class KeptPage:
+    """A page's last good copy, text compressed: the cache keeps one of every page (to
+    re-parse unchanged pages when another changes) without a second copy of the index."""
+
+    id: str
+    version: str
+    url: str
+    packed: bytes
+    settled: bool = True  # see StoredPage.settled
+
+    @classmethod
+    def of(cls, page: StoredPage) -> KeptPage:
+        packed = zlib.compress(page.text.encode(), 1)
+        return cls(page.id, page.version, page.url, packed, page.settled)
+
+    def page(self) -> StoredPage:
+        text = zlib.decompress(self.packed).decode()
+        return StoredPage(self.id, text, self.version, self.url, self.settled)
+
+
+@dataclass(frozen=True)
+class StaleEntry:
+    page_id: str
+    shard_id: str | None
+    reason: str
+
+    def to_json(self) -> dict[str, str | None]:
+        return {"page": self.page_id, "shard": self.shard_id, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class IndexSnapshot:
+    """The parsed index at one moment; immutable and shared between requests."""
+
+    shards: tuple[IndexedShard, ...]  # sorted by shard id
+    lexicon: Lexicon
+    invalid: tuple[Issue, ...]
+    stale: tuple[StaleEntry, ...]
+    versions: Mapping[str, str]  # page id -> version the snapshot was built from
+    generation: int
+    # Per-snapshot memo (digests, token counts, positions): filled on first use, never
+    # part of equality; a snapshot is immutable, so what is derived from it is too.
+    _memo: dict[object, object] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
+    _memo_lock: threading.Lock = field(
+        default_factory=threading.Lock, init=False, repr=False, compare=False, hash=False
+    )
+
+    @property
+    def digest(self) -> str:
+        """The full router digest (see :func:`render_digest` for the shorter forms)."""
+        return self.digest_form("full")
+
+    def digest_form(self, form: str) -> str:
+        """The router digest in ``form`` (``full``, ``short``, ``ids``), rendered once."""
+        key = ("digest", form)
+        found = self._memo.get(key)
+        if found is None:
+            found = render_digest(self.shards, form)
+            with self._memo_lock:
+                self._memo[key] = found
+        assert isinstance(found, str)
+        return found
+
+    def counted(self, key: str, text: str, tokenizer: Tokenizer) -> int:
+        """``tokenizer.count(text)`` for a text fixed by this snapshot, counted once per key."""
+        memo_key = ("count", key, id(tokenizer))
+        found = self._memo.get(memo_key)
+        if found is None:
+            found = tokenizer.count(text)
+            with self._memo_lock:
+                self._memo[memo_key] = found
+        assert isinstance(found, int)
+        return found
+
+    def ids(self) -> tuple[str, ...]:
+        found = self._memo.get("ids")
+        if found is None:
+            found = tuple(s.id for s in self.shards)
+            with self._memo_lock:
+                self._memo["ids"] = found
+        assert isinstance(found, tuple)
+        return found
+
+    def index_of(self, shard_id: str) -> int:
+        """Position of a shard; -1 when the snapshot has no such shard."""
+        positions = self._memo.get("positions")
+        if positions is None:
+            positions = {s.id: n for n, s in enumerate(self.shards)}
+            with self._memo_lock:
+                self._memo["positions"] = positions
+        assert isinstance(positions, dict)
+        found = positions.get(shard_id, -1)
+        assert isinstance(found, int)
+        return found
+
+    def shard(self, shard_id: str) -> IndexedShard | None:
+        n = self.index_of(shard_id)
+        return self.shards[n] if n >= 0 else None
+
+
+def index_shard(
+    page: Page,
+    url: str,
+    version: str,
+    tokenizer: Tokenizer,
+    *,
+    max_passage_tokens: int,
+    min_passage_tokens: int,
+) -> IndexedShard:
+    """One shard page, counted and cut into passages (its terms are built separately)."""
+    assert page.header is not None
+    sections = []
+    for s in page.sections:
+        heading, _, rest = s.text.partition("\n") if s.level else ("", "", s.text)
+        passages = split_passages(
+            rest, tokenizer, max_tokens=max_passage_tokens, min_tokens=min_passage_tokens
+        )
+        sections.append(
+            IndexedSection(
+                s.id, s.title, s.level, s.path, s.text, tokenizer.count(s.text), heading, passages
+            )
+        )
+    return IndexedShard(
+        id=page.header.id,
+        page_id=page.id,
+        url=url,
+        version=version,
+        header=page.header,
+        packed_body=zlib.compress(page.body.encode(), 1),
+        tokens=tokenizer.count(page.body),
+        sections=tuple(sections),
+    )

@@ -1,0 +1,240 @@
+"""The saved index: a new cache starts from it, and refuses it when it cannot be trusted.
+
+Each case is a second :class:`SnapshotCache` (a new process, as far as the cache can tell)
+over the same store: it must answer exactly as a cache built from the pages would, reading
+no page when the saved index is current and rebuilding when it is stale, truncated, from an
+older version or from another workspace.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+from router import persist
+from router.select import select
+from router.snapshot import SnapshotCache, SnapshotOptions
+from shards import TiktokenCounter
+from tests.router.helpers import SHARD_IDS, CountingStore, FakeClock, build_store
+
+WORKSPACE = "local:/srv/brain/workspace"
+
+
+def _cache(
+    store: CountingStore,
+    tokenizer: TiktokenCounter,
+    path: Path,
+    workspace: str = WORKSPACE,
+    **options: object,
+) -> SnapshotCache:
+    opts = SnapshotOptions(persist=path, workspace=workspace, **options)  # type: ignore[arg-type]
+    return SnapshotCache(store, tokenizer, options=opts, clock=FakeClock())
+
+
+def _ranking(cache: SnapshotCache, task: str) -> list[tuple[str, int, float]]:
+    snap = cache.get()
+    return [
+        (snap.shards[c.shard].id, c.section, round(c.score, 9))
+        for c in select(snap, task).candidates[:8]
+    ]
+
+
+TASKS = ("rotate the stripe webhook secret", "dns record ttl", "quarterly vat return")
+
+
+def test_a_new_cache_answers_from_the_saved_index_without_reading_a_page(
+    store: CountingStore, tokenizer: TiktokenCounter, tmp_path: Path
+) -> None:
+    path = tmp_path / "index.bin"
+    built = _cache(store, tokenizer, path)
+    expected = [_ranking(built, t) for t in TASKS]
+    assert path.exists() and not built.loaded
+    store.reads.clear()
+    lists = store.lists
+    resumed = _cache(store, tokenizer, path)
+    assert [_ranking(resumed, t) for t in TASKS] == expected
+    assert resumed.loaded and resumed.load_note == ""
+    assert store.reads == []  # versions listed once, no page read
+    assert store.lists == lists + 1
+    assert resumed.get().ids() == SHARD_IDS
+
+
+def test_a_stale_saved_index_rereads_only_the_edited_page(
+    store: CountingStore, tokenizer: TiktokenCounter, tmp_path: Path
+) -> None:
+    path = tmp_path / "index.bin"
+    _cache(store, tokenizer, path).get()
+    page = store.inner.read("finance")
+    store.inner.write("finance", page.text.replace("payable within 14 days", "within 45 days"))
+    store.reads.clear()
+    resumed = _cache(store, tokenizer, path)
+    finance = resumed.get().shard("finance")
+    assert finance is not None and "within 45 days" in finance.body
+    assert not resumed.loaded
+    assert store.reads == ["finance"]
+    # ...and the rewritten file now holds the edit: a third process reads nothing.
+    store.reads.clear()
+    third = _cache(store, tokenizer, path)
+    again = third.get().shard("finance")
+    assert third.loaded and store.reads == []
+    assert again is not None and "within 45 days" in again.body
+
+
+def _rebuilt_with(
+    store: CountingStore, tokenizer: TiktokenCounter, path: Path, workspace: str = WORKSPACE
+) -> SnapshotCache:
+    """A new cache over ``path`` that must rebuild: every page read, same answers."""
+    fresh = [_ranking(SnapshotCache(store, tokenizer), t) for t in TASKS]
+    store.reads.clear()
+    cache = _cache(store, tokenizer, path, workspace)
+    assert [_ranking(cache, t) for t in TASKS] == fresh
+    assert not cache.loaded
+    assert sorted(set(store.reads)) == sorted({*SHARD_IDS, "router"})
+    return cache
+
+
+def test_a_truncated_saved_index_is_rebuilt_and_rewritten(
+    store: CountingStore, tokenizer: TiktokenCounter, tmp_path: Path
+) -> None:
+    path = tmp_path / "index.bin"
+    _cache(store, tokenizer, path).get()
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    cache = _rebuilt_with(store, tokenizer, path)
+    assert "truncated" in cache.load_note and str(path) in cache.load_note
+    assert path.stat().st_size == len(data)  # written again, whole
+
+
+@pytest.mark.parametrize("field", ["format", "code"])
+def test_a_saved_index_from_another_version_is_rebuilt(
+    store: CountingStore, tokenizer: TiktokenCounter, tmp_path: Path, field: str
+) -> None:
+    path = tmp_path / "index.bin"
+    _cache(store, tokenizer, path).get()
+    magic, header, payload = path.read_bytes().split(b"\n", 2)
+    header = header.rstrip()
+    old = json.loads(header)
+    old[field] = 0 if field == "format" else "0123456789abcdef"
+    line = json.dumps(old).encode().ljust(persist.HEADER_BYTES - 1)
+    path.write_bytes(magic + b"\n" + line + b"\n" + payload)
+    cache = _rebuilt_with(store, tokenizer, path)
+    assert "another version" in cache.load_note
+
+
+def test_a_saved_index_of_another_workspace_is_never_loaded(
+    tmp_path: Path, tokenizer: TiktokenCounter
+) -> None:
+    other = CountingStore(build_store(tmp_path / "other", tokenizer))
+    page = other.inner.read("finance")
+    other.inner.write("finance", page.text.replace("payable within 14 days", "in 90 days"))
+    path = tmp_path / "index.bin"
+    _cache(other, tokenizer, path, workspace="local:/elsewhere").get()
+    mine = CountingStore(build_store(tmp_path / "mine", tokenizer))
+    cache = _rebuilt_with(mine, tokenizer, path)
+    assert "another workspace" in cache.load_note
+    finance = cache.get().shard("finance")
+    assert finance is not None and "in 90 days" not in finance.body
+
+
+def test_a_corrupted_or_foreign_file_is_rebuilt(
+    store: CountingStore, tokenizer: TiktokenCounter, tmp_path: Path
+) -> None:
+    path = tmp_path / "index.bin"
+    _cache(store, tokenizer, path).get()
+    data = bytearray(path.read_bytes())
+    data[-100] ^= 0xFF
+    path.write_bytes(bytes(data))
+    assert "checksum" in _rebuilt_with(store, tokenizer, path).load_note
+    path.write_text("just some notes\n")
+    assert "not a saved index" in _rebuilt_with(store, tokenizer, path).load_note
+
+
+def test_saved_indexes_built_with_other_options_are_not_used(
+    store: CountingStore, tokenizer: TiktokenCounter, tmp_path: Path
+) -> None:
+    path = tmp_path / "index.bin"
+    _cache(store, tokenizer, path, max_passage_tokens=60).get()
+    store.reads.clear()
+    cache = _cache(store, tokenizer, path)
+    cache.get()
+    assert not cache.loaded and "other options" in cache.load_note
+    assert store.reads
+
+
+def test_an_unwritable_location_keeps_serving(
+    store: CountingStore, tokenizer: TiktokenCounter, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    cache = _cache(store, tokenizer, blocker / "index.bin")
+    assert cache.get().ids() == SHARD_IDS
+
+
+def test_the_code_fingerprint_is_stable_within_a_build() -> None:
+    assert persist.code_fingerprint() == persist.code_fingerprint()
+
+
+# -- the background refresher ----------------------------------------------------------------
+
+
+def test_with_the_refresher_running_a_request_never_lists_or_reads(
+    store: CountingStore, tokenizer: TiktokenCounter
+) -> None:
+    clock = FakeClock()
+    options = SnapshotOptions(check_interval_s=3600, feed_interval_s=3600)
+    cache = SnapshotCache(store, tokenizer, options=options, clock=clock)
+    built = threading.Event()
+    cache.on_refresh = lambda snap: built.set()
+    cache.start_refresher()
+    try:
+        assert built.wait(30)
+        first = cache.get()
+        io = store.io
+        clock.now += 10_000  # far past every interval: still no I/O on the request
+        for _ in range(20):
+            assert cache.get() is first
+        assert store.io == io
+    finally:
+        cache.stop_refresher()
+
+
+def test_the_refresher_picks_up_a_marked_page_without_a_request(
+    store: CountingStore, tokenizer: TiktokenCounter
+) -> None:
+    options = SnapshotOptions(check_interval_s=3600, feed_interval_s=3600)
+    cache = SnapshotCache(store, tokenizer, options=options, clock=FakeClock())
+    first = cache.get()
+    rebuilt = threading.Event()
+    cache.on_refresh = lambda snap: rebuilt.set() if snap is not first else None
+    cache.start_refresher()
+    try:
+        page = store.inner.read("finance")
+        store.inner.write("finance", page.text.replace("payable within 14 days", "in 21 days"))
+        cache.mark_stale("finance")
+        assert rebuilt.wait(30)
+        finance = cache.get().shard("finance")
+        assert finance is not None and "in 21 days" in finance.body
+    finally:
+        cache.stop_refresher()
+
+
+def test_a_runtime_saves_its_index_locally_but_never_on_cloud_run(
+    tmp_path: Path, tokenizer: TiktokenCounter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from config import load_config
+    from functions.runtime import Runtime
+
+    build_store(tmp_path / "ws", tokenizer)
+    local = Runtime(load_config(workspace=tmp_path / "ws"))
+    assert local.persists_index
+    local.context_service.get_context("stripe webhook secret", 500)
+    assert local.index_path.exists()
+    local.close()
+    monkeypatch.setenv("K_SERVICE", "context")
+    cloud = Runtime(load_config(workspace=tmp_path / "ws"))
+    assert not cloud.persists_index
+    assert cloud.context_service.cache.options.persist is None
+    cloud.close()

@@ -1,0 +1,104 @@
+"""What entry points import: the router's front door only, and nothing heavy up front.
+
+A cold ``brain context`` pays for every module ``import functions.cli`` loads, so the
+modules only some commands need (database drivers, the secret detector, rich, the Notion and
+Google clients, the MCP SDK, the HTTP server, numpy) are imported where they are used.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+#: Top-level modules a command imports only when it uses them.
+HEAVY = (
+    "psycopg",
+    "psycopg_pool",
+    "detect_secrets",
+    "rich",
+    "notion_client",
+    "mcp",
+    "starlette",
+    "uvicorn",
+    "httpx",
+    "numpy",
+    "tiktoken",
+    "functions_framework",
+)
+#: ``google`` and ``google.cloud`` are namespace packages site-packages' .pth files load at
+#: interpreter start; anything under them is a real import.
+NAMESPACES = frozenset({"google", "google.cloud"})
+
+
+def _loaded_after(statement: str) -> list[str]:
+    probe = f"{statement}; import sys, json; print(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    return list(json.loads(out.stdout))
+
+
+def _heavy(modules: list[str]) -> list[str]:
+    found = {m.split(".")[0] for m in modules if m.split(".")[0] in HEAVY}
+    found |= {m for m in modules if m.startswith("google.") and m not in NAMESPACES}
+    return sorted(found)
+
+
+def test_importing_the_cli_loads_nothing_heavy() -> None:
+    assert _heavy(_loaded_after("import functions.cli")) == []
+
+
+def test_the_probe_sees_a_heavy_import_when_there_is_one() -> None:
+    assert "numpy" in _heavy(_loaded_after("import functions.cli; import router.select"))
+
+
+@pytest.mark.parametrize(
+    ("statement", "allowed"),
+    [
+        ("import router", ()),
+        ("import functions", ()),
+        ("import functions.webhooks", ()),
+    ],
+)
+def test_front_doors_load_their_heavy_parts_on_first_use(
+    statement: str, allowed: tuple[str, ...]
+) -> None:
+    assert [m for m in _heavy(_loaded_after(statement)) if m not in allowed] == []
+
+
+def _router_imports(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    name = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path.name
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module.startswith("router."):
+                found.append(f"{name}:{node.lineno}: from {node.module}")
+        elif isinstance(node, ast.Import):
+            found += [
+                f"{name}:{node.lineno}: import {alias.name}"
+                for alias in node.names
+                if alias.name.startswith("router.")
+            ]
+    return found
+
+
+def test_entry_points_import_the_router_through_its_front_door_only() -> None:
+    files = [*sorted((ROOT / "functions").rglob("*.py")), ROOT / "main.py"]
+    assert len(files) > 20
+    behind = [hit for f in files for hit in _router_imports(f)]
+    assert behind == [], "import these from `router` (add them to its __all__):\n" + "\n".join(
+        behind
+    )
+
+
+def test_the_scan_finds_an_import_behind_the_front_door(tmp_path: Path) -> None:
+    sample = tmp_path / "probe.py"
+    sample.write_text("import router\n\ndef f():\n    from router.service import X\n")
+    assert _router_imports(sample) == ["probe.py:4: from router.service"]
