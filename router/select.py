@@ -7,7 +7,9 @@ in well under a millisecond, and the scoring is the core of the service, so it s
 Text becomes terms the same way everywhere: lowercase words (letters and digits), a small
 English stop-word list removed, Snowball English stems (PyStemmer), plus each pair of adjacent
 terms as a phrase term (``"cloud run"``), so a task that names a phrase ranks the section that
-uses it above one that has both words apart. IDF comes from the whole index.
+uses it above one that has both words apart. IDF comes from the whole index. A task without
+hints gains a few low-weight terms the index itself associates with its rarer words (words that
+share its passages: :func:`expansion`), a reach into paraphrase that stays lexical.
 
 A section's score adds up four signals, each a BM25 (or a share of one) with a weight from
 :class:`SelectOptions`:
@@ -36,7 +38,7 @@ from typing import TYPE_CHECKING
 import Stemmer
 
 if TYPE_CHECKING:
-    from router.snapshot import IndexSnapshot
+    from router.snapshot import IndexSnapshot, Lexicon
 
 #: Function words that carry no topic. Deliberately small: "not", "no" and numbers stay.
 STOP_WORDS = frozenset(
@@ -132,6 +134,10 @@ class BM25Index:
             for t, p in self.postings.items()
         }
 
+    def document_frequency(self, term: str) -> int:
+        """How many documents hold ``term``."""
+        return len(self.postings.get(term, ()))
+
     def scores(self, query: Mapping[str, float]) -> dict[int, float]:
         """BM25 of every document that matches; ``query`` maps term -> weight."""
         out: dict[int, float] = {}
@@ -160,6 +166,9 @@ class SelectOptions:
     phrase: weight of a phrase term (adjacent pair) relative to a single word.
     passage_spread: share of the second-best passage's score added to the best one's.
     hint: weight of a term that only the caller's hints bring in, relative to a task term.
+    expand / expand_weight / expand_df / expand_min / expand_seeds: query expansion from the
+    index's own vocabulary (see :func:`expansion`); ``expand=0`` turns it off. Not used when
+    the caller sends hints: their phrasings are better guesses than co-occurrence.
     """
 
     passage: float = 1.0
@@ -169,6 +178,11 @@ class SelectOptions:
     phrase: float = 0.5
     passage_spread: float = 0.5
     hint: float = 0.5
+    expand: int = 8
+    expand_weight: float = 0.3
+    expand_df: int = 32
+    expand_min: int = 3
+    expand_seeds: int = 16
 
 
 @dataclass(frozen=True)
@@ -226,6 +240,49 @@ def query_weights(
     return query
 
 
+def expansion(lex: Lexicon, query: Mapping[str, float], opts: SelectOptions) -> dict[str, float]:
+    """Words the index itself associates with the task's rarer words, weighed below the task.
+
+    For each of the task's ``expand_seeds`` rarest words in the index, if it is in at most
+    ``expand_df`` passages, every word sharing at least ``expand_min`` of those passages is scored by its
+    share of them times its pointwise mutual information with the seed (how much more often it
+    occurs beside the seed than anywhere). The ``expand`` best become query terms, the best at
+    ``expand_weight`` of a task word and the rest in proportion. A notes page that says
+    "1Password" in the passages that also say "password manager" then lets a task about the
+    password manager reach the passage that names only 1Password: paraphrase, from the
+    index's own vocabulary. Bounded work: at most seeds x ``expand_df`` passages are read.
+    """
+    if not (opts.expand and opts.expand_weight):
+        return {}
+    index = lex.passages
+    size = index.size
+    seeds = sorted(
+        (t for t, w in query.items() if " " not in t and w >= 1.0 and t in index.idf),
+        key=lambda t: (-index.idf.get(t, 0.0), t),
+    )
+    gain: dict[str, float] = {}
+    for seed in seeds[: opts.expand_seeds]:
+        docs = index.scores({seed: 1.0})
+        if not docs or len(docs) > opts.expand_df:
+            continue
+        together: dict[str, int] = {}
+        for doc in docs:
+            for term in lex.passage_bags[doc].counts:
+                together[term] = together.get(term, 0) + 1
+        for word, count in together.items():
+            if count < opts.expand_min or word in query or " " in word:
+                continue
+            share = count / len(docs)  # P(word | seed), over passages
+            pmi = math.log(share * size / max(index.document_frequency(word), 1))
+            if pmi > 0:
+                gain[word] = gain.get(word, 0.0) + share * pmi
+    chosen = sorted(gain, key=lambda w: (-gain[w], w))[: opts.expand]
+    if not chosen:
+        return {}
+    top = gain[chosen[0]]
+    return {w: opts.expand_weight * gain[w] / top for w in chosen}
+
+
 def select(
     snapshot: IndexSnapshot,
     task: str,
@@ -236,7 +293,8 @@ def select(
     """Rank the snapshot's sections for ``task``; requested ``shards`` first, in request order.
 
     ``hints`` are extra phrasings or keywords from the caller; their terms count below the
-    task's own (:attr:`SelectOptions.hint`).
+    task's own (:attr:`SelectOptions.hint`). Without hints, the task is expanded with words
+    the index associates with it (:func:`expansion`), weighed lower still.
 
     Sections of a requested shard are all candidates (ranked by score, then document order);
     other sections are candidates only when some task term matches them.
@@ -244,6 +302,8 @@ def select(
     opts = options or SelectOptions()
     lex = snapshot.lexicon
     query = query_weights(lex.analyzer, task, opts.phrase, hints, opts.hint)
+    if not hints:
+        query.update(expansion(lex, query, opts))
     passage_scores = lex.passages.scores(query)
     section_scores = lex.sections.scores(query)
     heading_scores = lex.headings.scores(query)

@@ -133,6 +133,7 @@ class Lexicon:
     section_key: tuple[tuple[int, int], ...]  # section doc -> (shard, section)
     passage_section: tuple[int, ...]  # passage doc -> section doc
     passage_index: tuple[int, ...]  # passage doc -> passage index within its section
+    passage_bags: tuple[TermBag, ...]  # passage doc -> its terms (the bags built above, shared)
 
 
 @dataclass(frozen=True)
@@ -245,6 +246,7 @@ def build_lexicon(
         section_key=tuple(section_key),
         passage_section=tuple(passage_section),
         passage_index=tuple(passage_index),
+        passage_bags=tuple(passage_bags),
     )
 
 
