@@ -14,10 +14,12 @@ from __future__ import annotations
 from config.errors import ConfigError
 from config.load import load_config
 from config.model import (
+    BEARER_TARGETS,
     CHECK_INTERVAL_S,
     CONFIG_ENV,
     DEFAULT_CONFIG_FILE,
     ENV_PREFIX,
+    FUNCTION_TARGETS,
     NOTION_EVENTS_SOURCE,
     SCHEMES,
     BrainConfig,
@@ -34,10 +36,12 @@ from config.model import (
 )
 
 __all__ = [
+    "BEARER_TARGETS",
     "CHECK_INTERVAL_S",
     "CONFIG_ENV",
     "DEFAULT_CONFIG_FILE",
     "ENV_PREFIX",
+    "FUNCTION_TARGETS",
     "NOTION_EVENTS_SOURCE",
     "SCHEMES",
     "BrainConfig",

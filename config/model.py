@@ -22,10 +22,12 @@ from pydantic_settings import (
 )
 
 __all__ = [
+    "BEARER_TARGETS",
     "CHECK_INTERVAL_S",
     "CONFIG_ENV",
     "DEFAULT_CONFIG_FILE",
     "ENV_PREFIX",
+    "FUNCTION_TARGETS",
     "NOTION_EVENTS_SOURCE",
     "SCHEMES",
     "BrainConfig",
@@ -48,6 +50,10 @@ ENV_PREFIX = "BRAIN_"
 _ENV_NESTED = "__"
 #: The webhook source whose secret verifies Notion integration events (``POST /notion/events``).
 NOTION_EVENTS_SOURCE = "notion"
+#: The functions-framework targets of ``main.py``; in the cloud each is a Cloud Run service.
+FUNCTION_TARGETS = ("context", "webhooks", "notion_events", "sync", "mcp", "status")
+#: The targets the bearer token (``[serve] auth_token``) opens to callers without Google IAM.
+BEARER_TARGETS = ("context", "mcp", "status")
 Scheme = Literal["github", "stripe", "standard", "slack", "notion", "hmac-sha256"]
 SCHEMES: tuple[str, ...] = get_args(Scheme)
 _SECRET_REF = re.compile(

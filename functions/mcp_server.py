@@ -77,9 +77,10 @@ INSTRUCTIONS = (
     "references and procedures, split into shards. Before starting a task that may depend "
     "on how the operator's systems, clients or procedures work, call get_context with the "
     "task in one or two sentences. It returns the relevant sections within a token budget, "
-    "each with its source, after a digest of every shard. If the answer is not there, call "
-    "get_context again with a larger budget or name shards from the digest, or read a whole "
-    "shard with read_shard. Credentials are references (never values): do not guess secrets."
+    "each with its source, after a digest of the index (every shard; on a large index, every "
+    "domain with its first and last shard id). If the answer is not there, call get_context "
+    "again with a larger budget or name shards, or read a whole shard with read_shard. "
+    "Credentials are references (never values): do not guess secrets."
 )
 
 GET_CONTEXT = (
@@ -88,16 +89,17 @@ GET_CONTEXT = (
     "two: what and which system, client or procedure), and in `hints` two to four other ways "
     "the notes might word it: the names they likely use for the systems, documents, people "
     "or procedures involved, or keywords (e.g. for 'stop double billing' try 'idempotency "
-    "key', 'duplicate charge'). The result is markdown: a digest listing every shard (id and "
-    "one line), then the most relevant passages with their source; a short JSON manifest "
+    "key', 'duplicate charge'). The result is markdown: a digest of the index (every shard "
+    "with one line, or on a large index every domain), then the most relevant passages "
+    "with their source; a short JSON manifest "
     "follows (shards included, notes on what was left out). When the answer is not there, "
     "call again with other hints, a larger budget (up to 24000), or `shards` with ids from "
-    "the digest to read those first."
+    "the digest or list_shards to read those first."
 )
 LIST_SHARDS = (
     "List the shards of the Context Index: id, title, summary, fetch_when (the tasks each "
     "is for), tokens and status. Call it to see what exists before naming shards in "
-    "get_context or read_shard; get_context's digest already lists ids and titles."
+    "get_context or read_shard."
 )
 READ_SHARD = (
     "Read one shard of the Context Index as markdown, with its source, in document order. "
@@ -339,7 +341,7 @@ def _compact_listing(runtime: Runtime, shards: list[dict[str, Any]]) -> dict[str
         kept.append(row)
     note = "summaries and fetch_when left out to stay under 25,000 tokens"
     if len(kept) < len(rows):
-        note += f"; {len(rows) - len(kept)} more shards not shown (get_context's digest has all)"
+        note += f"; {len(rows) - len(kept)} more shards not shown (too many for one result)"
     return {"shards": kept, "notes": [note]}
 
 

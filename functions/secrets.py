@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 
-from config import NOTION_EVENTS_SOURCE, BrainConfig
+from config import BEARER_TARGETS, NOTION_EVENTS_SOURCE, BrainConfig
 from functions.errors import SecretError
 from functions.gcp_secrets import SecretManagerFetcher
 
@@ -25,9 +25,6 @@ SecretFetcher = Callable[[str], str]
 #: After a failed re-read of a rotating secret, the old value serves this long before the
 #: next try (a Secret Manager outage must not cost every request a timeout).
 RETRY_AFTER_FAILURE_S = 60.0
-#: The functions that read each kind of secret (as infra's plan binds them): every function
-#: reads pages (the Notion token); the bearer token guards these three.
-BEARER_TARGETS = frozenset({"context", "mcp", "status"})
 
 log = logging.getLogger(__name__)
 

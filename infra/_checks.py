@@ -150,8 +150,9 @@ def check_functions(
         warnings.append(
             Finding(
                 "serve.auth_token",
-                "is not set, so the context and mcp services are deployed private (Cloud Run "
-                "IAM), which Claude Code cannot authenticate to, and mcp refuses every request",
+                "is not set, so the context, mcp and status services are deployed private "
+                "(Cloud Run IAM), which Claude Code cannot authenticate to, and mcp refuses "
+                "every request",
                 "Set [serve] auth_token = "
                 "'sm:projects/P/secrets/BRAIN_AUTH_TOKEN/versions/latest' (a long random "
                 "token); otherwise callers need roles/run.invoker and a Google ID token.",

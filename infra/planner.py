@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-from config import CONFIG_ENV, NOTION_EVENTS_SOURCE, BrainConfig
+from config import BEARER_TARGETS, CONFIG_ENV, NOTION_EVENTS_SOURCE, BrainConfig
 from infra._checks import check_deploy_section, check_functions, check_state
 from infra.resources import (
     ArtifactRepository,
@@ -31,7 +31,6 @@ from infra.resources import (
 )
 from infra.targets import (
     APIS,
-    BEARER_TARGETS,
     CLOUDSQL_API,
     CONFIG_PATH,
     SPECS,
@@ -138,8 +137,8 @@ def plan(config: BrainConfig) -> DeployPlan:
                 secret_env=((STATE_URL_ENV, state_ref),) if state_ref and spec.uses_state else (),
                 service_account=accounts[target].email,
                 ingress="all",
-                # webhooks and notion_events authenticate by signature; context and mcp by the
-                # bearer token (else Cloud Run IAM); sync only by IAM (the scheduler's OIDC).
+                # webhooks and notion_events authenticate by signature; context, mcp and status
+                # by the bearer token (else Cloud Run IAM); sync only by IAM (the scheduler's OIDC).
                 public=target in ("webhooks", "notion_events")
                 or (target in BEARER_TARGETS and bearer),
                 spec=spec,

@@ -10,15 +10,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from config import env_name
+from config import FUNCTION_TARGETS, env_name
 from infra.resources import ServiceSpec
 
 __all__ = ["CONFIG_PATH", "TARGETS"]
 
-#: The functions-framework targets in ``main.py``, one Cloud Run service each.
-TARGETS = ("context", "webhooks", "notion_events", "sync", "mcp")
-#: The targets a bearer token (``[serve] auth_token``) opens to callers without Google IAM.
-BEARER_TARGETS = ("context", "mcp")
+#: The functions-framework targets in ``main.py``, one Cloud Run service each (defined in
+#: :mod:`config`, beside the bearer-token targets, so ``functions`` and ``infra`` agree).
+TARGETS = FUNCTION_TARGETS
 #: Where ``infra/Dockerfile`` puts brain.toml in the image; services get ``BRAIN_CONFIG`` = this.
 CONFIG_PATH = "/app/brain.toml"
 #: The environment override of ``[state] url``: Cloud Run sets it from the state URL secret.
@@ -59,5 +58,8 @@ SPECS: Mapping[str, ServiceSpec] = MappingProxyType(
         # The MCP tools over streamable HTTP, stateless (any instance answers any request):
         # get_context for Claude Code and Claude on a phone, behind the bearer token.
         "mcp": ServiceSpec(0, 5, 40, "1", "1Gi", 60, False, True),
+        # The operator's status page: the shards (from the same snapshot as get_context) and
+        # the outbox, sync and webhook counts in the state database; behind the bearer token.
+        "status": ServiceSpec(0, 2, 20, "1", "1Gi", 60, False, True),
     }
 )

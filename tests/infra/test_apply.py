@@ -99,7 +99,7 @@ def test_a_first_deploy_creates_every_resource_of_the_plan(
     assert job["httpTarget"]["uri"] == f"{sync_url}/sync"
     assert job["httpTarget"]["oidcToken"]["audience"] == sync_url
     assert job["schedule"] == "*/15 * * * *"
-    assert set(report.urls) == {"context", "webhooks", "notion_events", "sync", "mcp"}
+    assert set(report.urls) == {"context", "webhooks", "notion_events", "sync", "mcp", "status"}
     created = {(c.kind, c.action) for c in report.changed}
     assert ("cloud_run_service", "created") in created and ("scheduler_job", "created") in created
     # a long-running operation was polled (done: false when started), not assumed
@@ -157,6 +157,7 @@ def test_a_changed_plan_updates_only_what_changed(
     assert {c.name.split(" for ")[0].rsplit("/", 1)[-1] for c in revoked} == {
         "brain-context",
         "brain-mcp",
+        "brain-status",
     }
 
 
@@ -213,8 +214,9 @@ def test_a_failed_operation_stops_with_a_clear_message_and_a_rerun_finishes(
     assert {c.name for c in report.changed if c.kind == "cloud_run_service"} == {
         "brain-sync",
         "brain-mcp",
+        "brain-status",
     }
-    assert len(fake.services) == 5 and len(fake.jobs) == 1
+    assert len(fake.services) == 6 and len(fake.jobs) == 1
 
 
 def test_writes_refused_while_a_new_account_propagates_are_retried(
@@ -228,7 +230,7 @@ def test_writes_refused_while_a_new_account_propagates_are_retried(
     assert "attempt 1 of 8" in notices[0]
     refused = [r for r in fake.requests if r.status == 400 and r.path.endswith(":setIamPolicy")]
     assert refused  # propagation really happened, and was waited out
-    assert len(fake.services) == 5
+    assert len(fake.services) == 6
 
 
 def test_propagation_that_outlasts_the_attempts_stops_with_the_error(

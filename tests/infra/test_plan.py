@@ -32,7 +32,14 @@ from infra import (
 ROOT = Path(__file__).resolve().parents[2]
 P = "acme-prod"
 SA = "iam.gserviceaccount.com"
-ALL_SERVICES = {"brain-context", "brain-webhooks", "brain-notion-events", "brain-sync", "brain-mcp"}
+ALL_SERVICES = {
+    "brain-context",
+    "brain-webhooks",
+    "brain-notion-events",
+    "brain-sync",
+    "brain-mcp",
+    "brain-status",
+}
 
 
 def sm(secret: str, version: str = "latest", project: str = P) -> str:
@@ -98,6 +105,7 @@ def test_a_cloud_config_plans_one_cloud_run_service_per_target(cloud: DeployPlan
         "brain-notion-events",
         "brain-sync",
         "brain-mcp",
+        "brain-status",
     ]
     for s in cloud.services:
         assert s.image == "europe-west1-docker.pkg.dev/acme-prod/brain/brain:1.0"
@@ -142,12 +150,13 @@ def test_each_sm_reference_is_a_secret_readable_by_exactly_the_services_that_use
     assert github.config_keys == ("webhooks.sources.github.secrets",)
 
 
-def test_the_serve_token_is_read_by_the_context_and_mcp_services_only() -> None:
+def test_the_serve_token_is_read_by_the_context_mcp_and_status_services_only() -> None:
     config = cloud_config(serve={"auth_token": sm("BRAIN_AUTH_TOKEN")})
     result = plan(config)
     (secret,) = [s for s in result.secrets if s.secret_id == "BRAIN_AUTH_TOKEN"]
-    assert secret.used_by == ("brain-context", "brain-mcp")
+    assert secret.used_by == ("brain-context", "brain-mcp", "brain-status")
     assert result.service("context").public and result.service("mcp").public
+    assert result.service("status").public
     mcp = result.service("mcp")
     assert mcp.args == ("--asgi", "--source=main.py", "--target=mcp")
     assert mcp.spec.min_instances == 0  # scale to zero: a phone's occasional call pays per use
@@ -177,7 +186,7 @@ def test_the_state_url_secret_and_cloud_sql_reach_the_services_that_keep_state(
     clients = {b.member for b in cloud.bindings if b.role == "roles/cloudsql.client"}
     assert clients == {
         f"serviceAccount:brain-{t}@{P}.{SA}"
-        for t in ("context", "webhooks", "notion-events", "sync", "mcp")
+        for t in ("context", "webhooks", "notion-events", "sync", "mcp", "status")
     }
 
 
