@@ -244,13 +244,15 @@ def expansion(lex: Lexicon, query: Mapping[str, float], opts: SelectOptions) -> 
     """Words the index itself associates with the task's rarer words, weighed below the task.
 
     For each of the task's ``expand_seeds`` rarest words in the index, if it is in at most
-    ``expand_df`` passages, every word sharing at least ``expand_min`` of those passages is scored by its
-    share of them times its pointwise mutual information with the seed (how much more often it
-    occurs beside the seed than anywhere). The ``expand`` best become query terms, the best at
-    ``expand_weight`` of a task word and the rest in proportion. A notes page that says
-    "1Password" in the passages that also say "password manager" then lets a task about the
-    password manager reach the passage that names only 1Password: paraphrase, from the
-    index's own vocabulary. Bounded work: at most seeds x ``expand_df`` passages are read.
+    ``expand_df`` passages, every word sharing at least ``expand_min`` of those passages is
+    scored by its share of them times its pointwise mutual information with the seed (how
+    much more often it occurs beside the seed than anywhere). The ``expand`` best become query
+    terms, the best at ``expand_weight`` of a task word, the rest in proportion.
+
+    A notes page that says "1Password" in the passages that also say "password manager" then
+    lets a task about the password manager reach a passage that names only 1Password: some
+    paraphrase, from the index's own vocabulary. Bounded work: at most ``expand_seeds`` x
+    ``expand_df`` passages are read, however long the task.
     """
     if not (opts.expand and opts.expand_weight):
         return {}
