@@ -166,7 +166,7 @@ class SelectOptions:
     phrase: weight of a phrase term (adjacent pair) relative to a single word.
     passage_spread: share of the second-best passage's score added to the best one's.
     hint: weight of a term that only the caller's hints bring in, relative to a task term.
-    expand / expand_weight / expand_df / expand_min / expand_seeds: query expansion from the
+    expand, expand_weight, expand_df, expand_min, expand_seeds, expand_common: expansion from the
     index's own vocabulary (see :func:`expansion`); ``expand=0`` turns it off. Not used when
     the caller sends hints: their phrasings are better guesses than co-occurrence.
     """
@@ -183,6 +183,7 @@ class SelectOptions:
     expand_df: int = 32
     expand_min: int = 3
     expand_seeds: int = 16
+    expand_common: int = 128
 
 
 @dataclass(frozen=True)
@@ -247,7 +248,8 @@ def expansion(lex: Lexicon, query: Mapping[str, float], opts: SelectOptions) -> 
     ``expand_df`` passages, every word sharing at least ``expand_min`` of those passages is
     scored by its share of them times its pointwise mutual information with the seed (how
     much more often it occurs beside the seed than anywhere). The ``expand`` best become query
-    terms, the best at ``expand_weight`` of a task word, the rest in proportion.
+    terms, the best at ``expand_weight`` of a task word, the rest in proportion; a word in
+    more than ``expand_common`` passages is never added (it points nowhere in particular).
 
     A notes page that says "1Password" in the passages that also say "password manager" then
     lets a task about the password manager reach a passage that names only 1Password: some
@@ -274,8 +276,11 @@ def expansion(lex: Lexicon, query: Mapping[str, float], opts: SelectOptions) -> 
         for word, count in together.items():
             if count < opts.expand_min or word in query or " " in word:
                 continue
+            df = index.document_frequency(word)
+            if df > opts.expand_common:  # too common to point anywhere (and costly to score)
+                continue
             share = count / len(docs)  # P(word | seed), over passages
-            pmi = math.log(share * size / max(index.document_frequency(word), 1))
+            pmi = math.log(share * size / max(df, 1))
             if pmi > 0:
                 gain[word] = gain.get(word, 0.0) + share * pmi
     chosen = sorted(gain, key=lambda w: (-gain[w], w))[: opts.expand]

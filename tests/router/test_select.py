@@ -252,6 +252,8 @@ def test_expansion_terms_weigh_below_the_task_and_are_bounded(vault: IndexSnapsh
     assert "till" not in extra  # "manager" once beside the till: under expand_min passages
     # A seed in more passages than expand_df is too common to say anything: no expansion.
     assert expansion(lex, query, SelectOptions(expand_df=2)) == {}
+    # A word in more passages than expand_common points nowhere in particular: never added.
+    assert "1password" not in expansion(lex, query, SelectOptions(expand_common=3))
     assert expansion(lex, query, SelectOptions(expand=0)) == {}
 
 
