@@ -3,8 +3,9 @@
     make bench            # or: python -m bench [name ...]
 
 Names: index (split/sync), quality (get_context recall on two corpora vs baselines), latency
-(get_context warm latency), webhooks (accept rate and drain throughput). Each module has
-``run()`` and ``table(result)``; this file only collects their tables.
+(get_context warm latency), webhooks (accept rate and drain throughput), notion (Notion calls
+per command), redact (formats caught, cost per 100 KB). Each module has ``run()`` and
+``table(result)``; this file only collects their tables.
 """
 
 from __future__ import annotations
@@ -19,13 +20,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ORDER = ("index", "quality", "latency", "webhooks", "notion")
+ORDER = ("index", "quality", "latency", "webhooks", "notion", "redact")
 TITLES = {
     "index": "Index maintenance: split and sync (issue 2)",
     "quality": "get_context quality on two corpora against baselines (issues 3 and 10)",
     "latency": "get_context latency (issue 3)",
     "webhooks": "Webhook logger throughput (issue 4)",
     "notion": "Notion costs: calls and time per command (issue 7)",
+    "redact": "Redaction coverage and cost (issue 9)",
 }
 
 

@@ -39,7 +39,9 @@ from shards import (
     ClaudeDelta,
     Page,
     PageStore,
+    ReportsUnusable,
     Tokenizer,
+    UnusableFile,
     content_hash,
     describe_page,
     hash_matches,
@@ -147,6 +149,8 @@ class SyncReport:
     adopted: tuple[str, ...] = field(default=())  # pages given a generated header
     notices: tuple[str, ...] = field(default=())  # what the store found that is not a page
     routers: tuple[RouterStatus, ...] = field(default=())  # every router page, top last
+    #: files in the workspace that cannot be pages (links, bad names, ...), never read
+    unusable: tuple[UnusableFile, ...] = field(default=())
 
     @property
     def changed(self) -> tuple[str, ...]:
@@ -157,12 +161,15 @@ class SyncReport:
         found = [f"{i.page_id}: {i.message}" for i in self.invalid]
         found += [f"{s.id}: {p}" for s in self.shards for p in s.problems]
         found += [f"{r.page_id}: {r.problem}" for r in self.routers if r.problem]
+        found += [f"{u.file}: {u.reason}" for u in self.unusable]
         return found + list(self.notices)
 
     def roll_call(self) -> str:
+        files = len(self.unusable)
+        unusable = f", {files} unusable file{'' if files == 1 else 's'}" if files else ""
         head = (
             f"Index sync: {len(self.shards)} shards, {len(self.changed)} changed, "
-            f"{len(self.invalid)} invalid."
+            f"{len(self.invalid)} invalid{unusable}."
         )
         count = len(self.anomalies)
         tail = "No anomalies." if not count else f"{count} anomal{'y' if count == 1 else 'ies'}."
@@ -184,6 +191,7 @@ class SyncReport:
             "skipped": list(self.skipped),
             "adopted": list(self.adopted),
             "notices": list(self.notices),
+            "unusable": [u.to_json() for u in self.unusable],
         }
 
 
@@ -201,6 +209,8 @@ class Scan:
     routers: tuple[tuple[Page, str], ...] = ()
     #: What the store's listing found that is not a page (a database under a Notion root).
     notices: tuple[str, ...] = ()
+    #: files the store skipped and why (a local workspace's links, bad names, ...)
+    unusable: tuple[UnusableFile, ...] = ()
 
 
 def scan(store: PageStore, options: SyncOptions | None = None) -> Scan:
@@ -262,6 +272,7 @@ def scan(store: PageStore, options: SyncOptions | None = None) -> Scan:
             continue
         seen[shard_id] = ref.id
         shards.append((page, ref.url))
+    unusable = store.unusable_files() if isinstance(store, ReportsUnusable) else []
     return Scan(
         tuple(shards),
         tuple(invalid),
@@ -270,6 +281,7 @@ def scan(store: PageStore, options: SyncOptions | None = None) -> Scan:
         tuple(headerless),
         routers=tuple(routers),
         notices=notices,
+        unusable=tuple(unusable),
     )
 
 
@@ -327,6 +339,7 @@ def sync(
         tuple(adopted),
         notices=tuple(notices),
         routers=routers,
+        unusable=found.unusable,
     )
 
 

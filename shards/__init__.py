@@ -44,7 +44,14 @@ from shards.split import (
     merge_operator_fields,
     plan_split,
 )
-from shards.store import INCOMPLETE_PAGE, PageRef, PageStore, StoredPage
+from shards.store import (
+    INCOMPLETE_PAGE,
+    PageRef,
+    PageStore,
+    ReportsUnusable,
+    StoredPage,
+    UnusableFile,
+)
 from shards.tokens import TiktokenCounter, Tokenizer, TokenOptions
 
 __all__ = [
@@ -64,6 +71,7 @@ __all__ = [
     "PageNotFound",
     "PageRef",
     "PageStore",
+    "ReportsUnusable",
     "Section",
     "ShardPlan",
     "SplitError",
@@ -77,6 +85,7 @@ __all__ = [
     "TiktokenCounter",
     "TokenOptions",
     "Tokenizer",
+    "UnusableFile",
     "WorkspaceError",
     "apply_split",
     "content_hash",

@@ -56,6 +56,30 @@ class StoredPage:
     settled: bool = True
 
 
+@dataclass(frozen=True)
+class UnusableFile:
+    """A file in the store's folder that cannot be a page: which, why, and what to do.
+
+    ``file`` is the name as found in the folder (undecodable bytes shown as ``\\xNN``).
+    """
+
+    file: str
+    reason: str
+    hint: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"file": self.file, "reason": self.reason, "hint": self.hint}
+
+
+@runtime_checkable
+class ReportsUnusable(Protocol):
+    """A store that can name the files it skips (the local folder; Notion has no such files)."""
+
+    def unusable_files(self) -> list[UnusableFile]:
+        """Every file that looks meant as a page but cannot be one, sorted by name."""
+        ...
+
+
 @runtime_checkable
 class PageStore(Protocol):
     """Reading and writing pages. Errors are :class:`shards.errors.StoreError` subclasses."""

@@ -154,8 +154,8 @@ def sync_command(
 ) -> None:
     """Refresh changed shards' headers (tokens, hash, updated) and regenerate the router.
 
-    Exit status 0 when every page is valid, 1 when some page is invalid (it is reported and
-    skipped; the rest of the index is still synced).
+    Exit status 0 when every page is valid, 1 when some page is invalid or some file in the
+    workspace cannot be a page (each is reported and skipped; the rest is still synced).
     """
     try:
         rt = _runtime(config, workspace)
@@ -185,10 +185,15 @@ def sync_command(
             out.print(f"  [red]invalid:[/] {escape(issue.message)}", highlight=False)
         for notice in report.notices:
             out.print(f"  [yellow]note:[/] {escape(notice)}", highlight=False)
+        for u in report.unusable:
+            out.print(
+                f"  [red]unusable:[/] {escape(u.file)}: {escape(u.reason)}. {escape(u.hint)}",
+                highlight=False,
+            )
         for status in report.shards:
             for problem in status.problems:
                 out.print(f"  [yellow]check[/] {status.id}: {escape(problem)}", highlight=False)
-    raise typer.Exit(1 if report.invalid else 0)
+    raise typer.Exit(1 if report.invalid or report.unusable else 0)
 
 
 @app.command(rich_help_panel="Index")

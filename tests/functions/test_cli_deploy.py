@@ -61,10 +61,10 @@ def test_dry_run_json_describes_every_service_including_mcp(toml: Path) -> None:
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     services = {r["target"]: r for r in data["resources"] if r["kind"] == "cloud_run_service"}
-    assert set(services) == {"context", "webhooks", "notion_events", "sync", "mcp"}
+    assert set(services) == {"context", "webhooks", "notion_events", "sync", "mcp", "status"}
     assert services["mcp"]["public"] is True
     (token,) = [r for r in data["resources"] if r.get("secret_id") == "BRAIN_AUTH_TOKEN"]
-    assert token["used_by"] == ["brain-context", "brain-mcp"]
+    assert token["used_by"] == ["brain-context", "brain-mcp", "brain-status"]
     same = brain("deploy", "--dry-run", "--format", "json", "--config", toml)
     assert same.stdout == result.stdout
 

@@ -155,6 +155,34 @@ def test_sync_exits_1_and_names_the_page_when_a_page_is_invalid(
     assert [i["page"] for i in listing["invalid"]] == ["finance"]
 
 
+def test_sync_names_every_file_it_cannot_use_with_what_to_do(
+    monolith: Path, tmp_path: Path
+) -> None:
+    ws = tmp_path / "ws"
+    brain_json("split", monolith, "-w", ws)
+    secret = tmp_path / "private.md"
+    secret.write_text("# Private\n\nThe NAS root password is in the blue binder.\n")
+    (ws / "private.md").symlink_to(secret)
+    (ws / "Client notes.md").write_text("# Notes\n")
+
+    report = brain_json("sync", "-w", ws, "--adopt", code=1)
+    unusable = {u["file"]: u for u in report["unusable"]}
+    assert list(unusable) == ["Client notes.md", "private.md"]
+    assert set(unusable["private.md"]) == {"file", "reason", "hint"}
+    assert "outside the workspace" in unusable["private.md"]["reason"]
+    assert "Rename it to Client-notes.md" in unusable["Client notes.md"]["hint"]
+    assert report["adopted"] == [] and len(report["shards"]) == 6
+    assert report["summary"].endswith("0 invalid, 2 unusable files. 2 anomalies.")
+
+    result = brain("sync", "-w", ws)
+    assert result.exit_code == 1
+    out = flat(result.stdout)
+    assert "unusable: private.md: a symbolic link to" in out
+    assert "outside the workspace: refused, never read, served or adopted" in out
+    assert "unusable: Client notes.md: the name is not a page id (it holds ' ')." in out
+    assert "blue binder" not in out
+
+
 def nothing_written(workspace: Path) -> bool:
     return not workspace.exists() or not any(workspace.iterdir())
 

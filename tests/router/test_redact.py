@@ -10,13 +10,20 @@ import base64
 import itertools
 import json
 import random
+import re
 import string
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from router import sync
 from router.redact import Redacted, RedactionOptions, Redactor
+from router.service import ContextService
+from shards import LocalFolderStore, SplitOptions, TiktokenCounter, apply_split, plan_split
+from tests.router.secret_formats import FORMATS, KEEP, Planted, leaked
 
 B62 = string.ascii_letters + string.digits
 HEX = "0123456789abcdef"
@@ -80,6 +87,20 @@ KNOWN = {
     "webhook-secret": "whsec_" + fake(32, B62 + "+/"),
     "npm-token": "npm_" + fake(36),
     "jwt": fake_jwt(),
+    "openrouter-key": "sk-" + "or-v1-" + fake(64, HEX),
+    "openai-key/legacy-48": "sk-" + fake(48),
+    "huggingface-token": "hf" + "_" + fake(34, string.ascii_letters),
+    "groq-key": "gs" + "k_" + fake(52),
+    "perplexity-key": "pp" + "lx-" + fake(48),
+    "replicate-token": "r8" + "_" + fake(37),
+    "xai-key": "xa" + "i-" + fake(80),
+    "hex-secret": fake(64, HEX, "hmac"),
+    "digitalocean-token": "do" + "p_v1_" + fake(64, HEX),
+    "shopify-token": "shp" + "at_" + fake(32, HEX),
+    "linear-key": "lin" + "_api_" + fake(40),
+    "vault-token": "hv" + "s." + fake(90, B62 + "-_"),
+    "sentry-token": "sntry" + "u_" + fake(64, HEX),
+    "supabase-key": "sb" + "_secret_" + fake(32),
 }
 
 CONTEXTS = {
@@ -139,6 +160,23 @@ def test_a_known_format_is_redacted_in_every_context(
         ("auth token " + fake(32, HEX), "high-entropy", "auth token "),
         ("signature: " + fake(43, B62 + "+/") + "=", "high-entropy", "signature: "),
         ("`MAILGUN_SECRET`: `" + fake(32, HEX) + "`", "password-assignment", "`MAILGUN_SECRET`: `"),
+        ("redis://:" + fake(24) + "@10.0.0.9:6379/0", "basic-auth", "redis://:"),
+        ("mysql://wp:p@ss!" + fake(8) + "@db.internal:3306/wp", "basic-auth", "mysql://wp:"),
+        (
+            "postgresql://brain:" + fake(16) + "@/brain?host=/cloudsql/p:r:i",
+            "basic-auth",
+            "postgresql://brain:",
+        ),
+        (
+            "The shared signing secret is " + fake(64, HEX) + ".",
+            "hex-secret",
+            "The shared signing secret is ",
+        ),
+        (
+            "| halden | deploy | " + " ".join(fake(4, seed=i) for i in range(6)) + " |",
+            "wordpress-app-password",
+            "| halden | deploy | ",
+        ),
     ],
 )
 def test_the_value_is_redacted_and_the_name_is_kept(
@@ -366,6 +404,11 @@ planted = st.one_of(
     secret_chars.map(lambda s: "whsec_" + s[:32]),
     secret_chars.map(lambda s: "xoxb-123456789012-" + s.lower()[:24]),
     st.integers(0, 10_000).map(fake_jwt),
+    st.text(alphabet=HEX, min_size=64, max_size=64)
+    .filter(lambda s: len(set(s)) > 8)
+    .map(lambda s: "sk-" + "or-v1-" + s),
+    secret_chars.map(lambda s: "hf" + "_" + s[:34]),
+    secret_chars.map(lambda s: "sk-" + s[:48]),
 )
 PLANTINGS = [
     "{}",
@@ -416,3 +459,123 @@ def test_ordinary_prose_comes_back_unchanged(text: str) -> None:
     out = Redactor().redact(text)
     assert out.text == text
     assert out.total == 0
+
+
+# -- the formats an operation holds, through get_context ------------------------------------
+
+DEMO = Path(__file__).resolve().parents[2] / "examples"
+NOW = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
+
+
+def _planted_index() -> str:
+    """A context index whose Credentials and Notes sections hold every format and keep case."""
+    planted = "\n\n".join(f"### {p.name}\n\n{p.text}" for p in FORMATS)
+    kept = "\n\n".join(f"### Note {n}\n\n{text}" for n, text in enumerate(KEEP, 1))
+    return (
+        "# Context Index — Kestrel Lane\n\nThe agency's index; every session starts here.\n\n"
+        f"## Credentials\n\nWhat was pasted here by mistake over the years.\n\n{planted}\n\n"
+        f"## Notes\n\nThings that look a little like secrets and are not.\n\n{kept}\n"
+    )
+
+
+@pytest.fixture(scope="module")
+def planted_service(
+    tmp_path_factory: pytest.TempPathFactory, tokenizer: TiktokenCounter
+) -> ContextService:
+    store = LocalFolderStore(tmp_path_factory.mktemp("planted"))
+    plan = plan_split(_planted_index(), tokenizer, SplitOptions(min_shard_tokens=10))
+    apply_split(plan, store)
+    sync(store, tokenizer, now=NOW)
+    return ContextService(store, tokenizer)
+
+
+def _around(planted: Planted) -> list[str]:
+    """The sentence's start and end: proof that it was served (with its secret replaced)."""
+    before, _, after = planted.text.partition(planted.secret)
+    return [piece for piece in (before[:12].strip(), after[-12:].strip()) if len(piece) >= 4]
+
+
+def test_at_least_thirty_formats_are_planted() -> None:
+    assert len(FORMATS) >= 30
+    assert len({p.name.split("/")[0] for p in FORMATS}) >= 30
+    assert all(p.secret in p.text for p in FORMATS)
+
+
+def test_no_planted_secret_leaks_through_get_context(planted_service: ContextService) -> None:
+    ids = {s.title: s.id for s in planted_service.list_shards()}
+    result = planted_service.get_context(
+        "Which API keys, tokens and passwords were pasted into the index?",
+        60_000,
+        [ids["Credentials"]],
+    )
+    served = result.context
+    assert [p.name for p in FORMATS if leaked(p.secret, served)] == []
+    missing = [p.name for p in FORMATS if not all(w in served for w in _around(p))]
+    assert missing == []  # every sentence was served, with its secret replaced
+    assert served.count("[redacted:") >= len(FORMATS)
+    assert sum(result.redactions.values()) >= len(FORMATS)
+
+
+def test_hashes_commit_ids_dates_versions_and_plain_urls_come_back_whole(
+    planted_service: ContextService,
+) -> None:
+    ids = {s.title: s.id for s in planted_service.list_shards()}
+    result = planted_service.get_context("notes", 60_000, [ids["Notes"]])
+    assert [text for text in KEEP if text not in result.context] == []
+    assert "[redacted:" not in result.context
+    assert dict(result.redactions) == {}
+
+
+@pytest.mark.parametrize("planted", FORMATS, ids=lambda p: p.name)
+def test_each_format_is_redacted_and_its_sentence_kept(
+    redactor: Redactor, planted: Planted
+) -> None:
+    out = redactor.redact(planted.text)
+    assert not leaked(planted.secret, out.text)
+    assert out.total >= 1
+    assert all(w in out.text for w in _around(planted))
+
+
+@pytest.mark.parametrize("text", KEEP)
+def test_a_known_keep_case_is_left_alone(redactor: Redactor, text: str) -> None:
+    assert redactor.find(text) == []
+
+
+def _tasks(path: Path) -> list[str]:
+    """The task texts of a task set: a list of tasks, or ``{"tasks": [...]}``."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return [t["task"] for t in (data["tasks"] if isinstance(data, dict) else data)]
+
+
+def _answers(index: Path, tasks: Path, tmp_path: Path, tokenizer: TiktokenCounter) -> list[str]:
+    """Every redaction marker in the answers to every task, with what came before it."""
+    store = LocalFolderStore(tmp_path)
+    apply_split(plan_split(index.read_text(encoding="utf-8"), tokenizer), store)
+    sync(store, tokenizer, now=NOW)
+    service = ContextService(store, tokenizer)
+    return [
+        f"{task[:40]} @ {budget}: {marked}"
+        for task in _tasks(tasks)
+        for budget in (2_000, 8_000)
+        for marked in re.findall(
+            r".{0,60}\[redacted:[^\]]*\]", service.get_context(task, budget).context
+        )
+    ]
+
+
+EVALUATION_SETS = {
+    "demo": (DEMO / "context-index.md", DEMO / "tasks.json"),
+    "eval-ops": (DEMO / "eval-ops" / "index.md", DEMO / "eval-ops" / "tasks.json"),
+}
+
+
+@pytest.mark.parametrize("name", EVALUATION_SETS)
+def test_the_evaluation_indexes_answers_carry_no_redaction_marker(
+    name: str, tmp_path: Path, tokenizer: TiktokenCounter
+) -> None:
+    index, tasks = EVALUATION_SETS[name]
+    if not index.exists():
+        pytest.skip(f"{index.relative_to(DEMO.parent)} is not in this tree")
+    assert len(_tasks(tasks)) >= 40
+    assert _answers(index, tasks, tmp_path, tokenizer) == []
+    assert Redactor().find(index.read_text(encoding="utf-8")) == []

@@ -11,6 +11,7 @@ import pytest
 
 from router import RouterPage, SyncOptions, parse_router, scan, status_of, sync
 from router.router_page import ROUTER_PAGE_LIMIT_BYTES
+from router.service import ContextService
 from shards import (
     ClaudeDelta,
     LocalFolderStore,
@@ -377,6 +378,52 @@ def test_an_adopted_page_whose_name_is_taken_gets_its_own_id(store: RecordingSto
     assert report.adopted == ("Finance_notes",)
     header = parse_page(store.inner.read("Finance_notes").text, page_id="x").header
     assert header is not None and header.id == "finance-2"
+
+
+# -- a workspace that cannot be tricked ------------------------------------------------------
+
+LEAKED = "Outside the workspace: the root password of the NAS is kept in the blue binder."
+
+
+def test_a_link_leaving_the_workspace_is_never_adopted_served_or_routed(
+    store: RecordingStore, tmp_path: Path
+) -> None:
+    outside = tmp_path / "home" / "notes.md"
+    outside.parent.mkdir()
+    outside.write_text(f"# NAS notes\n\n{LEAKED}\n")  # no header: adoptable if it were read
+    (store.inner.path / "nas.md").symlink_to(outside)
+    local = store.inner
+
+    report = sync(local, TOKENS, now=T1, adopt=True)
+    assert report.adopted == ()
+    assert "nas" not in {s.id for s in report.shards} | {i.page_id for i in report.invalid}
+    assert [u.file for u in report.unusable] == ["nas.md"]
+    assert "outside the workspace" in report.unusable[0].reason
+    assert report.roll_call().endswith("1 unusable file. 1 anomaly.")
+    assert report.to_json()["unusable"][0]["file"] == "nas.md"
+    assert "nas" not in local.read("router").text
+    assert outside.read_text() == f"# NAS notes\n\n{LEAKED}\n"
+
+    service = ContextService(local, TOKENS)
+    assert "nas" not in {s.id for s in service.list_shards()}
+    assert LEAKED not in service.get_context("NAS root password blue binder", 8_000).context
+
+
+def test_every_unusable_file_is_in_the_report_and_the_rest_is_synced(
+    store: RecordingStore,
+) -> None:
+    ws = store.inner.path
+    (ws / "Client notes.md").write_text("# Notes\n")
+    (ws / "archive.md").mkdir()
+    (ws / "ops.markdown").write_text("# Ops\n")
+    (ws / "notes.txt").write_text("not meant as a page")
+    report = sync(store.inner, TOKENS, now=T1)
+    assert [u.file for u in report.unusable] == ["Client notes.md", "archive.md", "ops.markdown"]
+    assert all(u.reason and u.hint for u in report.unusable)
+    assert len(report.shards) == 6 and report.invalid == ()
+    assert report.roll_call() == (
+        "Index sync: 6 shards, 0 changed, 0 invalid, 3 unusable files. 3 anomalies."
+    )
 
 
 # -- two-level routers ----------------------------------------------------------------------

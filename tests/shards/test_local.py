@@ -202,13 +202,182 @@ def test_an_append_the_disk_refuses_is_a_store_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = LocalFolderStore(tmp_path)
-    real_open = open
+    real_open = os.open
 
-    def refuse(file: object, mode: str = "r", *args: object, **kwargs: object) -> object:
-        if "a" in mode:
+    def refuse(file: str, flags: int, *args: int, **kwargs: object) -> int:
+        if flags & os.O_APPEND:
             raise PermissionError(errno.EACCES, "Permission denied")
-        return real_open(file, mode, *args, **kwargs)  # type: ignore[call-overload]
+        return real_open(file, flags, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr("builtins.open", refuse)
+    monkeypatch.setattr(os, "open", refuse)
     with pytest.raises(StoreUnavailable, match=r"append to page 'log'.*Permission denied"):
         store.append("log", ["a line"])
+
+
+# -- a workspace that cannot be tricked: links, odd files, bad names -------------------------
+
+OUTSIDE_SECRET = "The vault master password is in the safe (outside the workspace)."
+
+
+@pytest.fixture
+def outside(tmp_path: Path) -> Path:
+    """A file the service can read but that is not part of the workspace."""
+    file = tmp_path / "elsewhere" / "private.md"
+    file.parent.mkdir()
+    file.write_text(f"# Private\n\n{OUTSIDE_SECRET}\n")
+    return file
+
+
+def _unusable(store: LocalFolderStore) -> dict[str, str]:
+    return {u.file: f"{u.reason} | {u.hint}" for u in store.unusable_files()}
+
+
+def test_a_link_leaving_the_workspace_is_never_listed_or_read_and_is_reported(
+    store: LocalFolderStore, outside: Path
+) -> None:
+    store.write("infra", "# Infra\n")
+    (store.path / "private.md").symlink_to(outside)
+    assert [ref.id for ref in store.list_pages()] == ["infra"]
+    with pytest.raises(PageError, match="symbolic link") as caught:
+        store.read("private")
+    assert caught.value.page_id == "private"
+    assert OUTSIDE_SECRET not in str(caught.value)
+    reported = _unusable(store)
+    assert list(reported) == ["private.md"]
+    assert "outside the workspace" in reported["private.md"]
+    assert str(outside) in reported["private.md"]
+    assert "cp --remove-destination" in reported["private.md"]  # what to do
+
+
+def test_a_link_swapped_in_is_refused_by_every_operation_and_the_target_is_untouched(
+    store: LocalFolderStore, outside: Path
+) -> None:
+    (store.path / "log.md").symlink_to(outside)
+    before = outside.read_bytes()
+    for operation in (
+        lambda: store.read("log"),
+        lambda: store.tail("log", 5),
+        lambda: store.append("log", ["an event"]),
+        lambda: store.write("log", "# Log\n"),
+    ):
+        with pytest.raises(PageError, match="symbolic link"):
+            operation()
+    assert outside.read_bytes() == before
+    assert (store.path / "log.md").is_symlink()
+
+
+def test_a_link_inside_the_workspace_is_refused_too_and_names_the_real_page(
+    store: LocalFolderStore,
+) -> None:
+    store.write("infra", "# Infra\n")
+    (store.path / "infrastructure.md").symlink_to(store.path / "infra.md")
+    assert [ref.id for ref in store.list_pages()] == ["infra"]
+    reported = _unusable(store)
+    assert "inside the workspace" in reported["infrastructure.md"]
+    assert "'infra.md'" in reported["infrastructure.md"]
+
+
+def test_a_dangling_link_is_reported(store: LocalFolderStore, tmp_path: Path) -> None:
+    (store.path / "gone.md").symlink_to(tmp_path / "nowhere.md")
+    assert store.list_pages() == []
+    assert "does not exist" in _unusable(store)["gone.md"]
+
+
+def test_the_workspace_folder_itself_may_be_reached_through_a_link(tmp_path: Path) -> None:
+    real = tmp_path / "real-workspace"
+    LocalFolderStore(real).write("infra", "# Infra\n")
+    (tmp_path / "ws").symlink_to(real)
+    linked = LocalFolderStore(tmp_path / "ws")
+    assert [ref.id for ref in linked.list_pages()] == ["infra"]
+    assert linked.read("infra").text == "# Infra\n"
+    assert linked.unusable_files() == []
+
+
+def test_a_folder_named_like_a_page_is_reported_and_never_overwritten(
+    store: LocalFolderStore,
+) -> None:
+    (store.path / "clients.md").mkdir()
+    (store.path / "clients.md" / "halden.md").write_text("# Halden\n")
+    assert store.list_pages() == []
+    assert "a folder named like a page" in _unusable(store)["clients.md"]
+    with pytest.raises(PageError, match="a folder"):
+        store.read("clients")
+    with pytest.raises(PageError, match="refusing to write"):
+        store.write("clients", "# Clients\n")
+    assert (store.path / "clients.md" / "halden.md").exists()
+
+
+def test_a_named_pipe_is_reported_and_reading_it_does_not_hang(store: LocalFolderStore) -> None:
+    os.mkfifo(store.path / "pipe.md")
+    assert store.list_pages() == []
+    assert "a named pipe" in _unusable(store)["pipe.md"]
+    with pytest.raises(PageError, match="named pipe"):
+        store.read("pipe")
+
+
+@pytest.mark.parametrize(
+    ("name", "why", "rename"),
+    [
+        ("Client notes.md", "holds ' '", "Client-notes.md"),
+        ("café notes.md", "holds ' ', 'é'", "cafe-notes.md"),
+        ("_draft.md", "starts with '_'", "draft.md"),
+        ("x" * 130 + ".md", "130 characters, over 128", "x" * 128 + ".md"),
+    ],
+)
+def test_a_name_that_is_not_a_page_id_is_reported_with_a_name_that_would_work(
+    store: LocalFolderStore, name: str, why: str, rename: str
+) -> None:
+    (store.path / name).write_text("# Notes\n")
+    assert store.list_pages() == []
+    reported = _unusable(store)[name]
+    assert why in reported
+    assert f"Rename it to {rename}" in reported
+
+
+def test_a_name_that_is_not_utf8_is_reported_printably(store: LocalFolderStore) -> None:
+    name = os.fsdecode(b"caf\xe9.md")
+    try:
+        (store.path / name).write_text("# Café\n")
+    except (OSError, UnicodeEncodeError):  # pragma: no cover - file systems that refuse it
+        pytest.skip("this file system refuses undecodable names")
+    (found,) = store.unusable_files()
+    assert found.file == "caf\\xe9.md"
+    found.file.encode("utf-8")  # printable, JSON-safe
+    assert store.list_pages() == []
+
+
+@pytest.mark.parametrize(("name", "rename"), [("Infra.MD", "Infra.md"), ("ops.markdown", "ops.md")])
+def test_markdown_with_another_extension_is_reported(
+    store: LocalFolderStore, name: str, rename: str
+) -> None:
+    (store.path / name).write_text("# Ops\n")
+    (store.path / "notes.txt").write_text("not meant as a page")
+    (store.path / "brain.toml").write_text("[store]\n")
+    (store.path / ".infra.abc.tmp").write_text("left by a crash")
+    assert list(_unusable(store)) == [name]
+    assert f"Rename it to {rename}" in _unusable(store)[name]
+
+
+def test_an_unreadable_page_is_reported_and_the_rest_still_listed(
+    store: LocalFolderStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store.write("infra", "# Infra\n")
+    store.write("locked", "# Locked\n")
+    locked = store.path / "locked.md"
+    locked.chmod(0)
+    if os.geteuid() == 0:  # root reads anything: refuse at the seam instead
+        real_open = os.open
+
+        def refuse(file: str, flags: int, *args: int, **kwargs: object) -> int:
+            if os.fspath(file).endswith("locked.md"):
+                raise PermissionError(errno.EACCES, "Permission denied")
+            return real_open(file, flags, *args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(os, "open", refuse)
+    assert [ref.id for ref in store.list_pages()] == ["infra"]
+    reported = _unusable(store)
+    assert "cannot be read: Permission denied" in reported["locked.md"]
+    assert "chmod u+r locked.md" in reported["locked.md"]
+    with pytest.raises(PageError, match=r"cannot read 'locked\.md': Permission denied"):
+        store.read("locked")
+    locked.chmod(0o644)
