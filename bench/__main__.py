@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ORDER = ("index", "quality", "latency", "webhooks", "notion", "redact")
+ORDER = ("index", "quality", "latency", "webhooks", "notion", "redact", "recovery")
 TITLES = {
     "index": "Index maintenance: split and sync (issue 2)",
     "quality": "get_context quality on two corpora against baselines (issues 3 and 10)",
@@ -28,6 +28,7 @@ TITLES = {
     "webhooks": "Webhook logger throughput (issue 4)",
     "notion": "Notion costs: calls and time per command (issue 7)",
     "redact": "Redaction coverage and cost (issue 9)",
+    "recovery": "Webhook logger under failure: Notion's bad minutes, SIGKILL (issues 7.5, 9.2)",
 }
 
 

@@ -13,13 +13,14 @@ import binascii
 import hmac
 import ipaddress
 import logging
+import math
 import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -29,7 +30,7 @@ from functions.runtime import Runtime, utc_now
 from functions.webhooks.errors import OutboxError, VerificationError
 from functions.webhooks.receive import UnknownSource
 from router.errors import RequestError, UnknownShard
-from shards import BrainError, StoreUnavailable
+from shards import BrainError, StoreRejected, StoreUnavailable
 
 log = logging.getLogger(__name__)
 Handler = Callable[[Request], Awaitable[Response]]
@@ -64,6 +65,7 @@ STATUS: tuple[tuple[type[BrainError], int], ...] = (
     (SecretError, 503),
     (OutboxError, 503),
     (StoreUnavailable, 503),
+    (StoreRejected, 502),  # the backend refused for good: retrying the same will not help
     (ConfigError, 500),
 )
 
@@ -84,10 +86,20 @@ def error_response(exc: BrainError) -> JSONResponse:
         body["hint"] = exc.hint
     if isinstance(exc, VerificationError):
         body["reason"] = exc.reason
-    headers = {"Retry-After": "5"} if status == 503 else {}
+    headers = {"Retry-After": str(retry_after(exc))} if status == 503 else {}
     if isinstance(exc, HttpError):
         headers.update(exc.headers)
     return JSONResponse({"error": body}, status_code=status, headers=headers)
+
+
+#: Retry-After on a 503 when the failure did not say how long (the outbox, a secret).
+RETRY_AFTER_S = 5
+
+
+def retry_after(exc: BrainError) -> int:
+    """Whole seconds for a 503's Retry-After: the backend's own figure, rounded up, if any."""
+    wait = getattr(exc, "retry_after", None)
+    return max(1, math.ceil(wait)) if isinstance(wait, int | float) else RETRY_AFTER_S
 
 
 class AsgiResponse(Response):
@@ -113,11 +125,16 @@ async def read_body(request: Request, limit: int) -> bytes:
         raise HttpError(413, "body_too_large", f"body is {declared} bytes; the limit is {limit}")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise HttpError(413, "body_too_large", f"body exceeds the {limit}-byte limit")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise HttpError(413, "body_too_large", f"body exceeds the {limit}-byte limit")
+            chunks.append(chunk)
+    except ClientDisconnect:
+        # Nobody is left to answer: one line, no traceback (nothing was accepted).
+        log.info("%s %s: client disconnected mid-body", request.method, request.url.path)
+        raise HttpError(400, "client_disconnected", "the client went away mid-body") from None
     return b"".join(chunks)
 
 

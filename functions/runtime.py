@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
@@ -38,6 +39,10 @@ __all__ = [
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 DEMO_MONOLITH = EXAMPLES / "context-index.md"
+#: After the state database could not be opened, uses fail fast this long before trying again
+#: (webhooks answer 503 with Retry-After meanwhile; the drainer waits and tries again).
+OUTBOX_RETRY_S = 5.0
+
 #: A bot's change to a page this service wrote up to this long before is its own write
 #: coming back as a Notion event (Notion delivers events within about a minute).
 OWN_WRITE_WINDOW = timedelta(minutes=3)
@@ -59,6 +64,7 @@ class Runtime:
         self.auto_drain = True
         self._drain_stop = threading.Event()
         self._drain_thread: threading.Thread | None = None
+        self._outbox_down: tuple[float, OutboxError] | None = None
 
     @cached_property
     def store(self) -> PageStore:
@@ -118,10 +124,22 @@ class Runtime:
 
     @cached_property
     def outbox(self) -> Outbox:
+        """The state database, opened on first use. While it cannot be opened each use raises
+        OutboxError (webhooks: 503 + Retry-After) and one every OUTBOX_RETRY_S tries again,
+        so the service starts and serves what does not need it without its database."""
+        down = self._outbox_down
+        if down is not None and time.monotonic() < down[0]:
+            raise OutboxError(down[1].message, hint=down[1].hint)
         url = self.config.state_url
-        if url.startswith("sqlite:"):
-            self.state_dir.mkdir(parents=True, exist_ok=True)
-        return open_outbox(url)
+        try:
+            if url.startswith("sqlite:"):
+                self.state_dir.mkdir(parents=True, exist_ok=True)
+            outbox = open_outbox(url)
+        except OutboxError as exc:
+            self._outbox_down = (time.monotonic() + OUTBOX_RETRY_S, exc)
+            raise
+        self._outbox_down = None
+        return outbox
 
     @cached_property
     def ledger(self) -> Ledger:
@@ -169,15 +187,6 @@ class Runtime:
             on_accept=self._accepted,
         )
 
-    def drain_pages(self) -> list[str]:
-        """The log pages that may have events: this month's and last month's when rolling."""
-        pages = sorted(self.log_pages)
-        if self.config.webhooks.roll != "monthly":
-            return pages
-        now = utc_now()
-        last = (now.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
-        return [f"{p}-{m}" for p in pages for m in (last, now.strftime("%Y-%m"))]
-
     def start_drainer(self) -> None:
         """Run the drainer in a background thread of this process (idempotent)."""
         with self._lock:
@@ -185,19 +194,32 @@ class Runtime:
                 return
             self._drain_stop = threading.Event()
             self._drain_thread = threading.Thread(
-                target=self.drainer.run,
-                args=(self.drain_pages, self._drain_stop),
+                target=self._run_drainer,
+                args=(self._drain_stop,),
                 name="brain-drainer",
                 daemon=True,
             )
             self._drain_thread.start()
+
+    def _run_drainer(self, stop: threading.Event) -> None:
+        """The drainer thread: every page the outbox has work for, once the database opens."""
+        while not stop.is_set():
+            try:
+                drainer = self.drainer
+            except OutboxError as exc:
+                log.warning("webhook drainer: state database unavailable, retrying: %s", exc)
+                stop.wait(OUTBOX_RETRY_S)
+                continue
+            drainer.run(None, stop)
+            return
 
     def stop_drainer(self, timeout_s: float = 10.0) -> None:
         thread = self._drain_thread
         if thread is None:
             return
         self._drain_stop.set()
-        self.drainer.wake()
+        if "drainer" in self.__dict__:
+            self.drainer.wake()
         thread.join(timeout=timeout_s)
         self._drain_thread = None
         if thread.is_alive():
@@ -297,7 +319,7 @@ class Runtime:
         """The Cloud Scheduler job: sync the index, then drain the webhook outbox once."""
         report = sync(self.store, self.tokenizer, now=utc_now(), options=self.sync_options)
         self.record_sync(report)
-        drained = self.drainer.drain(self.drain_pages())
+        drained = self.drainer.drain()  # every page the outbox has work for
         return {
             "sync": report.to_json(),
             "drain": {

@@ -42,11 +42,10 @@ def translate(
         return StoreRejected(f"{what}: {exc}", page_id=page_id)
     status, said = exc.status, str(exc)
     if status == 429:
-        wait = retry_after(exc.headers)
         return StoreUnavailable(
             f"{what}: Notion is rate limiting this integration (HTTP 429: {said})",
             page_id=page_id,
-            retry_after=wait,
+            retry_after=retry_after(exc.headers),
             hint="Try again later; lower requests_per_second if this keeps happening.",
         )
     if status == 404:
@@ -59,6 +58,7 @@ def translate(
         return StoreRejected(
             f"{what}: Notion rejected the integration token (HTTP 401: {said})",
             page_id=page_id,
+            status=401,
             hint="Set a valid internal integration secret; copy it from "
             "https://www.notion.so/profile/integrations.",
         )
@@ -66,24 +66,41 @@ def translate(
         return StoreRejected(
             f"{what}: the integration may not do this (HTTP 403: {said})",
             page_id=page_id,
+            status=403,
             hint="Share the page with the integration (••• → Connections) and give the "
             "integration read, update and insert content capabilities.",
         )
     if status == 409 or status >= 500:
+        # 529 service_overload and 503 come with Retry-After in bad minutes: honoured like 429.
         return StoreUnavailable(
             f"{what}: Notion answered HTTP {status} ({said})",
             page_id=page_id,
+            retry_after=retry_after(exc.headers),
             hint="Notion is having trouble (https://status.notion.so); try again later.",
+        )
+    if status == 400 and "archived" in said:
+        # Notion answers a write to a trashed page 400; it is the page that is gone (410).
+        return StoreRejected(
+            f"{what}: the page is in Notion's trash (HTTP 400: {said})",
+            page_id=page_id,
+            status=410,
+            hint="Restore the page from Notion's trash (or configure another page), then "
+            "replay what failed ('brain webhooks retry-dead' for the webhook log).",
         )
     return StoreRejected(
         f"{what}: Notion refused the request (HTTP {status}: {said})",
         page_id=page_id,
+        status=status,
         hint="Retrying will not help: the request breaks a Notion rule or limit.",
     )
 
 
 def rate_limited(exc: BaseException) -> bool:
-    """Whether Notion answered 429: the request was refused before it did anything."""
+    """Whether Notion answered 429: the request was refused before it did anything.
+
+    A 529 or 503 is not taken as proof: its Retry-After is honoured like a 429's, but an
+    append answered so may have been applied, so the drainer reconciles with ``tail()``.
+    """
     return getattr(exc.__cause__, "status", None) == 429
 
 
@@ -103,8 +120,8 @@ def retry_after(headers: httpx.Headers) -> float | None:
 
 
 def append_failure(
-    exc: StoreUnavailable, page_id: str, stored: int, total: int, sent: int
-) -> StoreUnavailable:
+    exc: StoreUnavailable | StoreRejected, page_id: str, stored: int, total: int, sent: int
+) -> StoreUnavailable | StoreRejected:
     """The error for a failed append request, saying what may be on the page now."""
     applied_maybe = not isinstance(exc, StoreRejected) and not rate_limited(exc)
     if stored == 0 and not applied_maybe:
@@ -116,5 +133,5 @@ def append_failure(
     )
     hint = "Compare tail() with the lines before sending any again; never resend blindly."
     if isinstance(exc, StoreRejected):
-        return StoreRejected(message, page_id=page_id, hint=hint)
+        return StoreRejected(message, page_id=page_id, status=exc.status, hint=hint)
     return StoreUnavailable(message, page_id=page_id, retry_after=exc.retry_after, hint=hint)

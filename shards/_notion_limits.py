@@ -10,11 +10,18 @@ through any Retry-After up to a minute, where a request path should rather fail 
 request was not applied) after waiting Retry-After; 5xx, timeouts and connection errors only
 for idempotent operations. An append is never retried after a 5xx or a timeout: it may have
 been applied, and the caller (the webhook drainer) reconciles with ``tail()``.
+
+Notion's bad minutes: a 529 ``service_overload`` or a 503 that carries Retry-After is waited
+out exactly like a 429 (every thread of the store defers); a 5xx or timeout without one backs
+off exponentially with jitter (half to all of the step), never longer than
+``retry_max_delay_s``. A permanent refusal (:class:`StoreRejected`: 401, 403, 400) is never
+retried.
 """
 
 from __future__ import annotations
 
 import logging
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -26,7 +33,7 @@ import tenacity
 from notion_client.errors import NotionClientErrorBase
 
 from shards._notion_errors import rate_limited, translate
-from shards.errors import StoreRejected, StoreUnavailable
+from shards.errors import StoreUnavailable
 
 if TYPE_CHECKING:
     from shards.notion import NotionOptions
@@ -35,42 +42,61 @@ if TYPE_CHECKING:
 _log = logging.getLogger("shards.notion")
 
 
+#: Calls a store may make back to back after a quiet spell, within the average rate. Notion
+#: allows "some bursts beyond the average" of 3/s; three lets a drainer that waited out a
+#: Retry-After read the page's tail and append at once instead of a third of a second apart.
+BURST = 3
+
+
 class RateLimiter:
-    """Spaces calls at least ``1/rate`` seconds apart, across every thread using it."""
+    """Keeps calls to ``rate`` per second on average across every thread using it, letting up
+    to ``burst`` go back to back after a quiet spell (a token bucket, kept as the time the
+    next call would be due at the average rate)."""
 
     def __init__(
         self,
         rate: float | None,
         *,
+        burst: int = 1,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._interval = 1.0 / rate if rate else 0.0
+        self._slack = self._interval * (max(1, burst) - 1)
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
-        self._next = 0.0
+        self._due = 0.0  # when the next call is due at the average rate
 
     def acquire(self) -> None:
         with self._lock:
             now = self._clock()
-            slot = max(now, self._next)
-            self._next = slot + self._interval
+            due = max(self._due, now)
+            slot = max(now, due - self._slack)
+            self._due = due + self._interval
         if slot > now:
             self._sleep(slot - now)
 
     def defer(self, seconds: float) -> None:
         """No call before ``seconds`` from now (Notion said 429 with Retry-After)."""
         with self._lock:
-            self._next = max(self._next, self._clock() + seconds)
+            self._due = max(self._due, self._clock() + seconds + self._slack)
+
+
+def equal_jitter(delay: float) -> float:
+    """A delay drawn uniformly from [delay/2, delay]: spread out, never longer than asked."""
+    return delay * (0.5 + random.random() / 2)  # noqa: S311 - spacing, not secrecy
 
 
 class Caller:
     """Makes a store's API calls: through its one limiter, translated, retried per policy."""
 
-    def __init__(self, options: NotionOptions) -> None:
+    def __init__(
+        self, options: NotionOptions, *, jitter: Callable[[float], float] | None = None
+    ) -> None:
         self.options = options
-        self.limiter = RateLimiter(options.requests_per_second)
+        self.limiter = RateLimiter(options.requests_per_second, burst=BURST)
+        self._jitter = jitter or equal_jitter
 
     def __call__(
         self, fn: Callable[[], object], *, action: str, page_id: str | None, idempotent: bool
@@ -106,7 +132,7 @@ class Caller:
         return result
 
     def _may_retry(self, exc: BaseException, *, idempotent: bool) -> bool:
-        if not isinstance(exc, StoreUnavailable) or isinstance(exc, StoreRejected):
+        if not isinstance(exc, StoreUnavailable):  # StoreRejected, PageNotFound: for good
             return False
         if exc.retry_after is not None and exc.retry_after > self.options.max_retry_after_s:
             return False
@@ -117,8 +143,10 @@ class Caller:
         if isinstance(exc, StoreUnavailable) and exc.retry_after is not None:
             self.limiter.defer(exc.retry_after)  # every thread of this store waits too
             return exc.retry_after
+        # No Retry-After (a bare 5xx, a timeout): exponential with jitter, so the
+        # threads and instances that failed together do not come back together.
         delay = self.options.retry_initial_delay_s * 2.0 ** (state.attempt_number - 1)
-        return min(delay, self.options.retry_max_delay_s)
+        return self._jitter(min(delay, self.options.retry_max_delay_s))
 
     @staticmethod
     def _log_retry(action: str, state: tenacity.RetryCallState) -> None:

@@ -11,14 +11,19 @@ a person can act on. The tree, across the three packages::
     ├── StoreError                   a page store failed
     │   ├── PageNotFound             no page with that id
     │   ├── WorkspaceError           the local workspace path is unusable
-    │   └── StoreUnavailable         the backend is down or rate limiting; retry later
-    │       └── StoreRejected        the backend refused the request for good (do not retry)
+    │   ├── StoreUnavailable         transient: down, timing out or rate limiting; retry later
+    │   └── StoreRejected            permanent: refused for good (token, permission, rule)
     ├── ConfigError                  config.errors: brain.toml or an override is invalid
     ├── SecretError                  functions.errors: a secret reference cannot be resolved
     ├── RequestError                 router.errors: a get_context request is malformed
     │   └── UnknownShard             router.errors: no shard with that id in the index
     ├── VerificationError            functions.webhooks.errors: signature check failed (401)
     └── OutboxError                  functions.webhooks.errors: the outbox cannot persist (503)
+
+Transient and permanent failures are siblings, never parent and child: catch
+``StoreUnavailable`` to retry (it may carry ``retry_after``), ``StoreRejected`` to give up
+(a dead letter, a 502 answer), ``StoreError`` for both. ``tests/test_errors.py`` checks this
+drawing against the classes.
 
 Context travels as keyword-only attributes (``page_id``, ``field``, ...), and the message
 always says what was expected and what to do.
@@ -112,7 +117,21 @@ class StoreUnavailable(StoreError):
         super().__init__(message, page_id=page_id, hint=hint)
 
 
-class StoreRejected(StoreUnavailable):
-    """The backend refused the request for good (validation, permissions): do not retry."""
+class StoreRejected(StoreError):
+    """The backend refused the request for good (token, permissions, validation): do not retry.
+
+    ``status`` is the backend's HTTP status where there was one (401, 403, 400, ...).
+    """
 
     code = "store_rejected"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        page_id: str | None = None,
+        status: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.status = status
+        super().__init__(message, page_id=page_id, hint=hint)

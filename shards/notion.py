@@ -155,6 +155,8 @@ class NotionStore:
         self._listed: dict[str, str] = {}  # page id -> version, from the last listing
         #: What the last listing found under the root that is not a page (child databases).
         self.notices: tuple[str, ...] = ()
+        # page id -> the first block of this store's last append there: tail() reads from it
+        self._tail_marks: dict[str, str] = {}
 
     def close(self) -> None:
         """Close the HTTP connection pool (only when this store built the client)."""
@@ -275,12 +277,28 @@ class NotionStore:
         return read_at - self.options.clock_skew_s >= minute_end
 
     def tail(self, page_id: str, count: int) -> list[str]:
-        """Reads every child block, 100 per request: a page of N blocks costs N/100 calls."""
+        """The last ``count`` paragraph texts. Starts at the first block of this store's last
+        append to the page when that leaves ``count`` to read (one or two calls however long
+        the page); else reads every child block, 100 per request (N/100 calls)."""
         if count <= 0:
             return []
         target = self._resolve(page_id, create=False)
         if target is None:
             return []
+        mark = self._tail_marks.get(target)
+        if mark is not None:
+            try:
+                since = [
+                    t for b in self._children(target, page_id, mark) if (t := paragraph_text(b))
+                ]
+            except PageNotFound:
+                return []  # as below: a page that is gone has no tail
+            except StoreRejected as exc:  # 400: the block is gone, no cursor: the whole page
+                if exc.status != 400:
+                    raise
+                since = []
+            if len(since) >= count:
+                return since[-count:]
         last: collections.deque[str] = collections.deque(maxlen=count)
         try:
             for block in self._children(target, page_id):
@@ -382,18 +400,20 @@ class NotionStore:
             stored = 0
             for batch in blocks:
                 try:
-                    self._call(
+                    added = self._call(
                         partial(self._client.blocks.children.append, target, children=batch),
                         action="append blocks",
                         page_id=page_id,
                         idempotent=False,
                     )
-                except StoreUnavailable as exc:
+                except (StoreUnavailable, StoreRejected) as exc:
                     error = append_failure(exc, page_id, stored, len(lines), len(batch))
                     if error is exc:
                         raise
                     raise error from exc
                 stored += len(batch)
+                if stored == len(batch) and (first := _first_id(added)) is not None:
+                    self._tail_marks[target] = first
 
         self._on_page(page_id, send)
 
@@ -406,9 +426,9 @@ class NotionStore:
         assert target is not None
         try:
             return op(target)
-        except (PageNotFound, StoreRejected):
-            if _normalize_id(page_id) is not None:
-                raise
+        except (PageNotFound, StoreRejected) as exc:
+            if _normalize_id(page_id) is not None or getattr(exc, "status", None) in (401, 403):
+                raise  # an id, or the token's fault (401, 403): looking the name up cannot help
             self._refresh_names()
             with self._lock:
                 if self._names.get(page_id) == target:
@@ -491,8 +511,10 @@ class NotionStore:
         )
         return page
 
-    def _children(self, block_id: str, page_id: str) -> Iterator[dict[str, Any]]:
-        cursor: str | None = None
+    def _children(
+        self, block_id: str, page_id: str, start: str | None = None
+    ) -> Iterator[dict[str, Any]]:
+        cursor: str | None = start
         while True:
             query: dict[str, Any] = {"page_size": MAX_PAGE_SIZE}
             if cursor:
@@ -590,3 +612,12 @@ def _title(page: dict[str, Any]) -> str:
 
 def _trashed(page: dict[str, Any]) -> bool:
     return bool(page.get("in_trash") or page.get("archived"))
+
+
+def _first_id(appended: dict[str, Any]) -> str | None:
+    """The id of the first block an append created (its answer lists them)."""
+    results = appended.get("results")
+    if isinstance(results, list) and results and isinstance(results[0], dict):
+        first = results[0].get("id")
+        return first if isinstance(first, str) else None
+    return None

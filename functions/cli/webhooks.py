@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any
 
 import typer
@@ -102,14 +103,24 @@ def webhooks_send(
     raise typer.Exit(0 if response.status_code < 300 else 1)
 
 
+#: Unsent events older than this are reported as stranded: a working drainer is long done.
+STRANDED_AFTER = timedelta(minutes=10)
+
+
 @webhooks_app.command("status")
 def webhooks_status(
     workspace: Workspace = None, config: ConfigFile = None, json: JsonFlag = False
 ) -> None:
-    """Outbox depth, oldest pending age and dead letters."""
+    """Outbox depth, oldest pending age, and per log page: unsent, stranded and dead events.
+
+    Stranded: unsent for more than 10 minutes (the drainer is failing or not running). Dead:
+    refused for good (the reason is listed); replay with 'brain webhooks retry-dead'.
+    """
     try:
         rt = _runtime(config, workspace)
-        stats = rt.outbox.stats(utc_now())
+        now = utc_now()
+        stats = rt.outbox.stats(now)
+        pages = rt.outbox.page_stats(now, STRANDED_AFTER)
         dead = rt.outbox.dead_letters()
     except BrainError as exc:
         fail(exc)
@@ -121,6 +132,17 @@ def webhooks_status(
                 "sent": stats.sent,
                 "dead": stats.dead,
                 "oldest_pending_age_s": stats.oldest_pending_age_s,
+                "stranded_after_s": STRANDED_AFTER.total_seconds(),
+                "pages": [
+                    {
+                        "page": p.page,
+                        "unsent": p.unsent,
+                        "stranded": p.stranded,
+                        "dead": p.dead,
+                        "oldest_unsent_age_s": p.oldest_unsent_age_s,
+                    }
+                    for p in pages
+                ],
                 "dead_letters": [
                     {"id": e.id, "source": e.source, "log_page": e.log_page, "error": e.last_error}
                     for e in dead
@@ -134,9 +156,28 @@ def webhooks_status(
         f"{stats.dead} dead. Oldest pending: {age}.",
         highlight=False,
     )
+    for p in pages:
+        oldest = "" if p.oldest_unsent_age_s is None else f", oldest {p.oldest_unsent_age_s:.0f}s"
+        out.print(
+            escape(
+                f"  page {p.page}: {p.unsent} unsent ({p.stranded} stranded{oldest}), {p.dead} dead"
+            ),
+            highlight=False,
+        )
+    if any(p.stranded for p in pages):
+        out.print(
+            "  Stranded events wait more than "
+            f"{STRANDED_AFTER.total_seconds() / 60:.0f} min: is 'brain serve' (or the /sync job) "
+            "running, and can it reach the store? Its log says why.",
+            highlight=False,
+        )
     for e in dead:
         out.print(
             escape(f"  dead #{e.id} [{e.source}] -> {e.log_page}: {e.last_error}"), highlight=False
+        )
+    if dead:
+        out.print(
+            "  Fix the cause named above, then: brain webhooks retry-dead [ID...]", highlight=False
         )
 
 

@@ -11,6 +11,9 @@ sortable, the same in both databases and free of time zone parsing.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
 import re
 import sqlite3
 import threading
@@ -123,6 +126,10 @@ def schema(dialect: Dialect) -> list[str]:
         "CREATE INDEX IF NOT EXISTS outbox_dedup_created ON outbox_dedup (created_at)",
         "CREATE TABLE IF NOT EXISTS outbox_leases ("
         " log_page TEXT PRIMARY KEY, worker TEXT NOT NULL, expires_at BIGINT NOT NULL)",
+        # drainers that hold an OS-level liveness lock (Outbox.hold): only these can be
+        # found dead; a lease of any other worker waits out its expiry
+        "CREATE TABLE IF NOT EXISTS outbox_drainers ("
+        " worker TEXT PRIMARY KEY, started_at BIGINT NOT NULL)",
         # marks: pages a change notice named, for the services that cache them
         "CREATE TABLE IF NOT EXISTS page_marks ("
         " page_id TEXT PRIMARY KEY, marked_at BIGINT NOT NULL)",
@@ -158,6 +165,21 @@ LEASE_ACQUIRE = (
     " ON CONFLICT (log_page) DO UPDATE SET worker = excluded.worker,"
     " expires_at = excluded.expires_at"
     " WHERE outbox_leases.worker = excluded.worker OR outbox_leases.expires_at <= ?"
+)
+LEASE_HOLDER = "SELECT worker, expires_at FROM outbox_leases WHERE log_page = ?"
+# Take a live lease over from a holder found dead (its OS lock is gone): only if it still
+# names that holder, so two drainers that both found it dead cannot both take it.
+LEASE_TAKEOVER = (
+    "UPDATE outbox_leases SET worker = ?, expires_at = ? WHERE log_page = ? AND worker = ?"
+)
+DRAINER_ADD = (
+    "INSERT INTO outbox_drainers (worker, started_at) VALUES (?, ?) ON CONFLICT (worker) DO NOTHING"
+)
+DRAINER_KNOWN = "SELECT 1 FROM outbox_drainers WHERE worker = ?"
+DRAINER_GONE = "DELETE FROM outbox_drainers WHERE worker = ?"
+# Registered drainers that hold no lease (a dead lease holder is forgotten by its takeover).
+DRAINER_IDLE = (
+    "SELECT worker FROM outbox_drainers WHERE worker NOT IN (SELECT worker FROM outbox_leases)"
 )
 LEASE_RELEASE = "DELETE FROM outbox_leases WHERE log_page = ? AND worker = ?"
 LEASE_HELD = "SELECT worker FROM outbox_leases WHERE log_page = ? AND worker = ? AND expires_at > ?"
@@ -226,6 +248,15 @@ PAGES_WRITTEN = "SELECT written_at FROM page_copies WHERE store_key = ? AND page
 PAGES_FORGET = "DELETE FROM page_copies WHERE store_key = ? AND page_id = ?"
 
 STATS = "SELECT state, COUNT(*), MIN(received_at) FROM outbox_events GROUP BY state"
+PENDING_PAGES = (
+    "SELECT log_page FROM outbox_events WHERE state IN ('pending', 'sending')"
+    " GROUP BY log_page ORDER BY MIN(id)"
+)
+PAGE_STATS = (
+    "SELECT log_page, state, COUNT(*), MIN(received_at),"
+    " SUM(CASE WHEN received_at < ? THEN 1 ELSE 0 END)"
+    " FROM outbox_events WHERE state <> 'sent' GROUP BY log_page, state"
+)
 PURGE_DEDUP = "DELETE FROM outbox_dedup WHERE created_at < ?"
 PURGE_SENT = "DELETE FROM outbox_events WHERE state = 'sent' AND received_at < ?"
 
@@ -254,6 +285,15 @@ class Backend(Protocol):
     def open(self) -> None: ...
 
     def transaction(self, *, write: bool) -> AbstractContextManager[Tx]: ...
+
+    def hold(self, worker: str) -> None:
+        """Take the worker's OS-level liveness lock (idempotent); the OS frees it on death."""
+        ...
+
+    def is_dead(self, tx: Tx, worker: str) -> bool:
+        """True only when ``worker`` (a registered drainer) provably died: its liveness lock
+        is free."""
+        ...
 
     def close(self) -> None: ...
 
@@ -288,6 +328,10 @@ class SqliteBackend:
         self._lock = threading.Lock()
         self._all: list[sqlite3.Connection] = []
         self.where = f"SQLite outbox at {path}"
+        # Liveness: each drainer holds flock() on <state file>.drainers/<worker>.lock. The
+        # kernel drops a flock when the holder's process dies, whatever kills it.
+        self.locks = path.parent / f"{path.name}.drainers"
+        self._held: dict[str, int] = {}
         self.hint = (
             f"Check that the directory {path.parent} exists and is writable and that the disk"
             f" is not full; 'database is locked' means another writer held the file longer"
@@ -336,12 +380,51 @@ class SqliteBackend:
             raise
         conn.execute("COMMIT")
 
+    def hold(self, worker: str) -> None:
+        with self._lock:
+            if worker in self._held:
+                return
+            self.locks.mkdir(exist_ok=True)
+            fd = os.open(self._lock_file(worker), os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BaseException:
+                os.close(fd)
+                raise
+            self._held[worker] = fd
+
+    def is_dead(self, tx: Tx, worker: str) -> bool:
+        path = self._lock_file(worker)
+        try:
+            fd = os.open(path, os.O_RDWR)
+        except FileNotFoundError:
+            # Only registered drainers are asked about, and a drainer registers after creating
+            # its file: the file is gone because an earlier look found the process dead.
+            return True
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False  # the holder's process is alive
+        finally:
+            os.close(fd)  # closing drops our flock again
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+        return True
+
+    def _lock_file(self, worker: str) -> Path:
+        return self.locks / (re.sub(r"[^A-Za-z0-9_.-]", "_", worker) + ".lock")
+
     def close(self) -> None:
         with self._lock:
             conns, self._all = self._all, []
+            held, self._held = self._held, {}
         for conn in conns:
             conn.close()
         self._local = threading.local()
+        for worker, fd in held.items():  # a clean exit: leave no lock file behind
+            with contextlib.suppress(FileNotFoundError):
+                self._lock_file(worker).unlink()
+            os.close(fd)
 
 
 class _PostgresTx:
@@ -388,6 +471,10 @@ class PostgresBackend:
         )
         self._url = url
         self._connect_timeout_s = connect_timeout_s
+        # Liveness: each drainer keeps one connection of its own holding a session-level
+        # advisory lock; the server frees it when the connection dies with the process.
+        self._held: dict[str, psycopg.Connection[Row]] = {}
+        self._held_lock = threading.Lock()
 
     def open(self) -> None:
         """Connect once directly (fails fast when the server is down), then start the pool."""
@@ -401,5 +488,36 @@ class PostgresBackend:
         with self._pool.connection() as conn, conn.transaction():
             yield _PostgresTx(conn)
 
+    def hold(self, worker: str) -> None:
+        with self._held_lock:
+            conn = self._held.get(worker)
+            if conn is not None and not conn.closed and not conn.broken:
+                return
+            timeout = max(1, round(self._connect_timeout_s))
+            conn = psycopg.connect(self._url, autocommit=True, connect_timeout=timeout)
+            try:
+                conn.execute(POSTGRESQL.sql(_LIVENESS_LOCK), (worker,))
+            except BaseException:
+                conn.close()
+                raise
+            self._held[worker] = conn
+
+    def is_dead(self, tx: Tx, worker: str) -> bool:
+        # Free for a transaction-level try: no session holds it, so the holder's connection
+        # (and with it, its process) is gone. The try lock ends with this transaction.
+        [(free,)] = tx.rows(_LIVENESS_PROBE, (worker,))
+        return bool(free)
+
     def close(self) -> None:
+        with self._held_lock:
+            held, self._held = self._held, {}
+        for conn in held.values():
+            conn.close()  # ends the session: the advisory lock goes with it
         self._pool.close()
+
+
+# Keyed by the schema (outboxes in different schemas of one database never collide) and the
+# worker id (unique per process).
+_LIVENESS_KEY = "hashtext('brain-drainer:' || current_schema()), hashtext(?)"
+_LIVENESS_LOCK = f"SELECT pg_advisory_lock({_LIVENESS_KEY})"
+_LIVENESS_PROBE = f"SELECT pg_try_advisory_xact_lock({_LIVENESS_KEY})"

@@ -17,15 +17,23 @@ Rules the drainer can rely on:
   and stops at the first one that is not due yet (``mark_failed``'s ``retry_at``), so a
   failed event is never overtaken.
 - **One writer per page.** ``claim`` returns nothing unless the worker holds the page's live
-  lease. Leases expire, so a killed drainer blocks its page for at most ``ttl_s``. Renew by
-  calling ``acquire_lease`` again; use a worker id unique to the process and one drainer
-  thread per worker id.
+  lease. Renew by calling ``acquire_lease`` again; use a worker id unique to the process and
+  one drainer thread per worker id.
+- **A dead holder is overtaken at once, a live one never.** ``hold(worker)`` takes an
+  OS-level lock that lives as long as the worker's process: ``flock`` on
+  ``<state file>.drainers/<worker>.lock`` (SQLite), a session-level advisory lock keyed by
+  schema and worker on a connection of its own (PostgreSQL). ``acquire_lease`` takes a live
+  lease over when that lock is free, which the kernel or the server only makes it when the
+  holder's process died. A holder that never called ``hold`` (or whose lock cannot be seen
+  from here) is overtaken only when its lease expires, after at most ``ttl_s``.
 - **Uncertain events.** An event still ``sending`` when ``claim`` runs again (its claimer died
   or never recorded the outcome) comes back with ``uncertain=True``: it may already be on the
   page, so reconcile before appending. When an append's outcome is unknown (a timeout), leave
   the events unmarked and claim again: they come back uncertain.
 - **Ownership.** ``mark_sent``, ``mark_failed`` and ``dead_letter`` only touch events the
   worker claimed and still owns; the counts they return say how many that was.
+- **Pending pages.** ``pending_pages`` names every page with unsent events, whatever their
+  age or page name, so a drainer asks it rather than guessing from config and the clock.
 - **Dead letters** are reported by ``dead_letters()`` and never dropped. ``retry_dead`` puts
   them back to ``pending`` under their original id, so a replayed event goes to the head of
   its page's queue and its line lands *after* lines received later (the line still carries
@@ -48,6 +56,7 @@ UTC. Every database failure surfaces as :class:`~functions.webhooks.errors.Outbo
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -67,10 +76,13 @@ __all__ = [
     "OutboxEvent",
     "OutboxOptions",
     "OutboxStats",
+    "PageStats",
     "Purged",
     "SqlOutbox",
     "open_outbox",
 ]
+
+_log = logging.getLogger(__name__)
 
 EventState = Literal["pending", "sending", "sent", "dead"]
 _STATES: dict[str, EventState] = {s: s for s in ("pending", "sending", "sent", "dead")}
@@ -116,6 +128,22 @@ class OutboxStats:
 
 
 @dataclass(frozen=True)
+class PageStats:
+    """One log page's unfinished business.
+
+    ``unsent`` counts ``pending`` and ``sending`` events; ``stranded`` those of them received
+    before the ``stranded_after`` cut-off given to :meth:`Outbox.page_stats` (a drainer that
+    works the page gets them out long before); ``dead`` the page's dead letters.
+    """
+
+    page: str
+    unsent: int
+    stranded: int
+    dead: int
+    oldest_unsent_age_s: float | None
+
+
+@dataclass(frozen=True)
 class Purged:
     """What :meth:`Outbox.purge` deleted."""
 
@@ -150,6 +178,8 @@ class Outbox(Protocol):
         self, *, source: str, delivery_key: str, line: str, log_page: str, received_at: datetime
     ) -> Accepted: ...
 
+    def hold(self, worker: str) -> None: ...
+
     def acquire_lease(self, log_page: str, worker: str, ttl_s: float, now: datetime) -> bool: ...
 
     def release_lease(self, log_page: str, worker: str) -> None: ...
@@ -169,6 +199,10 @@ class Outbox(Protocol):
     def retry_dead(self, ids: Sequence[int] | None = None) -> int: ...
 
     def stats(self, now: datetime) -> OutboxStats: ...
+
+    def pending_pages(self, now: datetime) -> list[str]: ...
+
+    def page_stats(self, now: datetime, stranded_after: timedelta) -> list[PageStats]: ...
 
     def purge(self, now: datetime, dedup_window: timedelta, keep_sent: timedelta) -> Purged: ...
 
@@ -230,6 +264,7 @@ class SqlOutbox:
         self._backend = backend
         self._dialect = backend.dialect
         self._closed = False
+        self._holding: set[str] = set()
 
     def __enter__(self) -> Self:
         return self
@@ -295,12 +330,51 @@ class SqlOutbox:
             tx.run(_sql.DEDUP_LINK, (event_id, *key))
         return Accepted(id=event_id, duplicate=False)
 
+    def hold(self, worker: str) -> None:
+        """Take ``worker``'s liveness lock, held until :meth:`close` or the process dies."""
+        if worker in self._holding:
+            self._backend.hold(worker)  # cheap when held; takes it again if its link broke
+            return
+        caught: tuple[type[Exception], ...] = (OSError, *self._backend.errors)
+        try:
+            self._backend.hold(worker)
+        except caught as exc:
+            raise OutboxError(
+                f"{self._backend.where}: cannot take the drainer's liveness lock: {exc}",
+                hint=self._backend.hint,
+            ) from exc
+        with self._tx("registering a drainer") as tx:
+            tx.run(_sql.DRAINER_ADD, (worker, to_us(datetime.now(UTC))))
+        self._holding.add(worker)
+
     def acquire_lease(self, log_page: str, worker: str, ttl_s: float, now: datetime) -> bool:
-        """Take or renew the page's lease until ``now + ttl_s``; False if another holds it."""
+        """Take or renew the page's lease until ``now + ttl_s``; False if another holds it.
+
+        A lease held by a worker whose liveness lock is free (its process died) is taken
+        over at once, however long it still had to run.
+        """
         at = to_us(now)
         expires = to_us(now + timedelta(seconds=ttl_s))
         with self._tx("acquiring a lease") as tx:
-            return tx.run(_sql.LEASE_ACQUIRE, (log_page, worker, expires, at)) == 1
+            if tx.run(_sql.LEASE_ACQUIRE, (log_page, worker, expires, at)) == 1:
+                return True
+            found = tx.rows(_sql.LEASE_HOLDER, (log_page,))
+            if not found or str(found[0][0]) == worker:
+                return False
+            holder = str(found[0][0])
+            if not tx.rows(_sql.DRAINER_KNOWN, (holder,)):
+                return False  # it holds no liveness lock: wait for the lease to expire
+            if not self._is_dead(tx, holder):
+                return False  # alive, or cannot tell: wait for the lease to expire
+            taken = tx.run(_sql.LEASE_TAKEOVER, (worker, expires, log_page, holder)) == 1
+            tx.run(_sql.DRAINER_GONE, (holder,))
+        if taken:
+            _log.warning(
+                "log page %s: took the lease over from drainer %s, whose process is gone",
+                log_page,
+                holder,
+            )
+        return taken
 
     def release_lease(self, log_page: str, worker: str) -> None:
         """Give the lease up (a no-op when the worker does not hold it)."""
@@ -395,14 +469,54 @@ class SqlOutbox:
             oldest_pending_age_s=(at - min(oldest)) / 1e6 if oldest else None,
         )
 
+    def _is_dead(self, tx: Tx, worker: str) -> bool:
+        try:
+            return self._backend.is_dead(tx, worker)
+        except OSError:
+            return False  # cannot tell
+
+    def pending_pages(self, now: datetime) -> list[str]:
+        """Every page with ``pending`` or ``sending`` events, the longest-waiting first."""
+        with self._tx("listing pages with pending events", write=False) as tx:
+            return [str(r[0]) for r in tx.rows(_sql.PENDING_PAGES)]
+
+    def page_stats(self, now: datetime, stranded_after: timedelta) -> list[PageStats]:
+        """Per page: unsent events, those waiting longer than ``stranded_after``, dead letters."""
+        at = to_us(now)
+        with self._tx("reading stats per page", write=False) as tx:
+            rows = tx.rows(_sql.PAGE_STATS, (to_us(now - stranded_after),))
+        pages: dict[str, dict[str, int]] = {}
+        for page, state, count, oldest, old in rows:
+            p = pages.setdefault(str(page), {"unsent": 0, "stranded": 0, "dead": 0})
+            if state == "dead":
+                p["dead"] += int(count)
+                continue
+            p["unsent"] += int(count)
+            p["stranded"] += int(old or 0)
+            p["oldest"] = min(p.get("oldest", int(oldest)), int(oldest))
+        return [
+            PageStats(
+                page=page,
+                unsent=p["unsent"],
+                stranded=p["stranded"],
+                dead=p["dead"],
+                oldest_unsent_age_s=(at - p["oldest"]) / 1e6 if "oldest" in p else None,
+            )
+            for page, p in sorted(pages.items())
+        ]
+
     def purge(self, now: datetime, dedup_window: timedelta, keep_sent: timedelta) -> Purged:
-        """Delete dedup keys and page marks older than the window and sent events received
-        before ``now - keep_sent``. Pending, sending and dead events are never purged."""
+        """Delete dedup keys and page marks older than the window, sent events received
+        before ``now - keep_sent``, and the registrations of drainers whose process died.
+        Pending, sending and dead events are never purged."""
         cutoff = to_us(now - dedup_window)
         with self._tx("purging") as tx:
             keys = tx.run(_sql.PURGE_DEDUP, (cutoff,))
             sent = tx.run(_sql.PURGE_SENT, (to_us(now - keep_sent),))
             marks = tx.run(_sql.PURGE_MARKS, (cutoff,))
+            for (worker,) in tx.rows(_sql.DRAINER_IDLE):  # drainers that died holding nothing
+                if str(worker) not in self._holding and self._is_dead(tx, str(worker)):
+                    tx.run(_sql.DRAINER_GONE, (worker,))
         return Purged(dedup_keys=keys, sent_events=sent, page_marks=marks)
 
     def mark_pages(self, page_ids: Sequence[str], now: datetime) -> None:
@@ -472,6 +586,13 @@ class SqlOutbox:
 
     def close(self) -> None:
         """Close every connection (idempotent); later calls raise OutboxError."""
+        if self._holding and not self._closed:
+            try:  # a clean exit: these drainers are gone, not dead (best effort)
+                with self._tx("unregistering drainers") as tx:
+                    for worker in self._holding:
+                        tx.run(_sql.DRAINER_GONE, (worker,))
+            except OutboxError:
+                pass
         self._closed = True
         self._backend.close()
 

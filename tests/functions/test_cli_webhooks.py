@@ -10,7 +10,7 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -243,3 +243,39 @@ def test_retry_dead_with_nothing_dead_says_so(live: Live) -> None:
     result = live.brain("webhooks", "retry-dead")
     assert result.exit_code == 0
     assert "0 dead letter(s) queued again." in result.output
+
+
+def test_status_shows_unsent_stranded_and_dead_events_per_page(tmp_path: Path) -> None:
+    config = tmp_path / "brain.toml"
+    config.write_text('[store]\nkind = "local"\npath = "workspace"\n')
+    (tmp_path / "workspace").mkdir()
+    runtime = Runtime(load_config(config))
+    outbox = runtime.outbox
+    now = datetime.now(UTC)
+    for n, (page, age_s) in enumerate(
+        [("old-log", 3600), ("old-log", 30), ("webhook-log-2025-01", 7200), ("webhook-log", 5)]
+    ):
+        outbox.accept(
+            source="cron", delivery_key=f"k{n}", line=f"line {n}", log_page=page,
+            received_at=now - timedelta(seconds=age_s),
+        )  # fmt: skip
+    assert outbox.acquire_lease("webhook-log", "w", 60, now)
+    [doomed] = outbox.claim("webhook-log", "w", 1, now)
+    outbox.dead_letter(doomed.id, "w", "store_rejected: Notion rejected the integration token")
+    runtime.close()
+
+    status = CliRunner().invoke(cli, ["webhooks", "status", "--json", "--config", str(config)])
+
+    assert status.exit_code == 0, status.output
+    pages = {p["page"]: p for p in orjson.loads(status.stdout)["pages"]}
+    assert {p: (v["unsent"], v["stranded"], v["dead"]) for p, v in pages.items()} == {
+        "old-log": (2, 1, 0),
+        "webhook-log-2025-01": (1, 1, 0),
+        "webhook-log": (0, 0, 1),
+    }
+    assert pages["old-log"]["oldest_unsent_age_s"] >= 3600
+    text = CliRunner().invoke(cli, ["webhooks", "status", "--config", str(config)])
+    assert "page old-log: 2 unsent (1 stranded, oldest 36" in text.output
+    assert "page webhook-log: 0 unsent (0 stranded), 1 dead" in text.output
+    assert "Stranded events wait more than 10 min" in text.output
+    assert "integration token" in text.output and "retry-dead" in text.output

@@ -105,7 +105,7 @@ def test_get_context_and_a_webhook_work_against_notion(
     assert "notion" in answer["context"]  # provenance links point at the Notion pages
     assert hook.status_code == 202, hook.text
 
-    results = runtime.drainer.drain(runtime.drain_pages())
+    results = runtime.drainer.drain()
     assert sum(r.appended for r in results) == 1
     log_id = next(
         b["id"]

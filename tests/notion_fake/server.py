@@ -211,7 +211,9 @@ class NotionFake(LoopbackFake):
         """Answer the next ``n`` matching requests with ``status`` without applying them.
 
         ``method``/``path`` (a substring) narrow what matches; ``skip`` lets that many matching
-        requests through first; a 429 carries ``Retry-After: retry_after`` (default 1).
+        requests through first; a 429 carries ``Retry-After: retry_after`` (default 1), any
+        other status only when ``retry_after`` is given (Notion's 529 ``service_overload``
+        and 503 do in bad minutes).
         """
         with self._lock:
             fault = _Fault(n, method, path, status=status, retry_after=retry_after, skip=skip)
@@ -225,11 +227,21 @@ class NotionFake(LoopbackFake):
             self._delays.append(_Fault(n, method, path, seconds=seconds))
 
     def fail_after_commit_next(
-        self, n: int = 1, status: int = 502, *, method: str | None = None, path: str | None = None
+        self,
+        n: int = 1,
+        status: int = 502,
+        *,
+        method: str | None = None,
+        path: str | None = None,
+        retry_after: int | None = None,
+        skip: int = 0,
     ) -> None:
-        """Apply the next ``n`` matching writes, then answer ``status``: the client never learns."""
+        """Apply the next ``n`` matching writes, then answer ``status`` (with Retry-After when
+        given): the write is on the page, the client never learns. ``skip`` lets that many
+        matching writes through first."""
         with self._lock:
-            self._commits.append(_Fault(n, method, path, status=status))
+            fault = _Fault(n, method, path, status=status, retry_after=retry_after, skip=skip)
+            self._commits.append(fault)
 
     def set_rate_limit(
         self,
@@ -497,7 +509,7 @@ class NotionFake(LoopbackFake):
             with self._lock:
                 fault = next((f for f in self._fails if f.take(method, path)), None)
             if fault is not None:
-                if fault.status == 429:
+                if fault.status == 429 or fault.retry_after is not None:
                     extra["Retry-After"] = str(
                         fault.retry_after if fault.retry_after is not None else 1
                     )
@@ -514,6 +526,8 @@ class NotionFake(LoopbackFake):
                 if method in _WRITES and status < 300:
                     commit = next((f for f in self._commits if f.take(method, path)), None)
                     if commit is not None:
+                        if commit.retry_after is not None:
+                            extra["Retry-After"] = str(commit.retry_after)
                         raise _Answer(commit.status, "Injected fault after the write was applied.")
         except _Answer as answer:
             status = answer.status

@@ -180,6 +180,7 @@ class FlakyStore:
             raise StoreRejected(
                 f"injected rejection: a line in this append to {page_id!r} is refused for good",
                 page_id=page_id,
+                status=400,  # a validation error: that line, not the page or the token
             )
         self.inner.append(page_id, blocks)
         if fault is None:

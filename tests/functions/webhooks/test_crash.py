@@ -7,11 +7,15 @@
 2. Between appending lines and recording that it did: the server runs with a page store that
    pauses after the lines are on disk, and dies in that pause. The restarted server must find
    those lines on the page instead of appending them again.
+3. Two instances sharing one PostgreSQL outbox: the one draining is killed mid-burst and the
+   survivor takes its page over and logs everything.
 
-The server is ``brain serve`` itself (``python -m functions.cli serve``) with a short drainer
-lease from the environment (a dead drainer's lease blocks its page until it expires); the
-second test uses ``tests.functions.webhooks.crash_server``, the same app with a pause after
-each append. Waiting on the real processes polls with a deadline.
+The server is ``brain serve`` itself (``python -m functions.cli serve``) with the default
+drainer lease (60 s): the killed drainer's page is freed by its liveness lock (flock on
+SQLite, a session advisory lock on PostgreSQL), so every wait here (30 s) is shorter than the
+lease and only the takeover lets the tests pass. The second test uses
+``tests.functions.webhooks.crash_server``, the same app with a pause after each append.
+Waiting on the real processes polls with a deadline.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from pathlib import Path
 
 import httpx
 import orjson
+import psycopg
 import pytest
 
 from functions.webhooks.logline import BELL
@@ -40,8 +45,7 @@ from functions.webhooks.schemes import get_scheme
 ROOT = Path(__file__).resolve().parents[3]
 SECRET = "crash-test-secret-5f2c9e"
 SOURCE = "claude-test"
-LEASE_TTL_S = 2.0
-DEADLINE_S = 30.0
+DEADLINE_S = 30.0  # shorter than the drainer's lease (60 s): only a takeover drains in time
 
 
 def wait_until(condition: Callable[[], bool], what: str, deadline_s: float = DEADLINE_S) -> None:
@@ -64,17 +68,20 @@ class Server:
     """One server process at a time on a fixed workspace; restartable."""
 
     folder: Path
+    state_url: str = ""  # "" -> the SQLite file beside the workspace
+    name: str = "server"
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     starts: int = 0
 
     def __post_init__(self) -> None:
         self.config = self.folder / "brain.toml"
+        state = f'[state]\nurl = "{self.state_url}"\n' if self.state_url else ""
         self.config.write_text(
             '[store]\nkind = "local"\npath = "workspace"\n'
             '[webhooks]\nlog_page = "webhook-log"\n'
             f'[webhooks.sources.{SOURCE}]\nscheme = "hmac-sha256"\n'
-            'secrets = ["env:CRASH_TEST_SECRET"]\n'
+            'secrets = ["env:CRASH_TEST_SECRET"]\n' + state
         )
         (self.folder / "workspace").mkdir(exist_ok=True)  # brain serve refuses a missing one
         self.page = self.folder / "workspace" / "webhook-log.md"
@@ -84,14 +91,8 @@ class Server:
     def start(self, *, pause_after_append: float = 0.0) -> None:
         assert self.process is None
         self.starts += 1
-        log = open(self.folder / f"server-{self.starts}.log", "wb")  # noqa: SIM115 - kept by Popen
-        env = {
-            **os.environ,
-            "CRASH_TEST_SECRET": SECRET,
-            "PYTHONPATH": str(ROOT),
-            # A SIGKILLed drainer's lease blocks its page until it expires (60 s by default).
-            "BRAIN_WEBHOOKS__LEASE_TTL_S": str(LEASE_TTL_S),
-        }
+        log = open(self.folder / f"{self.name}-{self.starts}.log", "wb")  # noqa: SIM115 - kept by Popen
+        env = {**os.environ, "CRASH_TEST_SECRET": SECRET, "PYTHONPATH": str(ROOT)}
         if pause_after_append:  # brain serve with a store that pauses after appending
             command = [sys.executable, "-m", "tests.functions.webhooks.crash_server"]
             command += ["--pause-after-append", str(pause_after_append)]
@@ -137,7 +138,7 @@ class Server:
     def logs(self) -> str:
         return "\n".join(
             f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}"
-            for p in sorted(self.folder.glob("server-*.log"))
+            for p in sorted(self.folder.glob(f"{self.name}-*.log"))
         )
 
     # -- what is on disk ---------------------------------------------------------------
@@ -150,6 +151,9 @@ class Server:
         return [ln for ln in text.split("\n") if ln.startswith(BELL)]
 
     def outbox(self, sql: str) -> list[tuple[object, ...]]:
+        if self.state_url:
+            with psycopg.connect(self.state_url, autocommit=True) as conn:
+                return list(conn.execute(sql))
         db = sqlite3.connect(f"file:{self.state}?mode=ro", uri=True, timeout=5)
         try:
             return list(db.execute(sql))
@@ -233,14 +237,18 @@ def seqs_on_page(lines: list[str]) -> list[int]:
     return [int(orjson.loads(line.split("] ", 1)[1])["seq"]) for line in lines]
 
 
-def assert_exactly_once_in_receive_order(server: Server, expected: set[int]) -> None:
+def assert_exactly_once_in_receive_order(
+    server: Server, expected: set[int], *, one_clock: bool = True
+) -> None:
+    """Every expected event once, in the outbox's id order; with ``one_clock`` (one process
+    stamped every line) the stamps are in order too."""
     lines = server.lines()
     seqs = seqs_on_page(lines)
     repeated = {seq: n for seq, n in Counter(seqs).items() if n > 1}
     assert not repeated, f"logged more than once: {repeated}"
     assert set(seqs) == expected, f"missing: {sorted(expected - set(seqs))[:20]}"
     stamps = [line.split(" ", 2)[1] for line in lines]
-    assert stamps == sorted(stamps), "the page is not in receive order"
+    assert stamps == sorted(stamps) or not one_clock, "the page is not in receive order"
     # And the page order is the outbox's receive order (its ids).
     ids = server.outbox("SELECT line FROM outbox_events ORDER BY id")
     assert [row[0] for row in ids] == lines
@@ -292,3 +300,72 @@ def test_sigkill_between_appending_lines_and_recording_it_doubles_nothing(
     wait_until(lambda: server.unsent() == 0, "the outbox is drained")
 
     assert_exactly_once_in_receive_order(server, set(range(total)))
+
+
+@pytest.mark.postgres
+def test_two_instances_on_postgres_one_killed_mid_burst_the_other_logs_everything(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    total, threads = 200, 4
+    first = Server(tmp_path, postgres_url, name="first")
+    second = Server(tmp_path, postgres_url, name="second")
+    try:
+        first.start()
+        second.start()
+        # Both take webhooks; whichever drains holds the page. Kill the drainer mid-burst.
+        urls = iter([first.url, second.url] * total)
+        acked = burst_to(lambda: next(urls), total, threads, kill_after=total // 3,
+                         kill=lambda: drainer_of(first, second).kill())  # fmt: skip
+        survivor = first if first.process is not None else second
+        with httpx.Client(timeout=5) as client:
+            for seq in range(total):
+                if seq not in acked:
+                    assert deliver(client, survivor.url, seq) is not None
+        wait_until(lambda: survivor.unsent() == 0, "the survivor drained the outbox")
+        # Two processes stamped the lines, each with its own clock: the order that counts is
+        # the outbox's (ids follow commit order per page), which the page must follow.
+        assert_exactly_once_in_receive_order(survivor, set(range(total)), one_clock=False)
+    finally:
+        first.stop()
+        second.stop()
+
+
+def drainer_of(*servers: Server) -> Server:
+    """The server whose drainer holds the log page's lease (its worker id starts with its pid)."""
+    wait_until(lambda: bool(servers[0].outbox("SELECT worker FROM outbox_leases")), "a lease")
+    [(worker,)] = servers[0].outbox("SELECT worker FROM outbox_leases")
+    pid = int(str(worker).split("-", 1)[0])
+    [holder] = [s for s in servers if s.process is not None and s.process.pid == pid]
+    return holder
+
+
+def burst_to(url: Callable[[], str], count: int, threads: int, *, kill_after: int,
+             kill: Callable[[], None]) -> dict[int, str]:  # fmt: skip
+    """Like :func:`burst`, each request to ``url()`` (round robin over the instances)."""
+    todo = iter(range(count))
+    lock = threading.Lock()
+    acked: dict[int, str] = {}
+    enough = threading.Event()
+
+    def sender() -> None:
+        with httpx.Client(timeout=5) as client:
+            while True:
+                with lock:
+                    seq, target = next(todo, None), url()
+                if seq is None:
+                    return
+                status = deliver(client, target, seq)
+                if status is not None:
+                    with lock:
+                        acked[seq] = status
+                        if len(acked) >= kill_after:
+                            enough.set()
+
+    workers = [threading.Thread(target=sender) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    assert enough.wait(DEADLINE_S), f"only {len(acked)} events were acknowledged"
+    kill()
+    for worker in workers:
+        worker.join(DEADLINE_S)
+    return acked

@@ -72,13 +72,16 @@ class Rig:
         return lines
 
     def drainer(self, **options: Any) -> Drainer:
+        """A drainer on the fake clock; its backoff jitter is off unless ``jitter`` is given."""
         options.setdefault("lease_ttl_s", LEASE_S)
+        jitter = options.pop("jitter", lambda delay: delay)
         return Drainer(
             self.outbox,
             self.store,
             DrainOptions(**options),
             clock=self.clock,
             worker=f"worker-{next(self._workers)}",
+            jitter=jitter,
         )
 
     def lines(self) -> list[str]:
@@ -627,3 +630,73 @@ def test_on_postgresql_any_interleaving_logs_each_event_once_in_order(
     postgres_outbox: SqlOutbox, tmp_path: Path, ops: list[Op], batch: int, per_block: int
 ) -> None:
     run_interleaving(postgres_outbox, tmp_path, ops, batch, per_block)
+
+
+# -- which pages: what the outbox says is pending ---------------------------------------------
+
+
+def test_events_of_a_renamed_page_an_old_month_and_a_replayed_dead_letter_all_land(
+    rig: Rig,
+) -> None:
+    """Config and the clock no longer name these pages; the outbox still does."""
+    old_name = Rig(rig.outbox, rig.folder, page="old-log", clock=rig.clock)  # before a rename
+    long_ago = Rig(rig.outbox, rig.folder, page=f"{PAGE}-2025-01", clock=rig.clock)  # roll
+    replayed = Rig(rig.outbox, rig.folder, page=f"{PAGE}-2024-12", clock=rig.clock)
+    poison = replayed.accept(1, text="poison")
+    rig.store.reject = lambda line: "poison" in line
+    drainer = rig.drainer()
+    drainer.drain([replayed.page])  # refused for good back then: a dead letter
+    rig.store.reject = None
+    renamed, rolled, current = old_name.accept(2), long_ago.accept(3), rig.accept(2)
+    assert rig.outbox.retry_dead() == 1  # the operator replays it, months later
+
+    assert set(drainer.pages()) == {old_name.page, long_ago.page, replayed.page, PAGE}
+    drainer.drain()  # no pages named: every page with pending work
+
+    assert old_name.lines() == renamed
+    assert long_ago.lines() == rolled
+    assert replayed.lines() == poison
+    assert rig.lines() == current
+    assert drainer.pages() == []
+
+
+def test_the_run_loop_drains_pages_it_was_never_told_about(rig: Rig) -> None:
+    other = Rig(rig.outbox, rig.folder, page="renamed-log", clock=rig.clock)
+    lines = other.accept(3)
+    drainer = rig.drainer(idle_wait_s=0.0)
+    stop = threading.Event()
+    rig.store.on_request = lambda op: stop.set() if op == "append" else None
+
+    drainer.run(None, stop)  # one round: the append stops the loop behind it
+
+    assert other.lines() == lines
+
+
+def test_a_retry_after_is_waited_exactly_and_a_success_resets_the_backoff(rig: Rig) -> None:
+    rig.accept(1)
+    rig.store.fail_next(3)  # three bare failures in a row: 1, 2, 4 s
+    drainer = rig.drainer(backoff_base_s=1.0)
+    rig.drain_all(drainer)
+    rig.accept(1)
+    rig.store.fail_next(1)  # after a success: back to the first step
+    rig.store.fail_next(1, retry_after=2.5)  # a fault that says how long: exactly that
+
+    results = rig.drain_all(drainer)
+
+    assert [r.retry_in_s for r in results if r.error] == [1.0, 2.5]
+
+
+def test_the_backoff_jitter_stays_between_half_and_all_of_the_step(rig: Rig) -> None:
+    rig.accept(1)
+    rig.store.fail_next(5)
+    results = rig.drain_all(
+        Drainer(
+            rig.outbox,
+            rig.store,
+            DrainOptions(backoff_base_s=1.0, backoff_max_s=8.0),
+            clock=rig.clock,
+        )
+    )
+    waits = [r.retry_in_s or 0.0 for r in results if r.error]
+    steps = [1.0, 2.0, 4.0, 8.0, 8.0]
+    assert all(step / 2 <= wait <= step for wait, step in zip(waits, steps, strict=True))
