@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -88,6 +89,20 @@ class Lexicon:
     section_passages: npt.NDArray[np.int64]  # section doc -> its first passage doc (+ end)
     passage_section: npt.NDArray[np.int64]  # passage doc -> section doc
     passage_index: npt.NDArray[np.int64]  # passage doc -> passage index within its section
+    # passage doc d's term ids are passage_terms[passage_ptr[d]:passage_ptr[d + 1]] (each once):
+    # the forward index that query expansion reads (router.select.expansion).
+    passage_ptr: npt.NDArray[np.int64]
+    passage_terms: npt.NDArray[np.int32]
+    vocab: Vocabulary  # shared with the cache; ids were assigned in insertion order
+
+    @cached_property
+    def words(self) -> tuple[str, ...]:
+        """Term id -> term (the vocabulary in id order), built on first use."""
+        return tuple(self.vocab)
+
+    def passage_term_ids(self, doc: int) -> npt.NDArray[np.int32]:
+        """The term ids of passage ``doc``, each once."""
+        return self.passage_terms[self.passage_ptr[doc] : self.passage_ptr[doc + 1]]
 
     @property
     def nbytes(self) -> int:
@@ -122,4 +137,7 @@ def build_lexicon(
         section_passages=section_passages,
         passage_section=passage_section,
         passage_index=passage_index,
+        passage_ptr=passages.ptr,
+        passage_terms=passages.terms,
+        vocab=vocab,
     )

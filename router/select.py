@@ -7,7 +7,9 @@ in well under a millisecond, and the scoring is the core of the service, so it s
 Text becomes terms the same way everywhere: lowercase words (letters and digits), a small
 English stop-word list removed, Snowball English stems (PyStemmer), plus each pair of adjacent
 terms as a phrase term (``"cloud run"``), so a task that names a phrase ranks the section that
-uses it above one that has both words apart. IDF comes from the whole index.
+uses it above one that has both words apart. IDF comes from the whole index. A task without
+hints gains a few low-weight terms the index itself associates with its rarer words (words that
+share its passages: :func:`expansion`), a reach into paraphrase that stays lexical.
 
 A section's score adds up four signals, each a BM25 (or a share of one) with a weight from
 :class:`SelectOptions`:
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import math
 import re
 import threading
 from array import array
@@ -39,7 +42,7 @@ import numpy.typing as npt
 import Stemmer
 
 if TYPE_CHECKING:
-    from router.snapshot import IndexSnapshot
+    from router.snapshot import IndexSnapshot, Lexicon
 
 #: Function words that carry no topic. Deliberately small: "not", "no" and numbers stay.
 STOP_WORDS = frozenset(
@@ -282,6 +285,19 @@ class BM25Index:
         summed = np.bincount(all_docs, weights=all_weights, minlength=self.size)
         return summed.astype(np.float64, copy=False), matched
 
+    def document_frequency(self, term: str) -> int:
+        """How many documents hold ``term``."""
+        tid = self._vocab.get(term)
+        return 0 if tid is None or tid >= self._terms else int(self._df[tid])
+
+    def document_frequencies(self, term_ids: npt.NDArray[np.int32]) -> npt.NDArray[np.int64]:
+        """How many documents hold each of ``term_ids`` (ids of this index's vocabulary)."""
+        ids = term_ids.astype(np.int64)
+        out = np.zeros(len(ids), dtype=np.int64)
+        known = ids < self._terms
+        out[known] = self._df[ids[known]]
+        return out
+
     def scores(self, query: Mapping[str, float]) -> dict[int, float]:
         """BM25 of every document that matches; ``query`` maps term -> weight."""
         values, matched = self.score_array(query)
@@ -320,6 +336,9 @@ class SelectOptions:
     phrase: weight of a phrase term (adjacent pair) relative to a single word.
     passage_spread: share of the second-best passage's score added to the best one's.
     hint: weight of a term that only the caller's hints bring in, relative to a task term.
+    expand, expand_weight, expand_df, expand_min, expand_seeds, expand_common: expansion from the
+    index's own vocabulary (see :func:`expansion`); ``expand=0`` turns it off. Not used when
+    the caller sends hints: their phrasings are better guesses than co-occurrence.
     """
 
     passage: float = 1.0
@@ -329,6 +348,12 @@ class SelectOptions:
     phrase: float = 0.5
     passage_spread: float = 0.5
     hint: float = 0.5
+    expand: int = 8
+    expand_weight: float = 0.3
+    expand_df: int = 32
+    expand_min: int = 3
+    expand_seeds: int = 16
+    expand_common: int = 128
 
 
 @dataclass(frozen=True)
@@ -386,6 +411,61 @@ def query_weights(
     return query
 
 
+def expansion(lex: Lexicon, query: Mapping[str, float], opts: SelectOptions) -> dict[str, float]:
+    """Words the index itself associates with the task's rarer words, weighed below the task.
+
+    For each of the task's ``expand_seeds`` rarest words in the index, if it is in at most
+    ``expand_df`` passages, every word sharing at least ``expand_min`` of those passages is
+    scored by its share of them times its pointwise mutual information with the seed (how
+    much more often it occurs beside the seed than anywhere). The ``expand`` best become query
+    terms, the best at ``expand_weight`` of a task word, the rest in proportion; a word in
+    more than ``expand_common`` passages is never added (it points nowhere in particular).
+
+    A notes page that says "1Password" in the passages that also say "password manager" then
+    lets a task about the password manager reach a passage that names only 1Password: some
+    paraphrase, from the index's own vocabulary. Bounded work: at most ``expand_seeds`` x
+    ``expand_df`` passages are read, however long the task.
+    """
+    if not (opts.expand and opts.expand_weight):
+        return {}
+    index = lex.passages
+    size = index.size
+    seeds = sorted(
+        (t for t, w in query.items() if " " not in t and w >= 1.0 and t in index.idf),
+        key=lambda t: (-index.idf.get(t, 0.0), t),
+    )
+    query_ids = {lex.vocab[t] for t in query if t in lex.vocab}
+    gain: dict[str, float] = {}
+    for seed in seeds[: opts.expand_seeds]:
+        docs, _ = index.postings(seed)
+        if not len(docs) or len(docs) > opts.expand_df:
+            continue
+        # each passage lists a term once, so counting ids counts the passages a word shares
+        ids, counts = np.unique(
+            np.concatenate([lex.passage_term_ids(d) for d in docs.tolist()]), return_counts=True
+        )
+        ids, counts = ids[counts >= opts.expand_min], counts[counts >= opts.expand_min]
+        dfs = index.document_frequencies(ids)
+        common = dfs <= opts.expand_common  # a word in more passages points nowhere in particular
+        for tid, count, df in zip(
+            ids[common].tolist(), counts[common].tolist(), dfs[common].tolist(), strict=True
+        ):
+            if tid in query_ids:
+                continue
+            word = lex.words[tid]
+            if " " in word:
+                continue
+            share = count / len(docs)  # P(word | seed), over passages
+            pmi = math.log(share * size / max(df, 1))
+            if pmi > 0:
+                gain[word] = gain.get(word, 0.0) + share * pmi
+    chosen = sorted(gain, key=lambda w: (-gain[w], w))[: opts.expand]
+    if not chosen:
+        return {}
+    top = gain[chosen[0]]
+    return {w: opts.expand_weight * gain[w] / top for w in chosen}
+
+
 def select(
     snapshot: IndexSnapshot,
     task: str,
@@ -396,7 +476,8 @@ def select(
     """Rank the snapshot's sections for ``task``; requested ``shards`` first, in request order.
 
     ``hints`` are extra phrasings or keywords from the caller; their terms count below the
-    task's own (:attr:`SelectOptions.hint`).
+    task's own (:attr:`SelectOptions.hint`). Without hints, the task is expanded with words
+    the index associates with it (:func:`expansion`), weighed lower still.
 
     Sections of a requested shard are all candidates (ranked by score, then document order);
     other sections are candidates only when some task term matches them. Scoring runs on
@@ -407,6 +488,8 @@ def select(
     opts = options or SelectOptions()
     lex = snapshot.lexicon
     query = query_weights(lex.analyzer, task, opts.phrase, hints, opts.hint)
+    if not hints:
+        query.update(expansion(lex, query, opts))
     requested = tuple(dict.fromkeys(shards))
     wanted = [snapshot.index_of(s) for s in requested]
     candidates, best = rank_sections(lex, query, opts, [w for w in wanted if w >= 0])

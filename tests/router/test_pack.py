@@ -260,3 +260,11 @@ def test_packing_is_deterministic(
     assert _pack(snapshot, tokenizer, task, budget).text == (
         _pack(snapshot, tokenizer, task, budget).text
     )
+
+
+def test_a_task_about_two_domains_gets_both_shards(
+    snapshot: IndexSnapshot, tokenizer: TiktokenCounter
+) -> None:
+    packed = _pack(snapshot, tokenizer, "when is VAT due, and how does Cloud Run scale?", 1_000)
+    included = {s.id for s in packed.shards if s.included != "none"}
+    assert {"finance", "infrastructure"} <= included

@@ -190,3 +190,84 @@ def test_a_hint_lifts_the_section_it_names_without_outranking_the_task(
     assert first(task, []) == first(task, ["VAT accountant", "Stripe invoices"])
     assert select(snapshot, "zebra quantum").candidates == ()
     assert first("zebra quantum", ["VAT accountant deadline"]) == "VAT"
+
+
+# -- query expansion from the index's own vocabulary ---------------------------------------
+
+VAULT = "\n\n".join(
+    [
+        "# Context Index — Vault",
+        "## Secrets",
+        "### Password manager",
+        "Our password manager is 1Password; every shared login lives there.",
+        "The password manager keeps one vault per team, and 1Password shares vaults by role.",
+        "When someone leaves, their password manager seat goes first: remove them in 1Password.",
+        "## Backups",
+        "### Offsite copies",
+        "Backups are copied offsite every night to the bucket in Oregon.",
+        "The 1Password recovery kit is printed and sealed in the safe at the bank.",
+        "## Shop",
+        "### Till",
+        "The till is counted at four by the shop manager and the float goes in the drawer.",
+    ]
+)
+
+
+@pytest.fixture(scope="module")
+def vault(tmp_path_factory: pytest.TempPathFactory, tokenizer: TiktokenCounter) -> IndexSnapshot:
+    store = build_store(tmp_path_factory.mktemp("vault"), tokenizer, VAULT)
+    return SnapshotCache(store, tokenizer).get()
+
+
+def _hit_texts(snapshot: IndexSnapshot, task: str, **options: int | float) -> set[str]:
+    """Texts of every passage that matches some term of the (expanded) query."""
+    out = set()
+    for c in select(snapshot, task, options=SelectOptions(**options)).candidates:  # type: ignore[arg-type]
+        passages = snapshot.shards[c.shard].sections[c.section].passages
+        out.update(passages[p].text for p, _ in c.hits)
+    return out
+
+
+def test_a_word_that_shares_the_tasks_passages_reaches_a_paraphrased_answer(
+    vault: IndexSnapshot,
+) -> None:
+    # "1Password" shares every passage that says "password manager": a task about the
+    # password manager then reaches the passage that names only 1Password.
+    task = "what if the password manager is gone for good"
+    kit = "The 1Password recovery kit is printed and sealed in the safe at the bank."
+    assert kit in _hit_texts(vault, task)
+    assert kit not in _hit_texts(vault, task, expand=0)
+
+
+def test_expansion_terms_weigh_below_the_task_and_are_bounded(vault: IndexSnapshot) -> None:
+    from router.select import expansion, query_weights
+
+    lex = vault.lexicon
+    opts = SelectOptions()
+    query = query_weights(lex.analyzer, "password manager", opts.phrase)
+    extra = expansion(lex, query, opts)
+    assert extra["1password"] == opts.expand_weight  # the strongest association
+    assert all(0 < w <= opts.expand_weight for w in extra.values())
+    assert len(extra) <= opts.expand and not set(extra) & set(query)
+    assert "till" not in extra  # "manager" once beside the till: under expand_min passages
+    # A seed in more passages than expand_df is too common to say anything: no expansion.
+    assert expansion(lex, query, SelectOptions(expand_df=2)) == {}
+    # A word in more passages than expand_common points nowhere in particular: never added.
+    assert "1password" not in expansion(lex, query, SelectOptions(expand_common=3))
+    assert expansion(lex, query, SelectOptions(expand=0)) == {}
+
+
+def test_hints_replace_expansion(vault: IndexSnapshot) -> None:
+    task = "what if the password manager is gone for good"
+    assert "1password" in select(vault, task).query
+    hinted = select(vault, task, hints=["lost vault access"])
+    assert "1password" not in hinted.query and "vault" in hinted.query
+
+
+def test_a_very_long_task_expands_from_its_rarest_known_words(vault: IndexSnapshot) -> None:
+    words = " ".join(f"word{n}" for n in range(1_500))  # unknown to the index: never seeds
+    task = f"{words} password manager"
+    first = select(vault, task)
+    assert first == select(vault, task)
+    assert "1password" in first.query
+    assert "1password" not in select(vault, task, options=SelectOptions(expand_seeds=0)).query
