@@ -31,9 +31,10 @@ Three layers, strongest first (when spans overlap they are merged and the strong
    ``checksum``, ``hash``, ``sha256sum`` output); URL passwords for any scheme (postgres,
    mysql, ``mongodb+srv``, redis with an empty user, amqp, Cloud SQL sockets with an empty
    host); whole PEM/PGP/SSH2/PuTTY private-key blocks, GCP service-account ``"private_key"``
-   values, and ``Authorization: Bearer``/``Basic`` credentials. ``detect-secrets`` is imported
-   on the first :class:`Redactor` (it pulls in ``requests``, about 0.1 s), not when this module
-   is imported.
+   values, and ``Authorization: Bearer``/``Basic`` credentials. The plugins' regexes are kept
+   here (:data:`REUSED_PATTERNS`, checked against the installed plugins by a test), so
+   ``detect-secrets`` (which pulls in ``requests``, about 0.05 s) is imported only on the first
+   JWT-shaped match, for its ``is_formally_valid``.
 2. **Assignments** (kind ``password-assignment``): ``password = x``, ``DB_PASSWORD: "x"``,
    ``"client_secret": "x"``, ``api_key=x``, ``token: x`` in env/YAML/JSON/shell. Only the value
    is replaced. References, placeholders and code stay (``env:X``, ``${X}``, ``<yours>``,
@@ -335,23 +336,83 @@ _OWN_RULES = (
 )  # fmt: skip
 
 
+#: detect-secrets 1.5's plugin ``denylist`` regexes (pattern, flags), copied so that a process
+#: that only serves context does not import detect-secrets (and ``requests`` with it: about
+#: 0.05 s of a cold ``brain context``). ``tests/router/test_redact_reused.py`` checks every
+#: one against the installed plugins, so an upgrade that changes them fails there.
+REUSED_PATTERNS: Mapping[str, tuple[tuple[str, int], ...]] = MappingProxyType({
+    'AWSKeyDetector': (
+        ('(?:A3T[A-Z0-9]|ABIA|ACCA|AKIA|ASIA)[0-9A-Z]{16}', 0),
+        ('aws.{0,20}?(?:key|pwd|pw|password|pass|token).{0,20}?[\\\'\\"]'
+         '([0-9a-zA-Z/+]{40})[\\\'\\"]', re.IGNORECASE),
+    ),
+    'AzureStorageKeyDetector': (
+        ('AccountKey=[a-zA-Z0-9+\\/=]{88}', 0),
+    ),
+    'DiscordBotTokenDetector': (
+        ('[MNO][a-zA-Z\\d_-]{23,25}\\.[a-zA-Z\\d_-]{6}\\.[a-zA-Z\\d_-]{27}', 0),
+    ),
+    'GitHubTokenDetector': (
+        ('(ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9_]{36}', 0),
+    ),
+    'GitLabTokenDetector': (
+        ('(glpat|gldt|glft|glsoat|glrt)-[A-Za-z0-9_\\-]{20,50}(?!\\w)', 0),
+        ('GR1348941[A-Za-z0-9_\\-]{20,50}(?!\\w)', 0),
+        ('glcbt-([0-9a-fA-F]{2}_)?[A-Za-z0-9_\\-]{20,50}(?!\\w)', 0),
+        ('glimt-[A-Za-z0-9_\\-]{25}(?!\\w)', 0),
+        ('glptt-[A-Za-z0-9_\\-]{40}(?!\\w)', 0),
+        ('glagent-[A-Za-z0-9_\\-]{50,1024}(?!\\w)', 0),
+        ('gloas-[A-Za-z0-9_\\-]{64}(?!\\w)', 0),
+    ),
+    'JwtTokenDetector': (
+        ('eyJ[A-Za-z0-9-_=]+\\.[A-Za-z0-9-_=]+\\.?[A-Za-z0-9-_.+/=]*?', 0),
+    ),
+    'MailchimpDetector': (
+        ('[0-9a-z]{32}-us[0-9]{1,2}', 0),
+    ),
+    'OpenAIDetector': (
+        ('sk-[A-Za-z0-9-_]*[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20}', 0),
+    ),
+    'PypiTokenDetector': (
+        ('pypi-AgEIcHlwaS5vcmc[A-Za-z0-9-_]{70,}', 0),
+        ('pypi-AgENdGVzdC5weXBpLm9yZw[A-Za-z0-9-_]{70,}', 0),
+    ),
+    'SendGridDetector': (
+        ('SG\\.[a-zA-Z0-9_-]{22}\\.[a-zA-Z0-9_-]{43}', 0),
+    ),
+    'SlackDetector': (
+        ('xox(?:a|b|p|o|s|r)-(?:\\d+-)+[a-z0-9]+', re.IGNORECASE),
+        ('https://hooks\\.slack\\.com/services/T[a-zA-Z0-9_]+/B[a-zA-Z0-9_]+/[a-zA-Z0-9_]+',
+         re.IGNORECASE | re.VERBOSE),
+    ),
+    'SquareOAuthDetector': (
+        ('sq0csp-[0-9A-Za-z\\\\\\-_]{43}', 0),
+    ),
+    'StripeDetector': (
+        ('(?:r|s)k_live_[0-9a-zA-Z]{24}', 0),
+    ),
+    'TelegramBotTokenDetector': (
+        ('\\d{8,10}:[0-9A-Za-z_-]{35}', 0),
+    ),
+    'TwilioKeyDetector': (
+        ('AC[a-z0-9]{32}', 0),
+        ('SK[a-z0-9]{32}', 0),
+    ),
+})  # fmt: skip
+
+
+def _jwt_formally_valid(token: str) -> bool:
+    """detect-secrets' own JWT check, imported on the first JWT-shaped match only."""
+    from detect_secrets.plugins.jwt import JwtTokenDetector
+
+    return bool(JwtTokenDetector.is_formally_valid(token))
+
+
 def _reused_rules() -> list[_Rule]:
     """Rules built from detect-secrets' plugin regexes (see the module docstring)."""
-    from detect_secrets.plugins.aws import AWSKeyDetector
-    from detect_secrets.plugins.azure_storage_key import AzureStorageKeyDetector
-    from detect_secrets.plugins.discord import DiscordBotTokenDetector
-    from detect_secrets.plugins.github_token import GitHubTokenDetector
-    from detect_secrets.plugins.gitlab_token import GitLabTokenDetector
-    from detect_secrets.plugins.jwt import JwtTokenDetector
-    from detect_secrets.plugins.mailchimp import MailchimpDetector
-    from detect_secrets.plugins.openai import OpenAIDetector
-    from detect_secrets.plugins.pypi_token import PypiTokenDetector
-    from detect_secrets.plugins.sendgrid import SendGridDetector
-    from detect_secrets.plugins.slack import SlackDetector
-    from detect_secrets.plugins.square_oauth import SquareOAuthDetector
-    from detect_secrets.plugins.stripe import StripeDetector
-    from detect_secrets.plugins.telegram_token import TelegramBotTokenDetector
-    from detect_secrets.plugins.twilio import TwilioKeyDetector
+
+    def denylist(detector: str) -> list[re.Pattern[str]]:
+        return [re.compile(p, flags) for p, flags in REUSED_PATTERNS[detector]]
 
     def bounded(p: re.Pattern[str]) -> re.Pattern[str]:  # fixed length: no longer token
         return re.compile(p.pattern + r"(?![A-Za-z0-9])", p.flags)
@@ -359,38 +420,37 @@ def _reused_rules() -> list[_Rule]:
     def cased(p: re.Pattern[str]) -> re.Pattern[str]:  # for the lowercased text: drop (?i)
         return re.compile(p.pattern, p.flags & ~re.IGNORECASE)
 
-    def first(detector: type) -> re.Pattern[str]:
-        patterns: list[re.Pattern[str]] = list(detector.denylist)  # type: ignore[attr-defined]
-        return patterns[0]
+    def first(detector: str) -> re.Pattern[str]:
+        return denylist(detector)[0]
 
-    aws = list(AWSKeyDetector.denylist)
-    slack = list(SlackDetector.denylist)
+    aws = denylist("AWSKeyDetector")
+    slack = denylist("SlackDetector")
+    twilio = denylist("TwilioKeyDetector")
     rules = [
         _Rule("aws-access-key", bounded(aws[0])),
         _Rule("aws-secret-key", cased(aws[1]), group=1, left=False, lowered=True),
         _Rule("slack-token", cased(slack[0]), lowered=True),
         _Rule("slack-webhook", slack[1], extend=_TOKEN_TAIL, hint="hooks.slack.com"),
-        _Rule("jwt", first(JwtTokenDetector), extend=_JWT_TAIL,
-              accept=JwtTokenDetector.is_formally_valid),
-        _Rule("azure-storage-key", first(AzureStorageKeyDetector)),
-        _Rule("twilio-key", bounded(TwilioKeyDetector.denylist[0])),
-        _Rule("twilio-key", bounded(TwilioKeyDetector.denylist[1])),
-        _Rule("mailchimp-key", bounded(first(MailchimpDetector)), hint=re.compile(r"-us[0-9]")),
-        _Rule("telegram-token", bounded(first(TelegramBotTokenDetector)),
+        _Rule("jwt", first("JwtTokenDetector"), extend=_JWT_TAIL, accept=_jwt_formally_valid),
+        _Rule("azure-storage-key", first("AzureStorageKeyDetector")),
+        _Rule("twilio-key", bounded(twilio[0])),
+        _Rule("twilio-key", bounded(twilio[1])),
+        _Rule("mailchimp-key", bounded(first("MailchimpDetector")), hint=re.compile(r"-us[0-9]")),
+        _Rule("telegram-token", bounded(first("TelegramBotTokenDetector")),
               hint=re.compile(r":(?<=[0-9]{8}:)[0-9A-Za-z_\-]{35}")),
-        _Rule("discord-token", bounded(first(DiscordBotTokenDetector)),
+        _Rule("discord-token", bounded(first("DiscordBotTokenDetector")),
               hint=re.compile(r"\.[A-Za-z0-9_\-]{6}\.[A-Za-z0-9_\-]{27}")),
     ]  # fmt: skip
     for kind, detector, tail, hint in (
-        ("github-token", GitHubTokenDetector, _TOKEN_TAIL, None),
-        ("gitlab-token", GitLabTokenDetector, None, None),
-        ("stripe-key", StripeDetector, _TOKEN_TAIL, "k_live_"),
-        ("sendgrid-key", SendGridDetector, _TOKEN_TAIL, None),
-        ("square-secret", SquareOAuthDetector, _TOKEN_TAIL, None),
-        ("pypi-token", PypiTokenDetector, None, None),
-        ("openai-key", OpenAIDetector, _TOKEN_TAIL, None),
+        ("github-token", "GitHubTokenDetector", _TOKEN_TAIL, None),
+        ("gitlab-token", "GitLabTokenDetector", None, None),
+        ("stripe-key", "StripeDetector", _TOKEN_TAIL, "k_live_"),
+        ("sendgrid-key", "SendGridDetector", _TOKEN_TAIL, None),
+        ("square-secret", "SquareOAuthDetector", _TOKEN_TAIL, None),
+        ("pypi-token", "PypiTokenDetector", None, None),
+        ("openai-key", "OpenAIDetector", _TOKEN_TAIL, None),
     ):
-        rules += [_Rule(kind, p, extend=tail, hint=hint) for p in detector.denylist]
+        rules += [_Rule(kind, p, extend=tail, hint=hint) for p in denylist(detector)]
     return rules
 
 

@@ -16,15 +16,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-
-from markdown_it import MarkdownIt
+from typing import TYPE_CHECKING
 
 from shards.delta import HEADER_KEY, ClaudeDelta, parse_header_text, render_header
 from shards.errors import HeaderError
 
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+
 
 @lru_cache(maxsize=1)
 def _markdown() -> MarkdownIt:
+    # Imported here: a process serving from the saved index parses no markdown.
+    from markdown_it import MarkdownIt
+
     md = MarkdownIt("commonmark").enable("table")
     # Only block tokens are read (headings, fences; a heading's title is its raw inline
     # content), so skip inline parsing: it was 40% of the time for a large page.

