@@ -77,20 +77,20 @@ class Analyzer:
 
     def words(self, text: str) -> list[str]:
         """Stemmed content words, in order."""
-        out: list[str] = []
-        memo = self._memo
-        for match in _WORD.finditer(text.lower()):
-            word = match.group(0)
-            if word in STOP_WORDS:
-                continue
-            stem = memo.get(word)
-            if stem is None:
-                with self._lock:
-                    stem = self._stemmer.stemWord(word)
-                if len(memo) < MEMO_LIMIT:  # tasks are untrusted: keep the memo bounded
-                    memo[word] = stem
-            out.append(stem)
-        return out
+        get = self._memo.get
+        # A known word is one dict lookup; only the first sight of a word goes to the stemmer.
+        return [
+            get(word) or self._stem(word)
+            for word in _WORD.findall(text.lower())
+            if word not in STOP_WORDS
+        ]
+
+    def _stem(self, word: str) -> str:
+        with self._lock:
+            stem: str = self._stemmer.stemWord(word)
+        if len(self._memo) < MEMO_LIMIT:  # tasks are untrusted: keep the memo bounded
+            self._memo[word] = stem
+        return stem
 
     def terms(self, text: str) -> list[str]:
         """Words plus phrase terms (``"a b"`` for each adjacent pair)."""

@@ -214,7 +214,7 @@ def parse_page(text: str, *, page_id: str) -> Page:
 
 def _later_header(body: str) -> bool:
     """True when a ```json block holding a claude_delta object appears in the body."""
-    if HEADER_KEY not in body:
+    if f'"{HEADER_KEY}"' not in body:  # what the check below needs in a fence's content
         return False
     return any(
         token.type == "fence"
