@@ -178,3 +178,62 @@ def test_render_page_puts_the_header_first_and_ends_with_one_newline() -> None:
     assert text.startswith("```json\n{")
     assert text.endswith("```\n\n# Infra\n")
     assert parse_page(text, page_id="infra").render() == text
+
+
+# -- the line scan for headings agrees with markdown-it wherever it is sure ------------------
+
+from pathlib import Path  # noqa: E402
+
+from shards.page import _parsed_headings, _plain_headings  # noqa: E402
+
+_REPO = Path(__file__).resolve().parents[2]
+#: Line shapes that decide where headings are: ATX forms, fences, tables, lists, quotes,
+#: HTML, setext underlines, indentation, tabs, non-breaking spaces.
+_SHAPES = [
+    "", "", "# A", "## B #", "### C ##  ", "#no", "####### seven", "# ", "#", "text line",
+    "more text", "```", "```py", "~~~", "````", "``` a`b", "| a | b |", "|---|---|", "| x | y |",
+    "a | b", "--- | ---", "- item", "- # in list", "1. one", "  continued", "    code",
+    "> quote", "<div>", "---", "===", "***", "  # indented", "#\tTab", "# title \\#",
+    "# x\xa0#", "[ref]: /url", "- - nested", "  ```", "- ``x``", "  `y`", "  ``` z", "- ~~~",
+    "\t# t", "text #", "## trailing ## x",
+]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(_SHAPES), min_size=1, max_size=14))
+@settings(max_examples=400, deadline=None)
+def test_the_heading_scan_finds_what_markdown_it_finds_when_it_is_sure(lines: list[str]) -> None:
+    body = "\n".join(lines)
+    found = _plain_headings(body.split("\n"))
+    if found is not None:
+        assert found == _parsed_headings(body)
+
+
+def test_the_heading_scan_agrees_on_every_markdown_file_of_the_project() -> None:
+    from bench.index import synthetic
+
+    files = [p for p in sorted(_REPO.glob("**/*.md")) if not {".venv", ".git"} & set(p.parts)]
+    texts = {str(p): p.read_text(encoding="utf-8") for p in files}
+    # The scale bench's synthetic index, one text per top-level domain.
+    texts |= {f"synthetic {n}": t for n, t in enumerate(synthetic(400_000).split("\n# "))}
+    assert len(texts) > 10
+    sure = 0
+    for name, text in texts.items():
+        body = text.replace("\r\n", "\n").replace("\r", "\n")
+        found = _plain_headings(body.split("\n"))
+        if found is not None:
+            sure += 1
+            assert found == _parsed_headings(body), name
+    assert sure > len(texts) // 2  # the fast path is the common one
+
+
+def test_the_heading_scan_steps_aside_where_a_container_could_hold_a_heading() -> None:
+    for body in (
+        "> # quoted",
+        "- # in a list",
+        "para\n===",
+        "| a |\n|---|\n# after a table row",
+        "<div>\n\n# inside html\n</div>",
+        "- item\n\n  # in the item",
+    ):
+        assert _plain_headings(body.split("\n")) is None, body
+    assert _plain_headings("```\n# not a heading\n```\n\n# one".split("\n")) == [(4, 1, "one")]
