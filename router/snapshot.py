@@ -133,7 +133,8 @@ class SnapshotCache:
         self._fed = 0.0  # when the change feed was last asked
         self._feeding = threading.Lock()  # one feed call at a time
         self._vocab: Vocabulary = {}
-        self._entries: dict[str, tuple[IndexedShard, ShardTerms]] = {}  # page id -> parsed
+        # page id -> parsed shard and its terms (None after a load: recomputed when needed)
+        self._entries: dict[str, tuple[IndexedShard, ShardTerms | None]] = {}
         self._resumed = False  # whether the saved index was looked for
         #: Why the saved index was not used, or "" (loaded, or none configured).
         self.load_note = ""
@@ -313,7 +314,7 @@ class SnapshotCache:
         }
         shards: list[IndexedShard] = []
         bags: list[ShardTerms] = []
-        entries: dict[str, tuple[IndexedShard, ShardTerms]] = {}
+        entries: dict[str, tuple[IndexedShard, ShardTerms | None]] = {}
         stale: list[StaleEntry] = []
         for page, url in found.shards:
             assert page.header is not None
@@ -328,7 +329,9 @@ class SnapshotCache:
                     or (cached[0].body == page.body and cached[0].header == page.header)
                 )
             ):
-                shard, bag = cached
+                shard, kept = cached
+                # After a load the terms are not kept: the same arrays again, from the shard.
+                bag = kept if kept is not None else shard_terms(shard, self._analyzer, self._vocab)
             else:
                 shard = index_shard(
                     page,
@@ -404,7 +407,7 @@ class SnapshotCache:
         saved = SavedIndex(
             refs=tuple(self._refs.values()),
             pages=self._pages,
-            entries=self._entries,
+            entries={k: (shard, None) for k, (shard, _) in self._entries.items()},
             vocab=self._vocab,
             shards=snap.shards,
             lexicon=snap.lexicon,

@@ -96,6 +96,29 @@ def _rebuilt_with(
     return cache
 
 
+def test_the_saved_index_keeps_no_term_arrays_and_a_rebuild_after_a_load_ranks_as_a_fresh_one(
+    store: CountingStore, tokenizer: TiktokenCounter, tmp_path: Path
+) -> None:
+    path = tmp_path / "index.bin"
+    _cache(store, tokenizer, path).get()
+    saved, why = persist.load(path, workspace=WORKSPACE, build=_cache_key(store, tokenizer, path))
+    assert saved is not None, why
+    assert all(terms is None for _, terms in saved.entries.values())  # recomputed, not saved
+    page = store.inner.read("finance")
+    store.inner.write("finance", page.text.replace("payable within 14 days", "within 45 days"))
+    resumed = _cache(store, tokenizer, path)  # loads, then re-analyzes the others' terms
+    fresh = _cache(store, tokenizer, tmp_path / "other.bin")  # from the pages only
+    finance = resumed.get().shard("finance")
+    assert finance is not None and "within 45 days" in finance.body
+    # Term ids differ (the resumed vocabulary also holds the old text's terms); scores do not.
+    for task in (*TASKS, "invoice payment terms days"):
+        assert _ranking(resumed, task) == _ranking(fresh, task)
+
+
+def _cache_key(store: CountingStore, tokenizer: TiktokenCounter, path: Path) -> str:
+    return _cache(store, tokenizer, path)._build_key()
+
+
 def test_a_truncated_saved_index_is_rebuilt_and_rewritten(
     store: CountingStore, tokenizer: TiktokenCounter, tmp_path: Path
 ) -> None:
