@@ -74,6 +74,8 @@ def _serve(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
         f'[webhooks]\nlog_page = "{PAGE}"\n'
         '[webhooks.sources.bench]\nscheme = "hmac-sha256"\nsecrets = ["env:BENCH_SECRET"]\n'
     )
+    (folder / "workspace").mkdir(exist_ok=True)  # brain serve refuses a missing workspace
+    log = folder / "serve.log"
     port = _free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "functions.cli", "serve", "--config", str(config),
@@ -81,7 +83,7 @@ def _serve(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
         cwd=ROOT,
         env={**os.environ, "BENCH_SECRET": SECRET},
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=log.open("wb"),
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -92,7 +94,8 @@ def _serve(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
         except httpx.HTTPError:
             time.sleep(0.1)
     process.kill()
-    raise RuntimeError("brain serve did not start within 30 s")
+    said = log.read_text(errors="replace")[-2000:]
+    raise RuntimeError(f"brain serve did not start within 30 s; it said:\n{said}")
 
 
 def _signed(n: int) -> tuple[bytes, dict[str, str]]:

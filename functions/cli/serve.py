@@ -108,7 +108,7 @@ def listen(host: str, port: int) -> socket.socket:
     """A listening socket on ``host:port``, or a ConfigError that says how to pick another."""
     family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
     try:
-        return socket.create_server((host.strip("[]"), port), family=family, backlog=2048)
+        sock = socket.create_server((host.strip("[]"), port), family=family, backlog=2048)
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             problem = f"port {port} on {host} is already in use"
@@ -122,6 +122,11 @@ def listen(host: str, port: int) -> socket.socket:
             f"{problem}: stop the other server or choose another port with --port {other} "
             f"(or BRAIN_SERVE__PORT={other})"
         ) from exc
+    # Accepted connections inherit this on Linux. Without it a socket handed to uvicorn (which
+    # sets no-delay only on sockets it binds itself) answers every request ~40 ms late: Nagle's
+    # algorithm holds the response's last segment until the client's delayed ACK.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
 
 
 DEMO_SECRET_ENV = "BRAIN_DEMO_WEBHOOK_SECRET"  # noqa: S105 - the variable's name, not a secret

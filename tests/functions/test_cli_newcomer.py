@@ -150,6 +150,15 @@ def test_a_port_in_use_is_one_line_with_the_fix_and_exit_2(tmp_path: Path, busy_
     assert "Traceback" not in result.output
 
 
+def test_the_serving_socket_sends_without_delay() -> None:
+    """A socket handed to uvicorn keeps Nagle's algorithm unless we turn it off: every answer
+    then waits for the client's delayed ACK (measured: 44 ms a request instead of 0.5 ms)."""
+    from functions.cli.serve import listen
+
+    with listen("127.0.0.1", 0) as sock:
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+
+
 # -- the mcp dependency floor ---------------------------------------------------------------
 
 
