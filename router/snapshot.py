@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -423,6 +424,7 @@ class SnapshotCache:
     def _freeze(self) -> None:
         if self.options.freeze_gc:
             gc.freeze()  # the snapshot is long-lived: keep the collector off it
+            _release_free_heap()
 
     def _degraded(self, reason: str) -> IndexSnapshot:
         """The last built snapshot with every shard flagged: the store cannot be listed."""
@@ -513,3 +515,18 @@ class _ReadThrough:
 
     def url(self, page_id: str) -> str:  # pragma: no cover
         return self._store.url(page_id)
+
+
+def _release_free_heap() -> None:
+    """Hand the heap a build freed back to the OS (glibc keeps it: 116 MB after a 20 MB build).
+
+    Best effort, Linux with glibc only; elsewhere (or without ``malloc_trim``) nothing happens.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # musl, or no such symbol
+        pass
