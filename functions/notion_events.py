@@ -18,12 +18,9 @@ from functions.secrets import SecretResolver
 from functions.webhooks.logline import decode_payload
 from functions.webhooks.outbox import Outbox
 from functions.webhooks.receive import UnknownSource, WebhookReceiver
-from functions.webhooks.schemes import get_scheme
+from functions.webhooks.schemes import NOTION_SIGNATURE_HEADER, get_scheme
 
-__all__ = ["NOTION_SIGNATURE_HEADER", "NotionEvents"]
-
-#: The header Notion signs events in (lower case); the handshake comes without it.
-NOTION_SIGNATURE_HEADER = "x-notion-signature"
+__all__ = ["NotionEvents"]
 
 
 class NotionEvents:
@@ -65,7 +62,7 @@ class NotionEvents:
         scheme = get_scheme("notion")
         # Notion's first POST, the handshake, comes unsigned and carries the very token the
         # secret will hold: it must get through while that secret does not exist yet.
-        signed = any(k.lower() == NOTION_SIGNATURE_HEADER for k in headers)
+        signed = any(k.lower() == NOTION_SIGNATURE_HEADER.lower() for k in headers)
         secrets = self._secrets.resolve_all(list(source.secrets)) if signed else []
         verified = scheme.verify(body, headers, secrets, now=now)
         if verified.handshake_token is not None:

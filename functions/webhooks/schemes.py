@@ -70,7 +70,17 @@ from functions.webhooks._schemes_hex import GitHubScheme, HouseScheme, NotionSch
 from functions.webhooks._schemes_multi import StandardScheme, StripeScheme
 from shards.errors import BrainError
 
-__all__ = ["SCHEMES", "Scheme", "UnknownScheme", "Verified", "get_scheme"]
+__all__ = [
+    "NOTION_SIGNATURE_HEADER",
+    "SCHEMES",
+    "Scheme",
+    "UnknownScheme",
+    "Verified",
+    "get_scheme",
+]
+
+#: The header that signs a Notion event; Notion's first request, the handshake, comes without it.
+NOTION_SIGNATURE_HEADER = NotionScheme.signature_header
 
 
 class Scheme(Protocol):

@@ -308,6 +308,27 @@ def test_notions_handshake_token_is_kept_in_the_state_folder_for_the_operator_on
     assert receiver.woken == 0
 
 
+def test_the_handshake_gets_through_while_the_secret_it_carries_is_not_set_yet(
+    outbox: SqlOutbox, tmp_path: Path
+) -> None:
+    """The secret *is* the handshake's token: an unset reference must not answer it 503."""
+    unset = SourceConfig(scheme="notion", secrets=["env:NOTION_TOKEN_NOT_SET_YET"])
+    receiver = Receiver(outbox, tmp_path / ".brain", WebhooksConfig(sources={"notion": unset}))
+    token = "secret_first_handshake_9a1b"
+
+    receipt = receiver.receive("notion", {}, orjson.dumps({"verification_token": token}))
+
+    assert receipt.to_json() == {"id": None, "status": "verification"}
+    assert (tmp_path / ".brain" / "notion-verification-notion.txt").read_text() == token + "\n"
+    # a signed event still needs its secret, and an unsigned one is still refused
+    event = orjson.dumps({"type": "page.content_updated", "entity": {"id": "p1"}})
+    with pytest.raises(SecretError):
+        receiver.receive("notion", {"X-Notion-Signature": "sha256=" + "0" * 64}, event)
+    with pytest.raises(VerificationError):
+        receiver.receive("notion", {}, event)
+    assert receiver.events() == []
+
+
 def test_a_second_handshake_replaces_the_token_and_keeps_the_file_private(
     outbox: SqlOutbox, tmp_path: Path
 ) -> None:
