@@ -3,7 +3,7 @@
 The bottom of the house, beside :mod:`shards`: it imports nothing of ours but the root of the
 error tree (:mod:`shards.errors`), so every other package may read a config and none has to
 import another to do so. ``functions`` (the entry points) and ``infra`` (the deployment) both
-read it; neither imports the other for it. ``functions.config`` re-exports these names.
+read it; neither imports the other for it.
 
 Modules: ``model`` (the pydantic model, its sections and the names shared by everyone who reads
 a config: the environment prefix, the Notion events source) and ``load`` (``load_config``).

@@ -18,7 +18,7 @@ from functions.secrets import SecretResolver
 from functions.webhooks.logline import decode_payload
 from functions.webhooks.outbox import Outbox
 from functions.webhooks.receive import UnknownSource, WebhookReceiver
-from functions.webhooks.schemes import NOTION_SIGNATURE_HEADER, get_scheme
+from functions.webhooks.schemes import get_scheme, needs_secrets
 
 __all__ = ["NotionEvents"]
 
@@ -60,10 +60,11 @@ class NotionEvents:
                 "and the verification token as its secret.",
             )
         scheme = get_scheme("notion")
-        # Notion's first POST, the handshake, comes unsigned and carries the very token the
-        # secret will hold: it must get through while that secret does not exist yet.
-        signed = any(k.lower() == NOTION_SIGNATURE_HEADER.lower() for k in headers)
-        secrets = self._secrets.resolve_all(list(source.secrets)) if signed else []
+        secrets = (  # not for Notion's unsigned handshake: it carries the secret-to-be
+            self._secrets.resolve_all(list(source.secrets))
+            if needs_secrets(source.scheme, headers)
+            else []
+        )
         verified = scheme.verify(body, headers, secrets, now=now)
         if verified.handshake_token is not None:
             self._receiver().surface_handshake(NOTION_EVENTS_SOURCE, verified.handshake_token)

@@ -14,7 +14,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from config import CHECK_INTERVAL_S, NOTION_EVENTS_SOURCE, BrainConfig
+from config import CHECK_INTERVAL_S, BrainConfig
 from functions.marks import MarkFeed, utc_now
 from functions.secrets import SecretResolver, check_at_start
 from functions.webhooks.errors import OutboxError
@@ -32,8 +32,6 @@ if TYPE_CHECKING:  # imported where used: a command loads only what it needs
 __all__ = [
     "DEMO_MONOLITH",
     "EXAMPLES",
-    "NOTION_EVENTS_SOURCE",
-    "MarkFeed",
     "Runtime",
     "utc_now",
 ]

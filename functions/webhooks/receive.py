@@ -22,7 +22,7 @@ from config import WebhooksConfig
 from functions.secrets import SecretResolver
 from functions.webhooks.logline import decode_payload, event_name, format_line
 from functions.webhooks.outbox import Outbox
-from functions.webhooks.schemes import NOTION_SIGNATURE_HEADER, Verified, get_scheme
+from functions.webhooks.schemes import Verified, get_scheme, needs_secrets
 from shards.errors import BrainError
 
 log = logging.getLogger(__name__)
@@ -101,7 +101,9 @@ class WebhookReceiver:
             )
         scheme = get_scheme(src.scheme)
         secrets = (
-            self.secrets.resolve_all(list(src.secrets)) if _signed(src.scheme, headers) else []
+            self.secrets.resolve_all(list(src.secrets))
+            if needs_secrets(src.scheme, headers)
+            else []
         )
         verified = scheme.verify(body, headers, secrets, now=now)
         if verified.handshake_token is not None:
@@ -159,12 +161,3 @@ class WebhookReceiver:
             source,
             path,
         )
-
-
-def _signed(scheme: str, headers: Mapping[str, str]) -> bool:
-    """Whether the request's secrets are needed to verify it. Notion's first request, the
-    handshake, comes unsigned and carries the very token the secret will hold: it must get
-    through while that secret does not exist yet (an unsigned event is still refused, 401)."""
-    if scheme != "notion":
-        return True
-    return any(k.lower() == NOTION_SIGNATURE_HEADER.lower() for k in headers)

@@ -77,6 +77,7 @@ __all__ = [
     "UnknownScheme",
     "Verified",
     "get_scheme",
+    "needs_secrets",
 ]
 
 #: The header that signs a Notion event; Notion's first request, the handshake, comes without it.
@@ -135,3 +136,14 @@ def get_scheme(name: str) -> Scheme:
         return SCHEMES[name]
     except KeyError:
         raise UnknownScheme(name) from None
+
+
+def needs_secrets(scheme: str, headers: Mapping[str, str]) -> bool:
+    """Whether verifying this request needs the source's secrets (resolve them only then).
+
+    Notion's first request, the handshake, comes unsigned and carries the very token the secret
+    will hold: it must get through while that secret does not exist yet. An unsigned request
+    that is not that handshake is still refused by the scheme (401)."""
+    if scheme != NotionScheme.name:
+        return True
+    return any(k.lower() == NOTION_SIGNATURE_HEADER.lower() for k in headers)

@@ -27,9 +27,9 @@ import httpx
 import pytest
 import uvicorn
 
+from config import load_config
 from functions import runtime as runtime_module
 from functions.app import build_app
-from functions.config import load_config
 from functions.http import error_response
 from functions.runtime import Runtime
 from functions.webhooks.errors import OutboxError

@@ -35,7 +35,7 @@ TOKEN = "brain-cloud-token-7f3a9c1e5b"
 def workspace(tmp_path: Path) -> Path:
     from datetime import UTC, datetime
 
-    from functions.config import load_config
+    from config import load_config
     from functions.runtime import Runtime
     from router import sync
     from shards import SplitOptions, apply_split, plan_split

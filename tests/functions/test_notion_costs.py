@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from config import load_config
 from functions.cli import app as cli
-from functions.config import load_config
 from functions.runtime import Runtime
 from router import sync
 from tests.notion_fake import NotionFake

@@ -19,8 +19,8 @@ from typing import Any
 import httpx
 import pytest
 
+from config import load_config
 from functions.app import build_app
-from functions.config import load_config
 from functions.runtime import Runtime
 from functions.webhooks.schemes import get_scheme
 from router import sync
