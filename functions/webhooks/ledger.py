@@ -111,32 +111,22 @@ class Ledger:
         with self._lock:
             if self._ready:
                 return
-            dialect = self._outbox._dialect
-            with self._outbox._tx("creating the ledger tables") as tx:
-                if dialect.schema_lock:
-                    tx.rows(dialect.schema_lock)
-                for statement in _schema(dialect):
-                    tx.run(statement)
-                found = tx.rows(_sql.VERSION_GET, (COMPONENT,))
-                if not found:
-                    tx.run(_sql.VERSION_SET, (COMPONENT, VERSION))
-                elif int(found[0][0]) > VERSION:
-                    raise OutboxError(
-                        f"the {COMPONENT} schema is version {found[0][0]}, newer than this "
-                        f"code's {VERSION}",
-                        hint="Upgrade this service, or point it at its own database.",
-                    )
+            self._outbox.create_schema(
+                "creating the ledger tables",
+                _schema(self._outbox.dialect),
+                [(COMPONENT, VERSION)],
+            )
             self._ready = True
 
     def record_sync(self, at: datetime, *, ok: bool, summary: str) -> None:
         self._ensure()
-        with self._outbox._tx("recording a sync") as tx:
+        with self._outbox.transaction("recording a sync") as tx:
             tx.run(SYNC_INSERT, (_sql.to_us(at), int(ok), summary))
             tx.run(SYNC_TRIM, (KEEP_SYNCS,))
 
     def recent_syncs(self, limit: int = 5) -> list[SyncEntry]:
         self._ensure()
-        with self._outbox._tx("reading recent syncs", write=False) as tx:
+        with self._outbox.transaction("reading recent syncs", write=False) as tx:
             rows = tx.rows(SYNC_RECENT, (limit,))
         return [SyncEntry(_sql.from_us(int(r[0])), bool(r[1]), str(r[2])) for r in rows]
 
@@ -145,7 +135,7 @@ class Ledger:
         if not counts:
             return
         self._ensure()
-        with self._outbox._tx("recording counters") as tx:
+        with self._outbox.transaction("recording counters") as tx:
             for (name, bucket), n in sorted(counts.items()):  # one order: no deadlocks
                 tx.run(COUNT_ADD, (name, bucket, n))
             tx.run(COUNT_PURGE, (_sql.to_us(now - KEEP_COUNTS),))
@@ -153,7 +143,7 @@ class Ledger:
     def counts_since(self, since: datetime) -> dict[str, int]:
         """Each counter's total over the buckets starting at or after ``since``'s bucket."""
         self._ensure()
-        with self._outbox._tx("reading counters", write=False) as tx:
+        with self._outbox.transaction("reading counters", write=False) as tx:
             rows = tx.rows(COUNT_SINCE, (bucket_of(since),))
         return {str(r[0]): int(r[1]) for r in rows}
 

@@ -57,8 +57,8 @@ UTC. Every database failure surfaces as :class:`~functions.webhooks.errors.Outbo
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -297,12 +297,20 @@ class SqlOutbox:
                 f"{self._backend.where}: cannot open the database: {exc}".rstrip(),
                 hint=self._backend.hint,
             ) from exc
-        with self._tx("creating the schema") as tx:
+        self.create_schema("creating the schema", _sql.schema(self._dialect), _sql.COMPONENTS)
+
+    def create_schema(
+        self, operation: str, statements: Iterable[str], components: Iterable[tuple[str, int]]
+    ) -> None:
+        """Run ``statements`` (idempotent DDL) under the dialect's schema lock, then record
+        each component's schema version, refusing a database written by newer code. Other
+        tables that share this database (the operations ledger) are created the same way."""
+        with self._tx(operation) as tx:
             if self._dialect.schema_lock:
                 tx.rows(self._dialect.schema_lock)
-            for statement in _sql.schema(self._dialect):
+            for statement in statements:
                 tx.run(statement)
-            for component, version in _sql.COMPONENTS:
+            for component, version in components:
                 found = tx.rows(_sql.VERSION_GET, (component,))
                 if not found:
                     tx.run(_sql.VERSION_SET, (component, version))
@@ -312,6 +320,16 @@ class SqlOutbox:
                         f" {found[0][0]}, newer than this code's {version}.",
                         hint="Upgrade this service, or point it at its own database.",
                     )
+
+    @property
+    def dialect(self) -> _sql.Dialect:
+        """The SQL dialect of this database (SQLite or PostgreSQL)."""
+        return self._dialect
+
+    def transaction(self, operation: str, *, write: bool = True) -> AbstractContextManager[Tx]:
+        """A transaction on this database; a database error becomes an OutboxError that names
+        ``operation``. For tables that share the outbox's database (the ledger)."""
+        return self._tx(operation, write=write)
 
     def accept(
         self, *, source: str, delivery_key: str, line: str, log_page: str, received_at: datetime
