@@ -196,8 +196,18 @@ def test_an_unwritable_location_keeps_serving(
     assert cache.get().ids() == SHARD_IDS
 
 
-def test_the_code_fingerprint_is_stable_within_a_build() -> None:
-    assert persist.code_fingerprint() == persist.code_fingerprint()
+def test_the_code_fingerprint_is_stable_within_a_build_and_moves_with_the_code(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    before = persist.code_fingerprint()
+    assert persist.code_fingerprint() == before
+    real = Path.read_bytes
+
+    def edited(self: Path) -> bytes:  # select.py as it would read after a one-byte edit
+        return real(self) + (b"#" if self.name == "select.py" else b"")
+
+    monkeypatch.setattr(Path, "read_bytes", edited)
+    assert persist.code_fingerprint() != before
 
 
 # -- the background refresher ----------------------------------------------------------------
