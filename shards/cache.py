@@ -99,18 +99,21 @@ class CachedStore:
         with self._lock:
             return self._names.get(page_id, page_id)
 
-    def read(self, page_id: str) -> StoredPage:
-        pid = self._id(page_id)
+    def _current(self, pid: str) -> tuple[PageRef | None, StoredPage | None]:
+        """The page's listed ref and its remembered copy when that copy is of the listed
+        version (else None: never read, or changed since)."""
         pages = self._remembered()
         with self._lock:
             ref = self._listed.get(pid)
             kept = pages.get(pid)
-        if (
-            kept is not None
-            and ref is not None
-            and kept.version == ref.version
-            and (kept.settled or self._own(pid, kept.version))
-        ):
+        if kept is None or ref is None or kept.version != ref.version:
+            return ref, None
+        return ref, kept
+
+    def read(self, page_id: str) -> StoredPage:
+        pid = self._id(page_id)
+        _, kept = self._current(pid)
+        if kept is not None and (kept.settled or self._own(pid, kept.version)):
             return kept
         try:
             page = self.store.read(page_id)
@@ -122,17 +125,16 @@ class CachedStore:
 
     def write(self, page_id: str, text: str) -> PageRef:
         pid = self._id(page_id)
-        pages = self._remembered()
-        with self._lock:
-            ref = self._listed.get(pid)
-            kept = pages.get(pid)
+        ref, current = self._current(pid)
         if (
-            kept is not None
-            and ref is not None
-            and kept.version == ref.version
-            and content_hash(kept.text) == content_hash(text)
+            ref is not None
+            and current is not None
+            and content_hash(current.text) == content_hash(text)
         ):
             return ref  # already there: nothing to write
+        pages = self._remembered()
+        with self._lock:  # any remembered copy, even of an older version, guides an edit
+            kept = pages.get(pid)
         edit = getattr(self.store, "edit", None)
         if kept is not None and callable(edit):  # touch only what changed (NotionStore.edit)
             written = edit(page_id, kept.text, text)
