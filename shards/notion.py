@@ -336,12 +336,7 @@ class NotionStore:
                 page_id=page_id,
                 idempotent=True,  # the same replacement twice leaves the same page
             )
-            page = self._retrieve(target, page_id)
-            version = str(page["last_edited_time"])
-            with self._lock:
-                if target in self._listed:
-                    self._listed[target] = version
-            return PageRef(page["id"], version, _url(page["id"]), _title(page))
+            return self._written(target, page_id)
 
         return self._on_page(page_id, replace)
 
@@ -379,6 +374,11 @@ class NotionStore:
             )
         except StoreRejected:
             return self.write(page_id, new)  # the header is not where it was: write it all
+        return self._written(target, page_id)
+
+    def _written(self, target: str, page_id: str) -> PageRef:
+        """The page just written, as Notion now has it: its new version (kept for the listing
+        this store answers from) and name. One call."""
         page = self._retrieve(target, page_id)
         version = str(page["last_edited_time"])
         with self._lock:
