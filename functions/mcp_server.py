@@ -61,6 +61,8 @@ from router import ContextRequest, RequestError
 from shards import BrainError
 
 if TYPE_CHECKING:
+    from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+
     from router import ContextResult
 
 #: Claude Code refuses (or truncates) one MCP tool result over this many tokens.
@@ -211,14 +213,7 @@ def streamable_http_app(runtime: Runtime, *, host: str | None = None) -> Starlet
     bind = host if host is not None else runtime.config.serve.host
     # The SDK's app is built for the session manager it wires up; the route is ours, so
     # the bearer check can stand in front of the manager.
-    server.streamable_http_app(
-        streamable_http_path=MCP_PATH,
-        json_response=True,
-        stateless_http=True,
-        transport_security=_transport_security(bind),
-        host=bind,
-    )
-    manager = server.session_manager
+    manager = _session_manager(server, bind)
     endpoint: ASGIApp = _SessionEndpoint(manager.handle_request)
     if runtime.config.serve.auth_token is not None:
         endpoint = _BearerAuth(endpoint, runtime)
@@ -263,14 +258,7 @@ class CloudEndpoint:
 
     async def _serve(self, server: MCPServer, scope: Scope, receive: Receive, send: Send) -> None:
         # A fresh manager per request (its run() may be entered once); building one is cheap.
-        server.streamable_http_app(
-            streamable_http_path=MCP_PATH,
-            json_response=True,
-            stateless_http=True,
-            transport_security=_transport_security(CLOUD_HOST),
-            host=CLOUD_HOST,
-        )
-        manager = server.session_manager
+        manager = _session_manager(server, CLOUD_HOST)
         async with manager.run():
             await manager.handle_request(scope, receive, send)
 
@@ -362,6 +350,19 @@ def _compact_listing(runtime: Runtime, shards: list[dict[str, Any]]) -> dict[str
     if len(kept) < len(rows):
         note += f"; {len(rows) - len(kept)} more shards not shown (too many for one result)"
     return {"shards": kept, "notes": [note]}
+
+
+def _session_manager(server: MCPServer, bind: str) -> StreamableHTTPSessionManager:
+    """A stateless, JSON-answering streamable-HTTP session manager for ``server`` bound at
+    ``bind`` (the SDK builds it with its app; the route that serves it is ours)."""
+    server.streamable_http_app(
+        streamable_http_path=MCP_PATH,
+        json_response=True,
+        stateless_http=True,
+        transport_security=_transport_security(bind),
+        host=bind,
+    )
+    return server.session_manager
 
 
 # -- helpers --------------------------------------------------------------------------------
