@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from router.errors import RequestError, UnknownShard
+from router.errors import UnknownShard
 from router.pack import (
     IncludedSection,
     Packed,
@@ -247,8 +247,8 @@ class ContextService:
 
     def read_shard(self, shard_id: str, budget: int | None = None) -> ContextResult:
         """The whole shard with its provenance; cut to ``budget`` (in document order) if given."""
-        if budget is not None:
-            self._check_budget(budget)
+        if budget is not None:  # the same budget rules as get_context, from the request model
+            self.parse_request({"task": "", "budget": budget, "shards": [shard_id]})
         snapshot = self.cache.get()
         self._check_shards(snapshot, [shard_id])
         n = snapshot.index_of(shard_id)
@@ -264,26 +264,6 @@ class ContextService:
         return result if budget is not None else _without_budget(result)
 
     # -- validation -----------------------------------------------------------------------
-
-    def _check_budget(self, budget: int) -> None:
-        if isinstance(budget, bool) or not isinstance(budget, int):
-            raise RequestError(
-                f"budget must be a whole number of tokens, got {budget!r}",
-                field="budget",
-                hint="Send e.g. 4000.",
-            )
-        if budget <= 0:
-            raise RequestError(
-                f"budget must be at least 1 token, got {budget}",
-                field="budget",
-                hint="Send the most tokens the context may take, e.g. 4000.",
-            )
-        if budget > self.options.max_budget:
-            raise RequestError(
-                f"budget {budget:,} is over the limit of {self.options.max_budget:,} tokens",
-                field="budget",
-                hint=f"Send at most {self.options.max_budget:,}; the index is far smaller.",
-            )
 
     @staticmethod
     def _check_shards(snapshot: IndexSnapshot, shards: Sequence[str]) -> None:

@@ -117,6 +117,18 @@ def test_read_shard_returns_the_whole_shard_with_provenance(service: ContextServ
     assert result.budget == result.tokens
 
 
+@pytest.mark.parametrize("budget", [0, -5, True, 10**20])
+def test_read_shard_refuses_a_bad_budget_as_get_context_does(
+    service: ContextService, budget: int
+) -> None:
+    with pytest.raises(RequestError) as read:
+        service.read_shard("procedures", budget=budget)
+    with pytest.raises(RequestError) as got:
+        service.get_context("anything", budget)
+    assert read.value.field == got.value.field == "budget"
+    assert read.value.message == got.value.message
+
+
 def test_read_shard_cuts_to_the_budget(service: ContextService, tokenizer: TiktokenCounter) -> None:
     result = service.read_shard("procedures", budget=300)
     assert result.tokens == tokenizer.count(result.context) <= 300
