@@ -294,10 +294,7 @@ def _get_context(
 
 def _read_shard(runtime: Runtime, shard_id: str, budget: int | None) -> CallToolResult:
     if budget is not None:  # the same checks as get_context's budget (1 to max_budget)
-        ContextRequest.parse(
-            {"shards": [shard_id], "budget": budget},
-            max_budget=runtime.config.context.max_budget,
-        )
+        runtime.context_service.parse_request({"shards": [shard_id], "budget": budget})
     asked, notes = _clamped(budget) if budget is not None else (MAX_TOOL_BUDGET, [])
     extra: dict[str, Any] = {"requested_budget": budget} if budget and asked != budget else {}
 
