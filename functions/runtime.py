@@ -7,7 +7,6 @@ need from it; nothing is built at import time, and nothing the command does not 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -23,6 +22,7 @@ from shards import LocalFolderStore, PageStore, TiktokenCounter, TokenOptions
 
 if TYPE_CHECKING:  # imported where used: a command loads only what it needs
     from functions.notion_events import NotionEvents
+    from functions.webhooks.background import BackgroundDrainer
     from functions.webhooks.drain import Drainer
     from functions.webhooks.ledger import Ledger, Tally
     from functions.webhooks.outbox import Outbox
@@ -57,12 +57,9 @@ class Runtime:
     def __init__(self, config: BrainConfig, *, secrets: SecretResolver | None = None) -> None:
         self.config = config
         self.secrets = secrets or SecretResolver(refresh_s=config.secrets.refresh_s)
-        self._lock = threading.Lock()
         #: Start the background drainer when an event is accepted (off for tests that drain
         #: by hand). brain serve starts it at startup; a Cloud Run instance on first accept.
         self.auto_drain = True
-        self._drain_stop = threading.Event()
-        self._drain_thread: threading.Thread | None = None
         self._outbox_down: tuple[float, OutboxError] | None = None
         #: Keep the index snapshot current from a background thread (a long-running server:
         #: ``brain serve``, a Cloud Run instance); a one-shot command checks on its request.
@@ -200,49 +197,19 @@ class Runtime:
             on_accept=self._accepted,
         )
 
+    @cached_property
+    def _background(self) -> BackgroundDrainer:
+        from functions.webhooks.background import BackgroundDrainer
+
+        return BackgroundDrainer(lambda: self.drainer, retry_s=OUTBOX_RETRY_S)
+
     def start_drainer(self) -> None:
         """Run the drainer in a background thread of this process (idempotent)."""
-        with self._lock:
-            if self._drain_thread is not None and self._drain_thread.is_alive():
-                return
-            self._drain_stop = threading.Event()
-            self._drain_thread = threading.Thread(
-                target=self._run_drainer,
-                args=(self._drain_stop,),
-                name="brain-drainer",
-                daemon=True,
-            )
-            self._drain_thread.start()
-
-    def _run_drainer(self, stop: threading.Event) -> None:
-        """The drainer thread: every page the outbox has work for, once the database opens."""
-        while not stop.is_set():
-            try:
-                drainer = self.drainer
-            except OutboxError as exc:
-                log.warning("webhook drainer: state database unavailable, retrying: %s", exc)
-                stop.wait(OUTBOX_RETRY_S)
-                continue
-            drainer.run(None, stop)
-            return
+        self._background.start()
 
     def stop_drainer(self, timeout_s: float = 10.0) -> None:
-        thread = self._drain_thread
-        if thread is None:
-            return
-        self._drain_stop.set()
-        if "drainer" in self.__dict__:
-            self.drainer.wake()
-        thread.join(timeout=timeout_s)
-        self._drain_thread = None
-        if thread.is_alive():
-            log.warning(
-                "the drainer did not stop within %.0f s; what it holds is reconciled by the "
-                "next one",
-                timeout_s,
-            )
-        else:
-            log.info("drainer stopped")
+        if "_background" in self.__dict__:
+            self._background.stop(timeout_s)
 
     def _accepted(self) -> None:
         if self.auto_drain:
