@@ -11,16 +11,23 @@ too, in its own cache.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from config import NOTION_EVENTS_SOURCE, WebhooksConfig
 from functions.secrets import SecretResolver
+from functions.webhooks.errors import OutboxError
 from functions.webhooks.logline import decode_payload
 from functions.webhooks.outbox import Outbox
 from functions.webhooks.receive import UnknownSource, WebhookReceiver
 from functions.webhooks.schemes import get_scheme, needs_secrets
 
 __all__ = ["NotionEvents"]
+
+#: A bot's change to a page this service wrote up to this long before is its own write
+#: coming back as a Notion event (Notion delivers events within about a minute).
+OWN_WRITE_WINDOW = timedelta(minutes=3)
+#: How far Notion's event time may precede our record of the write (clocks, commit order).
+OWN_WRITE_SKEW = timedelta(seconds=30)
 
 
 class NotionEvents:
@@ -38,14 +45,14 @@ class NotionEvents:
         outbox: Callable[[], Outbox],
         receiver: Callable[[], WebhookReceiver],
         mark_local: Callable[[str], None] = lambda page_id: None,
-        own_write: Callable[[str, datetime], bool] = lambda page_id, at: False,
+        written_at: Callable[[str], datetime | None] = lambda page_id: None,
     ) -> None:
         self._config = config
         self._secrets = secrets
         self._outbox = outbox
         self._receiver = receiver
         self._mark_local = mark_local
-        self._own_write = own_write
+        self._written_at = written_at
 
     def handle(
         self, headers: Mapping[str, str], body: bytes, *, now: datetime
@@ -85,6 +92,16 @@ class NotionEvents:
             self._mark_local(page_id)
             stale.append(page_id)
         return {"status": "ok", "event": verified.event, "stale": stale}
+
+    def _own_write(self, page_id: str, at: datetime) -> bool:
+        """Whether a bot's change to ``page_id`` at ``at`` is this service's own write: it wrote
+        the page at most OWN_WRITE_WINDOW before the event. Never raises (a state database that
+        cannot answer: not ours, the page is marked)."""
+        try:
+            written = self._written_at(page_id)
+        except OutboxError:
+            return False
+        return written is not None and written - OWN_WRITE_SKEW <= at <= written + OWN_WRITE_WINDOW
 
 
 def _by_bots(payload: object) -> bool:

@@ -42,11 +42,6 @@ DEMO_MONOLITH = EXAMPLES / "context-index.md"
 #: (webhooks answer 503 with Retry-After meanwhile; the drainer waits and tries again).
 OUTBOX_RETRY_S = 5.0
 
-#: A bot's change to a page this service wrote up to this long before is its own write
-#: coming back as a Notion event (Notion delivers events within about a minute).
-OWN_WRITE_WINDOW = timedelta(minutes=3)
-#: How far Notion's event time may precede our record of the write (clocks, commit order).
-OWN_WRITE_SKEW = timedelta(seconds=30)
 
 log = logging.getLogger(__name__)
 
@@ -311,22 +306,13 @@ class Runtime:
             outbox=lambda: self.outbox,
             receiver=lambda: self.webhook_receiver,
             mark_local=mark_local,
-            own_write=self._own_write,
+            written_at=self._written_at,
         )
 
-    def _own_write(self, page_id: str, at: datetime) -> bool:
-        """Whether a bot's change to ``page_id`` at ``at`` is this service's own write: it
-        wrote the page (page_copies.written_at) at most OWN_WRITE_WINDOW before the event.
-        Never raises (a state database that cannot answer: not ours, the page is marked)."""
-        store = self.store
-        key = getattr(store, "key", None)
-        if not isinstance(key, str):
-            return False
-        try:
-            written = self.outbox.written_at(key, page_id)
-        except OutboxError:
-            return False
-        return written is not None and written - OWN_WRITE_SKEW <= at <= written + OWN_WRITE_WINDOW
+    def _written_at(self, page_id: str) -> datetime | None:
+        """When this service last wrote ``page_id`` (page_copies.written_at), or None."""
+        key = getattr(self.store, "key", None)
+        return self.outbox.written_at(key, page_id) if isinstance(key, str) else None
 
     def scheduled_sync(self) -> dict[str, object]:
         """The Cloud Scheduler job: sync the index, then drain the webhook outbox once."""
