@@ -35,14 +35,23 @@ from router.sync import (
 if TYPE_CHECKING:
     from router.redact import Redactor
     from router.request import ContextRequest
+    from router.semantic import (
+        BackgroundEmbedder,
+        Coverage,
+        Semantic,
+        open_semantic,
+        unavailable_reason,
+    )
     from router.service import ContextResult, ContextService, ServiceOptions, ShardInfo
     from router.snapshot import SnapshotOptions
 
 __all__ = [
     "ROUTER_ID",
+    "BackgroundEmbedder",
     "ContextRequest",
     "ContextResult",
     "ContextService",
+    "Coverage",
     "Issue",
     "Redactor",
     "RequestError",
@@ -50,6 +59,7 @@ __all__ = [
     "RouterRow",
     "RouterStatus",
     "Scan",
+    "Semantic",
     "ServiceOptions",
     "ShardInfo",
     "ShardStatus",
@@ -57,15 +67,22 @@ __all__ = [
     "SyncOptions",
     "SyncReport",
     "UnknownShard",
+    "open_semantic",
     "parse_router",
     "render_router",
     "router_header",
     "scan",
     "status_of",
     "sync",
+    "unavailable_reason",
 ]
 
 _LAZY = {
+    "BackgroundEmbedder": "router.semantic",
+    "Coverage": "router.semantic",
+    "Semantic": "router.semantic",
+    "open_semantic": "router.semantic",
+    "unavailable_reason": "router.semantic",
     "ContextRequest": "router.request",
     "ContextResult": "router.service",
     "ContextService": "router.service",

@@ -21,14 +21,25 @@ if TYPE_CHECKING:
 
 
 def rank_sections(
-    lex: Lexicon, query: Mapping[str, float], opts: SelectOptions, wanted: Sequence[int]
+    lex: Lexicon,
+    query: Mapping[str, float],
+    opts: SelectOptions,
+    wanted: Sequence[int],
+    dense: npt.NDArray[np.float64] | None = None,
 ) -> tuple[LazyCandidates, list[float]]:
     """The candidates in packing order, and each shard's best candidate score (0 if none).
 
     ``wanted`` are the requested shards' positions, in request order: all their sections are
-    candidates and come first, by request order, then score, then document order.
+    candidates and come first, by request order, then score, then document order. ``dense``
+    (one value >= 0 per passage, :func:`router.select.dense_relevance`) joins each passage's
+    BM25, relative to the best, at weight ``opts.dense``; a passage it lifts above 0 is a hit
+    even when it shares no word with the task.
     """
     p_scores, p_hit = lex.passages.score_array(query)
+    if dense is not None and opts.dense:
+        best = float(p_scores[p_hit].max()) if p_hit.any() else 0.0
+        p_scores = p_scores / (best or 1.0) + opts.dense * dense
+        p_hit = p_hit | (dense > 0)
     s_scores, s_hit = lex.sections.score_array(query)
     h_scores, h_hit = lex.headings.score_array(query)
     prior, prior_hit = lex.shards.score_array(query)

@@ -346,6 +346,9 @@ class SelectOptions:
     expand, expand_weight, expand_df, expand_min, expand_seeds, expand_common: expansion from the
     index's own vocabulary (see :func:`expansion`); ``expand=0`` turns it off. Not used when
     the caller sends hints: their phrasings are better guesses than co-occurrence.
+    dense, dense_power: the semantic signal (when the service has passage vectors): each
+    passage's :func:`dense_relevance` to the power ``dense_power``, added at weight ``dense``
+    to its BM25 relative to the best passage's; ``dense=0`` turns it off.
     """
 
     passage: float = 1.0
@@ -361,6 +364,8 @@ class SelectOptions:
     expand_min: int = 3
     expand_seeds: int = 16
     expand_common: int = 128
+    dense: float = 2.0
+    dense_power: float = 2.0
 
 
 @dataclass(frozen=True)
@@ -473,18 +478,38 @@ def expansion(lex: Lexicon, query: Mapping[str, float], opts: SelectOptions) -> 
     return {w: opts.expand_weight * gain[w] / top for w in chosen}
 
 
+def dense_relevance(similarities: npt.NDArray[np.float32], power: float) -> npt.NDArray[np.float64]:
+    """Cosine similarities as relevance in 0..1: how far each passage stands above the
+    index's median passage, relative to the best one, to the power ``power`` (so only the
+    clear winners carry weight). Relative, because a model's raw cosines mean different
+    things on different indexes; the median, because most passages are about something else.
+    """
+    sims = similarities.astype(np.float64)
+    if not len(sims):
+        return sims
+    median = float(np.median(sims))
+    spread = float(sims.max()) - median
+    if spread <= 1e-6:
+        return np.zeros_like(sims)
+    relevance: npt.NDArray[np.float64] = np.clip((sims - median) / spread, 0.0, None) ** power
+    return relevance
+
+
 def select(
     snapshot: IndexSnapshot,
     task: str,
     shards: Sequence[str] = (),
     options: SelectOptions | None = None,
     hints: Sequence[str] = (),
+    similarities: npt.NDArray[np.float32] | None = None,
 ) -> Selection:
     """Rank the snapshot's sections for ``task``; requested ``shards`` first, in request order.
 
     ``hints`` are extra phrasings or keywords from the caller; their terms count below the
     task's own (:attr:`SelectOptions.hint`). Without hints, the task is expanded with words
-    the index associates with it (:func:`expansion`), weighed lower still.
+    the index associates with it (:func:`expansion`), weighed lower still. ``similarities``
+    (cosine of the task, with its hints, to every passage; see :mod:`router.semantic`) add
+    the semantic signal.
 
     Sections of a requested shard are all candidates (ranked by score, then document order);
     other sections are candidates only when some task term matches them. Scoring runs on
@@ -499,7 +524,8 @@ def select(
         query.update(expansion(lex, query, opts))
     requested = tuple(dict.fromkeys(shards))
     wanted = [snapshot.index_of(s) for s in requested]
-    candidates, best = rank_sections(lex, query, opts, [w for w in wanted if w >= 0])
+    dense = None if similarities is None else dense_relevance(similarities, opts.dense_power)
+    candidates, best = rank_sections(lex, query, opts, [w for w in wanted if w >= 0], dense)
     shard_scores = dict(zip(snapshot.ids(), best, strict=True))
     return Selection(candidates, shard_scores, requested, tuple(query))
 

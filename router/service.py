@@ -7,10 +7,11 @@ final text before it is counted: the token count is of what leaves the service.
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from router.errors import UnknownShard
 from router.pack import (
@@ -32,6 +33,9 @@ from router.snapshot import (
     StaleEntry,
 )
 from shards import INCOMPLETE_PAGE, PageStore, Tokenizer
+
+if TYPE_CHECKING:
+    from router.semantic import Coverage, Semantic
 
 
 class RedactedText(Protocol):
@@ -154,7 +158,8 @@ class ContextService:
 
     ``changes`` is an optional change feed (see :data:`router.snapshot.ChangeFeed`): the ids
     of pages edited elsewhere, which the snapshot re-reads without waiting for its next
-    version check.
+    version check. ``semantic`` adds the semantic signal (:mod:`router.semantic`) once every
+    passage has its vector (:meth:`embed`).
     """
 
     def __init__(
@@ -166,8 +171,10 @@ class ContextService:
         redactor: RedactorLike | None = None,
         clock: Clock = time.monotonic,
         changes: ChangeFeed | None = None,
+        semantic: Semantic | None = None,
     ) -> None:
         self.options = options or ServiceOptions()
+        self.semantic = semantic
         self.tokenizer = tokenizer
         self.cache = SnapshotCache(
             store, tokenizer, options=self.options.snapshot, clock=clock, changes=changes
@@ -208,8 +215,26 @@ class ContextService:
         """The context for a validated request."""
         snapshot = self.cache.get()
         self._check_shards(snapshot, request.shards)
+        similarities = None
+        semantic_note = None
+        if self.semantic is not None and self.options.select.dense:
+            similarities = self.semantic.similarities(
+                snapshot, " ".join((request.task, *request.hints))
+            )
+            if similarities is None:
+                cover = self.semantic.coverage(snapshot)
+                semantic_note = (
+                    f"ranked by words only: {cover.embedded} of {cover.passages} passages have "
+                    "their meaning vectors so far (`brain sync` computes them; `brain serve` "
+                    "does in the background)"
+                )
         selection = select(
-            snapshot, request.task, request.shards, self.options.select, request.hints
+            snapshot,
+            request.task,
+            request.shards,
+            self.options.select,
+            request.hints,
+            similarities,
         )
         packed = pack(
             snapshot,
@@ -226,7 +251,21 @@ class ContextService:
                 "shard; rephrase with the words the notes use, or name shards to read"
             )
             result = replace(result, notes=(*result.notes, note))
+        if semantic_note is not None:
+            result = replace(result, notes=(*result.notes, semantic_note))
         return result
+
+    def embed(
+        self,
+        *,
+        progress: Callable[[int, int], None] | None = None,
+        stop: threading.Event | None = None,
+    ) -> Coverage | None:
+        """Compute the passage vectors the current snapshot lacks (None when the service has
+        no semantic signal). Slow on a large index: a maintenance step, never a request's."""
+        if self.semantic is None:
+            return None
+        return self.semantic.embed_missing(self.cache.get(), progress=progress, stop=stop)
 
     def list_shards(self) -> list[ShardInfo]:
         snapshot = self.cache.get()

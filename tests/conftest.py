@@ -16,6 +16,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from tests.env import SEMANTIC_ENV
+
 POSTGRES_URL_ENV = "BRAIN_TEST_POSTGRES_URL"
 POSTGRES_URL_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -50,3 +52,32 @@ def postgres_url(postgres_server_url: str) -> Iterator[str]:
 
 # --- Notion ----------------------------------------------------------------------------------
 from tests.notion_fake import notion_fake  # noqa: E402, F401  (the fake Notion API fixture)
+
+# --- The semantic signal -------------------------------------------------------------------------
+# Embedding a corpus takes seconds (about 15 s for the demo on 2 cores), so every test runs with
+# ``[context] semantic = "off"`` (through the environment, which subprocesses inherit) unless it
+# is marked ``semantic``; those take ``minilm`` and use the real model. Missing model: skip
+# locally, fail when CI=true (``make install`` installs it).
+
+
+@pytest.fixture(autouse=True)
+def _semantic_off_unless_marked(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if request.node.get_closest_marker("semantic") is None:
+        monkeypatch.setenv(SEMANTIC_ENV, "off")
+
+
+@pytest.fixture(scope="session")
+def minilm() -> object:
+    """The real embedding model (router.semantic.MiniLM), loaded once per session."""
+    from router.semantic import MiniLM, find_model, unavailable_reason
+
+    reason = unavailable_reason()
+    if reason is not None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI=true requires the embedding model: {reason}")
+        pytest.skip(reason)
+    folder = find_model()
+    assert folder is not None
+    return MiniLM(folder)

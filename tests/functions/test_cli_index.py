@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from functions.cli import app
 from router import parse_router
 from shards import parse_page
+from tests.env import clean_environ, foreign
 from tests.shards.test_split import realistic_monolith
 
 REPO = Path(__file__).resolve().parents[2]
@@ -35,7 +36,7 @@ SHARD_IDS = [
 def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No BRAIN_* variables and no brain.toml from the machine running the tests."""
     for name in list(os.environ):
-        if name.startswith("BRAIN_"):
+        if foreign(name):
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
 
@@ -280,7 +281,7 @@ def test_splitting_the_demo_index_gives_six_or_more_shards_and_a_small_router(
 
 @pytest.mark.skipif(not BRAIN.exists(), reason=f"{BRAIN} is not installed (pip install -e .)")
 def test_the_installed_brain_command_splits_and_lists(monolith: Path, tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BRAIN_")}
+    env = clean_environ()
     ws = tmp_path / "smoke"
     split = subprocess.run(
         [BRAIN, "split", monolith, "--workspace", ws],

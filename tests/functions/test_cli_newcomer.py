@@ -19,6 +19,7 @@ from packaging.requirements import Requirement
 from typer.testing import CliRunner
 
 from functions.cli import app
+from tests.env import foreign
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -26,7 +27,7 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in list(os.environ):
-        if name.startswith("BRAIN_"):
+        if foreign(name):
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
 

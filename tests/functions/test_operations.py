@@ -32,6 +32,7 @@ from functions.secrets import RETRY_AFTER_FAILURE_S, SecretResolver
 from functions.webhooks.outbox import open_outbox
 from functions.webhooks.schemes import get_scheme
 from shards import TiktokenCounter
+from tests.env import clean_environ, foreign
 from tests.gcp_fake import SecretManagerFake
 from tests.router.helpers import build_store
 
@@ -43,7 +44,7 @@ TRACE = "105445aa7843bc8bf206b12000100000"
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
-        if name.startswith("BRAIN_") or name in ("K_SERVICE", "TARGET"):
+        if foreign(name) or name in ("K_SERVICE", "TARGET"):
             monkeypatch.delenv(name)
 
 
@@ -170,7 +171,7 @@ def run_main_in_the_cloud(
         [sys.executable, "-c", "import main"],
         cwd=ROOT,
         env={
-            **{k: v for k, v in os.environ.items() if not k.startswith("BRAIN_")},
+            **clean_environ(),
             "PYTHONPATH": str(ROOT),
             "BRAIN_CONFIG": str(config),
             "K_SERVICE": f"brain-{target}",
@@ -388,7 +389,7 @@ def test_a_cloud_function_stops_its_drainer_cleanly_on_sigterm(tmp_path: Path) -
     port = free_port()
     log_path = tmp_path / "function.log"
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("BRAIN_")},
+        **clean_environ(),
         "PYTHONPATH": str(ROOT),
         "BRAIN_CONFIG": str(config),
         "K_SERVICE": "brain-webhooks",

