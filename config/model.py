@@ -142,12 +142,16 @@ class ContextConfig(_Section):
     (:data:`CHECK_INTERVAL_S`). Pages named by Notion events are re-read within about a
     second either way. ``persist_index`` saves the built index in the state directory so a
     new process starts from it (checked against the page versions, rebuilt when stale).
+    ``semantic``: ``auto`` ranks by meaning as well as by words wherever the embedding model
+    is installed (``make install`` installs it) and every passage has its vector (``brain
+    sync`` computes them, ``brain serve`` in the background); ``off`` ranks by words only.
     """
 
     default_budget: int = Field(default=4000, gt=0)
     max_budget: int = Field(default=200_000, gt=0)
     check_interval_s: float | None = Field(default=None, ge=0)
     persist_index: bool = True
+    semantic: Literal["auto", "off"] = "auto"
 
 
 class ServeConfig(_Section):

@@ -3,7 +3,8 @@
 Checks, in order: the config loads; every secret it references resolves; the workspace folder
 (local store) or the Notion root page (Notion store) answers; the state database opens; the
 port ``brain serve`` would bind is free (or already serving us); the clock agrees with a
-reference (the PostgreSQL server, else Notion's ``Date`` header; none for a laptop on SQLite).
+reference (the PostgreSQL server, else Notion's ``Date`` header; none for a laptop on SQLite);
+the embedding model behind get_context's semantic signal is installed (``[context] semantic``).
 Each failed check says what to do. Nothing is written; secret values are never shown.
 """
 
@@ -65,6 +66,27 @@ def run_checks(
     yield _database(config, reference)
     yield _port(config, port)
     yield _clock(now, reference)
+    yield _semantic(config)
+
+
+def _semantic(config: BrainConfig) -> Check:
+    from functions.logs import in_the_cloud
+
+    if config.context.semantic == "off":
+        return Check("semantic", None, '[context] semantic = "off": get_context ranks by words')
+    if in_the_cloud():
+        return Check("semantic", None, "off on Cloud Run: get_context ranks by words there")
+    from router import unavailable_reason
+
+    reason = unavailable_reason()
+    if reason is not None:
+        return Check(
+            "semantic",
+            False,
+            f"get_context ranks by words only: {reason}",
+            'Run `make install`, or set [context] semantic = "off" to rank by words.',
+        )
+    return Check("semantic", True, "embedding model installed: get_context ranks by meaning too")
 
 
 def _state_kind(config: BrainConfig) -> str:

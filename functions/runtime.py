@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # imported where used: a command loads only what it needs
     from functions.webhooks.ledger import Ledger, Tally
     from functions.webhooks.outbox import Outbox
     from functions.webhooks.receive import WebhookReceiver
-    from router import ContextService
+    from router import BackgroundEmbedder, ContextService, Semantic
 
 __all__ = [
     "DEMO_MONOLITH",
@@ -224,6 +224,8 @@ class Runtime:
         cache = getattr(self.__dict__.get("context_service"), "cache", None)
         if cache is not None:
             cache.stop_refresher()
+        if "embedder" in self.__dict__:
+            self.__dict__["embedder"].stop()
         if "outbox" in self.__dict__:
             self.outbox.close()
         close_store = getattr(self.__dict__.get("store"), "close", None)
@@ -253,10 +255,37 @@ class Runtime:
             ),
             redactor=Redactor(),
             changes=MarkFeed(lambda: self.outbox),
+            semantic=self.semantic,
         )
         if self.background_refresh:
             service.cache.start_refresher()
+            if service.semantic is not None:
+                self._embedder(service).start()
         return service
+
+    @cached_property
+    def semantic(self) -> Semantic | None:
+        """The semantic signal (``[context] semantic``), its vectors in the state dir beside
+        the saved index; None when off, when the model is not installed, or on Cloud Run: an
+        instance's CPU is throttled between requests and its disk dies with it, so vectors
+        computed there would be slow to come and lost at the next cold start."""
+        from functions.logs import in_the_cloud
+
+        if self.config.context.semantic == "off" or in_the_cloud():
+            return None
+        from router import open_semantic
+
+        path = self.index_path.with_suffix(".vectors.npz") if self.persists_index else None
+        return open_semantic(path)
+
+    def _embedder(self, service: ContextService) -> BackgroundEmbedder:
+        from router import BackgroundEmbedder
+
+        embedder = BackgroundEmbedder(
+            lambda stop: service.embed(stop=stop), max(self.check_interval_s, 5.0)
+        )
+        self.__dict__["embedder"] = embedder
+        return embedder
 
     @property
     def persists_index(self) -> bool:

@@ -20,7 +20,7 @@ from functions.cli._common import (
     out,
     rich_console,
 )
-from functions.runtime import utc_now
+from functions.runtime import Runtime, utc_now
 from router import scan, status_of, sync
 from shards import BrainError, SplitError, SplitOptions, apply_split, plan_split
 
@@ -84,6 +84,7 @@ def split(
             rt.store, rt.tokenizer, now=utc_now(), options=rt.sync_options, seed_notes=plan.intro
         )
         rt.record_sync(report)
+        _embed(rt, quiet=json)
     except BrainError as exc:
         fail(exc)
     if json:
@@ -119,6 +120,31 @@ def split(
             highlight=False,
         )
     out.print(report.roll_call())
+
+
+def _embed(rt: Runtime, *, quiet: bool) -> None:
+    """Give every passage its meaning vector (get_context's semantic signal), showing
+    progress on stderr; a failure is a note, never the command's: words still rank."""
+    from rich.progress import Progress
+
+    if rt.semantic is None:
+        return
+    service = rt.context_service
+    try:
+        with Progress(console=rich_console(err), transient=True, disable=quiet) as bar:
+            task = bar.add_task("Embedding passages", total=None)
+            cover = service.embed(
+                progress=lambda n, total: bar.update(task, completed=n, total=total)
+            )
+    except (OSError, ValueError, RuntimeError) as exc:
+        err.print(
+            f"[yellow]note:[/] passage vectors not computed ({escape(str(exc))}); get_context "
+            "ranks by words until a later `brain sync` computes them",
+            highlight=False,
+        )
+        return
+    if cover is not None and not quiet:
+        err.print(f"[dim]{cover.passages} passages embedded for meaning search[/]", highlight=False)
 
 
 def _read_monolith(path: Path) -> str:
@@ -171,6 +197,8 @@ def sync_command(
             adopt=adopt,
         )
         rt.record_sync(report)
+        if not dry_run:
+            _embed(rt, quiet=json)
     except BrainError as exc:
         fail(exc)
     if json:

