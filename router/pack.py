@@ -68,7 +68,7 @@ class PackOptions:
     pool: int = 12
     pool_hits: int = 12
     section_prior: float = 0.6
-    lead_prior: float = 1.0
+    lead_prior: float = 0.5
     lead_power: float = 2.0
     neighbour: float = 0.3
     noise: float = 0.25
