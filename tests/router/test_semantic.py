@@ -268,3 +268,28 @@ def test_meaning_finds_what_words_cannot(
     assert needle in after.context and not any("words only" in n for n in after.notes)
     assert needle not in words.get_context(task, 300).context
     assert after.tokens <= 300
+
+
+def test_after_an_edit_only_the_edited_shards_passages_are_hashed_again(
+    snapshot: IndexSnapshot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dataclasses import replace
+
+    import router.semantic
+
+    hashed: list[str] = []
+    real = router.semantic._key
+
+    def counting(model: str, text: str) -> bytes:
+        hashed.append(text)
+        return real(model, text)
+
+    monkeypatch.setattr(router.semantic, "_key", counting)
+    sem = Semantic(HashEncoder, VectorFile(None))
+    sem.embed_missing(snapshot)
+    assert sem.coverage(snapshot).complete
+    hashed.clear()
+    first, *rest = snapshot.shards
+    edited = replace(snapshot, shards=(replace(first, version="edited"), *rest))
+    assert sem.coverage(edited).complete  # the same texts: the same vectors
+    assert len(hashed) == sum(len(s.passages) for s in first.sections) > 0
