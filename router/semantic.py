@@ -452,8 +452,11 @@ class Semantic:
         stop: threading.Event | None = None,
     ) -> Coverage:
         """Embed the snapshot's passages that have no vector yet, saving every ``batch``
-        (so an interrupted run keeps its work); drops vectors of passages no longer in it."""
-        keys = self._keys(snapshot)
+        (so an interrupted run keeps its work); drops vectors of passages no longer in it.
+        With nothing to embed, the snapshot's state is left as it is (a background loop calls
+        this every few seconds)."""
+        with self._state_lock:
+            keys = self._keys(snapshot)
         rows = self._vectors.get(keys)
         missing = [d for d, r in enumerate(rows) if r is None]
         done = 0
@@ -469,7 +472,8 @@ class Semantic:
                 progress(done, len(missing))
         if not missing and len(self._vectors) > len(set(keys)):
             self._vectors.put([], np.zeros((0, DIM), np.float32), set(keys))
-        self._matrix = None
+        if done:
+            self._matrix = None
         return self.coverage(snapshot)
 
 

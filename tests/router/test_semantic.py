@@ -293,3 +293,14 @@ def test_after_an_edit_only_the_edited_shards_passages_are_hashed_again(
     edited = replace(snapshot, shards=(replace(first, version="edited"), *rest))
     assert sem.coverage(edited).complete  # the same texts: the same vectors
     assert len(hashed) == sum(len(s.passages) for s in first.sections) > 0
+
+
+def test_an_embed_pass_with_nothing_to_do_keeps_the_vectors_in_memory(
+    snapshot: IndexSnapshot,
+) -> None:
+    sem = Semantic(HashEncoder, VectorFile(None))
+    sem.embed_missing(snapshot)
+    before = sem.similarities(snapshot, "x")
+    matrix = sem._state(snapshot)[0]
+    sem.embed_missing(snapshot)  # the background loop's idle pass
+    assert sem._state(snapshot)[0] is matrix and before is not None
