@@ -217,10 +217,9 @@ class ContextService:
         self._check_shards(snapshot, request.shards)
         similarities = None
         semantic_note = None
-        if self.semantic is not None and self.options.select.dense:
-            similarities = self.semantic.similarities(
-                snapshot, " ".join((request.task, *request.hints))
-            )
+        meaning = " ".join((request.task, *request.hints)).strip()
+        if self.semantic is not None and self.options.select.dense and meaning:
+            similarities = self.semantic.similarities(snapshot, meaning)
             if similarities is None:
                 cover = self.semantic.coverage(snapshot)
                 semantic_note = (

@@ -304,3 +304,17 @@ def test_an_embed_pass_with_nothing_to_do_keeps_the_vectors_in_memory(
     matrix = sem._state(snapshot)[0]
     sem.embed_missing(snapshot)  # the background loop's idle pass
     assert sem._state(snapshot)[0] is matrix and before is not None
+
+
+def test_a_blank_task_naming_shards_is_not_embedded(
+    store: LocalFolderStore, tokenizer: TiktokenCounter
+) -> None:
+    encoder = HashEncoder()
+    service = ContextService(store, tokenizer, semantic=Semantic(lambda: encoder, VectorFile(None)))
+    assert service.embed() is not None
+    calls = encoder.calls
+    shard = service.list_shards()[0].id
+    result = service.get_context("   ", 500, shards=[shard])
+    assert result.tokens <= 500 and encoder.calls == calls
+    service.get_context("deploy", 500)
+    assert encoder.calls == calls + 1
