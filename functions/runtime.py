@@ -59,6 +59,8 @@ class Runtime:
         #: Keep the index snapshot current from a background thread (a long-running server:
         #: ``brain serve``, a Cloud Run instance); a one-shot command checks on its request.
         self.background_refresh = False
+        #: Keeps passage vectors complete beside the refresher (``[context] semantic``).
+        self.embedder: BackgroundEmbedder | None = None
 
     @cached_property
     def store(self) -> PageStore:
@@ -224,8 +226,8 @@ class Runtime:
         cache = getattr(self.__dict__.get("context_service"), "cache", None)
         if cache is not None:
             cache.stop_refresher()
-        if "embedder" in self.__dict__:
-            self.__dict__["embedder"].stop()
+        if self.embedder is not None:
+            self.embedder.stop()
         if "outbox" in self.__dict__:
             self.outbox.close()
         close_store = getattr(self.__dict__.get("store"), "close", None)
@@ -260,7 +262,12 @@ class Runtime:
         if self.background_refresh:
             service.cache.start_refresher()
             if service.semantic is not None:
-                self._embedder(service).start()
+                from router import BackgroundEmbedder
+
+                self.embedder = BackgroundEmbedder(
+                    lambda stop: service.embed(stop=stop), max(self.check_interval_s, 5.0)
+                )
+                self.embedder.start()
         return service
 
     @cached_property
@@ -277,15 +284,6 @@ class Runtime:
 
         path = self.index_path.with_suffix(".vectors.npz") if self.persists_index else None
         return open_semantic(path)
-
-    def _embedder(self, service: ContextService) -> BackgroundEmbedder:
-        from router import BackgroundEmbedder
-
-        embedder = BackgroundEmbedder(
-            lambda stop: service.embed(stop=stop), max(self.check_interval_s, 5.0)
-        )
-        self.__dict__["embedder"] = embedder
-        return embedder
 
     @property
     def persists_index(self) -> bool:

@@ -31,6 +31,7 @@ import math
 import os
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -294,6 +295,7 @@ class VectorFile:
         self.path = path
         self._rows: dict[bytes, npt.NDArray[np.float16]] = {}
         self._loaded = False
+        self._dirty = False
         self._lock = threading.Lock()
 
     def _load(self) -> None:
@@ -322,14 +324,22 @@ class VectorFile:
             return [self._rows.get(k) for k in keys]
 
     def put(self, keys: Sequence[bytes], vectors: Vectors, keep: set[bytes] | None) -> None:
-        """Add rows; with ``keep``, drop rows not in it (passages that no longer exist)."""
+        """Add rows in memory; with ``keep``, drop rows not in it (passages that are gone).
+        :meth:`save` writes the file."""
         with self._lock:
             self._load()
             for k, v in zip(keys, vectors.astype(np.float16), strict=True):
                 self._rows[k] = v
             if keep is not None:
                 self._rows = {k: v for k, v in self._rows.items() if k in keep}
-            self._save()
+            self._dirty = True
+
+    def save(self) -> None:
+        """Write the file if anything changed since it was read or last written."""
+        with self._lock:
+            if self._dirty:
+                self._save()
+                self._dirty = False
 
     def __len__(self) -> int:
         with self._lock:
@@ -453,31 +463,39 @@ class Semantic:
         self,
         snapshot: IndexSnapshot,
         *,
-        batch: int = 256,
+        batch: int = 32,
+        save_every_s: float = 30.0,
         progress: Callable[[int, int], None] | None = None,
         stop: threading.Event | None = None,
     ) -> Coverage:
-        """Embed the snapshot's passages that have no vector yet, saving every ``batch``
-        (so an interrupted run keeps its work); drops vectors of passages no longer in it.
-        With nothing to embed, the snapshot's state is left as it is (a background loop calls
-        this every few seconds)."""
+        """Embed the snapshot's passages that have no vector yet, ``batch`` at a time (``stop``
+        is checked between batches: about a second each on one core), writing the file every
+        ``save_every_s`` and at the end, so an interrupted run keeps most of its work; drops
+        vectors of passages no longer in the snapshot. With nothing to embed, the snapshot's
+        state is left as it is (a background loop calls this every few seconds)."""
         with self._state_lock:
             keys = self._keys(snapshot)
         rows = self._vectors.get(keys)
         missing = [d for d, r in enumerate(rows) if r is None]
         done = 0
-        for start in range(0, len(missing), batch):
-            if stop is not None and stop.is_set():
-                break
-            docs = missing[start : start + batch]
-            vectors = self.encoder.encode([passage_text(snapshot, d) for d in docs])
-            last = start + batch >= len(missing)
-            self._vectors.put([keys[d] for d in docs], vectors, set(keys) if last else None)
-            done += len(docs)
-            if progress is not None:
-                progress(done, len(missing))
-        if not missing and len(self._vectors) > len(set(keys)):
-            self._vectors.put([], np.zeros((0, DIM), np.float32), set(keys))
+        saved = time.monotonic()
+        try:
+            for start in range(0, len(missing), batch):
+                if stop is not None and stop.is_set():
+                    break
+                docs = missing[start : start + batch]
+                vectors = self.encoder.encode([passage_text(snapshot, d) for d in docs])
+                self._vectors.put([keys[d] for d in docs], vectors, None)
+                done += len(docs)
+                if progress is not None:
+                    progress(done, len(missing))
+                if time.monotonic() - saved >= save_every_s:
+                    self._vectors.save()
+                    saved = time.monotonic()
+            if done == len(missing) and len(self._vectors) > len(set(keys)):
+                self._vectors.put([], np.zeros((0, DIM), np.float32), set(keys))
+        finally:
+            self._vectors.save()
         if done:
             self._matrix = None
         return self.coverage(snapshot)

@@ -109,4 +109,4 @@ def test_a_server_embeds_in_the_background_and_then_ranks_by_meaning(
         assert NEEDLE in answer.context and not answer.notes
     finally:
         rt.close()
-    assert "embedder" in rt.__dict__ and not rt.__dict__["embedder"].running
+    assert rt.embedder is not None and not rt.embedder.running

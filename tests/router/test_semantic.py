@@ -130,6 +130,8 @@ def test_vectors_are_used_only_once_every_passage_has_one(
 
     cover = sem.embed_missing(snapshot, batch=3, progress=halt, stop=stop)
     assert cover.embedded == 3 and not cover.complete and seen == [(3, total)]
+    # what an interrupted run embedded is on disk for the next process
+    assert Semantic(HashEncoder, VectorFile(tmp_path / "v.npz")).coverage(snapshot).embedded == 3
     assert sem.similarities(snapshot, "anything") is None
     cover = sem.embed_missing(snapshot)
     assert cover.complete and cover.passages == total
