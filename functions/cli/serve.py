@@ -94,6 +94,12 @@ def serve(
             '"Hello"}\'  (in another shell, same folder)',
             highlight=False,
         )
+    if rt.semantic is not None:
+        out.print(
+            "  ranking by meaning once every passage has its vector (embedded in the "
+            "background; answers say when they are ranked by words only)",
+            highlight=False,
+        )
     server = uvicorn.Server(uvicorn.Config(build_app(rt, host=address), log_level="info"))
     try:
         # uvicorn handles SIGINT/SIGTERM: it stops accepting, lets in-flight requests finish,
