@@ -12,11 +12,10 @@ from __future__ import annotations
 import threading
 import zlib
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from router._passages import Passage, split_passages
+from router._passages import Passage, page_tokens, section_passages
 from router.digest import render_digest
 from router.sync import Issue
 from shards import ClaudeDelta, Page, StoredPage, Tokenizer
@@ -179,36 +178,28 @@ def index_shard(
 ) -> IndexedShard:
     """One shard page, counted and cut into passages (its terms are built separately)."""
     assert page.header is not None
-    # The whole body's count runs beside the sections' (tiktoken releases the GIL): a fifth
-    # less time for a 20 MB build on two cores. A pool per shard: nothing outlives the call
-    # (a forked worker would inherit a dead thread from a long-lived pool).
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        body_tokens = pool.submit(tokenizer.count, page.body)
-        sections = []
-        for s in page.sections:
-            heading, _, rest = s.text.partition("\n") if s.level else ("", "", s.text)
-            passages = split_passages(
-                rest, tokenizer, max_tokens=max_passage_tokens, min_tokens=min_passage_tokens
-            )
-            sections.append(
-                IndexedSection(
-                    s.id,
-                    s.title,
-                    s.level,
-                    s.path,
-                    s.text,
-                    tokenizer.count(s.text),
-                    heading,
-                    passages,
-                )
-            )
-        return IndexedShard(
-            id=page.header.id,
-            page_id=page.id,
-            url=url,
-            version=version,
-            header=page.header,
-            packed_body=zlib.compress(page.body.encode(), 1),
-            tokens=body_tokens.result(),
-            sections=tuple(sections),
+    sections: list[IndexedSection] = []
+    raws: list[tuple[str, int]] = []
+    for s in page.sections:
+        heading, passages, tokens, raw = section_passages(
+            s.text,
+            s.level,
+            tokenizer,
+            max_tokens=max_passage_tokens,
+            min_tokens=min_passage_tokens,
         )
+        sections.append(
+            IndexedSection(s.id, s.title, s.level, s.path, s.text, tokens, heading, passages)
+        )
+        raws.append((s.text, raw))
+    return IndexedShard(
+        id=page.header.id,
+        page_id=page.id,
+        url=url,
+        version=version,
+        header=page.header,
+        packed_body=zlib.compress(page.body.encode(), 1),
+        # Summed from the sections' counts (each character is encoded once, in its block).
+        tokens=page_tokens(page.body, raws, tokenizer),
+        sections=tuple(sections),
+    )
