@@ -11,7 +11,7 @@ the changed pages.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
@@ -110,12 +110,36 @@ class Lexicon:
         return sum(i.nbytes for i in (self.sections, self.headings, self.passages, self.shards))
 
 
+def share_passages(terms: Sequence[ShardTerms]) -> tuple[DocTerms, list[ShardTerms]]:
+    """Every shard's passage documents in one set of arrays, and the shards' ``terms`` again
+    with their passages as views into it: keep these (and let the others go) so the build
+    and the index it makes hold each shard's terms once."""
+    passages = DocTerms.concat([t.passages for t in terms])
+    out: list[ShardTerms] = []
+    doc = 0
+    for t in terms:
+        end = doc + t.passages.size
+        lo, hi = int(passages.ptr[doc]), int(passages.ptr[end])
+        view = DocTerms(
+            passages.ptr[doc : end + 1] - lo,
+            passages.terms[lo:hi],
+            passages.counts[lo:hi],
+            passages.lengths[doc:end],
+        )
+        out.append(replace(t, passages=view))
+        doc = end
+    return passages, out
+
+
 def build_lexicon(
     shards: Sequence[IndexedShard],
     terms: Sequence[ShardTerms],
+    passages: DocTerms,
     analyzer: Analyzer,
     vocab: Vocabulary,
 ) -> Lexicon:
+    """The lexicon over ``shards``; ``passages`` is their terms' passages concatenated
+    (:func:`share_passages`)."""
     counts = [c for t in terms for c in t.passage_counts]
     section_key = tuple((n, m) for n, s in enumerate(shards) for m in range(len(s.sections)))
     section_shard = np.array([n for n, _ in section_key], dtype=np.int64)
@@ -125,15 +149,12 @@ def build_lexicon(
     passage_index = np.arange(int(section_passages[-1]), dtype=np.int64) - np.repeat(
         section_passages[:-1], per_section
     )
-    passages = DocTerms.concat([t.passages for t in terms])
     return Lexicon(
         analyzer=analyzer,
         # Summed shard by shard: the same arrays as over the whole index (sections are in
         # shard order), without np.unique's sort over every posting at once (a 130 MB peak at
         # 20 MB).
-        sections=BM25Index.from_terms(
-            DocTerms.concat([_sum_by_section(t.passages, t.passage_counts) for t in terms]), vocab
-        ),
+        sections=BM25Index.from_terms(_sections(terms, len(passages.terms)), vocab),
         headings=BM25Index.from_terms(DocTerms.concat([t.headings for t in terms]), vocab, b=0.3),
         passages=BM25Index.from_terms(passages, vocab),
         shards=BM25Index.from_terms(DocTerms.concat([t.fields for t in terms]), vocab, b=0.3),
@@ -145,4 +166,29 @@ def build_lexicon(
         passage_ptr=passages.ptr,
         passage_terms=passages.terms,
         vocab=vocab,
+    )
+
+
+def _sections(terms: Sequence[ShardTerms], most: int) -> DocTerms:
+    """The section documents of every shard (:func:`_sum_by_section`), written shard by shard
+    into arrays of ``most`` postings (a section has at most its passages' postings), not
+    gathered in a list and concatenated (which held them twice)."""
+    ids = np.empty(most, dtype=np.int32)
+    tfs = np.empty(most, dtype=np.int32)
+    ptr = [np.zeros(1, np.int64)]
+    lengths = []
+    at = 0
+    for t in terms:
+        part = _sum_by_section(t.passages, t.passage_counts)
+        size = len(part.terms)
+        ids[at : at + size] = part.terms
+        tfs[at : at + size] = part.counts
+        ptr.append(part.ptr[1:] + at)
+        lengths.append(part.lengths)
+        at += size
+    return DocTerms(
+        np.concatenate(ptr),
+        ids[:at],
+        tfs[:at],
+        np.concatenate(lengths).astype(np.int32, copy=False) if lengths else ids[:0],
     )

@@ -174,10 +174,10 @@ class DocTerms:
         shifted = [p.ptr[1:] + off for p, off in zip(parts, offsets, strict=True)]
         ptr = np.concatenate([np.zeros(1, np.int64), *shifted])
         return cls(
-            ptr.astype(np.int64),
-            np.concatenate([p.terms for p in parts]).astype(np.int32),
-            np.concatenate([p.counts for p in parts]).astype(np.int32),
-            np.concatenate([p.lengths for p in parts]).astype(np.int32),
+            ptr.astype(np.int64, copy=False),
+            np.concatenate([p.terms for p in parts]).astype(np.int32, copy=False),
+            np.concatenate([p.counts for p in parts]).astype(np.int32, copy=False),
+            np.concatenate([p.lengths for p in parts]).astype(np.int32, copy=False),
         )
 
 
@@ -228,23 +228,25 @@ class BM25Index:
         total = float(lengths.sum())
         avg = total / n if n and total else 1.0
         norm = k1 * (1 - b + b * lengths / avg)
-        order = np.argsort(docs.terms, kind="stable")
+        order = _by_term(docs.terms)
         self._docs = np.repeat(np.arange(n, dtype=np.int32), np.diff(docs.ptr))[order]
         df = np.bincount(docs.terms, minlength=self._terms)
         self._df = df
         self._indptr = np.concatenate([np.zeros(1, np.int64), np.cumsum(df, dtype=np.int64)])
         self._idf = np.log(1 + (n - df + 0.5) / (df + 0.5))
-        # idf * tf * (k1 + 1) / (tf + norm), left to right as the scalar formula, in place
-        # (a 20 MB index has millions of postings: no temporaries beyond two arrays).
-        tf = docs.counts[order].astype(np.float64)
-        weights = self._idf[docs.terms[order]]
-        del order
-        weights *= tf
-        weights *= k1 + 1
-        tf += norm[self._docs]
-        weights /= tf
-        del tf
-        self._weights = weights.astype(np.float32)
+        # idf * tf * (k1 + 1) / (tf + norm), left to right as the scalar formula, in place,
+        # a slice of postings at a time (a 20 MB index has millions: float64 temporaries for
+        # all of them were a 100 MB peak).
+        self._weights = np.empty(len(order), dtype=np.float32)
+        for start in range(0, len(order), _SETUP_SLICE):
+            part = order[start : start + _SETUP_SLICE]
+            tf = docs.counts[part].astype(np.float64)
+            weights = self._idf[docs.terms[part]]
+            weights *= tf
+            weights *= k1 + 1
+            tf += norm[self._docs[start : start + _SETUP_SLICE]]
+            weights /= tf
+            self._weights[start : start + _SETUP_SLICE] = weights
 
     @property
     def postings_count(self) -> int:
@@ -310,6 +312,24 @@ class BM25Index:
         values, matched = self.score_array(query)
         found = np.flatnonzero(matched)
         return dict(zip(found.tolist(), values[found].tolist(), strict=True))
+
+
+#: Postings weighed at a time when an index is set up.
+_SETUP_SLICE = 1 << 18
+
+
+def _by_term(terms: npt.NDArray[np.int32]) -> npt.NDArray[np.int64]:
+    """``np.argsort(terms, kind="stable")``, ten times faster: each term id with its position
+    in the low 32 bits is one unique int64 key, and numpy sorts plain int64 keys with SIMD
+    (a stable argsort of millions of int32 is a merge sort of their indexes)."""
+    if len(terms) >= 1 << 32:  # pragma: no cover - positions would not fit in 32 bits
+        return np.argsort(terms, kind="stable")
+    keys = terms.astype(np.int64)
+    keys <<= 32
+    keys |= np.arange(len(terms), dtype=np.int64)
+    keys.sort()
+    keys &= 0xFFFFFFFF
+    return keys
 
 
 class _IdfView(Mapping[str, float]):

@@ -29,7 +29,14 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from router.lexicon import Lexicon, ShardTerms, Vocabulary, build_lexicon, shard_terms
+from router.lexicon import (
+    Lexicon,
+    ShardTerms,
+    Vocabulary,
+    build_lexicon,
+    shard_terms,
+    share_passages,
+)
 from router.model import (
     IndexedSection,
     IndexedShard,
@@ -267,6 +274,19 @@ class SnapshotCache:
     # -- internals ------------------------------------------------------------------------
 
     def _refresh_locked(self, *, listing: bool) -> IndexSnapshot:
+        # A build makes hundreds of thousands of objects (sections, passages, analysis
+        # lists) and frees few: the cyclic collector's passes over them were a tenth of a
+        # 20 MB build. Reference counting still frees everything; freeze_gc then keeps the
+        # collector off the snapshot for good.
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return self._refresh_paused(listing=listing)
+        finally:
+            if enabled:
+                gc.enable()
+
+    def _refresh_paused(self, *, listing: bool) -> IndexSnapshot:
         now = self._clock()
         if self._base is None:
             self._fed = now  # a first build reads every page: the feed has nothing to add yet
@@ -307,6 +327,11 @@ class SnapshotCache:
             return current
         reader = _ReadThrough(self.store, refs, self._pages, dirty, everything)
         found = scan(reader, self.options.sync)
+        invalid = found.invalid
+        # The parsed pages, last first: each is let go once indexed (a page's body is no
+        # longer needed then), so a build never holds every body beside the whole index.
+        pending = list(reversed(found.shards))
+        del found
         self._pages = reader.kept
         # Remember each page at the version read, so a marked refresh keeps what it has.
         self._refs = {
@@ -317,7 +342,8 @@ class SnapshotCache:
         bags: list[ShardTerms] = []
         entries: dict[str, tuple[IndexedShard, ShardTerms | None]] = {}
         stale: list[StaleEntry] = []
-        for page, url in found.shards:
+        while pending:
+            page, url = pending.pop()
             assert page.header is not None
             version = reader.kept[page.id].version
             cached = self._entries.get(page.id)
@@ -351,14 +377,19 @@ class SnapshotCache:
         for page_id, message in sorted(reader.failures.items()):
             if page_id not in entries and page_id in reader.kept:
                 stale.append(StaleEntry(page_id, None, _failed(message)))
-        self._entries = entries
         order = sorted(range(len(shards)), key=lambda n: shards[n].id)
+        passages, shared = share_passages([bags[n] for n in order])
+        del bags
+        # Each shard's terms are kept as views into the index's arrays, not beside them.
+        for n, bag in zip(order, shared, strict=True):
+            page_id = shards[n].page_id
+            entries[page_id] = (entries[page_id][0], bag)
+        self._entries = entries
+        ordered = [shards[n] for n in order]
         snap = IndexSnapshot(
-            shards=tuple(shards[n] for n in order),
-            lexicon=build_lexicon(
-                [shards[n] for n in order], [bags[n] for n in order], self._analyzer, self._vocab
-            ),
-            invalid=found.invalid,
+            shards=tuple(ordered),
+            lexicon=build_lexicon(ordered, shared, passages, self._analyzer, self._vocab),
+            invalid=invalid,
             stale=tuple(stale),
             versions={pid: p.version for pid, p in reader.kept.items()},
             generation=(current.generation + 1) if current else 1,
@@ -367,7 +398,7 @@ class SnapshotCache:
         self.loaded = False
         if listing:
             self._checked = now  # a marked refresh leaves the next listing when it was due
-        self._save(snap, found.invalid)
+        self._save(snap, invalid)
         self._freeze()
         return snap
 
