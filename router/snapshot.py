@@ -34,7 +34,7 @@ from router.lexicon import (
     ShardTerms,
     Vocabulary,
     build_lexicon,
-    shard_terms,
+    shards_terms,
     share_passages,
 )
 from router.model import (
@@ -51,6 +51,10 @@ from router.sync import Issue, SyncOptions, scan
 from shards import BrainError, Page, PageRef, PageStore, StoredPage, Tokenizer, hash_matches
 
 log = logging.getLogger(__name__)
+
+#: Text (characters) of the shards analyzed in one batch during a build: large enough that
+#: a batch's fixed costs vanish, small enough that its arrays stay a few tens of megabytes.
+_ANALYZE_CHARS = 2_000_000
 
 Clock = Callable[[], float]
 #: A change feed: the ids of the pages changed since its previous call. It must not raise
@@ -339,9 +343,13 @@ class SnapshotCache:
             for r in refs
         }
         shards: list[IndexedShard] = []
-        bags: list[ShardTerms] = []
+        bags: list[ShardTerms | None] = []
         entries: dict[str, tuple[IndexedShard, ShardTerms | None]] = {}
         stale: list[StaleEntry] = []
+        # Shards whose terms are still to be found (positions in ``shards``), analyzed a few
+        # megabytes of text at a time, in order (so new terms get the same ids).
+        analyzing: list[int] = []
+        waiting = 0
         while pending:
             page, url = pending.pop()
             assert page.header is not None
@@ -356,9 +364,8 @@ class SnapshotCache:
                     or (cached[0].body == page.body and cached[0].header == page.header)
                 )
             ):
-                shard, kept = cached
-                # After a load the terms are not kept: the same arrays again, from the shard.
-                bag = kept if kept is not None else shard_terms(shard, self._analyzer, self._vocab)
+                # After a load the terms are not kept (None): found again below.
+                shard, bag = cached
             else:
                 shard = index_shard(
                     page,
@@ -368,18 +375,26 @@ class SnapshotCache:
                     max_passage_tokens=self.options.max_passage_tokens,
                     min_passage_tokens=self.options.min_passage_tokens,
                 )
-                bag = shard_terms(shard, self._analyzer, self._vocab)
+                bag = None
             entries[page.id] = (shard, bag)
+            if bag is None:
+                analyzing.append(len(shards))
+                waiting += sum(len(s.text) for s in shard.sections)
             reasons = _stale_reasons(page, reader.failures.get(page.id))
             stale += [StaleEntry(page.id, shard.id, r) for r in reasons]
             shards.append(replace(shard, stale=reasons) if reasons != shard.stale else shard)
             bags.append(bag)
+            if waiting >= _ANALYZE_CHARS or not pending:
+                self._analyze(analyzing, shards, bags, entries)
+                analyzing, waiting = [], 0
+        analyzed = [b for b in bags if b is not None]
+        assert len(analyzed) == len(shards)
         for page_id, message in sorted(reader.failures.items()):
             if page_id not in entries and page_id in reader.kept:
                 stale.append(StaleEntry(page_id, None, _failed(message)))
         order = sorted(range(len(shards)), key=lambda n: shards[n].id)
-        passages, shared = share_passages([bags[n] for n in order])
-        del bags
+        passages, shared = share_passages([analyzed[n] for n in order])
+        del bags, analyzed
         # Each shard's terms are kept as views into the index's arrays, not beside them.
         for n, bag in zip(order, shared, strict=True):
             page_id = shards[n].page_id
@@ -401,6 +416,22 @@ class SnapshotCache:
         self._save(snap, invalid)
         self._freeze()
         return snap
+
+    def _analyze(
+        self,
+        positions: list[int],
+        shards: list[IndexedShard],
+        bags: list[ShardTerms | None],
+        entries: dict[str, tuple[IndexedShard, ShardTerms | None]],
+    ) -> None:
+        """Find the terms of the shards at ``positions``, together (see shards_terms)."""
+        if not positions:
+            return
+        found = shards_terms([shards[n] for n in positions], self._analyzer, self._vocab)
+        for n, bag in zip(positions, found, strict=True):
+            bags[n] = bag
+            page_id = shards[n].page_id
+            entries[page_id] = (entries[page_id][0], bag)
 
     # -- the saved index ------------------------------------------------------------------
 
