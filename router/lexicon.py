@@ -18,6 +18,7 @@ from itertools import repeat
 import numpy as np
 import numpy.typing as npt
 
+from router._heap import release_free_heap
 from router.model import IndexedShard
 from router.select import _WORD as WORD_PATTERN
 from router.select import STOP_WORDS, Analyzer, BM25Index, DocTerms
@@ -257,6 +258,9 @@ def share_passages(terms: Sequence[ShardTerms]) -> tuple[DocTerms, list[ShardTer
     with their passages as views into it: keep these (and let the others go) so the build
     and the index it makes hold each shard's terms once."""
     passages = DocTerms.concat([t.passages for t in terms])
+    if len(passages.counts) and int(passages.counts.max()) <= np.iinfo(np.uint16).max:
+        # A term's count in one passage: two bytes hold it (the cache keeps these for good).
+        passages = replace(passages, counts=passages.counts.astype(np.uint16))
     out: list[ShardTerms] = []
     doc = 0
     for t in terms:
@@ -279,9 +283,12 @@ def build_lexicon(
     passages: DocTerms,
     analyzer: Analyzer,
     vocab: Vocabulary,
+    *,
+    trim: bool = False,
 ) -> Lexicon:
     """The lexicon over ``shards``; ``passages`` is their terms' passages concatenated
-    (:func:`share_passages`)."""
+    (:func:`share_passages`). ``trim``: hand the heap freed by each index's setup back to the
+    OS before the next (a long-lived process: its peak RSS, not just its steady one)."""
     counts = [c for t in terms for c in t.passage_counts]
     section_key = tuple((n, m) for n, s in enumerate(shards) for m in range(len(s.sections)))
     section_shard = np.array([n for n, _ in section_key], dtype=np.int64)
@@ -291,14 +298,22 @@ def build_lexicon(
     passage_index = np.arange(int(section_passages[-1]), dtype=np.int64) - np.repeat(
         section_passages[:-1], per_section
     )
+    if trim:
+        release_free_heap()
+    # Summed shard by shard: the same arrays as over the whole index (sections are in shard
+    # order), without np.unique's sort over every posting at once (a 130 MB peak at 20 MB).
+    sections = BM25Index.from_terms(_sections(terms, len(passages.terms)), vocab)
+    headings = BM25Index.from_terms(DocTerms.concat([t.headings for t in terms]), vocab, b=0.3)
+    if trim:
+        release_free_heap()
+    passage_bm25 = BM25Index.from_terms(passages, vocab)
+    if trim:
+        release_free_heap()
     return Lexicon(
         analyzer=analyzer,
-        # Summed shard by shard: the same arrays as over the whole index (sections are in
-        # shard order), without np.unique's sort over every posting at once (a 130 MB peak at
-        # 20 MB).
-        sections=BM25Index.from_terms(_sections(terms, len(passages.terms)), vocab),
-        headings=BM25Index.from_terms(DocTerms.concat([t.headings for t in terms]), vocab, b=0.3),
-        passages=BM25Index.from_terms(passages, vocab),
+        sections=sections,
+        headings=headings,
+        passages=passage_bm25,
         shards=BM25Index.from_terms(DocTerms.concat([t.fields for t in terms]), vocab, b=0.3),
         section_key=section_key,
         section_shard=section_shard,

@@ -140,7 +140,7 @@ class DocTerms:
 
     ptr: npt.NDArray[np.int64]
     terms: npt.NDArray[np.int32]
-    counts: npt.NDArray[np.int32]
+    counts: npt.NDArray[np.int32] | npt.NDArray[np.uint16]  # uint16 where the cache keeps them
     lengths: npt.NDArray[np.int32]
 
     @property
@@ -228,25 +228,30 @@ class BM25Index:
         total = float(lengths.sum())
         avg = total / n if n and total else 1.0
         norm = k1 * (1 - b + b * lengths / avg)
-        order = _by_term(docs.terms)
-        self._docs = np.repeat(np.arange(n, dtype=np.int32), np.diff(docs.ptr))[order]
         df = np.bincount(docs.terms, minlength=self._terms)
         self._df = df
         self._indptr = np.concatenate([np.zeros(1, np.int64), np.cumsum(df, dtype=np.int64)])
         self._idf = np.log(1 + (n - df + 0.5) / (df + 0.5))
-        # idf * tf * (k1 + 1) / (tf + norm), left to right as the scalar formula, in place,
-        # a slice of postings at a time (a 20 MB index has millions: float64 temporaries for
-        # all of them were a 100 MB peak).
-        self._weights = np.empty(len(order), dtype=np.float32)
-        for start in range(0, len(order), _SETUP_SLICE):
-            part = order[start : start + _SETUP_SLICE]
-            tf = docs.counts[part].astype(np.float64)
-            weights = self._idf[docs.terms[part]]
+        self._docs = np.empty(len(docs.terms), dtype=np.int32)
+        self._weights = np.empty(len(docs.terms), dtype=np.float32)
+        # Postings go in term order (documents ascending within a term), a range of terms
+        # at a time, so nothing is ever allocated per posting beyond the index itself and a
+        # byte each (a 20 MB index has millions: a whole-array sort and float64
+        # temporaries were a 100 MB peak).
+        for at in _term_ranges(docs.terms, self._indptr):
+            found = _by_term(docs.terms, at)
+            out = slice(int(self._indptr[found[0]]), int(self._indptr[found[1]]))
+            where = found[2]
+            doc = np.searchsorted(docs.ptr, where, side="right") - 1
+            self._docs[out] = doc
+            # idf * tf * (k1 + 1) / (tf + norm), left to right as the scalar formula
+            tf = docs.counts[where].astype(np.float64)
+            weights = self._idf[docs.terms[where]]
             weights *= tf
             weights *= k1 + 1
-            tf += norm[self._docs[start : start + _SETUP_SLICE]]
+            tf += norm[doc]
             weights /= tf
-            self._weights[start : start + _SETUP_SLICE] = weights
+            self._weights[out] = weights
 
     @property
     def postings_count(self) -> int:
@@ -314,22 +319,49 @@ class BM25Index:
         return dict(zip(found.tolist(), values[found].tolist(), strict=True))
 
 
-#: Postings weighed at a time when an index is set up.
-_SETUP_SLICE = 1 << 18
+#: Postings put in place at a time when an index is set up.
+_SETUP_SLICE = 1 << 17
 
 
-def _by_term(terms: npt.NDArray[np.int32]) -> npt.NDArray[np.int64]:
-    """``np.argsort(terms, kind="stable")``, ten times faster: each term id with its position
-    in the low 32 bits is one unique int64 key, and numpy sorts plain int64 keys with SIMD
-    (a stable argsort of millions of int32 is a merge sort of their indexes)."""
+def _term_ranges(
+    terms: npt.NDArray[np.int32], indptr: npt.NDArray[np.int64]
+) -> Iterator[tuple[npt.NDArray[np.bool_], int, int]]:
+    """Ranges of term ids holding about ``_SETUP_SLICE`` postings each, and for each which
+    postings fall in it."""
+    total = int(indptr[-1])
+    if not total:
+        return
+    nterms = len(indptr) - 1
+    cuts = np.searchsorted(indptr, np.arange(_SETUP_SLICE, total, _SETUP_SLICE), "right") - 1
+    starts = np.unique(np.concatenate([np.zeros(1, np.int64), cuts]))
+    bounds = np.append(starts, nterms)
+    if len(starts) == 1:
+        yield np.ones(len(terms), dtype=np.bool_), int(bounds[0]), int(bounds[1])
+        return
+    # which range each posting's term is in, a byte (or two) per posting
+    kind = np.uint8 if len(starts) < 256 else np.uint16 if len(starts) < 65536 else np.int64
+    bucket = (np.searchsorted(bounds, np.arange(nterms), "right") - 1).astype(kind)[terms]
+    for n in range(len(starts)):
+        yield bucket == n, int(bounds[n]), int(bounds[n + 1])
+
+
+def _by_term(
+    terms: npt.NDArray[np.int32], at: tuple[npt.NDArray[np.bool_], int, int]
+) -> tuple[int, int, npt.NDArray[np.int64]]:
+    """The postings of one range of terms, positions ordered as a stable argsort by term:
+    each term id with its position in the low 32 bits is one int64 key, and numpy sorts plain
+    int64 keys with SIMD (a stable argsort of millions of int32 is a merge sort of indexes,
+    ten times slower)."""
+    mask, low, high = at
+    where = np.flatnonzero(mask)
     if len(terms) >= 1 << 32:  # pragma: no cover - positions would not fit in 32 bits
-        return np.argsort(terms, kind="stable")
-    keys = terms.astype(np.int64)
+        return low, high, where[np.argsort(terms[where], kind="stable")]
+    keys = terms[where].astype(np.int64)
     keys <<= 32
-    keys |= np.arange(len(terms), dtype=np.int64)
+    keys |= where
     keys.sort()
     keys &= 0xFFFFFFFF
-    return keys
+    return low, high, keys
 
 
 class _IdfView(Mapping[str, float]):

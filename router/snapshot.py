@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import gc
 import logging
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from router._heap import release_free_heap
 from router.lexicon import (
     Lexicon,
     ShardTerms,
@@ -392,6 +392,8 @@ class SnapshotCache:
         for page_id, message in sorted(reader.failures.items()):
             if page_id not in entries and page_id in reader.kept:
                 stale.append(StaleEntry(page_id, None, _failed(message)))
+        if self.options.freeze_gc:
+            release_free_heap()  # what the analysis freed, before the lexicon's arrays come
         order = sorted(range(len(shards)), key=lambda n: shards[n].id)
         passages, shared = share_passages([analyzed[n] for n in order])
         del bags, analyzed
@@ -403,7 +405,14 @@ class SnapshotCache:
         ordered = [shards[n] for n in order]
         snap = IndexSnapshot(
             shards=tuple(ordered),
-            lexicon=build_lexicon(ordered, shared, passages, self._analyzer, self._vocab),
+            lexicon=build_lexicon(
+                ordered,
+                shared,
+                passages,
+                self._analyzer,
+                self._vocab,
+                trim=self.options.freeze_gc,
+            ),
             invalid=invalid,
             stale=tuple(stale),
             versions={pid: p.version for pid, p in reader.kept.items()},
@@ -486,7 +495,7 @@ class SnapshotCache:
     def _freeze(self) -> None:
         if self.options.freeze_gc:
             gc.freeze()  # the snapshot is long-lived: keep the collector off it
-            _release_free_heap()
+            release_free_heap()
 
     def _degraded(self, reason: str) -> IndexSnapshot:
         """The last built snapshot with every shard flagged: the store cannot be listed."""
@@ -577,18 +586,3 @@ class _ReadThrough:
 
     def url(self, page_id: str) -> str:  # pragma: no cover
         return self._store.url(page_id)
-
-
-def _release_free_heap() -> None:
-    """Hand the heap a build freed back to the OS (glibc keeps it: 116 MB after a 20 MB build).
-
-    Best effort, Linux with glibc only; elsewhere (or without ``malloc_trim``) nothing happens.
-    """
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # musl, or no such symbol
-        pass
