@@ -238,11 +238,16 @@ class BM25Index:
         # at a time, so nothing is ever allocated per posting beyond the index itself and a
         # byte each (a 20 MB index has millions: a whole-array sort and float64
         # temporaries were a 100 MB peak).
-        for at in _term_ranges(docs.terms, self._indptr):
-            found = _by_term(docs.terms, at)
-            out = slice(int(self._indptr[found[0]]), int(self._indptr[found[1]]))
-            where = found[2]
+        for mask, low, high in _term_ranges(docs.terms, self._indptr):
+            out = slice(int(self._indptr[low]), int(self._indptr[high]))
+            where = np.flatnonzero(mask)
+            del mask
+            # each posting's document, searched while positions ascend (seven times faster
+            # than in term order), then both put in term order
             doc = np.searchsorted(docs.ptr, where, side="right") - 1
+            order = _stable_order(docs.terms[where])
+            where, doc = where[order], doc[order]
+            del order
             self._docs[out] = doc
             # idf * tf * (k1 + 1) / (tf + norm), left to right as the scalar formula
             tf = docs.counts[where].astype(np.float64)
@@ -345,23 +350,18 @@ def _term_ranges(
         yield bucket == n, int(bounds[n]), int(bounds[n + 1])
 
 
-def _by_term(
-    terms: npt.NDArray[np.int32], at: tuple[npt.NDArray[np.bool_], int, int]
-) -> tuple[int, int, npt.NDArray[np.int64]]:
-    """The postings of one range of terms, positions ordered as a stable argsort by term:
-    each term id with its position in the low 32 bits is one int64 key, and numpy sorts plain
-    int64 keys with SIMD (a stable argsort of millions of int32 is a merge sort of indexes,
-    ten times slower)."""
-    mask, low, high = at
-    where = np.flatnonzero(mask)
-    if len(terms) >= 1 << 32:  # pragma: no cover - positions would not fit in 32 bits
-        return low, high, where[np.argsort(terms[where], kind="stable")]
-    keys = terms[where].astype(np.int64)
+def _stable_order(values: npt.NDArray[np.int32]) -> npt.NDArray[np.int64]:
+    """``np.argsort(values, kind="stable")`` for non-negative int32 values: each value with
+    its position in the low 32 bits is one int64 key, and numpy sorts plain int64 keys with
+    SIMD (a stable argsort of int32 is a merge sort of indexes, ten times slower)."""
+    if len(values) >= 1 << 32:  # pragma: no cover - positions would not fit in 32 bits
+        return np.argsort(values, kind="stable")
+    keys = values.astype(np.int64)
     keys <<= 32
-    keys |= where
+    keys |= np.arange(len(values), dtype=np.int64)
     keys.sort()
     keys &= 0xFFFFFFFF
-    return low, high, keys
+    return keys
 
 
 class _IdfView(Mapping[str, float]):

@@ -6,8 +6,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from router.lexicon import analyze
-from router.select import Analyzer, DocTerms
+from router.lexicon import _words, analyze
+from router.select import _WORD, Analyzer, DocTerms
 
 _WORDS = [
     "Cloud", "Run", "run", "running", "the", "and", "a", "DNS", "dns", "2FA", "v1.2", "Stripe",
@@ -68,3 +68,18 @@ def test_repeated_words_and_pairs_are_counted_per_document() -> None:
     ]  # fmt: skip
     assert docs.counts.tolist() == [2, 2, 2, 1, 1, 1, 1]
     assert docs.lengths.tolist() == [4, 0, 2]
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.text(max_size=60)
+    | st.text(alphabet="ab_1 .\u00e9\u00a3\u2014\u4e2d\u0301\xa0\x1c", max_size=40)
+)
+def test_the_fast_word_cut_is_the_analyzers_pattern(text: str) -> None:
+    assert _words(text) == _WORD.findall(text)
+    assert _words(text.lower()) == _WORD.findall(text.lower())
+
+
+def test_the_fast_word_cut_handles_many_kinds_of_symbols_too() -> None:
+    text = "a" + "".join(chr(0x2190 + n) + f"w{n}" for n in range(80)) + " \u00e9t\u00e9"
+    assert _words(text) == _WORD.findall(text)
