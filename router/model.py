@@ -9,9 +9,11 @@ manifest row) is computed once, on first use, and kept with it.
 
 from __future__ import annotations
 
+import os
 import threading
 import zlib
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -178,6 +180,7 @@ def index_shard(
 ) -> IndexedShard:
     """One shard page, counted and cut into passages (its terms are built separately)."""
     assert page.header is not None
+    packed_body = _compress(page.body.encode())  # beside the sections (zlib frees the GIL)
     sections: list[IndexedSection] = []
     raws: list[tuple[str, int]] = []
     for s in page.sections:
@@ -198,8 +201,23 @@ def index_shard(
         url=url,
         version=version,
         header=page.header,
-        packed_body=zlib.compress(page.body.encode(), 1),
+        packed_body=packed_body.result(),
         # Summed from the sections' counts (each character is encoded once, in its block).
         tokens=page_tokens(page.body, raws, tokenizer),
         sections=tuple(sections),
     )
+
+
+_pool: tuple[int, ThreadPoolExecutor] | None = None
+_pool_lock = threading.Lock()
+
+
+def _compress(data: bytes) -> Future[bytes]:
+    """``zlib.compress(data, 1)`` on a worker thread, one per process (a forked child makes
+    its own: the parent's thread does not exist in it)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None or _pool[0] != os.getpid():
+            _pool = (os.getpid(), ThreadPoolExecutor(1, thread_name_prefix="index-compress"))
+        pool = _pool[1]
+    return pool.submit(zlib.compress, data, 1)

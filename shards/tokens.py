@@ -126,6 +126,7 @@ class TiktokenCounter:
             raise ValueError("token margin must be >= 0")
         self._cache: OrderedDict[bytes, int] = OrderedDict()
         self._gaps: dict[tuple[str, int], int] = {}
+        self._margined: dict[int, int] = {}  # raw -> with the margin (a build asks 200K times)
         self._lock = threading.Lock()
 
     def raw(self, text: str) -> int:
@@ -151,9 +152,14 @@ class TiktokenCounter:
 
     def margined(self, raw: int) -> int:
         """A raw count with the safety margin applied: ``count(t) == margined(raw(t))``."""
-        # round() first: 100 * 1.1 is 110.00000000000001 in floating point, and ceil would
-        # turn that representation error into a whole extra token.
-        return math.ceil(round(raw * (1 + self.options.margin), 6)) if raw else 0
+        found = self._margined.get(raw)
+        if found is None:
+            # round() first: 100 * 1.1 is 110.00000000000001 in floating point, and ceil
+            # would turn that representation error into a whole extra token.
+            found = math.ceil(round(raw * (1 + self.options.margin), 6)) if raw else 0
+            if len(self._margined) < _MARGIN_MEMO:
+                self._margined[raw] = found
+        return found
 
     def joined(self, parts: Sequence[tuple[str, int]], gaps: Sequence[int]) -> int | None:
         """``raw(parts[0] + "\n" * gaps[0] + parts[1] + ...)`` from each part's own raw count
@@ -235,6 +241,8 @@ class TiktokenCounter:
 _ASCII_PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
 #: Distinct (punctuation run, gap) differences remembered (each a couple of small encodes).
 _GAP_MEMO = 10_000
+#: Distinct raw counts whose margined count is remembered.
+_MARGIN_MEMO = 100_000
 
 
 def starts_piece(line: str) -> bool:

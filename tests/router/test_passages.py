@@ -90,3 +90,13 @@ def test_a_tokenizer_that_cannot_sum_counts_each_text_whole() -> None:
     assert [p.tokens for p in passages] == [9]
     assert text in words.calls
     assert page_tokens(text, [(text, tokens)], words) == 11
+
+
+def test_a_shards_body_is_packed_as_zlib_would_pack_it(tokenizer: TiktokenCounter) -> None:
+    import zlib
+
+    from router.model import _compress
+
+    data = ("## Section\n\nSome text about Cloud Run.\n\n" * 200).encode()
+    assert _compress(data).result() == zlib.compress(data, 1)
+    assert zlib.decompress(_compress(data).result()) == data
