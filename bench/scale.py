@@ -304,7 +304,6 @@ def table(result: dict[str, Any]) -> str:
     warm, lat = result["warm"], result["warm"]["latency"]
     store, saved, cold = result["from_store"], result["from_saved"], result["cold_5mb"]
     ctx, sc, t = result["brain_context"], result["warm"]["scoring"], result["targets"]
-    rss = max(store["peak_rss_mb"], saved["peak_rss_mb"])
     lines = [
         f"Synthetic index of {result['bytes'] / 1e6:.1f} MB: {warm['shards']} shards, "
         f"{warm['sections']:,} sections, {warm['passages']:,} passages, "
@@ -340,11 +339,10 @@ def table(result: dict[str, Any]) -> str:
         "",
         f"Also measured: `brain context` on the demo without a saved index (its first run) "
         f"{ctx['first_s']:.2f} s; imports before the first build in the 20 MB processes "
-        f"{store['import_s']:.2f} s; peak RSS of the {max(rss, 0):.0f} MB kind is the "
-        "build's transient (parsed pages and analysis lists), the steady RSS after every "
-        f"task was {store['rss_mb']:.0f} MB (from the pages) and {saved['rss_mb']:.0f} MB "
-        f"(from the saved index). Preparing the workspaces took {result['prepared_s']:.0f} s "
-        "(not measured).",
+        f"{store['import_s']:.2f} s; the steady RSS after every task was "
+        f"{store['rss_mb']:.0f} MB (from the pages) and {saved['rss_mb']:.0f} MB (from the "
+        "saved index). "
+        f"Preparing the workspaces took {result['prepared_s']:.0f} s (not measured).",
     ]
     meaning = result.get("meaning")
     if meaning:

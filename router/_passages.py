@@ -4,14 +4,21 @@ A passage is a markdown block (blocks end at blank lines outside code fences). A
 than ``min_tokens`` joins the next one ("Steps:" with its list); one longer than ``max_tokens``
 is cut into chunks of whole lines, or of sentences when it is one long line, and a table's
 chunks keep its header rows as ``lead``.
+
+Counting: with a :class:`~shards.tokens.SummingTokenizer` each block (or line of a long block)
+is encoded once, and what is made of blocks (a joined passage, a longer chunk, the whole
+section) has its count summed from theirs (:meth:`~shards.TiktokenCounter.joined`), the same
+number as counting it whole; any other tokenizer counts every text it is asked about.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import cast
 
-from shards import Tokenizer
+from shards import SummingTokenizer, Tokenizer
 
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=\S)")
@@ -28,13 +35,57 @@ class Passage:
     lead: str = ""  # a table's header rows, repeated when the chunk is shown alone
 
 
-def split_passages(
-    body: str, tokenizer: Tokenizer, *, max_tokens: int, min_tokens: int
-) -> tuple[Passage, ...]:
-    """Blocks at blank lines outside code fences; tiny blocks join the next, big ones are cut."""
+class _Counts:
+    """Raw counts that add up where the tokenizer can sum them; plain counts otherwise (then
+    "raw" is the count itself and every joined text is counted whole)."""
+
+    __slots__ = ("count", "summing")
+
+    def __init__(self, tokenizer: Tokenizer) -> None:
+        self.summing: SummingTokenizer | None = (
+            cast("SummingTokenizer", tokenizer) if _sums(type(tokenizer)) else None
+        )
+        self.count = tokenizer.count if self.summing is None else self.summing.raw
+
+    def tokens(self, raw: int) -> int:
+        return raw if self.summing is None else self.summing.margined(raw)
+
+    def joined(self, parts: list[tuple[str, int]], gaps: list[int], text: str) -> int:
+        """The raw count of ``text``, which is the parts joined by ``gaps`` newlines."""
+        if self.summing is not None:
+            found = self.summing.joined(parts, gaps)
+            if found is not None:
+                return found
+        return self.count(text)
+
+
+@lru_cache(maxsize=64)
+def _sums(kind: type) -> bool:
+    """Whether tokenizers of ``kind`` can sum counts (a protocol check walks its attributes:
+    10 µs, once per section at 20 MB was a quarter of a second)."""
+    return issubclass(kind, SummingTokenizer)
+
+
+@dataclass(frozen=True, slots=True)
+class _Blocks:
+    """A body's blocks and the newlines between them; ``exact`` when the body is precisely
+    ``"\\n" * lead + blocks[0] + "\\n" * gaps[0] + blocks[1] + ...``."""
+
+    blocks: list[str]
+    gaps: list[int]
+    lead: int
+    exact: bool
+
+
+def _blocks(body: str) -> _Blocks:
+    """Blocks at blank lines outside code fences."""
     blocks: list[str] = []
+    gaps: list[int] = []
     current: list[str] = []
     fence: str | None = None
+    blank = 0  # blank lines since the last block's end (or the start)
+    lead = 0
+    exact = True
     for line in body.split("\n"):
         match = _FENCE.match(line)
         if fence is None and match:
@@ -45,35 +96,108 @@ def split_passages(
             if current:
                 blocks.append("\n".join(current))
                 current = []
+            blank += 1
+            exact = exact and not line
             continue
+        if not current:
+            if blocks:
+                gaps.append(blank + 1)
+            else:
+                lead = blank
+            blank = 0
         current.append(line)
     if current:
         blocks.append("\n".join(current))
-    merged: list[str] = []
-    carry = ""
-    for block in blocks:
-        block = f"{carry}\n\n{block}" if carry else block
-        carry = ""
-        if tokenizer.count(block) < min_tokens:
-            carry = block
+    elif blocks or blank:
+        exact = False  # blank lines at the end: not what the blocks and gaps join into
+    return _Blocks(blocks, gaps, lead, exact)
+
+
+def split_passages(
+    body: str, tokenizer: Tokenizer, *, max_tokens: int, min_tokens: int
+) -> tuple[Passage, ...]:
+    """Blocks at blank lines outside code fences; tiny blocks join the next, big ones are cut."""
+    counts = _Counts(tokenizer)
+    found = _blocks(body)
+    return _passages(found, [counts.count(b) for b in found.blocks], counts, max_tokens, min_tokens)
+
+
+def section_passages(
+    text: str, level: int, tokenizer: Tokenizer, *, max_tokens: int, min_tokens: int
+) -> tuple[str, tuple[Passage, ...], int, int]:
+    """A section's heading line ("" for the text before the first heading), the passages of
+    the text under it, the section's token count (``tokenizer.count(text)``, summed from its
+    blocks' counts where the tokenizer allows) and its raw count (for :func:`page_tokens`)."""
+    heading, _, rest = text.partition("\n") if level else ("", "", text)
+    counts = _Counts(tokenizer)
+    found = _blocks(rest)
+    raws = [counts.count(b) for b in found.blocks]
+    passages = _passages(found, raws, counts, max_tokens, min_tokens)
+    parts = list(zip(found.blocks, raws, strict=True))
+    gaps = list(found.gaps)
+    if level:
+        parts.insert(0, (heading, counts.count(heading)))
+        gaps.insert(0, found.lead + 1)
+    exact = found.exact and bool(found.blocks) and (level > 0 or found.lead == 0)
+    raw = counts.joined(parts, gaps, text) if exact else counts.count(text)
+    return heading, passages, counts.tokens(raw), raw
+
+
+def page_tokens(body: str, sections: list[tuple[str, int]], tokenizer: Tokenizer) -> int:
+    """``tokenizer.count(body)``, summed from its sections' raw counts (from
+    :func:`section_passages`) where they are the whole body in order with only newlines
+    between them and the tokenizer can sum; counted whole otherwise."""
+    counts = _Counts(tokenizer)
+    gaps: list[int] = []
+    pos, exact = 0, bool(sections)
+    for n, (text, _) in enumerate(sections):
+        if not body.startswith(text, pos):
+            exact = False
+            break
+        pos += len(text)
+        if n + 1 < len(sections):
+            end = pos
+            while end < len(body) and body[end] == "\n":
+                end += 1
+            gaps.append(end - pos)
+            pos = end
+    exact = exact and pos == len(body)
+    raw = counts.joined(sections, gaps, body) if exact else counts.count(body)
+    return counts.tokens(raw)
+
+
+def _passages(
+    found: _Blocks, raws: list[int], counts: _Counts, max_tokens: int, min_tokens: int
+) -> tuple[Passage, ...]:
+    merged: list[tuple[str, int]] = []
+    carry: tuple[str, int] | None = None
+    for block, raw in zip(found.blocks, raws, strict=True):
+        if carry is not None:
+            joined = f"{carry[0]}\n\n{block}"
+            raw = counts.joined([carry, (block, raw)], [2], joined)
+            block, carry = joined, None
+        if counts.tokens(raw) < min_tokens:
+            carry = (block, raw)
         else:
-            merged.append(block)
-    if carry:
+            merged.append((block, raw))
+    if carry is not None:
         if merged:
-            merged[-1] = f"{merged[-1]}\n\n{carry}"
+            last = merged[-1]
+            text = f"{last[0]}\n\n{carry[0]}"
+            merged[-1] = (text, counts.joined([last, carry], [2], text))
         else:
             merged.append(carry)
     out: list[Passage] = []
-    for n, block in enumerate(merged):
-        tokens = tokenizer.count(block)
+    for n, (block, raw) in enumerate(merged):
+        tokens = counts.tokens(raw)
         if tokens <= max_tokens:
             out.append(Passage(block, tokens, n))
         else:
-            out.extend(_cut(block, n, tokenizer, max_tokens))
+            out.extend(_cut(block, n, counts, max_tokens))
     return tuple(out)
 
 
-def _cut(block: str, n: int, tokenizer: Tokenizer, max_tokens: int) -> list[Passage]:
+def _cut(block: str, n: int, counts: _Counts, max_tokens: int) -> list[Passage]:
     """A long block in chunks of whole lines (a table keeps its header rows as ``lead``)."""
     lines = block.split("\n")
     lead = ""
@@ -83,20 +207,42 @@ def _cut(block: str, n: int, tokenizer: Tokenizer, max_tokens: int) -> list[Pass
         and set(lines[1].strip()) <= set("|-: ")
     ):
         lead, lines = "\n".join(lines[:2]), lines[2:]
-    sep = "\n"
     if len(lines) == 1:  # one long prose line: cut at sentence ends instead
-        lines, sep = _SENTENCE.split(lines[0]), " "
+        return _cut_sentences(_SENTENCE.split(lines[0]), n, counts, max_tokens, lead)
+    chunks: list[Passage] = []
+    text, raw, started = "", 0, False  # the chunk so far
+    for line in lines:
+        line_raw = counts.count(line)
+        if not started:
+            text, raw, started = line, line_raw, True
+            continue
+        candidate = f"{text}\n{line}"
+        both = counts.joined([(text, raw), (line, line_raw)], [1], candidate)
+        if counts.tokens(both) > max_tokens:
+            chunks.append(Passage(text, counts.tokens(raw), n, "\n", lead))
+            text, raw = line, line_raw
+        else:
+            text, raw = candidate, both
+    if started:
+        chunks.append(Passage(text, counts.tokens(raw), n, "\n", lead))
+    return chunks
+
+
+def _cut_sentences(
+    sentences: list[str], n: int, counts: _Counts, max_tokens: int, lead: str
+) -> list[Passage]:
+    """One long line in chunks of whole sentences, each chunk counted whole."""
     chunks: list[Passage] = []
     current: list[str] = []
-    for line in lines:
-        candidate = sep.join([*current, line])
-        if current and tokenizer.count(candidate) > max_tokens:
-            text = sep.join(current)
-            chunks.append(Passage(text, tokenizer.count(text), n, sep, lead))
-            current = [line]
+    for sentence in sentences:
+        candidate = " ".join([*current, sentence])
+        if current and counts.tokens(counts.count(candidate)) > max_tokens:
+            text = " ".join(current)
+            chunks.append(Passage(text, counts.tokens(counts.count(text)), n, " ", lead))
+            current = [sentence]
         else:
-            current.append(line)
+            current.append(sentence)
     if current:
-        text = sep.join(current)
-        chunks.append(Passage(text, tokenizer.count(text), n, sep, lead))
+        text = " ".join(current)
+        chunks.append(Passage(text, counts.tokens(counts.count(text)), n, " ", lead))
     return chunks

@@ -10,15 +10,19 @@ the changed pages.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
+from itertools import repeat
 
 import numpy as np
 import numpy.typing as npt
 
+from router._heap import release_free_heap
 from router.model import IndexedShard
-from router.select import Analyzer, BM25Index, DocTerms
+from router.select import _WORD as WORD_PATTERN
+from router.select import STOP_WORDS, Analyzer, BM25Index, DocTerms
 
 #: Term -> id, shared by every index of a cache; it only grows (terms of edited-away text
 #: stay, harmlessly: an index built later simply has no postings for them).
@@ -38,21 +42,193 @@ class ShardTerms:
 
 
 def shard_terms(shard: IndexedShard, analyzer: Analyzer, vocab: Vocabulary) -> ShardTerms:
-    h = shard.header
-    fields = DocTerms.of(
-        [
-            analyzer.counted(
-                "\n".join([h.title, h.summary, *h.fetch_when, *h.related_entities, shard.id]),
-                vocab,
-            )
-        ]
+    return shards_terms([shard], analyzer, vocab)[0]
+
+
+def shards_terms(
+    shards: Sequence[IndexedShard], analyzer: Analyzer, vocab: Vocabulary
+) -> list[ShardTerms]:
+    """:func:`shard_terms` of each shard, analyzed together (what analysis costs per call is
+    then paid once for them all); new terms get the ids they would one shard at a time."""
+    texts: list[str] = []
+    for shard in shards:
+        h = shard.header
+        texts.append("\n".join([h.title, h.summary, *h.fetch_when, *h.related_entities, shard.id]))
+        texts.extend(p.text for s in shard.sections for p in s.passages)
+        texts.extend(" \n".join(s.path) for s in shard.sections)
+    docs = analyze(texts, analyzer, vocab)
+    del texts
+    out: list[ShardTerms] = []
+    at = 0
+    for shard in shards:
+        counts = tuple(len(s.passages) for s in shard.sections)
+        npass, nsec = sum(counts), len(shard.sections)
+        fields = _docs_slice(docs, at, at + 1)
+        passages = _docs_slice(docs, at + 1, at + 1 + npass)
+        headings = _docs_slice(docs, at + 1 + npass, at + 1 + npass + nsec)
+        out.append(ShardTerms(fields, headings, passages, counts))
+        at += 1 + npass + nsec
+    return out
+
+
+def _docs_slice(docs: DocTerms, start: int, end: int) -> DocTerms:
+    """Documents ``start:end`` as arrays of their own (a view would keep the whole batch)."""
+    lo, hi = int(docs.ptr[start]), int(docs.ptr[end])
+    return DocTerms(
+        docs.ptr[start : end + 1] - lo,
+        docs.terms[lo:hi].copy(),
+        docs.counts[lo:hi].copy(),
+        docs.lengths[start:end].copy(),
     )
-    passages = DocTerms.of(
-        analyzer.counted(p.text, vocab) for s in shard.sections for p in s.passages
+
+
+#: Joins a shard's documents into one text for the analyzer: a letter that English text does
+#: not hold, between spaces, so it is a word of its own that marks where a document ends.
+_MARK = "\ua66e"
+_JOIN = f" {_MARK} "
+
+
+def analyze(texts: Sequence[str], analyzer: Analyzer, vocab: Vocabulary) -> DocTerms:
+    """``DocTerms.of(analyzer.counted(t, vocab) for t in texts)``: the same arrays, new terms
+    given the same ids in the same order, with Python work per distinct word rather than per
+    word, and array operations for the rest (a Counter, a list of pair strings and a
+    vocabulary lookup per term, per passage, were a quarter of a 20 MB build).
+
+    The texts are joined around a marker word and cut into words as ``Analyzer.words`` cuts
+    them (the same pattern, lowercase); each distinct word is filtered and stemmed by the
+    analyzer itself, all in one call. ``tests/router/test_lexicon_analyze.py`` checks the
+    result against ``counted``.
+    """
+    joined = _JOIN.join(texts)
+    if len(texts) < 2 or joined.count(_MARK) != len(texts) - 1:  # or a text holds the marker
+        return DocTerms.of(analyzer.counted(t, vocab) for t in texts)
+    raw = _words(joined.lower())
+    del joined
+    code_of = {w: n for n, w in enumerate(dict.fromkeys(raw))}
+    codes = np.array(list(map(code_of.__getitem__, raw)), dtype=np.int64)
+    del raw
+    # Each distinct word: the marker, a stop word, or its stem (the analyzer's own, at once).
+    kept = [w for w in code_of if w not in STOP_WORDS and w != _MARK]
+    spaced = " ".join(kept)
+    stems = analyzer.words(spaced) if spaced == spaced.lower() else []
+    if len(stems) != len(kept) or _MARK not in code_of:
+        return DocTerms.of(analyzer.counted(t, vocab) for t in texts)
+    distinct = list(dict.fromkeys(stems))
+    stem_of = {w: n for n, w in enumerate(distinct)}
+    table = np.full(len(code_of), -1, dtype=np.int64)
+    table[[code_of[w] for w in kept]] = [stem_of[s] for s in stems]
+    table[code_of[_MARK]] = -2
+    ids = table[codes]
+    del codes, table
+    nloc, ndocs = len(distinct), len(texts)
+    doc = np.cumsum(ids == -2)
+    keep = ids >= 0
+    word_keys, word_docs = ids[keep], doc[keep]
+    del ids, doc, keep
+    lengths = np.bincount(word_docs, minlength=ndocs)
+    same = word_docs[:-1] == word_docs[1:]
+    pairs, pair_dense = np.unique(
+        word_keys[:-1][same] * nloc + word_keys[1:][same], return_inverse=True
     )
-    counts = tuple(len(s.passages) for s in shard.sections)
-    headings = DocTerms.of(analyzer.counted(" \n".join(s.path), vocab) for s in shard.sections)
-    return ShardTerms(fields, headings, passages, counts)
+    # Dense keys: words 0..nloc-1, then each distinct pair.
+    keys = np.concatenate([word_keys, nloc + pair_dense.reshape(-1)])
+    docs = np.concatenate([word_docs, word_docs[:-1][same]])
+    nkeys = nloc + len(pairs)
+    if ndocs * nkeys * 2 >= 1 << 31 or len(keys) >= 1 << 32:  # pragma: no cover - huge page
+        return DocTerms.of(analyzer.counted(t, vocab) for t in texts)
+    # Sequence order, as counted() meets terms: by document, its words, then its pairs.
+    nwords = len(word_keys)
+    del word_keys, word_docs, pair_dense, same
+    at = _sorted_positions(docs * 2 + (np.arange(len(keys)) >= nwords))
+    keys, docs = keys[at], docs[at]
+    del at
+    # Distinct (document, term) in order of first appearance, with their counts.
+    groups, first, tfs = _first_groups(docs * nkeys + keys)
+    term_keys = groups % nkeys
+    term_docs = groups // nkeys
+    del keys, docs, groups, first
+    # Ids: known terms from the vocabulary, new ones the next ids in order of first use.
+    uniq, _, _ = _first_groups(term_keys)
+    names = np.empty(len(uniq), dtype=object)
+    is_word = uniq < nloc
+    names[is_word] = [distinct[k] for k in uniq[is_word].tolist()]
+    a, b = np.divmod(pairs[uniq[~is_word] - nloc], nloc)
+    names[~is_word] = [
+        f"{distinct[x]} {distinct[y]}" for x, y in zip(a.tolist(), b.tolist(), strict=True)
+    ]
+    terms = names.tolist()
+    known = np.fromiter(map(vocab.get, terms, repeat(-1)), dtype=np.int64, count=len(terms))
+    for n in np.flatnonzero(known < 0).tolist():
+        known[n] = vocab.setdefault(terms[n], len(vocab))
+    by_key = np.zeros(nkeys, dtype=np.int64)
+    by_key[uniq] = known
+    ptr = np.zeros(ndocs + 1, dtype=np.int64)
+    np.cumsum(np.bincount(term_docs, minlength=ndocs), out=ptr[1:])
+    return DocTerms(
+        ptr,
+        by_key[term_keys].astype(np.int32),
+        tfs.astype(np.int32),
+        lengths.astype(np.int32),
+    )
+
+
+#: Bytes that are not ASCII letters or digits become spaces (bytes of other characters stay).
+_ASCII_WORDS = bytes(c if c >= 128 or chr(c).isalnum() else 32 for c in range(256))
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+_NON_ASCII_CHAR = re.compile(r"[^\x00-\x7f]")
+#: Kinds of non-ASCII symbols replaced one ``str.replace`` each; more take the regex pass.
+_REPLACES = 32
+#: Whether the analyzer's word pattern is the one :func:`_words` reproduces.
+_SAME_PATTERN = WORD_PATTERN.pattern == r"[^\W_]+"
+
+
+def _words(text: str) -> list[str]:
+    """``WORD_PATTERN.findall(text)`` (runs of letters and digits), faster: other ASCII
+    characters become spaces a byte table at a time, other characters that are not letters or
+    digits become spaces kind by kind, and ``split`` does the rest (0.2 s instead of 0.55 s
+    over 20 MB)."""
+    if not _SAME_PATTERN:  # pragma: no cover - the analyzer changed how it cuts words
+        return list(WORD_PATTERN.findall(text))
+    if not text.isascii():
+        others = [c for c in set(_NON_ASCII_CHAR.findall(text)) if not c.isalnum()]
+        if len(others) > _REPLACES:  # many kinds of symbols: one pass, a call per run
+            text = _NON_ASCII.sub(_space_out, text)
+        else:  # a few kinds (dashes, arrows, currency signs): a fast pass each
+            for c in others:
+                text = text.replace(c, " ")
+    return text.encode().translate(_ASCII_WORDS).decode().split()
+
+
+def _space_out(match: re.Match[str]) -> str:
+    run = match.group()
+    return run if run.isalnum() else "".join(c if c.isalnum() else " " for c in run)
+
+
+def _sorted_positions(values: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """``np.argsort(values, kind="stable")`` for values under 2**31 (one SIMD sort of
+    value-and-position keys; see ``router.select._stable_order``)."""
+    keys = values << 32
+    keys |= np.arange(len(values), dtype=np.int64)
+    keys.sort()
+    keys &= 0xFFFFFFFF
+    return keys
+
+
+def _first_groups(
+    values: npt.NDArray[np.int64],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """The distinct ``values`` (under 2**31) in order of first appearance, where each first
+    appears, and how often each occurs."""
+    if not len(values):
+        empty = values[:0]
+        return empty, empty, empty
+    at = _sorted_positions(values)
+    ordered = values[at]
+    starts = np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1]]))
+    counts = np.diff(np.append(starts, len(ordered)))
+    firsts = at[starts]  # positions ascend within a value: its first appearance
+    by_first = _sorted_positions(firsts)
+    return ordered[starts][by_first], firsts[by_first], counts[by_first]
 
 
 def _sum_by_section(passages: DocTerms, counts: Sequence[int]) -> DocTerms:
@@ -110,12 +286,42 @@ class Lexicon:
         return sum(i.nbytes for i in (self.sections, self.headings, self.passages, self.shards))
 
 
+def share_passages(terms: Sequence[ShardTerms]) -> tuple[DocTerms, list[ShardTerms]]:
+    """Every shard's passage documents in one set of arrays, and the shards' ``terms`` again
+    with their passages as views into it: keep these (and let the others go) so the build
+    and the index it makes hold each shard's terms once."""
+    passages = DocTerms.concat([t.passages for t in terms])
+    if len(passages.counts) and int(passages.counts.max()) <= np.iinfo(np.uint16).max:
+        # A term's count in one passage: two bytes hold it (the cache keeps these for good).
+        passages = replace(passages, counts=passages.counts.astype(np.uint16))
+    out: list[ShardTerms] = []
+    doc = 0
+    for t in terms:
+        end = doc + t.passages.size
+        lo, hi = int(passages.ptr[doc]), int(passages.ptr[end])
+        view = DocTerms(
+            passages.ptr[doc : end + 1] - lo,
+            passages.terms[lo:hi],
+            passages.counts[lo:hi],
+            passages.lengths[doc:end],
+        )
+        out.append(replace(t, passages=view))
+        doc = end
+    return passages, out
+
+
 def build_lexicon(
     shards: Sequence[IndexedShard],
     terms: Sequence[ShardTerms],
+    passages: DocTerms,
     analyzer: Analyzer,
     vocab: Vocabulary,
+    *,
+    trim: bool = False,
 ) -> Lexicon:
+    """The lexicon over ``shards``; ``passages`` is their terms' passages concatenated
+    (:func:`share_passages`). ``trim``: hand the heap freed by each index's setup back to the
+    OS before the next (a long-lived process: its peak RSS, not just its steady one)."""
     counts = [c for t in terms for c in t.passage_counts]
     section_key = tuple((n, m) for n, s in enumerate(shards) for m in range(len(s.sections)))
     section_shard = np.array([n for n, _ in section_key], dtype=np.int64)
@@ -125,17 +331,22 @@ def build_lexicon(
     passage_index = np.arange(int(section_passages[-1]), dtype=np.int64) - np.repeat(
         section_passages[:-1], per_section
     )
-    passages = DocTerms.concat([t.passages for t in terms])
+    if trim:
+        release_free_heap()
+    # Summed shard by shard: the same arrays as over the whole index (sections are in shard
+    # order), without np.unique's sort over every posting at once (a 130 MB peak at 20 MB).
+    sections = BM25Index.from_terms(_sections(terms, len(passages.terms)), vocab)
+    headings = BM25Index.from_terms(DocTerms.concat([t.headings for t in terms]), vocab, b=0.3)
+    if trim:
+        release_free_heap()
+    passage_bm25 = BM25Index.from_terms(passages, vocab)
+    if trim:
+        release_free_heap()
     return Lexicon(
         analyzer=analyzer,
-        # Summed shard by shard: the same arrays as over the whole index (sections are in
-        # shard order), without np.unique's sort over every posting at once (a 130 MB peak at
-        # 20 MB).
-        sections=BM25Index.from_terms(
-            DocTerms.concat([_sum_by_section(t.passages, t.passage_counts) for t in terms]), vocab
-        ),
-        headings=BM25Index.from_terms(DocTerms.concat([t.headings for t in terms]), vocab, b=0.3),
-        passages=BM25Index.from_terms(passages, vocab),
+        sections=sections,
+        headings=headings,
+        passages=passage_bm25,
         shards=BM25Index.from_terms(DocTerms.concat([t.fields for t in terms]), vocab, b=0.3),
         section_key=section_key,
         section_shard=section_shard,
@@ -145,4 +356,29 @@ def build_lexicon(
         passage_ptr=passages.ptr,
         passage_terms=passages.terms,
         vocab=vocab,
+    )
+
+
+def _sections(terms: Sequence[ShardTerms], most: int) -> DocTerms:
+    """The section documents of every shard (:func:`_sum_by_section`), written shard by shard
+    into arrays of ``most`` postings (a section has at most its passages' postings), not
+    gathered in a list and concatenated (which held them twice)."""
+    ids = np.empty(most, dtype=np.int32)
+    tfs = np.empty(most, dtype=np.int32)
+    ptr = [np.zeros(1, np.int64)]
+    lengths = []
+    at = 0
+    for t in terms:
+        part = _sum_by_section(t.passages, t.passage_counts)
+        size = len(part.terms)
+        ids[at : at + size] = part.terms
+        tfs[at : at + size] = part.counts
+        ptr.append(part.ptr[1:] + at)
+        lengths.append(part.lengths)
+        at += size
+    return DocTerms(
+        np.concatenate(ptr),
+        ids[:at],
+        tfs[:at],
+        np.concatenate(lengths).astype(np.int32, copy=False) if lengths else ids[:0],
     )

@@ -9,14 +9,15 @@ manifest row) is computed once, on first use, and kept with it.
 
 from __future__ import annotations
 
+import os
 import threading
 import zlib
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from router._passages import Passage, split_passages
+from router._passages import Passage, page_tokens, section_passages
 from router.digest import render_digest
 from router.sync import Issue
 from shards import ClaudeDelta, Page, StoredPage, Tokenizer
@@ -179,36 +180,44 @@ def index_shard(
 ) -> IndexedShard:
     """One shard page, counted and cut into passages (its terms are built separately)."""
     assert page.header is not None
-    # The whole body's count runs beside the sections' (tiktoken releases the GIL): a fifth
-    # less time for a 20 MB build on two cores. A pool per shard: nothing outlives the call
-    # (a forked worker would inherit a dead thread from a long-lived pool).
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        body_tokens = pool.submit(tokenizer.count, page.body)
-        sections = []
-        for s in page.sections:
-            heading, _, rest = s.text.partition("\n") if s.level else ("", "", s.text)
-            passages = split_passages(
-                rest, tokenizer, max_tokens=max_passage_tokens, min_tokens=min_passage_tokens
-            )
-            sections.append(
-                IndexedSection(
-                    s.id,
-                    s.title,
-                    s.level,
-                    s.path,
-                    s.text,
-                    tokenizer.count(s.text),
-                    heading,
-                    passages,
-                )
-            )
-        return IndexedShard(
-            id=page.header.id,
-            page_id=page.id,
-            url=url,
-            version=version,
-            header=page.header,
-            packed_body=zlib.compress(page.body.encode(), 1),
-            tokens=body_tokens.result(),
-            sections=tuple(sections),
+    packed_body = _compress(page.body.encode())  # beside the sections (zlib frees the GIL)
+    sections: list[IndexedSection] = []
+    raws: list[tuple[str, int]] = []
+    for s in page.sections:
+        heading, passages, tokens, raw = section_passages(
+            s.text,
+            s.level,
+            tokenizer,
+            max_tokens=max_passage_tokens,
+            min_tokens=min_passage_tokens,
         )
+        sections.append(
+            IndexedSection(s.id, s.title, s.level, s.path, s.text, tokens, heading, passages)
+        )
+        raws.append((s.text, raw))
+    return IndexedShard(
+        id=page.header.id,
+        page_id=page.id,
+        url=url,
+        version=version,
+        header=page.header,
+        packed_body=packed_body.result(),
+        # Summed from the sections' counts (each character is encoded once, in its block).
+        tokens=page_tokens(page.body, raws, tokenizer),
+        sections=tuple(sections),
+    )
+
+
+_pool: tuple[int, ThreadPoolExecutor] | None = None
+_pool_lock = threading.Lock()
+
+
+def _compress(data: bytes) -> Future[bytes]:
+    """``zlib.compress(data, 1)`` on a worker thread, one per process (a forked child makes
+    its own: the parent's thread does not exist in it)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None or _pool[0] != os.getpid():
+            _pool = (os.getpid(), ThreadPoolExecutor(1, thread_name_prefix="index-compress"))
+        pool = _pool[1]
+    return pool.submit(zlib.compress, data, 1)

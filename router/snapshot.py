@@ -22,14 +22,21 @@ from __future__ import annotations
 
 import gc
 import logging
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from router.lexicon import Lexicon, ShardTerms, Vocabulary, build_lexicon, shard_terms
+from router._heap import release_free_heap
+from router.lexicon import (
+    Lexicon,
+    ShardTerms,
+    Vocabulary,
+    build_lexicon,
+    shards_terms,
+    share_passages,
+)
 from router.model import (
     IndexedSection,
     IndexedShard,
@@ -44,6 +51,10 @@ from router.sync import Issue, SyncOptions, scan
 from shards import BrainError, Page, PageRef, PageStore, StoredPage, Tokenizer, hash_matches
 
 log = logging.getLogger(__name__)
+
+#: Text (characters) of the shards analyzed in one batch during a build: large enough that
+#: a batch's fixed costs vanish, small enough that its arrays stay a few tens of megabytes.
+_ANALYZE_CHARS = 2_000_000
 
 Clock = Callable[[], float]
 #: A change feed: the ids of the pages changed since its previous call. It must not raise
@@ -267,6 +278,19 @@ class SnapshotCache:
     # -- internals ------------------------------------------------------------------------
 
     def _refresh_locked(self, *, listing: bool) -> IndexSnapshot:
+        # A build makes hundreds of thousands of objects (sections, passages, analysis
+        # lists) and frees few: the cyclic collector's passes over them were a tenth of a
+        # 20 MB build. Reference counting still frees everything; freeze_gc then keeps the
+        # collector off the snapshot for good.
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return self._refresh_paused(listing=listing)
+        finally:
+            if enabled:
+                gc.enable()
+
+    def _refresh_paused(self, *, listing: bool) -> IndexSnapshot:
         now = self._clock()
         if self._base is None:
             self._fed = now  # a first build reads every page: the feed has nothing to add yet
@@ -307,6 +331,11 @@ class SnapshotCache:
             return current
         reader = _ReadThrough(self.store, refs, self._pages, dirty, everything)
         found = scan(reader, self.options.sync)
+        invalid = found.invalid
+        # The parsed pages, last first: each is let go once indexed (a page's body is no
+        # longer needed then), so a build never holds every body beside the whole index.
+        pending = list(reversed(found.shards))
+        del found
         self._pages = reader.kept
         # Remember each page at the version read, so a marked refresh keeps what it has.
         self._refs = {
@@ -314,10 +343,15 @@ class SnapshotCache:
             for r in refs
         }
         shards: list[IndexedShard] = []
-        bags: list[ShardTerms] = []
+        bags: list[ShardTerms | None] = []
         entries: dict[str, tuple[IndexedShard, ShardTerms | None]] = {}
         stale: list[StaleEntry] = []
-        for page, url in found.shards:
+        # Shards whose terms are still to be found (positions in ``shards``), analyzed a few
+        # megabytes of text at a time, in order (so new terms get the same ids).
+        analyzing: list[int] = []
+        waiting = 0
+        while pending:
+            page, url = pending.pop()
             assert page.header is not None
             version = reader.kept[page.id].version
             cached = self._entries.get(page.id)
@@ -330,9 +364,8 @@ class SnapshotCache:
                     or (cached[0].body == page.body and cached[0].header == page.header)
                 )
             ):
-                shard, kept = cached
-                # After a load the terms are not kept: the same arrays again, from the shard.
-                bag = kept if kept is not None else shard_terms(shard, self._analyzer, self._vocab)
+                # After a load the terms are not kept (None): found again below.
+                shard, bag = cached
             else:
                 shard = index_shard(
                     page,
@@ -342,23 +375,45 @@ class SnapshotCache:
                     max_passage_tokens=self.options.max_passage_tokens,
                     min_passage_tokens=self.options.min_passage_tokens,
                 )
-                bag = shard_terms(shard, self._analyzer, self._vocab)
+                bag = None
             entries[page.id] = (shard, bag)
+            if bag is None:
+                analyzing.append(len(shards))
+                waiting += sum(len(s.text) for s in shard.sections)
             reasons = _stale_reasons(page, reader.failures.get(page.id))
             stale += [StaleEntry(page.id, shard.id, r) for r in reasons]
             shards.append(replace(shard, stale=reasons) if reasons != shard.stale else shard)
             bags.append(bag)
+            if waiting >= _ANALYZE_CHARS or not pending:
+                self._analyze(analyzing, shards, bags, entries)
+                analyzing, waiting = [], 0
+        analyzed = [b for b in bags if b is not None]
+        assert len(analyzed) == len(shards)
         for page_id, message in sorted(reader.failures.items()):
             if page_id not in entries and page_id in reader.kept:
                 stale.append(StaleEntry(page_id, None, _failed(message)))
-        self._entries = entries
+        if self.options.freeze_gc:
+            release_free_heap()  # what the analysis freed, before the lexicon's arrays come
         order = sorted(range(len(shards)), key=lambda n: shards[n].id)
+        passages, shared = share_passages([analyzed[n] for n in order])
+        del bags, analyzed
+        # Each shard's terms are kept as views into the index's arrays, not beside them.
+        for n, bag in zip(order, shared, strict=True):
+            page_id = shards[n].page_id
+            entries[page_id] = (entries[page_id][0], bag)
+        self._entries = entries
+        ordered = [shards[n] for n in order]
         snap = IndexSnapshot(
-            shards=tuple(shards[n] for n in order),
+            shards=tuple(ordered),
             lexicon=build_lexicon(
-                [shards[n] for n in order], [bags[n] for n in order], self._analyzer, self._vocab
+                ordered,
+                shared,
+                passages,
+                self._analyzer,
+                self._vocab,
+                trim=self.options.freeze_gc,
             ),
-            invalid=found.invalid,
+            invalid=invalid,
             stale=tuple(stale),
             versions={pid: p.version for pid, p in reader.kept.items()},
             generation=(current.generation + 1) if current else 1,
@@ -367,9 +422,25 @@ class SnapshotCache:
         self.loaded = False
         if listing:
             self._checked = now  # a marked refresh leaves the next listing when it was due
-        self._save(snap, found.invalid)
+        self._save(snap, invalid)
         self._freeze()
         return snap
+
+    def _analyze(
+        self,
+        positions: list[int],
+        shards: list[IndexedShard],
+        bags: list[ShardTerms | None],
+        entries: dict[str, tuple[IndexedShard, ShardTerms | None]],
+    ) -> None:
+        """Find the terms of the shards at ``positions``, together (see shards_terms)."""
+        if not positions:
+            return
+        found = shards_terms([shards[n] for n in positions], self._analyzer, self._vocab)
+        for n, bag in zip(positions, found, strict=True):
+            bags[n] = bag
+            page_id = shards[n].page_id
+            entries[page_id] = (entries[page_id][0], bag)
 
     # -- the saved index ------------------------------------------------------------------
 
@@ -424,7 +495,7 @@ class SnapshotCache:
     def _freeze(self) -> None:
         if self.options.freeze_gc:
             gc.freeze()  # the snapshot is long-lived: keep the collector off it
-            _release_free_heap()
+            release_free_heap()
 
     def _degraded(self, reason: str) -> IndexSnapshot:
         """The last built snapshot with every shard flagged: the store cannot be listed."""
@@ -515,18 +586,3 @@ class _ReadThrough:
 
     def url(self, page_id: str) -> str:  # pragma: no cover
         return self._store.url(page_id)
-
-
-def _release_free_heap() -> None:
-    """Hand the heap a build freed back to the OS (glibc keeps it: 116 MB after a 20 MB build).
-
-    Best effort, Linux with glibc only; elsewhere (or without ``malloc_trim``) nothing happens.
-    """
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # musl, or no such symbol
-        pass

@@ -52,7 +52,7 @@ from shards.store import (
     StoredPage,
     UnusableFile,
 )
-from shards.tokens import TiktokenCounter, Tokenizer, TokenOptions
+from shards.tokens import SummingTokenizer, TiktokenCounter, Tokenizer, TokenOptions
 
 __all__ = [
     "HEADER_SOFT_LIMIT_BYTES",
@@ -82,6 +82,7 @@ __all__ = [
     "StoreRejected",
     "StoreUnavailable",
     "StoredPage",
+    "SummingTokenizer",
     "TiktokenCounter",
     "TokenOptions",
     "Tokenizer",

@@ -16,9 +16,10 @@ import hashlib
 import math
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     import tiktoken
@@ -31,6 +32,19 @@ class Tokenizer(Protocol):
     """Counts tokens the way the budget is enforced (margin included)."""
 
     def count(self, text: str) -> int: ...
+
+
+@runtime_checkable
+class SummingTokenizer(Tokenizer, Protocol):
+    """A :class:`Tokenizer` whose count of newline-joined blocks can be summed from the blocks'
+    own counts, exactly (see :meth:`TiktokenCounter.joined`): what lets an index count each
+    character once, at its finest level, and add up the rest."""
+
+    def raw(self, text: str) -> int: ...
+
+    def margined(self, raw: int) -> int: ...
+
+    def joined(self, parts: Sequence[tuple[str, int]], gaps: Sequence[int]) -> int | None: ...
 
 
 @dataclass(frozen=True)
@@ -88,12 +102,19 @@ def encoding() -> tiktoken.Encoding:
         )
     words = data.split()  # "<base64 token> <rank>" per line
     ranks = dict(zip(map(binascii.a2b_base64, words[0::2]), map(int, words[1::2]), strict=True))
-    return tiktoken.Encoding(
+    del words, data
+    enc = tiktoken.Encoding(
         name=ENCODING_NAME,
         pat_str=_PAT_STR,
         mergeable_ranks=ranks,
         special_tokens=_SPECIAL_TOKENS,
     )
+    # The encoder (Rust) holds its own copy of the ranks; the Python dict it was built from
+    # is only read again to pickle the encoding, which nothing here does. Emptied, it gives
+    # back 10 MB of every process's RSS (tests/shards/test_tokens.py checks every rank
+    # through the encoder against tiktoken's own loading).
+    ranks.clear()
+    return enc
 
 
 class TiktokenCounter:
@@ -104,6 +125,8 @@ class TiktokenCounter:
         if self.options.margin < 0:
             raise ValueError("token margin must be >= 0")
         self._cache: OrderedDict[bytes, int] = OrderedDict()
+        self._gaps: dict[tuple[str, int], int] = {}
+        self._margined: dict[int, int] = {}  # raw -> with the margin (a build asks 200K times)
         self._lock = threading.Lock()
 
     def raw(self, text: str) -> int:
@@ -125,7 +148,105 @@ class TiktokenCounter:
 
     def count(self, text: str) -> int:
         """Tokens with the safety margin applied (what budgets are checked against)."""
-        raw = self.raw(text)
-        # round() first: 100 * 1.1 is 110.00000000000001 in floating point, and ceil would
-        # turn that representation error into a whole extra token.
-        return math.ceil(round(raw * (1 + self.options.margin), 6)) if raw else 0
+        return self.margined(self.raw(text))
+
+    def margined(self, raw: int) -> int:
+        """A raw count with the safety margin applied: ``count(t) == margined(raw(t))``."""
+        found = self._margined.get(raw)
+        if found is None:
+            # round() first: 100 * 1.1 is 110.00000000000001 in floating point, and ceil
+            # would turn that representation error into a whole extra token.
+            found = math.ceil(round(raw * (1 + self.options.margin), 6)) if raw else 0
+            if len(self._margined) < _MARGIN_MEMO:
+                self._margined[raw] = found
+        return found
+
+    def joined(self, parts: Sequence[tuple[str, int]], gaps: Sequence[int]) -> int | None:
+        """``raw(parts[0] + "\n" * gaps[0] + parts[1] + ...)`` from each part's own raw count
+        (given beside it), without encoding the whole again; None when that is not provably
+        the same number (then count the joined text itself).
+
+        Why the sum is exact: tiktoken cuts a text into pieces with cl100k_base's pattern and
+        encodes each piece alone, so a count is the sum over pieces. Where a newline is followed
+        by a line whose first character after spaces and tabs is not whitespace (what
+        :func:`starts_piece` checks), a piece always ends: no alternative of the pattern runs
+        from a newline into such a line (letters, digits and punctuation pieces never take a
+        newline and go on; the whitespace ones stop after the run's last newline), and the
+        pattern has no look-behind, so the text from there is cut as if it stood alone. On the
+        other side, what precedes the newlines is cut as if alone too, except its last piece,
+        which may take the newlines: punctuation takes the newlines after it (``".\n\n"`` is
+        one piece), anything else leaves them a piece of their own. So each gap adds
+        ``raw(last + "\n" * gap) - raw(last)``, with ``last`` the part's last line (itself cut
+        alone when it starts a piece); for a last line ending in an ASCII letter or digit that
+        is ``raw("\n" * gap)``, for one ending in an ASCII punctuation run, the run's own
+        difference. ``tests/shards/test_tokens.py`` checks the sums against whole counts on
+        generated texts.
+        """
+        if len(gaps) != len(parts) - 1:
+            raise ValueError("one gap between each two parts")
+        total = 0
+        for n, (text, raw) in enumerate(parts):
+            if n and not starts_piece(text):
+                return None
+            total += raw
+            if n == len(gaps):
+                break
+            gap = gaps[n]
+            if gap < 1 or not text:
+                return None
+            extra = self._gap(text, gap)
+            if extra is None:
+                return None
+            total += extra
+        return total
+
+    def _gap(self, text: str, gap: int) -> int | None:
+        """What ``gap`` newlines after ``text`` add to its raw count (None: cannot tell)."""
+        last = text[-1]
+        if last.isascii() and last.isalnum():
+            key = ("", gap)
+        elif last in _ASCII_PUNCTUATION:
+            start = len(text) - 1
+            while start and text[start - 1] in _ASCII_PUNCTUATION:
+                start -= 1
+            before = text[start - 1] if start else "\n"
+            if before == " ":
+                start -= 1  # the pattern's " ?" takes one space before punctuation
+            elif not (before.isascii() and (before.isalnum() or before in "\t\n\v\f\r")):
+                return self._line_gap(text, gap)  # the run may go on (an ASCII control, "’")
+            key = (text[start:], gap)
+        else:
+            return self._line_gap(text, gap)
+        found = self._gaps.get(key)
+        if found is None:
+            tail = key[0]
+            found = self.raw(tail + "\n" * gap) - self.raw(tail)
+            with self._lock:
+                if len(self._gaps) < _GAP_MEMO:
+                    self._gaps[key] = found
+        return found
+
+    def _line_gap(self, text: str, gap: int) -> int | None:
+        """What ``gap`` newlines after ``text`` add, from its last line counted with and
+        without them (None when that line does not start a piece)."""
+        cut = text.rfind("\n") + 1
+        line = text[cut:]
+        if cut and not starts_piece(line):
+            return None
+        return self.raw(line + "\n" * gap) - self.raw(line)
+
+
+#: ASCII characters that are neither letters, digits nor whitespace for cl100k_base's pattern
+#: (the ASCII controls are too, and are left to the slow path).
+_ASCII_PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+#: Distinct (punctuation run, gap) differences remembered (each a couple of small encodes).
+_GAP_MEMO = 10_000
+#: Distinct raw counts whose margined count is remembered.
+_MARGIN_MEMO = 100_000
+
+
+def starts_piece(line: str) -> bool:
+    """Whether cl100k_base's pattern starts a piece at ``line`` when a newline precedes it: its
+    first character after spaces and tabs exists and is not whitespace."""
+    rest = line.lstrip(" \t")
+    return bool(rest) and not rest[0].isspace()

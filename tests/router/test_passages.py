@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from router._passages import split_passages
+from router._passages import page_tokens, section_passages, split_passages
 from shards import TiktokenCounter
 
 
@@ -29,3 +29,74 @@ def test_a_tiny_block_joins_the_next_one_and_fences_stay_whole(
         "Steps:\n\n- one\n- two",
         "```bash\necho a\n\necho b\n```",
     ]
+
+
+class _Words:
+    """A tokenizer that cannot sum (one token per word): every text is counted whole."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def count(self, text: str) -> int:
+        self.calls.append(text)
+        return len(text.split())
+
+
+_SECTIONS = [
+    (2, "## Restore\n\nSteps:\n\n- one\n- two.\n\n\n```bash\necho a\n\necho b\n```\n\nDone."),
+    (3, "### Jobs\n| a | b |\n|---|---|\n" + "\n".join(f"| j{n} | at {n}:00 |" for n in range(60))),
+    (2, "## Empty"),
+    (0, "Intro text, first line:\n  indented\n\nsecond block ends in é"),
+    (2, "## Prose\n\n" + " ".join(f"Sentence {n} says what it does." for n in range(80))),
+    (2, "## Odd\n\n   \n\nnot a blank line above\n\n\x0bstarts with a vertical tab"),
+]
+
+
+def test_a_sections_count_summed_from_its_blocks_is_its_whole_count(
+    tokenizer: TiktokenCounter,
+) -> None:
+    for level, text in _SECTIONS:
+        heading, passages, tokens, raw = section_passages(
+            text, level, tokenizer, max_tokens=40, min_tokens=5
+        )
+        assert tokens == tokenizer.count(text), text
+        assert raw == tokenizer.raw(text), text
+        assert all(p.tokens == tokenizer.count(p.text) for p in passages), text
+        rest = text.partition("\n")[2] if level else text
+        assert passages == split_passages(rest, tokenizer, max_tokens=40, min_tokens=5)
+        assert heading == (text.partition("\n")[0] if level else "")
+
+
+def test_a_pages_count_summed_from_its_sections_is_its_whole_count(
+    tokenizer: TiktokenCounter,
+) -> None:
+    texts = [t for _, t in _SECTIONS]
+    body = "\n\n".join(texts[:3]) + "\n" + "\n\n\n".join(texts[3:])
+    raws = [
+        (t, section_passages(t, lv, tokenizer, max_tokens=40, min_tokens=5)[3])
+        for lv, t in _SECTIONS
+    ]
+    assert page_tokens(body, raws, tokenizer) == tokenizer.count(body)
+    # sections that are not the body, in order and with only newlines between: counted whole
+    assert page_tokens(body + " tail", raws, tokenizer) == tokenizer.count(body + " tail")
+    assert page_tokens(body, raws[::-1], tokenizer) == tokenizer.count(body)
+
+
+def test_a_tokenizer_that_cannot_sum_counts_each_text_whole() -> None:
+    words = _Words()
+    text = "## Steps\n\nSteps:\n\n- one two three\n- four five six"
+    _, passages, tokens, _ = section_passages(text, 2, words, max_tokens=40, min_tokens=3)
+    assert tokens == 11
+    assert [p.tokens for p in passages] == [9]
+    assert text in words.calls
+    assert page_tokens(text, [(text, tokens)], words) == 11
+
+
+def test_a_shards_body_is_packed_as_zlib_would_pack_it(tokenizer: TiktokenCounter) -> None:
+    import zlib
+
+    from router.model import _compress
+
+    data = ("## Section\n\nSome text about Cloud Run.\n\n" * 200).encode()
+    assert _compress(data).result() == zlib.compress(data, 1)
+    assert zlib.decompress(_compress(data).result()) == data

@@ -10,10 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import shards.tokens
-from shards import TiktokenCounter, TokenOptions
-from shards.tokens import ENCODING_NAME, encoding
+from shards import SummingTokenizer, TiktokenCounter, TokenOptions
+from shards.tokens import ENCODING_NAME, encoding, starts_piece
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -45,7 +47,12 @@ def test_the_encoding_read_here_equals_tiktokens_own_loading_of_the_same_ranks()
     assert ours is not theirs
     assert ours._pat_str == theirs._pat_str
     assert ours._special_tokens == theirs._special_tokens
-    assert ours._mergeable_ranks == theirs._mergeable_ranks
+    # Every rank, through the encoder (ours empties the Python dict once it is built).
+    assert ours.n_vocab == theirs.n_vocab
+    assert len(theirs._mergeable_ranks) == 100_256
+    for token, rank in theirs._mergeable_ranks.items():
+        assert ours.decode_single_token_bytes(rank) == token
+        assert ours.encode_single_token(token) == rank
 
 
 def test_a_ranks_file_that_fails_its_hash_is_refused(
@@ -181,3 +188,93 @@ def test_the_ranks_load_with_networking_disabled_and_an_empty_cache(tmp_path: Pa
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "2"
+
+
+# -- summing counts over newline-joined parts ----------------------------------------------
+
+#: Characters that stress cl100k_base's pattern at a newline: letters, digits, ASCII
+#: punctuation (which takes the newlines after it), spaces and tabs, other whitespace (a
+#: no-break space, a vertical tab, a carriage return), non-ASCII letters, a combining mark,
+#: a contraction's apostrophe and an emoji.
+_ALPHABET = "aZs7 \t.,:;!?-*|`#()'\"_/\\~\u00a0\x0b\r\u00e9\u0416\u4e2d\u0301\u2019\U0001f600"
+_LINE = st.text(alphabet=_ALPHABET, max_size=12)
+_PART = st.lists(_LINE, min_size=1, max_size=3).map("\n".join)
+
+
+def _raw_parts(counter: TiktokenCounter, parts: list[str]) -> list[tuple[str, int]]:
+    return [(p, counter.raw(p)) for p in parts]
+
+
+@settings(max_examples=600, deadline=None)
+@given(parts=st.lists(_PART, min_size=1, max_size=4), gaps=st.lists(st.integers(1, 3), max_size=3))
+def test_a_sum_over_newline_joined_parts_is_the_whole_texts_count_or_none(
+    parts: list[str], gaps: list[int]
+) -> None:
+    counter = TiktokenCounter(TokenOptions(margin=0))
+    gaps = (gaps + [1] * len(parts))[: len(parts) - 1]
+    whole = parts[0] + "".join("\n" * g + p for g, p in zip(gaps, parts[1:], strict=True))
+    summed = counter.joined(_raw_parts(counter, parts), gaps)
+    assert summed is None or summed == counter.raw(whole)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    parts=st.lists(
+        st.from_regex(r"[A-Za-z0-9 .,:|`*()\-]{0,20}[A-Za-z0-9.|`)*]", fullmatch=True),
+        min_size=1,
+        max_size=4,
+    ),
+    gaps=st.lists(st.integers(1, 3), max_size=3),
+)
+def test_markdown_like_blocks_are_always_summed_not_counted_again(
+    parts: list[str], gaps: list[int]
+) -> None:
+    # Blocks that start with a non-space character and end in ASCII: the common case, which
+    # must take the fast path (None would mean counting the joined text again).
+    counter = TiktokenCounter(TokenOptions(margin=0))
+    parts = [p if p[0] != " " else "x" + p for p in parts]
+    gaps = (gaps + [1] * len(parts))[: len(parts) - 1]
+    whole = parts[0] + "".join("\n" * g + p for g, p in zip(gaps, parts[1:], strict=True))
+    assert counter.joined(_raw_parts(counter, parts), gaps) == counter.raw(whole)
+
+
+@pytest.mark.parametrize(
+    ("parts", "gaps"),
+    [
+        (["Steps:", "- one\n- two"], [2]),  # ":\n\n" is one piece of its own
+        (["The end.", "Next"], [3]),
+        (["a table |", "| row |"], [1]),
+        (["ends in a word", "  - indented item"], [2]),
+        (["caf\u00e9", "\u4e2d\u6587"], [1]),  # non-ASCII last letter: the last line counted
+        (["```bash\necho a\n\necho b\n```", "after the fence"], [2]),
+        (["x :)", "y"], [1]),  # " :)" is the punctuation piece, its space included
+        (["quote \u2019,", "next"], [3]),  # "\u2019," is one piece: not the ASCII run alone
+        (["ctrl\x1c,", "next"], [1]),  # so is an ASCII control before punctuation
+    ],
+)
+def test_known_joins_sum_to_the_whole_count(parts: list[str], gaps: list[int]) -> None:
+    counter = TiktokenCounter()
+    whole = parts[0] + "".join("\n" * g + p for g, p in zip(gaps, parts[1:], strict=True))
+    summed = counter.joined(_raw_parts(counter, parts), gaps)
+    assert summed == counter.raw(whole)
+    assert counter.margined(summed) == counter.count(whole)
+
+
+@pytest.mark.parametrize(
+    ("parts", "gaps"),
+    [
+        (["a", " "], [1]),  # the next part is only whitespace: the newlines run on
+        (["a", "\rb"], [1]),  # a carriage return after the newline joins their run
+        (["a", ""], [1]),
+        (["a ", "b"], [0]),  # no newline between: nothing to cut at
+    ],
+)
+def test_joins_that_cannot_be_proved_are_not_summed(parts: list[str], gaps: list[int]) -> None:
+    counter = TiktokenCounter()
+    assert counter.joined(_raw_parts(counter, parts), gaps) is None
+
+
+def test_the_counter_is_a_summing_tokenizer_and_pieces_start_after_newlines() -> None:
+    assert isinstance(TiktokenCounter(), SummingTokenizer)
+    assert starts_piece("  - item") and starts_piece("x")
+    assert not starts_piece("") and not starts_piece("   ") and not starts_piece("\u00a0x")

@@ -1,0 +1,85 @@
+"""The lexicon's batch analysis: the same term arrays and ids as analyzing text by text."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from router.lexicon import _words, analyze
+from router.select import _WORD, Analyzer, DocTerms
+
+_WORDS = [
+    "Cloud", "Run", "run", "running", "the", "and", "a", "DNS", "dns", "2FA", "v1.2", "Stripe",
+    "webhook", "secret", "rotate", "rotating", "ΣΟΦΙΑ", "σοφία", "café", "naïve", "under_score",
+    "İstanbul", "über", "中文", "x", "", "\ua66e",
+]  # fmt: skip
+
+
+def _one_by_one(texts: list[str], analyzer: Analyzer, vocab: dict[str, int]) -> DocTerms:
+    return DocTerms.of(analyzer.counted(t, vocab) for t in texts)
+
+
+def _same(a: DocTerms, b: DocTerms) -> None:
+    for name in ("ptr", "terms", "counts", "lengths"):
+        left, right = getattr(a, name), getattr(b, name)
+        assert left.dtype == right.dtype, name
+        assert np.array_equal(left, right), name
+
+
+_TEXT = st.lists(st.sampled_from(_WORDS), max_size=12).map(" ".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    seen=st.lists(_TEXT, max_size=3),
+    texts=st.lists(
+        st.one_of(_TEXT, st.text(alphabet="ab c.-Σς\n", max_size=15)), min_size=0, max_size=8
+    ),
+)
+def test_analyzing_many_texts_at_once_equals_one_by_one(seen: list[str], texts: list[str]) -> None:
+    analyzer = Analyzer()
+    ours: dict[str, int] = {}
+    theirs: dict[str, int] = {}
+    for text in seen:  # a vocabulary that already knows some terms
+        analyzer.counted(text, ours)
+        analyzer.counted(text, theirs)
+    _same(analyze(texts, analyzer, ours), _one_by_one(texts, analyzer, theirs))
+    assert list(ours.items()) == list(theirs.items())  # new ids, in the same order
+
+
+def test_a_text_holding_the_join_marker_is_still_analyzed_as_itself() -> None:
+    analyzer = Analyzer()
+    texts = ["before \ua66e after", "next one", "ꙮ"]
+    ours: dict[str, int] = {}
+    theirs: dict[str, int] = {}
+    _same(analyze(texts, analyzer, ours), _one_by_one(texts, analyzer, theirs))
+    assert ours == theirs
+
+
+def test_repeated_words_and_pairs_are_counted_per_document() -> None:
+    analyzer = Analyzer()
+    vocab: dict[str, int] = {}
+    docs = analyze(["cloud run cloud run", "", "run cloud"], analyzer, vocab)
+    assert docs.ptr.tolist() == [0, 4, 4, 7]
+    words = {v: k for k, v in vocab.items()}
+    assert [words[t] for t in docs.terms.tolist()] == [
+        "cloud", "run", "cloud run", "run cloud", "run", "cloud", "run cloud",
+    ]  # fmt: skip
+    assert docs.counts.tolist() == [2, 2, 2, 1, 1, 1, 1]
+    assert docs.lengths.tolist() == [4, 0, 2]
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.text(max_size=60)
+    | st.text(alphabet="ab_1 .\u00e9\u00a3\u2014\u4e2d\u0301\xa0\x1c", max_size=40)
+)
+def test_the_fast_word_cut_is_the_analyzers_pattern(text: str) -> None:
+    assert _words(text) == _WORD.findall(text)
+    assert _words(text.lower()) == _WORD.findall(text.lower())
+
+
+def test_the_fast_word_cut_handles_many_kinds_of_symbols_too() -> None:
+    text = "a" + "".join(chr(0x2190 + n) + f"w{n}" for n in range(80)) + " \u00e9t\u00e9"
+    assert _words(text) == _WORD.findall(text)
