@@ -530,11 +530,20 @@ def expansion(lex: Lexicon, query: Mapping[str, float], opts: SelectOptions) -> 
     return {w: opts.expand_weight * gain[w] / top for w in chosen}
 
 
-def dense_relevance(similarities: npt.NDArray[np.float32], power: float) -> npt.NDArray[np.float64]:
+#: At most this many passages get a relevance from meaning (the rest 0): on a large index the
+#: rest would each be a hit worth almost nothing, and every hit costs ranking time. The
+#: evaluation corpora have fewer passages than this, so their figures do not depend on it.
+DENSE_TOP = 512
+
+
+def dense_relevance(
+    similarities: npt.NDArray[np.float32], power: float, top: int = DENSE_TOP
+) -> npt.NDArray[np.float64]:
     """Cosine similarities as relevance in 0..1: how far each passage stands above the
     index's median passage, relative to the best one, to the power ``power`` (so only the
-    clear winners carry weight). Relative, because a model's raw cosines mean different
-    things on different indexes; the median, because most passages are about something else.
+    clear winners carry weight), for the ``top`` most similar passages (0 for the rest).
+    Relative, because a model's raw cosines mean different things on different indexes; the
+    median, because most passages are about something else.
     """
     sims = similarities.astype(np.float64)
     if not len(sims):
@@ -543,6 +552,9 @@ def dense_relevance(similarities: npt.NDArray[np.float32], power: float) -> npt.
     spread = float(sims.max()) - median
     if spread <= 1e-6:
         return np.zeros_like(sims)
+    if len(sims) > top:  # the top-th largest similarity, in linear time
+        floor = max(median, float(np.partition(sims, len(sims) - top)[len(sims) - top]))
+        sims = np.where(sims >= floor, sims, median)
     relevance: npt.NDArray[np.float64] = np.clip((sims - median) / spread, 0.0, None) ** power
     return relevance
 

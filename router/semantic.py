@@ -287,13 +287,15 @@ def _key(model: str, text: str) -> bytes:
 class VectorFile:
     """Passage vectors by digest of the embedded text, in one ``.npz`` file (float16).
 
-    Rewritten whole and atomically (temp file + rename); an unreadable file is set aside
-    with a warning and refilled, never an error for get_context.
+    Held as one array and a key -> row index (not an object per vector: 60,000 small arrays
+    cost more than their data). Rewritten whole and atomically (temp file + rename); an
+    unreadable file is set aside with a warning and refilled, never an error for get_context.
     """
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
-        self._rows: dict[bytes, npt.NDArray[np.float16]] = {}
+        self._index: dict[bytes, int] = {}
+        self._data: npt.NDArray[np.float16] = np.zeros((0, DIM), dtype=np.float16)
         self._loaded = False
         self._dirty = False
         self._lock = threading.Lock()
@@ -316,22 +318,45 @@ class VectorFile:
         except Exception as exc:  # a damaged cache is rebuilt, never trusted
             log.warning("passage vectors in %s unreadable (%s); re-embedding", self.path, exc)
             return
-        self._rows = {bytes(k): v for k, v in zip(keys, vectors, strict=True)}
+        self._index = {k.tobytes(): n for n, k in enumerate(keys)}
+        self._data = vectors.astype(np.float16, copy=False)
 
-    def get(self, keys: Sequence[bytes]) -> list[npt.NDArray[np.float16] | None]:
+    def present(self, keys: Sequence[bytes]) -> list[bool]:
         with self._lock:
             self._load()
-            return [self._rows.get(k) for k in keys]
+            return [k in self._index for k in keys]
+
+    def gather(self, keys: Sequence[bytes]) -> Vectors | None:
+        """The vectors of ``keys`` as one float32 matrix, in order; None if any is missing."""
+        with self._lock:
+            self._load()
+            rows = [self._index.get(k, -1) for k in keys]
+            if not rows or min(rows) < 0:
+                return None
+            out: Vectors = self._data[np.asarray(rows, dtype=np.int64)].astype(np.float32)
+            return out
 
     def put(self, keys: Sequence[bytes], vectors: Vectors, keep: set[bytes] | None) -> None:
         """Add rows in memory; with ``keep``, drop rows not in it (passages that are gone).
         :meth:`save` writes the file."""
         with self._lock:
             self._load()
-            for k, v in zip(keys, vectors.astype(np.float16), strict=True):
-                self._rows[k] = v
-            if keep is not None:
-                self._rows = {k: v for k, v in self._rows.items() if k in keep}
+            fresh = [k not in self._index for k in keys]
+            for n, k in enumerate(keys):
+                if not fresh[n]:
+                    self._data[self._index[k]] = vectors[n]
+            added = [k for k, f in zip(keys, fresh, strict=True) if f]
+            if added:
+                base = len(self._data)
+                self._data = np.concatenate(
+                    [self._data, vectors[np.asarray(fresh, dtype=bool)].astype(np.float16)]
+                )
+                self._index.update((k, base + n) for n, k in enumerate(added))
+            if keep is not None and any(k not in keep for k in self._index):
+                kept = [(k, n) for k, n in self._index.items() if k in keep]
+                self._data = self._data[np.asarray([n for _, n in kept], dtype=np.int64)]
+                self._data = self._data.reshape(-1, DIM)
+                self._index = {k: m for m, (k, _) in enumerate(kept)}
             self._dirty = True
 
     def save(self) -> None:
@@ -344,18 +369,18 @@ class VectorFile:
     def __len__(self) -> int:
         with self._lock:
             self._load()
-            return len(self._rows)
+            return len(self._index)
 
     def _save(self) -> None:
         if self.path is None:
             return
-        keys = np.array([np.frombuffer(k, dtype=np.uint8) for k in self._rows], dtype=np.uint8)
-        vectors = np.array(list(self._rows.values()), dtype=np.float16)
+        order = sorted(self._index.items(), key=lambda kv: kv[1])
+        keys = np.frombuffer(b"".join(k for k, _ in order), dtype=np.uint8).reshape(-1, 16)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".vectors-", suffix=".npz", dir=self.path.parent)
         try:
             with os.fdopen(fd, "wb") as fh:
-                np.savez(fh, keys=keys.reshape(-1, 16), vectors=vectors.reshape(-1, DIM))
+                np.savez(fh, keys=keys, vectors=self._data.reshape(-1, DIM))
             os.replace(tmp, self.path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -434,16 +459,12 @@ class Semantic:
         cached = self._matrix
         if cached is not None and cached[0] is snapshot:
             return cached[1], cached[2]
-        rows = self._vectors.get(self._keys(snapshot))
-        have = sum(r is not None for r in rows)
-        coverage = Coverage(have, len(rows))
+        keys = self._keys(snapshot)
         # float32 in memory: numpy has no BLAS for float16 (a 60K-passage product takes 75 ms
         # in float16, 2.7 ms in float32)
-        matrix = (
-            np.stack([r for r in rows if r is not None]).astype(np.float32)
-            if coverage.complete and rows
-            else None
-        )
+        matrix = self._vectors.gather(keys)
+        have = len(keys) if matrix is not None else sum(self._vectors.present(keys))
+        coverage = Coverage(have, len(keys))
         self._matrix = (snapshot, matrix, coverage)
         return matrix, coverage
 
@@ -475,8 +496,7 @@ class Semantic:
         state is left as it is (a background loop calls this every few seconds)."""
         with self._state_lock:
             keys = self._keys(snapshot)
-        rows = self._vectors.get(keys)
-        missing = [d for d, r in enumerate(rows) if r is None]
+        missing = [d for d, there in enumerate(self._vectors.present(keys)) if not there]
         done = 0
         saved = time.monotonic()
         try:

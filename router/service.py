@@ -220,8 +220,8 @@ class ContextService:
         meaning = " ".join((request.task, *request.hints)).strip()
         if self.semantic is not None and self.options.select.dense and meaning:
             similarities = self.semantic.similarities(snapshot, meaning)
-            if similarities is None:
-                cover = self.semantic.coverage(snapshot)
+            cover = self.semantic.coverage(snapshot)
+            if similarities is None and cover.passages:
                 semantic_note = (
                     f"ranked by words only: {cover.embedded} of {cover.passages} passages have "
                     "their meaning vectors so far (`brain sync` computes them; `brain serve` "

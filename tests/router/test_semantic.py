@@ -320,3 +320,13 @@ def test_a_blank_task_naming_shards_is_not_embedded(
     assert result.tokens <= 500 and encoder.calls == calls
     service.get_context("deploy", 500)
     assert encoder.calls == calls + 1
+
+
+def test_only_the_most_similar_passages_get_relevance_from_meaning() -> None:
+    sims = np.random.default_rng(7).uniform(-1, 1, 5_000).astype(np.float32)
+    full = dense_relevance(sims, 2.0, top=10_000)
+    cut = dense_relevance(sims, 2.0, top=100)
+    best = np.argsort(-sims)[:100]
+    assert np.count_nonzero(cut) == 100
+    assert np.array_equal(cut[best], full[best])  # the kept ones are unchanged
+    assert np.count_nonzero(full) > 100
