@@ -409,7 +409,10 @@ class Semantic:
     about 90 MB), so a process that only ever finds the vectors incomplete never loads it.
     """
 
-    def __init__(self, encoder: Callable[[], Encoder], vectors: VectorFile) -> None:
+    def __init__(
+        self, encoder: Callable[[], Encoder], vectors: VectorFile, *, model: str = MODEL_NAME
+    ) -> None:
+        self._model = model  # part of every vector's key: other weights, other vectors
         self._make_encoder = encoder
         self._encoder: Encoder | None = None
         self._vectors = vectors
@@ -427,7 +430,7 @@ class Semantic:
 
     @property
     def model(self) -> str:
-        return MODEL_NAME
+        return self._model
 
     def _keys(self, snapshot: IndexSnapshot) -> list[bytes]:
         """Every passage document's vector key, in document order (shards, their sections,
@@ -531,7 +534,18 @@ def open_semantic(vectors: Path | None) -> Semantic | None:
         return None
     folder = find_model()
     assert folder is not None  # unavailable_reason() checked it
-    return Semantic(lambda: MiniLM(folder), VectorFile(vectors))
+    return Semantic(lambda: MiniLM(folder), VectorFile(vectors), model=model_id(folder))
+
+
+def model_id(folder: Path) -> str:
+    """The model's name with its weights' identity (size and header digest), so vectors made
+    by other weights (another release of the package) are never mistaken for these."""
+    weights = folder / "model.safetensors"
+    with weights.open("rb") as fh:
+        size = int.from_bytes(fh.read(8), "little")
+        header = fh.read(size)
+    digest = hashlib.blake2b(header, digest_size=6).hexdigest()
+    return f"{MODEL_NAME}/{weights.stat().st_size}/{digest}"
 
 
 class BackgroundEmbedder:

@@ -330,3 +330,20 @@ def test_only_the_most_similar_passages_get_relevance_from_meaning() -> None:
     assert np.count_nonzero(cut) == 100
     assert np.array_equal(cut[best], full[best])  # the kept ones are unchanged
     assert np.count_nonzero(full) > 100
+
+
+def test_vectors_of_other_weights_are_never_reused(snapshot: IndexSnapshot, tmp_path: Path) -> None:
+    path = tmp_path / "v.npz"
+    Semantic(HashEncoder, VectorFile(path), model="weights-a").embed_missing(snapshot)
+    other = Semantic(HashEncoder, VectorFile(path), model="weights-b")
+    assert other.coverage(snapshot).embedded == 0
+
+
+@pytest.mark.semantic
+def test_the_model_id_names_the_weights(minilm: MiniLM) -> None:
+    from router.semantic import find_model, model_id
+
+    folder = find_model()
+    assert folder is not None
+    ident = model_id(folder)
+    assert ident.startswith("all-MiniLM-L6-v2/90868376/") and ident == model_id(folder)
