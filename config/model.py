@@ -144,7 +144,9 @@ class ContextConfig(_Section):
     new process starts from it (checked against the page versions, rebuilt when stale).
     ``semantic``: ``auto`` ranks by meaning as well as by words wherever the embedding model
     is installed (``make install`` installs it) and every passage has its vector (``brain
-    sync`` computes them, ``brain serve`` in the background); ``off`` ranks by words only.
+    sync`` computes them, ``brain serve`` in the background; on Cloud Run the scheduled sync
+    job, for at most ``embed_budget_s`` a run, into the state database); ``off`` ranks by
+    words only.
     """
 
     default_budget: int = Field(default=4000, gt=0)
@@ -152,6 +154,7 @@ class ContextConfig(_Section):
     check_interval_s: float | None = Field(default=None, ge=0)
     persist_index: bool = True
     semantic: Literal["auto", "off"] = "auto"
+    embed_budget_s: float = Field(default=120.0, gt=0)
 
 
 class ServeConfig(_Section):

@@ -74,8 +74,6 @@ def _semantic(config: BrainConfig) -> Check:
 
     if config.context.semantic == "off":
         return Check("semantic", None, '[context] semantic = "off": get_context ranks by words')
-    if in_the_cloud():
-        return Check("semantic", None, "off on Cloud Run: get_context ranks by words there")
     from router import unavailable_reason
 
     reason = unavailable_reason()
@@ -86,7 +84,14 @@ def _semantic(config: BrainConfig) -> Check:
             f"get_context ranks by words only: {reason}",
             'Run `make install`, or set [context] semantic = "off" to rank by words.',
         )
-    return Check("semantic", True, "embedding model installed: get_context ranks by meaning too")
+    where = (
+        "vectors in the state database, computed by the scheduled sync job"
+        if in_the_cloud()
+        else "vectors in the state directory"
+    )
+    return Check(
+        "semantic", True, f"embedding model installed: get_context ranks by meaning too ({where})"
+    )
 
 
 def _state_kind(config: BrainConfig) -> str:

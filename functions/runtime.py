@@ -261,7 +261,7 @@ class Runtime:
         )
         if self.background_refresh:
             service.cache.start_refresher()
-            if service.semantic is not None:
+            if service.semantic is not None and not self._shared_vectors:
                 from router import BackgroundEmbedder
 
                 self.embedder = BackgroundEmbedder(
@@ -272,18 +272,43 @@ class Runtime:
 
     @cached_property
     def semantic(self) -> Semantic | None:
-        """The semantic signal (``[context] semantic``), its vectors in the state dir beside
-        the saved index; None when off, when the model is not installed, or on Cloud Run: an
-        instance's CPU is throttled between requests and its disk dies with it, so vectors
-        computed there would be slow to come and lost at the next cold start."""
-        from functions.logs import in_the_cloud
-
-        if self.config.context.semantic == "off" or in_the_cloud():
+        """The semantic signal (``[context] semantic``); None when off or when the model is
+        not installed. Its vectors live in a file beside the saved index, or, on Cloud Run,
+        in the state database (:class:`functions.vectors.StateVectors`): an instance's disk
+        dies with it and its CPU is throttled between requests, so there the scheduled sync
+        job computes them (:meth:`scheduled_sync`) and every instance reads them."""
+        if self.config.context.semantic == "off":
             return None
         from router import open_semantic
 
+        if self._shared_vectors:
+            from functions.vectors import StateVectors
+
+            return open_semantic(StateVectors(lambda: self.outbox))
         path = self.index_path.with_suffix(".vectors.npz") if self.persists_index else None
         return open_semantic(path)
+
+    @property
+    def _shared_vectors(self) -> bool:
+        from functions.logs import in_the_cloud
+
+        return in_the_cloud()
+
+    def _embed_for(self, seconds: float) -> dict[str, int] | None:
+        """Compute missing passage vectors for at most ``seconds`` (the next run goes on
+        where this one stopped); None without the semantic signal."""
+        import threading
+
+        if self.semantic is None:
+            return None
+        stop = threading.Event()
+        timer = threading.Timer(seconds, stop.set)
+        timer.start()
+        try:
+            cover = self.context_service.embed(stop=stop)
+        finally:
+            timer.cancel()
+        return None if cover is None else {"passages": cover.passages, "embedded": cover.embedded}
 
     @property
     def persists_index(self) -> bool:
@@ -348,6 +373,13 @@ class Runtime:
         drained = self.drainer.drain()  # every page the outbox has work for
         return {
             "sync": report.to_json(),
+            # on Cloud Run the job is where vectors are computed; a local server's background
+            # embedder does it there
+            "vectors": (
+                self._embed_for(self.config.context.embed_budget_s)
+                if self._shared_vectors
+                else None
+            ),
             "drain": {
                 "appended": sum(r.appended for r in drained),
                 "reconciled": sum(r.reconciled for r in drained),

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
         BackgroundEmbedder,
         Coverage,
         Semantic,
+        VectorStore,
         open_semantic,
         unavailable_reason,
     )
@@ -67,6 +68,7 @@ __all__ = [
     "SyncOptions",
     "SyncReport",
     "UnknownShard",
+    "VectorStore",
     "open_semantic",
     "parse_router",
     "render_router",
@@ -81,6 +83,7 @@ _LAZY = {
     "BackgroundEmbedder": "router.semantic",
     "Coverage": "router.semantic",
     "Semantic": "router.semantic",
+    "VectorStore": "router.semantic",
     "open_semantic": "router.semantic",
     "unavailable_reason": "router.semantic",
     "ContextRequest": "router.request",

@@ -285,6 +285,22 @@ def _key(model: str, text: str) -> bytes:
     return hashlib.blake2b(f"{model}\n{text}".encode(), digest_size=16).digest()
 
 
+class VectorStore(Protocol):
+    """Where passage vectors live, by key (a digest of the model and the embedded text):
+    a file beside the saved index (:class:`VectorFile`), or the state database shared by
+    Cloud Run instances (``functions.vectors.StateVectors``)."""
+
+    def present(self, keys: Sequence[bytes]) -> list[bool]: ...
+
+    def gather(self, keys: Sequence[bytes]) -> Vectors | None: ...
+
+    def put(self, keys: Sequence[bytes], vectors: Vectors, keep: set[bytes] | None) -> None: ...
+
+    def save(self) -> None: ...
+
+    def __len__(self) -> int: ...
+
+
 class VectorFile:
     """Passage vectors by digest of the embedded text, in one ``.npz`` file (float16).
 
@@ -410,7 +426,7 @@ class Semantic:
     """
 
     def __init__(
-        self, encoder: Callable[[], Encoder], vectors: VectorFile, *, model: str = MODEL_NAME
+        self, encoder: Callable[[], Encoder], vectors: VectorStore, *, model: str = MODEL_NAME
     ) -> None:
         self._model = model  # part of every vector's key: other weights, other vectors
         self._make_encoder = encoder
@@ -420,6 +436,10 @@ class Semantic:
         self._matrix: tuple[IndexSnapshot, Vectors | None, Coverage] | None = None
         self._shard_keys: dict[tuple[str, str], list[bytes]] = {}
         self._state_lock = threading.Lock()
+        self._clock = time.monotonic
+        self._checked = 0.0
+        #: How often an incomplete snapshot looks for its missing vectors again.
+        self.recheck_s = 60.0
 
     @property
     def encoder(self) -> Encoder:
@@ -456,15 +476,25 @@ class Semantic:
 
     def _state(self, snapshot: IndexSnapshot) -> tuple[Vectors | None, Coverage]:
         cached = self._matrix
-        if cached is not None and cached[0] is snapshot:
+        if cached is not None and self._current(cached, snapshot):
             return cached[1], cached[2]
         with self._state_lock:
             return self._compute_state(snapshot)
 
+    def _current(
+        self, cached: tuple[IndexSnapshot, Vectors | None, Coverage], snapshot: IndexSnapshot
+    ) -> bool:
+        """A snapshot's state stands, except that missing vectors are looked for again every
+        ``recheck_s`` (another process, the scheduled sync job, may have computed them)."""
+        if cached[0] is not snapshot:
+            return False
+        return cached[1] is not None or self._clock() - self._checked < self.recheck_s
+
     def _compute_state(self, snapshot: IndexSnapshot) -> tuple[Vectors | None, Coverage]:
         cached = self._matrix
-        if cached is not None and cached[0] is snapshot:
+        if cached is not None and self._current(cached, snapshot):
             return cached[1], cached[2]
+        self._checked = self._clock()
         keys = self._keys(snapshot)
         # float32 in memory: numpy has no BLAS for float16 (a 60K-passage product takes 75 ms
         # in float16, 2.7 ms in float32)
@@ -527,14 +557,16 @@ class Semantic:
         return self.coverage(snapshot)
 
 
-def open_semantic(vectors: Path | None) -> Semantic | None:
-    """The semantic signal with its vectors kept in ``vectors`` (None: in memory only), or
-    None when the model cannot run here (:func:`unavailable_reason` says why)."""
+def open_semantic(vectors: VectorStore | Path | None) -> Semantic | None:
+    """The semantic signal with its vectors kept in ``vectors`` (a store, a file path, or
+    None: in memory only), or None when the model cannot run here
+    (:func:`unavailable_reason` says why)."""
     if unavailable_reason() is not None:
         return None
     folder = find_model()
     assert folder is not None  # unavailable_reason() checked it
-    return Semantic(lambda: MiniLM(folder), VectorFile(vectors), model=model_id(folder))
+    store = VectorFile(vectors) if vectors is None or isinstance(vectors, Path) else vectors
+    return Semantic(lambda: MiniLM(folder), store, model=model_id(folder))
 
 
 def model_id(folder: Path) -> str:

@@ -224,8 +224,8 @@ class ContextService:
             if similarities is None and cover.passages:
                 semantic_note = (
                     f"ranked by words only: {cover.embedded} of {cover.passages} passages have "
-                    "their meaning vectors so far (`brain sync` computes them; `brain serve` "
-                    "does in the background)"
+                    "their meaning vectors so far (`brain sync` computes them, `brain serve` in "
+                    "the background, the scheduled sync job on Cloud Run)"
                 )
         selection = select(
             snapshot,

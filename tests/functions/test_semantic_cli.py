@@ -110,3 +110,41 @@ def test_a_server_embeds_in_the_background_and_then_ranks_by_meaning(
     finally:
         rt.close()
     assert rt.embedder is not None and not rt.embedder.running
+
+
+@pytest.mark.semantic
+def test_on_cloud_run_the_sync_job_embeds_into_the_state_database_for_every_instance(
+    tmp_path: Path, minilm: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monolith = tmp_path / "index.md"
+    monolith.write_text(PARAPHRASE_INDEX, encoding="utf-8")
+    ws = tmp_path / "ws"
+    monkeypatch.setenv(SEMANTIC_ENV, "off")
+    assert brain("split", monolith, "--workspace", ws).exit_code == 0
+    monkeypatch.delenv(SEMANTIC_ENV)
+    monkeypatch.setenv("K_SERVICE", "brain-context")  # on Cloud Run
+    monkeypatch.setenv("BRAIN_STATE__URL", f"sqlite:///{tmp_path / 'state.sqlite3'}")
+
+    instance = Runtime(load_config(workspace=ws))
+    instance.background_refresh = True  # as a Cloud Run instance runs
+    try:
+        before = instance.context_service.get_context(TASK, 300)
+        assert any("words only" in n for n in before.notes)
+        assert instance.embedder is None  # no embedding on a throttled instance
+
+        job = Runtime(load_config(workspace=ws))
+        try:
+            done = job.scheduled_sync()
+        finally:
+            job.close()
+        vectors = done["vectors"]
+        assert isinstance(vectors, dict) and vectors["embedded"] == vectors["passages"] > 0
+
+        semantic = instance.context_service.semantic
+        assert semantic is not None
+        semantic.recheck_s = 0.0  # an instance looks again every minute; now, here
+        after = instance.context_service.get_context(TASK, 300)
+        assert NEEDLE in after.context and not any("words only" in n for n in after.notes)
+        assert not list(instance.state_dir.glob("*.vectors.npz"))  # nothing on local disk
+    finally:
+        instance.close()

