@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 SEMANTIC_ENV = "BRAIN_CONTEXT__SEMANTIC"
 
 
@@ -17,3 +19,10 @@ def foreign(name: str) -> bool:
 def clean_environ() -> dict[str, str]:
     """``os.environ`` without foreign variables (for a subprocess)."""
     return {k: v for k, v in os.environ.items() if not foreign(k)}
+
+
+def clear_foreign(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unset every foreign variable for one test."""
+    for name in list(os.environ):
+        if foreign(name):
+            monkeypatch.delenv(name)

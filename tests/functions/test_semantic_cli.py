@@ -5,7 +5,6 @@ says which."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,7 @@ from config import load_config
 from functions.cli import app
 from functions.doctor import run_checks
 from functions.runtime import Runtime
-from tests.env import SEMANTIC_ENV, foreign
+from tests.env import SEMANTIC_ENV, clear_foreign
 from tests.router.test_semantic import PARAPHRASE_INDEX
 
 TASK = "is an AI bot allowed to touch live customer records?"
@@ -25,14 +24,23 @@ NEEDLE = "Nothing automated may connect to the production database"
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in list(os.environ):
-        if foreign(name):
-            monkeypatch.delenv(name)
+    clear_foreign(monkeypatch)
     monkeypatch.chdir(tmp_path)
 
 
 def brain(*args: str | Path) -> Any:
     return CliRunner().invoke(app, [str(a) for a in args], catch_exceptions=False)
+
+
+def _split_without_vectors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A workspace split from PARAPHRASE_INDEX with no passage vectors; semantic left on."""
+    monolith = tmp_path / "index.md"
+    monolith.write_text(PARAPHRASE_INDEX, encoding="utf-8")
+    ws = tmp_path / "ws"
+    monkeypatch.setenv(SEMANTIC_ENV, "off")
+    assert brain("split", monolith, "--workspace", ws).exit_code == 0
+    monkeypatch.delenv(SEMANTIC_ENV)
+    return ws
 
 
 @pytest.mark.semantic
@@ -90,12 +98,7 @@ def test_a_server_embeds_in_the_background_and_then_ranks_by_meaning(
 ) -> None:
     import time
 
-    monolith = tmp_path / "index.md"
-    monolith.write_text(PARAPHRASE_INDEX, encoding="utf-8")
-    ws = tmp_path / "ws"
-    monkeypatch.setenv(SEMANTIC_ENV, "off")  # split without embedding: the server must do it
-    assert brain("split", monolith, "--workspace", ws).exit_code == 0
-    monkeypatch.delenv(SEMANTIC_ENV)
+    ws = _split_without_vectors(tmp_path, monkeypatch)  # the server must embed
     rt = Runtime(load_config(workspace=ws))
     rt.background_refresh = True  # as `brain serve` sets it
     try:
@@ -116,12 +119,7 @@ def test_a_server_embeds_in_the_background_and_then_ranks_by_meaning(
 def test_on_cloud_run_the_sync_job_embeds_into_the_state_database_for_every_instance(
     tmp_path: Path, minilm: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monolith = tmp_path / "index.md"
-    monolith.write_text(PARAPHRASE_INDEX, encoding="utf-8")
-    ws = tmp_path / "ws"
-    monkeypatch.setenv(SEMANTIC_ENV, "off")
-    assert brain("split", monolith, "--workspace", ws).exit_code == 0
-    monkeypatch.delenv(SEMANTIC_ENV)
+    ws = _split_without_vectors(tmp_path, monkeypatch)
     monkeypatch.setenv("K_SERVICE", "brain-context")  # on Cloud Run
     monkeypatch.setenv("BRAIN_STATE__URL", f"sqlite:///{tmp_path / 'state.sqlite3'}")
 
