@@ -421,8 +421,9 @@ class Coverage:
 class Semantic:
     """Passage vectors for snapshots, and the query side of the signal.
 
-    ``encoder`` is built on first use (loading the weights takes a fraction of a second and
-    about 90 MB), so a process that only ever finds the vectors incomplete never loads it.
+    ``encoder`` is built on first use (mapping the weights takes about 30 ms; answering
+    touches about 60 MB of them), so a process that only ever finds the vectors incomplete
+    never loads it.
     """
 
     def __init__(
@@ -498,8 +499,9 @@ class Semantic:
         keys = self._keys(snapshot)
         # float32 in memory: numpy has no BLAS for float16 (a 60K-passage product takes 75 ms
         # in float16, 2.7 ms in float32)
-        matrix = self._vectors.gather(keys)
-        have = len(keys) if matrix is not None else sum(self._vectors.present(keys))
+        # keys first: a store in the state database reads the vectors only once all are there
+        have = sum(self._vectors.present(keys))
+        matrix = self._vectors.gather(keys) if have == len(keys) else None
         coverage = Coverage(have, len(keys))
         self._matrix = (snapshot, matrix, coverage)
         return matrix, coverage
