@@ -31,14 +31,16 @@ Tuning used the odd task ids of each corpus only; the even ids (held out) were n
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -221,7 +223,7 @@ def measure(name: str, *, only_ours: bool = False) -> dict[str, Any]:
     corpus = load(name)
     tasks = corpus.tasks
     hard = hard_ids(corpus)
-    with tempfile.TemporaryDirectory() as folder:
+    with _workspace_folder(name) as folder:
         store = build_workspace(Path(folder), corpus, tokenizer)
         semantic = open_semantic(None)  # vectors in memory: embedded (and timed) every run
         service = ContextService(store, tokenizer, semantic=semantic)
@@ -270,6 +272,19 @@ def measure(name: str, *, only_ours: bool = False) -> dict[str, Any]:
                 str(b): _latency(service, tasks, b) for b in (2_000, 4_000)
             }
         return out
+
+
+@contextlib.contextmanager
+def _workspace_folder(name: str) -> Iterator[Path]:
+    """A fixed folder per corpus (emptied before and after): answers link to their pages by
+    path, so a random temp folder's name made token counts differ by a few between runs."""
+    folder = Path(tempfile.gettempdir()) / f"context-index-bench-{name}"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _embed(service: ContextService) -> float | None:

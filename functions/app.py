@@ -12,6 +12,7 @@ import logging
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -65,6 +66,11 @@ def build_app(runtime: Runtime, *, drain: bool = True, host: str | None = None) 
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if drain:
             runtime.start_drainer()  # at once: events left by a previous run go out now
+        if runtime.semantic is not None:
+            # build the snapshot before the first request, so the passage embedder starts at
+            # once instead of at the first get_context (off the event loop; a saved index
+            # loads in well under a second)
+            await run_in_threadpool(lambda: runtime.context_service)
         async with contextlib.AsyncExitStack() as stack:
             await stack.enter_async_context(mcp_app.router.lifespan_context(mcp_app))
             try:

@@ -146,3 +146,21 @@ def test_on_cloud_run_the_sync_job_embeds_into_the_state_database_for_every_inst
         assert not list(instance.state_dir.glob("*.vectors.npz"))  # nothing on local disk
     finally:
         instance.close()
+
+
+@pytest.mark.semantic
+def test_brain_serve_starts_embedding_at_start_up_not_at_the_first_request(
+    tmp_path: Path, minilm: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from starlette.testclient import TestClient
+
+    from functions.app import build_app
+
+    ws = _split_without_vectors(tmp_path, monkeypatch)
+    rt = Runtime(load_config(workspace=ws))
+    try:
+        with TestClient(build_app(rt, drain=False)) as client:
+            assert rt.embedder is not None and rt.embedder.running  # no request yet
+            assert client.get("/healthz").status_code == 200
+    finally:
+        rt.close()
