@@ -70,7 +70,7 @@ Method = Callable[[Task, int], str]
 def build_workspace(folder: Path, corpus: Corpus, tokenizer: TiktokenCounter) -> LocalFolderStore:
     """The corpus's monolith split into shards plus a router page, as ``brain split`` + sync."""
     store = LocalFolderStore(folder)
-    apply_split(plan_split(corpus.text, tokenizer), store)
+    apply_split(plan_split(corpus.text, tokenizer), store, now=NOW)
     sync(store, tokenizer, now=NOW)
     return store
 
