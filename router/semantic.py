@@ -14,7 +14,7 @@ The forward pass is BERT's (embeddings, six post-norm encoder layers with exact-
 mean pooling over real tokens, L2 normalisation) and matches sentence-transformers' output
 (``tests/router/test_semantic.py`` holds its vectors for a few sentences).
 
-Embedding costs about 0.25 ms per WordPiece token on one core of this project's 2-core bench
+Embedding costs about 0.5 ms per WordPiece token on one core of this project's 2-core bench
 machine, so it never runs on the request path: :class:`Semantic` keeps passage vectors in a
 file keyed by a digest of the embedded text, :meth:`Semantic.embed_missing` fills in what
 is missing (``brain sync``, or a background thread under ``brain serve``), and get_context
