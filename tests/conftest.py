@@ -54,10 +54,10 @@ def postgres_url(postgres_server_url: str) -> Iterator[str]:
 from tests.notion_fake import notion_fake  # noqa: E402, F401  (the fake Notion API fixture)
 
 # --- The semantic signal -------------------------------------------------------------------------
-# Embedding a corpus takes seconds (about 27 s for the demo on this 2-core machine), so every test runs with
-# ``[context] semantic = "off"`` (through the environment, which subprocesses inherit) unless it
-# is marked ``semantic``; those take ``minilm`` and use the real model. Missing model: skip
-# locally, fail when CI=true (``make install`` installs it).
+# Embedding a corpus takes seconds (about 27 s for the demo on this 2-core machine), so every
+# test runs with ``[context] semantic = "off"`` (through the environment, which subprocesses
+# inherit) unless it is marked ``semantic``; those take ``minilm`` and use the real model.
+# Missing model: skip locally, fail when CI=true (``make install`` installs it).
 
 
 @pytest.fixture(autouse=True)
