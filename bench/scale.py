@@ -216,7 +216,7 @@ def _random_vectors(workspace: Path) -> None:
         def __init__(self) -> None:
             self.rng = np.random.default_rng(0)
 
-        def encode(self, texts: Any) -> Any:
+        def encode(self, texts: Any, *, threads: int = 1) -> Any:
             v = self.rng.standard_normal((len(texts), DIM)).astype(np.float32)
             return v / np.linalg.norm(v, axis=1, keepdims=True)
 

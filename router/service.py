@@ -259,12 +259,16 @@ class ContextService:
         *,
         progress: Callable[[int, int], None] | None = None,
         stop: threading.Event | None = None,
+        threads: int = 1,
     ) -> Coverage | None:
         """Compute the passage vectors the current snapshot lacks (None when the service has
-        no semantic signal). Slow on a large index: a maintenance step, never a request's."""
+        no semantic signal) on ``threads`` cores. Slow on a large index: a maintenance step,
+        never a request's."""
         if self.semantic is None:
             return None
-        return self.semantic.embed_missing(self.cache.get(), progress=progress, stop=stop)
+        return self.semantic.embed_missing(
+            self.cache.get(), progress=progress, stop=stop, threads=threads
+        )
 
     def list_shards(self) -> list[ShardInfo]:
         snapshot = self.cache.get()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -133,8 +134,9 @@ def _embed(rt: Runtime, *, quiet: bool) -> None:
     try:
         with Progress(console=rich_console(err), transient=True, disable=quiet) as bar:
             task = bar.add_task("Embedding passages", total=None)
-            cover = service.embed(
-                progress=lambda n, total: bar.update(task, completed=n, total=total)
+            cover = service.embed(  # a foreground command: every core
+                progress=lambda n, total: bar.update(task, completed=n, total=total),
+                threads=os.cpu_count() or 1,
             )
     except (OSError, ValueError, RuntimeError) as exc:
         err.print(

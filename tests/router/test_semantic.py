@@ -52,7 +52,7 @@ class HashEncoder:
         self.calls = 0
         self.texts = 0
 
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
+    def encode(self, texts: Sequence[str], *, threads: int = 1) -> np.ndarray:
         self.calls += 1
         self.texts += len(texts)
         rows = []
@@ -83,6 +83,7 @@ def test_encoding_is_the_same_alone_or_in_a_batch(minilm: MiniLM) -> None:
     batch = minilm.encode(texts)
     alone = np.stack([minilm.encode([t])[0] for t in texts])
     assert np.abs(batch - alone).max() < 1e-5
+    assert np.abs(minilm.encode(texts, threads=2) - batch).max() < 1e-5
     assert minilm.encode([]).shape == (0, DIM)
 
 
