@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Generic, TypeVar
 
 import pytest
 
@@ -16,6 +17,7 @@ from shards import (
     ClaudeDelta,
     LocalFolderStore,
     PageRef,
+    PageStore,
     StoredPage,
     TiktokenCounter,
     apply_split,
@@ -23,7 +25,6 @@ from shards import (
     plan_split,
     render_page,
 )
-from shards.notion import NotionStore
 from tests.notion_fake import NotionFake
 from tests.router.helpers import write_index
 from tests.shards.test_split import realistic_monolith
@@ -42,11 +43,14 @@ SHARD_IDS = (
 )
 
 
-class RecordingStore:
-    """A real local store that remembers which pages were written."""
+S = TypeVar("S", bound=PageStore)
 
-    def __init__(self, path: Path) -> None:
-        self.inner = LocalFolderStore(path)
+
+class RecordingStore(Generic[S]):
+    """A real store (local or Notion) that remembers which pages were written."""
+
+    def __init__(self, inner: S) -> None:
+        self.inner = inner
         self.writes: list[str] = []
 
     def list_pages(self) -> list[PageRef]:
@@ -70,10 +74,13 @@ class RecordingStore:
         return self.inner.url(page_id)
 
 
+LocalRecording = RecordingStore[LocalFolderStore]
+
+
 @pytest.fixture
-def store(tmp_path: Path) -> RecordingStore:
+def store(tmp_path: Path) -> LocalRecording:
     """A workspace split from a realistic six-domain monolith and synced once at T0."""
-    recording = RecordingStore(tmp_path / "ws")
+    recording = RecordingStore(LocalFolderStore(tmp_path / "ws"))
     plan = plan_split(realistic_monolith(), TOKENS)
     apply_split(plan, recording)
     sync(recording, TOKENS, now=T0, seed_notes=plan.intro)
@@ -81,11 +88,11 @@ def store(tmp_path: Path) -> RecordingStore:
     return recording
 
 
-def _files(store: RecordingStore) -> dict[str, bytes]:
+def _files(store: LocalRecording) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(store.inner.path.iterdir())}
 
 
-def _edit_body(store: RecordingStore, page_id: str, old: str, new: str) -> None:
+def _edit_body(store: LocalRecording, page_id: str, old: str, new: str) -> None:
     file = store.inner.path / f"{page_id}.md"
     text = file.read_text(encoding="utf-8")
     assert old in text
@@ -93,7 +100,7 @@ def _edit_body(store: RecordingStore, page_id: str, old: str, new: str) -> None:
 
 
 def test_editing_one_shard_refreshes_only_its_header_and_the_router(
-    store: RecordingStore,
+    store: LocalRecording,
 ) -> None:
     before = _files(store)
     _edit_body(
@@ -123,7 +130,7 @@ def test_editing_one_shard_refreshes_only_its_header_and_the_router(
     assert (row.tokens, row.updated) == (page.header.tokens, "2026-11-21")
 
 
-def test_a_second_sync_writes_nothing(store: RecordingStore) -> None:
+def test_a_second_sync_writes_nothing(store: LocalRecording) -> None:
     _edit_body(
         store,
         "finance",
@@ -141,7 +148,7 @@ def test_a_second_sync_writes_nothing(store: RecordingStore) -> None:
     assert report.roll_call() == "Index sync: 6 shards, 0 changed, 0 invalid. No anomalies."
 
 
-def test_whitespace_only_edits_do_not_count_as_changes(store: RecordingStore) -> None:
+def test_whitespace_only_edits_do_not_count_as_changes(store: LocalRecording) -> None:
     file = store.inner.path / "clients.md"
     file.write_bytes(file.read_bytes().replace(b"\n", b"  \r\n") + b"\r\n\r\n")
     report = sync(store, TOKENS, now=T1)
@@ -150,7 +157,7 @@ def test_whitespace_only_edits_do_not_count_as_changes(store: RecordingStore) ->
 
 
 def test_a_page_with_a_broken_header_is_reported_with_page_and_field_and_skipped(
-    store: RecordingStore,
+    store: LocalRecording,
 ) -> None:
     file = store.inner.path / "credentials.md"
     broken = file.read_text().replace('"tokens":', '"tokens":"many","was":', 1)
@@ -175,7 +182,7 @@ def test_a_page_with_a_broken_header_is_reported_with_page_and_field_and_skipped
     ]
 
 
-def test_a_header_that_is_not_json_is_reported_and_the_rest_synced(store: RecordingStore) -> None:
+def test_a_header_that_is_not_json_is_reported_and_the_rest_synced(store: LocalRecording) -> None:
     file = store.inner.path / "clients.md"
     file.write_text(file.read_text().replace('{"claude_delta":', "{claude_delta:", 1))
     report = sync(store, TOKENS, now=T1)
@@ -184,7 +191,7 @@ def test_a_header_that_is_not_json_is_reported_and_the_rest_synced(store: Record
     assert len(report.shards) == 5
 
 
-def test_pages_without_headers_and_non_utf8_pages_are_reported(store: RecordingStore) -> None:
+def test_pages_without_headers_and_non_utf8_pages_are_reported(store: LocalRecording) -> None:
     (store.inner.path / "scratch.md").write_text("# My scratch notes\n\nno header\n")
     (store.inner.path / "latin1.md").write_bytes(b"```json\n{}\n```\n\ncaf\xe9\n")
     report = sync(store, TOKENS, now=T1)
@@ -196,7 +203,7 @@ def test_pages_without_headers_and_non_utf8_pages_are_reported(store: RecordingS
 
 
 def test_duplicate_shard_ids_are_reported_on_the_copy_not_the_page_named_after_the_id(
-    store: RecordingStore,
+    store: LocalRecording,
 ) -> None:
     copy = store.inner.path / "finance-copy.md"
     copy.write_bytes((store.inner.path / "finance.md").read_bytes())
@@ -212,7 +219,7 @@ def test_duplicate_shard_ids_are_reported_on_the_copy_not_the_page_named_after_t
 
 
 def test_of_two_copies_neither_named_after_the_id_the_first_keeps_it(
-    store: RecordingStore,
+    store: LocalRecording,
 ) -> None:
     original = (store.inner.path / "finance.md").read_bytes()
     (store.inner.path / "finance.md").unlink()
@@ -223,7 +230,7 @@ def test_of_two_copies_neither_named_after_the_id_the_first_keeps_it(
     assert "already used by page 'money-a'" in report.invalid[0].message
 
 
-def test_log_pages_in_skip_are_ignored(store: RecordingStore) -> None:
+def test_log_pages_in_skip_are_ignored(store: LocalRecording) -> None:
     store.inner.append("webhook-log", ["🔔 2026-05-21T02:54:44.452Z [github:push] {}"])
     report = sync(store, TOKENS, now=T1, options=SyncOptions(skip=frozenset({"webhook-log"})))
     assert report.invalid == ()
@@ -234,7 +241,7 @@ def test_log_pages_in_skip_are_ignored(store: RecordingStore) -> None:
     assert [i.page_id for i in unskipped.invalid] == ["webhook-log"]
 
 
-def test_the_roll_call_counts_anomalies_in_the_operations_voice(store: RecordingStore) -> None:
+def test_the_roll_call_counts_anomalies_in_the_operations_voice(store: LocalRecording) -> None:
     # one invalid page and one header without fetch_when: two anomalies
     (store.inner.path / "scratch.md").write_text("no header\n")
     file = store.inner.path / "finance.md"
@@ -249,7 +256,7 @@ def test_the_roll_call_counts_anomalies_in_the_operations_voice(store: Recording
     assert report.anomalies[1].startswith("finance: fetch_when is empty")
 
 
-def test_a_dry_run_reports_changes_but_writes_nothing(store: RecordingStore) -> None:
+def test_a_dry_run_reports_changes_but_writes_nothing(store: LocalRecording) -> None:
     _edit_body(
         store,
         "finance",
@@ -265,7 +272,7 @@ def test_a_dry_run_reports_changes_but_writes_nothing(store: RecordingStore) -> 
     assert _files(store) == before
 
 
-def test_the_router_keeps_its_notes_through_syncs_and_a_rebuild(store: RecordingStore) -> None:
+def test_the_router_keeps_its_notes_through_syncs_and_a_rebuild(store: LocalRecording) -> None:
     router = store.inner.path / "router.md"
     head = router.read_text().split("## Notes")[0]
     router.write_text(f"{head}## Notes\n\nMine: ask Maren first.\n")
@@ -287,7 +294,7 @@ def test_the_router_keeps_its_notes_through_syncs_and_a_rebuild(store: Recording
     assert [r.id for r in rebuilt.rows] == list(SHARD_IDS)
 
 
-def test_a_missing_router_is_created_with_the_seed_notes(store: RecordingStore) -> None:
+def test_a_missing_router_is_created_with_the_seed_notes(store: LocalRecording) -> None:
     (store.inner.path / "router.md").unlink()
     report = sync(store, TOKENS, now=T1, seed_notes="From the monolith's introduction.")
     assert report.router_changed
@@ -297,7 +304,7 @@ def test_a_missing_router_is_created_with_the_seed_notes(store: RecordingStore) 
     assert router.header.tokens is not None and router.header.updated_at == T1
 
 
-def test_archived_shards_leave_the_router_but_stay_listed(store: RecordingStore) -> None:
+def test_archived_shards_leave_the_router_but_stay_listed(store: LocalRecording) -> None:
     file = store.inner.path / "clients.md"
     file.write_text(file.read_text().replace('"status":"active"', '"status":"archived"', 1))
     report = sync(store, TOKENS, now=T1)
@@ -305,7 +312,7 @@ def test_archived_shards_leave_the_router_but_stay_listed(store: RecordingStore)
     assert "clients" not in [r.id for r in parse_router(store.read("router").text).rows]
 
 
-def test_status_of_marks_edited_shards_stale_without_writing(store: RecordingStore) -> None:
+def test_status_of_marks_edited_shards_stale_without_writing(store: LocalRecording) -> None:
     _edit_body(
         store,
         "finance",
@@ -321,17 +328,17 @@ def test_status_of_marks_edited_shards_stale_without_writing(store: RecordingSto
 
 
 def test_a_log_page_is_skipped_by_name_when_the_store_ids_it_otherwise(
-    store: RecordingStore,
+    store: LocalRecording,
 ) -> None:
     # A Notion store lists the log page under its UUID, with its title as the name.
-    class NamedLog(RecordingStore):
+    class NamedLog(LocalRecording):
         def list_pages(self) -> list[PageRef]:
             return [
                 replace(r, name="webhook-log") if r.id == "log-uuid" else r
                 for r in super().list_pages()
             ]
 
-    named = NamedLog(store.inner.path)
+    named = NamedLog(LocalFolderStore(store.inner.path))
     named.inner.append("log-uuid", ["🔔 2026-05-21T02:54:44.452Z [github:push] {}"])
     report = sync(named, TOKENS, now=T1, options=SyncOptions(skip=frozenset({"webhook-log"})))
     assert report.invalid == ()
@@ -339,7 +346,7 @@ def test_a_log_page_is_skipped_by_name_when_the_store_ids_it_otherwise(
 
 
 def test_adopt_gives_a_hand_written_page_a_generated_header_and_a_router_row(
-    store: RecordingStore,
+    store: LocalRecording,
 ) -> None:
     store.inner.write(
         "vendors",
@@ -363,7 +370,7 @@ def test_adopt_gives_a_hand_written_page_a_generated_header_and_a_router_row(
     assert again.adopted == () and again.changed == ()
 
 
-def test_adopt_never_rewrites_a_page_whose_header_is_broken(store: RecordingStore) -> None:
+def test_adopt_never_rewrites_a_page_whose_header_is_broken(store: LocalRecording) -> None:
     broken = '```json\n{"claude_delta": {"id": "x", "title": 5}}\n```\n\nMine.\n'
     store.inner.write("mine", broken)
     report = sync(store, TOKENS, now=T1, adopt=True)
@@ -372,7 +379,7 @@ def test_adopt_never_rewrites_a_page_whose_header_is_broken(store: RecordingStor
     assert store.inner.read("mine").text == broken
 
 
-def test_an_adopted_page_whose_name_is_taken_gets_its_own_id(store: RecordingStore) -> None:
+def test_an_adopted_page_whose_name_is_taken_gets_its_own_id(store: LocalRecording) -> None:
     store.inner.write("Finance_notes", "## Finance\n\nA second finance page written by hand.\n")
     report = sync(store, TOKENS, now=T1, adopt=True)
     assert report.adopted == ("Finance_notes",)
@@ -386,7 +393,7 @@ LEAKED = "Outside the workspace: the root password of the NAS is kept in the blu
 
 
 def test_a_link_leaving_the_workspace_is_never_adopted_served_or_routed(
-    store: RecordingStore, tmp_path: Path
+    store: LocalRecording, tmp_path: Path
 ) -> None:
     outside = tmp_path / "home" / "notes.md"
     outside.parent.mkdir()
@@ -410,7 +417,7 @@ def test_a_link_leaving_the_workspace_is_never_adopted_served_or_routed(
 
 
 def test_every_unusable_file_is_in_the_report_and_the_rest_is_synced(
-    store: RecordingStore,
+    store: LocalRecording,
 ) -> None:
     ws = store.inner.path
     (ws / "Client notes.md").write_text("# Notes\n")
@@ -432,16 +439,16 @@ LARGE = 90  # shards: well past what one 6.5 KB router page holds (about 25 rows
 
 
 @pytest.fixture
-def large(tmp_path: Path) -> RecordingStore:
+def large(tmp_path: Path) -> LocalRecording:
     """A workspace of LARGE shards synced once at T0: a top router and one page per domain."""
     write_index(tmp_path / "ws", LARGE)
-    recording = RecordingStore(tmp_path / "ws")
+    recording = RecordingStore(LocalFolderStore(tmp_path / "ws"))
     sync(recording, TOKENS, now=T0)
     recording.writes.clear()
     return recording
 
 
-def _router_pages(store: RecordingStore) -> dict[str, RouterPage]:
+def _router_pages(store: LocalRecording) -> dict[str, RouterPage]:
     pages = {}
     for file in sorted(store.inner.path.glob("router*.md")):
         text = file.read_text(encoding="utf-8")
@@ -450,7 +457,7 @@ def _router_pages(store: RecordingStore) -> dict[str, RouterPage]:
     return pages
 
 
-def _domain_of(store: RecordingStore, shard_id: str) -> str:
+def _domain_of(store: LocalRecording, shard_id: str) -> str:
     pages = _router_pages(store)
     return next(
         pid
@@ -459,7 +466,7 @@ def _domain_of(store: RecordingStore, shard_id: str) -> str:
     )
 
 
-def _set_header(store: RecordingStore, page_id: str, **fields: object) -> None:
+def _set_header(store: LocalRecording, page_id: str, **fields: object) -> None:
     file = store.inner.path / f"{page_id}.md"
     page = parse_page(file.read_text(encoding="utf-8"), page_id=page_id)
     assert page.header is not None
@@ -467,7 +474,7 @@ def _set_header(store: RecordingStore, page_id: str, **fields: object) -> None:
 
 
 def test_an_index_that_outgrows_one_page_gets_a_router_page_per_domain(
-    large: RecordingStore,
+    large: LocalRecording,
 ) -> None:
     pages = _router_pages(large)
     top = pages.pop("router")
@@ -491,7 +498,7 @@ def test_an_index_that_outgrows_one_page_gets_a_router_page_per_domain(
         assert row.tokens == sum(r.tokens or 0 for r in pages[row.page].rows)
 
 
-def test_a_second_sync_of_a_two_level_router_writes_nothing(large: RecordingStore) -> None:
+def test_a_second_sync_of_a_two_level_router_writes_nothing(large: LocalRecording) -> None:
     before = _files(large)
     report = sync(large, TOKENS, now=T1)
     assert large.writes == []
@@ -500,7 +507,7 @@ def test_a_second_sync_of_a_two_level_router_writes_nothing(large: RecordingStor
     assert len(report.routers) == len(_router_pages(large))
 
 
-def test_editing_a_shard_s_summary_rewrites_only_its_domain_page(large: RecordingStore) -> None:
+def test_editing_a_shard_s_summary_rewrites_only_its_domain_page(large: LocalRecording) -> None:
     shard = sorted(f.stem for f in large.inner.path.glob("clients-*.md"))[-1]
     domain = _domain_of(large, shard)
     top_before = (large.inner.path / "router.md").read_bytes()
@@ -518,7 +525,7 @@ def test_editing_a_shard_s_summary_rewrites_only_its_domain_page(large: Recordin
 
 
 def test_editing_a_shard_s_body_rewrites_the_shard_its_domain_page_and_the_top(
-    large: RecordingStore,
+    large: LocalRecording,
 ) -> None:
     shard = next(f.stem for f in sorted(large.inner.path.glob("infra-*.md")))
     domain = _domain_of(large, shard)
@@ -531,7 +538,7 @@ def test_editing_a_shard_s_body_rewrites_the_shard_its_domain_page_and_the_top(
     )
 
 
-def test_notes_on_every_router_page_survive_regeneration(large: RecordingStore) -> None:
+def test_notes_on_every_router_page_survive_regeneration(large: LocalRecording) -> None:
     shard = next(f.stem for f in sorted(large.inner.path.glob("infra-*.md")))
     domain = _domain_of(large, shard)
     for page_id in ("router", domain):
@@ -545,7 +552,7 @@ def test_notes_on_every_router_page_survive_regeneration(large: RecordingStore) 
 
 
 def test_a_domain_that_empties_is_retired_keeping_its_notes_and_then_left_alone(
-    large: RecordingStore,
+    large: LocalRecording,
 ) -> None:
     for shard in sorted(f.stem for f in large.inner.path.glob("clients-*.md"))[:3]:
         _set_header(large, shard, domain="vip")
@@ -574,7 +581,7 @@ def test_a_domain_that_empties_is_retired_keeping_its_notes_and_then_left_alone(
 
 
 def test_the_operators_domain_field_moves_a_shard_to_its_own_domain_page(
-    large: RecordingStore,
+    large: LocalRecording,
 ) -> None:
     moved = sorted(f.stem for f in large.inner.path.glob("infra-*.md"))[:3]
     before = _domain_of(large, moved[0])
@@ -588,7 +595,7 @@ def test_the_operators_domain_field_moves_a_shard_to_its_own_domain_page(
     assert "router-on-call" in [r.id for r in pages["router"].rows]
 
 
-def test_an_index_that_shrinks_to_one_page_goes_back_to_one_level(large: RecordingStore) -> None:
+def test_an_index_that_shrinks_to_one_page_goes_back_to_one_level(large: LocalRecording) -> None:
     keep = sorted(f.stem for f in large.inner.path.glob("*.md") if not f.stem.startswith("router"))
     for shard in keep[5:]:
         (large.inner.path / f"{shard}.md").unlink()
@@ -605,7 +612,7 @@ def test_a_dry_run_of_a_two_level_index_writes_nothing_and_reports_every_page(
     tmp_path: Path,
 ) -> None:
     write_index(tmp_path / "ws", LARGE)
-    recording = RecordingStore(tmp_path / "ws")
+    recording = RecordingStore(LocalFolderStore(tmp_path / "ws"))
     report = sync(recording, TOKENS, now=T0, dry_run=True)
     assert recording.writes == []
     assert not list(recording.inner.path.glob("router*.md"))
@@ -620,7 +627,7 @@ def test_a_shard_named_like_a_domain_router_page_is_never_overwritten(tmp_path: 
     )
     shard = tmp_path / "ws" / "router-clients.md"
     shard.write_text(render_page(header, "# Router clients\n\nOur routers at client sites.\n"))
-    recording = RecordingStore(tmp_path / "ws")
+    recording = RecordingStore(LocalFolderStore(tmp_path / "ws"))
     sync(recording, TOKENS, now=T0)
     page = parse_page(shard.read_text(), page_id="router-clients")
     assert page.header is not None and page.header.page_type == "shard"
@@ -637,40 +644,13 @@ def test_a_shard_named_like_a_domain_router_page_is_never_overwritten(tmp_path: 
     assert leaf.header.domain == "clients"
 
 
-class CountingWrites:
-    """Any page store, remembering which pages were written."""
-
-    def __init__(self, inner: NotionStore) -> None:
-        self.inner = inner
-        self.writes: list[str] = []
-
-    def list_pages(self) -> list[PageRef]:
-        return self.inner.list_pages()
-
-    def read(self, page_id: str) -> StoredPage:
-        return self.inner.read(page_id)
-
-    def write(self, page_id: str, text: str) -> PageRef:
-        self.writes.append(page_id)
-        return self.inner.write(page_id, text)
-
-    def append(self, page_id: str, lines: Sequence[str]) -> None:
-        self.inner.append(page_id, lines)
-
-    def tail(self, page_id: str, count: int) -> list[str]:
-        return self.inner.tail(page_id, count)
-
-    def url(self, page_id: str) -> str:
-        return self.inner.url(page_id)
-
-
 def test_a_two_level_router_on_notion_links_real_pages_and_retires_by_marking(
     notion_fake: NotionFake,
 ) -> None:
     """On Notion page ids are uuids and pages are found by title: the domain pages are
     created by name, the top router links their Notion urls, an idle sync writes nothing and
     a domain that empties is marked archived in place."""
-    store = CountingWrites(notion_store(notion_fake))
+    store = RecordingStore(notion_store(notion_fake))
     try:
         summary = "Who owns it, what it costs, how it is set up, who to call. " * 5
         for domain in ("clients", "infra", "finance"):
@@ -724,7 +704,7 @@ def test_a_two_level_router_on_notion_links_real_pages_and_retires_by_marking(
 
 
 def test_a_retired_domain_page_comes_back_when_its_domain_has_shards_again(
-    large: RecordingStore,
+    large: LocalRecording,
 ) -> None:
     moved = sorted(f.stem for f in large.inner.path.glob("infra-*.md"))[:3]
     for shard in moved:
