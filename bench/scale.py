@@ -208,7 +208,7 @@ def _random_vectors(workspace: Path) -> None:
 
     from config import load_config
     from functions.runtime import Runtime
-    from router.semantic import DIM, Semantic, VectorFile
+    from router.semantic import DIM, Semantic, VectorFile, find_model, model_id
 
     class Random:
         name = "random"
@@ -227,7 +227,10 @@ def _random_vectors(workspace: Path) -> None:
     runtime = Runtime(config)
     path = runtime.index_path.with_suffix(".vectors.npz")
     snap = runtime.context_service.cache.get()
-    Semantic(Random, VectorFile(path)).embed_missing(snap, batch=100_000)
+    folder = find_model()
+    assert folder is not None, "ranking by meaning needs the model: make install"
+    # the keys the service will look up name the installed weights
+    Semantic(Random, VectorFile(path), model=model_id(folder)).embed_missing(snap, batch=100_000)
     runtime.close()
 
 
@@ -253,6 +256,12 @@ def _brain_context(workspace: Path, runs: int = 5, semantic: str = "off") -> dic
         start = time.perf_counter()
         subprocess.run([*command, str(workspace)], capture_output=True, check=True, env=env)
         times.append(time.perf_counter() - start)
+    if semantic != "off":  # the runs above measured what they claim: ranking by meaning
+        answer = subprocess.run(
+            [*command, str(workspace), "--json"], capture_output=True, check=True, env=env
+        )
+        notes = json.loads(answer.stdout)["notes"]
+        assert not any("words only" in n for n in notes), notes
     return {"first_s": times[0], "median_s": statistics.median(times[1:]), "runs": runs}
 
 

@@ -26,8 +26,6 @@ __all__ = ["StateVectors"]
 
 COMPONENT = "vectors"
 VERSION = 1
-DIM = 384  # router.semantic.DIM; checked on every row read
-_ROW_BYTES = DIM * 2  # float16
 
 log = logging.getLogger(__name__)
 
@@ -89,10 +87,14 @@ class StateVectors:
                 log.warning("cannot read passage vectors; ranking by words: %s", exc)
                 return None
             rows.update(self._pending)
-            if not keys or any(k not in rows or len(rows[k]) != _ROW_BYTES for k in keys):
+            if not keys or any(k not in rows for k in keys):
+                return None
+            width = {len(rows[k]) for k in keys}
+            if len(width) != 1:  # rows of one model are all as wide; anything else is damage
+                log.warning("passage vectors of unequal widths %s; ranking by words", width)
                 return None
             raw = b"".join(rows[k] for k in keys)
-            return np.frombuffer(raw, dtype="<f2").reshape(len(keys), DIM).astype(np.float32)
+            return np.frombuffer(raw, dtype="<f2").reshape(len(keys), -1).astype(np.float32)
 
     def put(
         self, keys: Sequence[bytes], vectors: npt.NDArray[np.float32], keep: set[bytes] | None

@@ -91,3 +91,19 @@ def test_a_semantic_signal_over_the_database_matches_one_over_a_file(
     a = other_instance.similarities(snapshot, "deploy")
     b = in_file.similarities(snapshot, "deploy")
     assert a is not None and b is not None and np.abs(a - b).max() < 1e-6
+
+
+def test_a_damaged_row_means_words_only_not_a_crash(
+    outbox: SqlOutbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    from functions.vectors import UPSERT
+
+    keys = [b"a" * 16, b"b" * 16]
+    store = StateVectors(lambda: outbox)
+    store.put(keys, _vectors(2), None)
+    store.save()
+    with outbox.transaction("damaging a row") as tx:
+        tx.run(UPSERT, (keys[1], b"\0" * 10))
+    with caplog.at_level(logging.WARNING):
+        assert StateVectors(lambda: outbox).gather(keys) is None
+    assert "unequal widths" in caplog.text
