@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from router import sync
+from shards import LocalFolderStore
 from tests.router.test_sync import LARGE, T0, T1, TOKENS, RecordingStore, write_index
 
 
 def test_a_two_level_router_gives_no_notices_and_a_deleted_shard_one(tmp_path: Path) -> None:
     write_index(tmp_path / "ws", LARGE)
-    store = RecordingStore(tmp_path / "ws")
+    store = RecordingStore(LocalFolderStore(tmp_path / "ws"))
     sync(store, TOKENS, now=T0)
     again = sync(store, TOKENS, now=T1)
     assert again.notices == ()
