@@ -430,7 +430,12 @@ class Semantic:
     """
 
     def __init__(
-        self, encoder: Callable[[], Encoder], vectors: VectorStore, *, model: str = MODEL_NAME
+        self,
+        encoder: Callable[[], Encoder],
+        vectors: VectorStore,
+        *,
+        model: str = MODEL_NAME,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._model = model  # part of every vector's key: other weights, other vectors
         self._make_encoder = encoder
@@ -440,7 +445,7 @@ class Semantic:
         self._matrix: tuple[IndexSnapshot, Vectors | None, Coverage] | None = None
         self._shard_keys: dict[tuple[str, str], list[bytes]] = {}
         self._state_lock = threading.Lock()
-        self._clock = time.monotonic
+        self._clock = clock
         self._checked = 0.0
         #: How often an incomplete snapshot looks for its missing vectors again.
         self.recheck_s = 60.0

@@ -301,12 +301,20 @@ def test_after_an_edit_only_the_edited_shards_passages_are_hashed_again(
 def test_an_embed_pass_with_nothing_to_do_keeps_the_vectors_in_memory(
     snapshot: IndexSnapshot,
 ) -> None:
-    sem = Semantic(HashEncoder, VectorFile(None))
+    class Counting(VectorFile):
+        gathered = 0
+
+        def gather(self, keys: Sequence[bytes]) -> np.ndarray | None:
+            Counting.gathered += 1
+            return super().gather(keys)
+
+    sem = Semantic(HashEncoder, Counting(None))
     sem.embed_missing(snapshot)
-    before = sem.similarities(snapshot, "x")
-    matrix = sem._state(snapshot)[0]
+    assert sem.similarities(snapshot, "x") is not None
+    gathered = Counting.gathered
     sem.embed_missing(snapshot)  # the background loop's idle pass
-    assert sem._state(snapshot)[0] is matrix and before is not None
+    assert sem.similarities(snapshot, "x") is not None
+    assert Counting.gathered == gathered  # the vectors in memory were kept, not read again
 
 
 def test_a_blank_task_naming_shards_is_not_embedded(
@@ -352,9 +360,8 @@ def test_the_model_id_names_the_weights(minilm: MiniLM) -> None:
 
 def test_missing_vectors_are_looked_for_again_once_a_minute(snapshot: IndexSnapshot) -> None:
     shared = VectorFile(None)  # one store, filled by another process's embedder
-    reader = Semantic(HashEncoder, shared)
     now = [1000.0]
-    reader._clock = lambda: now[0]
+    reader = Semantic(HashEncoder, shared, clock=lambda: now[0])
     assert reader.similarities(snapshot, "deploy") is None
     Semantic(HashEncoder, shared).embed_missing(snapshot)
     now[0] += 30
