@@ -16,7 +16,8 @@ move these numbers.
 **Halves**: fixed once, by id: a task whose number is odd is in the tuning half, even in the
 held-out half (both corpora). Tuning looks at the tuning half only.
 
-    python -m bench.eval_sets          # per-corpus overlap summary, then the ops tasks
+    python -m bench.eval_sets              # per-corpus overlap summary, then the ops tuning tasks
+    python -m bench.eval_sets --held-out   # ... and the held-out ones (not while tuning)
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from __future__ import annotations
 import json
 import re
 import statistics
+import sys
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -208,8 +210,12 @@ if __name__ == "__main__":
         for problem in check(corpus):
             print("PROBLEM", problem)
         print(name, summary(corpus))
+    # The held-out tasks are printed only on request: whoever tunes must not read them.
+    show_held_out = "--held-out" in sys.argv[1:]
     ops = load("ops")
     for task in ops.tasks:
+        if task.held_out and not show_held_out:
+            continue
         value = overlap(ops.text, task)
         mark = "HARD" if value <= HARD else "    "
         print(f"{task.id} {mark} {value:.2f} {task.kind:12} {task.task}")
