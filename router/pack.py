@@ -57,6 +57,12 @@ class PackOptions:
     neighbour: its lift from the better-matching of the passages just before and after it.
     noise: stop at the first passage scoring under this fraction of the best passage; the
         rest is noise, not worth the caller's tokens (0: always fill the budget).
+    strong_from / strong_share / strong_hits / strong_floor: the strongest evidence first.
+        When at least ``strong_from`` tokens are left, up to ``strong_hits`` passages whose own
+        match is at least ``strong_floor`` of the best passage's are taken before the rest,
+        best first, within ``strong_share`` of those tokens: a task with two parts keeps the
+        second part's best passage, which the best article's unmatched paragraphs would
+        otherwise crowd out (``strong_hits=0`` turns it off). A small budget is all depth.
     """
 
     digest: bool = True
@@ -72,6 +78,10 @@ class PackOptions:
     lead_power: float = 2.0
     neighbour: float = 0.3
     noise: float = 0.25
+    strong_from: int = 1_500
+    strong_share: float = 0.5
+    strong_hits: int = 12
+    strong_floor: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -281,7 +291,8 @@ def _fill(
     its section's match and rank (a long article's unmatched paragraphs still count when the
     article is the best match: the answer often paraphrases the task), and its neighbours'
     matches (the paragraph after the one naming the topic often holds the answer). Passages
-    are taken best first while they fit; packing stops early only at noise (``noise``). A
+    are taken best first while they fit, the strongest matches anywhere before the rest when
+    the budget allows (``strong_*``); packing stops early only at noise (``noise``). A
     section whose every passage was taken is shown whole.
     """
     skipped = _Skipped()
@@ -299,6 +310,7 @@ def _fill(
     skipped.weak += len(free) - len(pool)
     top_hit = -by_hit[0][0] if by_hit else 1.0
     units: list[tuple[float, int, int]] = []  # (score, pool index, passage index)
+    own: list[tuple[float, int, int]] = []  # (own match, pool index, passage index) of hits
     for n, cand in enumerate(pool):
         section = snapshot.shards[cand.shard].sections[cand.section]
         hits = dict(cand.hits)
@@ -307,14 +319,20 @@ def _fill(
         for p in range(len(section.passages)):
             hit = hits.get(p, 0.0) / top_hit
             near = max(hits.get(p - 1, 0.0), hits.get(p + 1, 0.0)) / top_hit
-            units.append((hit + prior + opts.neighbour * near, n, p))
+            score = hit + prior + opts.neighbour * near
+            units.append((score, n, p))
+            if hit:
+                own.append((hit, n, p))
     units.sort(key=lambda u: (-u[0], u[1], u[2]))
     floor = opts.noise * units[0][0] if units else 0.0
+    strong = _strongest(snapshot, pool, own, left, tokenizer, opts)
+    if strong:  # stable: the strongest keep their order, and so does the rest
+        units.sort(key=lambda u: (u[1], u[2]) not in strong)
     chosen: dict[int, list[int]] = {}
     rank: dict[int, int] = {}  # pool index -> order of its first passage (drop order)
     relevant: set[int] = set()  # pool sections with a passage above the noise floor
     for k, (score, n, p) in enumerate(units):
-        if score < floor:
+        if score < floor and (n, p) not in strong:
             skipped.faint = sum(1 for _, m, _ in units[k:] if m in chosen)
             break
         relevant.add(n)
@@ -347,6 +365,35 @@ def _fill(
         tokens = sum(section.passages[p].tokens + 3 for p in taken)
         pieces.append(_Piece(cand, None if whole else taken, tokens))
     return pieces, skipped
+
+
+def _strongest(
+    snapshot: IndexSnapshot,
+    pool: Sequence[Candidate],
+    own: list[tuple[float, int, int]],
+    left: int,
+    tokenizer: Tokenizer,
+    opts: PackOptions,
+) -> set[tuple[int, int]]:
+    """The (pool index, passage index) of the passages whose own match is strongest, to be
+    taken first (see :class:`PackOptions`): none when fewer than ``strong_from`` tokens are
+    left, else up to ``strong_hits`` of them at or above ``strong_floor``, best first, while
+    their passages (with a partial section's provenance line) fit in ``strong_share`` of
+    ``left``. A passage matching this well is never noise."""
+    if not opts.strong_hits or left < opts.strong_from:
+        return set()
+    room = opts.strong_share * left
+    chosen: set[tuple[int, int]] = set()
+    for hit, n, p in sorted(own, key=lambda u: (-u[0], u[1], u[2]))[: opts.strong_hits]:
+        if hit < opts.strong_floor:
+            break
+        cand = pool[n]
+        passage = snapshot.shards[cand.shard].sections[cand.section].passages[p]
+        room -= passage.tokens + _line_tokens(snapshot, cand, tokenizer, partial=True) + 4
+        if room < 0:
+            break
+        chosen.add((n, p))
+    return chosen
 
 
 def _shard_tokens(snapshot: IndexSnapshot, cand: Candidate, tokenizer: Tokenizer) -> int:

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from router.pack import Packed, PackOptions, pack
-from router.select import select
+from router.select import Candidate, Selection, select
 from router.snapshot import IndexSnapshot, SnapshotCache
 from shards import TiktokenCounter
 from tests.router.helpers import VOCABULARY, build_store
@@ -268,3 +268,66 @@ def test_a_task_about_two_domains_gets_both_shards(
     packed = _pack(snapshot, tokenizer, "when is VAT due, and how does Cloud Run scale?", 1_000)
     included = {s.id for s in packed.shards if s.included != "none"}
     assert {"finance", "infrastructure"} <= included
+
+
+# -- the strongest evidence first --------------------------------------------------------------
+
+_TWO_ARTICLES = "\n\n".join(
+    [
+        "# Context Index — Two Articles",
+        "## Roastery",
+        "### The roast day (pasted walkthrough)",
+        *[f"{_FILLER[i % 8]} Paragraph {i} of the walkthrough." for i in range(120)],
+        "## Building",
+        "### Odds and ends about the building",
+        *[f"{_FILLER[(i + 3) % 8]} Building note {i}." for i in range(40)],
+    ]
+)
+
+
+@pytest.fixture(scope="module")
+def two_articles(
+    tmp_path_factory: pytest.TempPathFactory, tokenizer: TiktokenCounter
+) -> IndexSnapshot:
+    store = build_store(tmp_path_factory.mktemp("two"), tokenizer, _TWO_ARTICLES)
+    return SnapshotCache(store, tokenizer).get()
+
+
+def _two_part_selection(snapshot: IndexSnapshot) -> Selection:
+    """The best article matches as a whole and by its first paragraph; the other article's
+    paragraph 20 matches the task's second part nearly as well, in a section that otherwise
+    does not (the shape of a two-part task whose second answer sits in a long page)."""
+    where = {
+        section.path[-1]: (s, n)
+        for s, shard in enumerate(snapshot.shards)
+        for n, section in enumerate(shard.sections)
+        if section.path
+    }
+    roast = where["The roast day (pasted walkthrough)"]
+    building = where["Odds and ends about the building"]
+    best = Candidate(*roast, score=1.0, hits=((0, 10.0),), prior=1.0)
+    other = Candidate(*building, score=0.1, hits=((20, 9.0),), prior=0.0)
+    shard_scores = {shard.id: 0.0 for shard in snapshot.shards}
+    return Selection([best, other], shard_scores, (), ("two", "parts"))
+
+
+def test_a_strong_passage_in_a_weak_section_is_not_crowded_out_by_the_best_article(
+    two_articles: IndexSnapshot, tokenizer: TiktokenCounter
+) -> None:
+    selection = _two_part_selection(two_articles)
+    answer = "Building note 20."
+    with_strong = pack(two_articles, selection, 2_000, tokenizer)
+    without = pack(two_articles, selection, 2_000, tokenizer, PackOptions(strong_hits=0))
+    assert answer in with_strong.text
+    assert answer not in without.text  # the article's unmatched paragraphs (1.1) come first
+    assert "Paragraph 0 of the walkthrough." in with_strong.text
+    assert with_strong.tokens <= 2_000
+
+
+def test_a_small_budget_is_spent_on_the_best_article_alone(
+    two_articles: IndexSnapshot, tokenizer: TiktokenCounter
+) -> None:
+    selection = _two_part_selection(two_articles)
+    small = pack(two_articles, selection, 1_000, tokenizer)  # under strong_from: no breadth
+    assert "Building note 20." not in small.text
+    assert "Paragraph 0 of the walkthrough." in small.text
