@@ -4,7 +4,9 @@
   short ``###`` sections, tasks written by the hand that wrote the ranking);
 - **ops**: ``examples/eval-ops/index.md`` + ``examples/eval-ops/tasks.json``, written for
   issue 10 *before* any ranking change: long pages with few sub-headings (pasted articles,
-  meeting notes, decision logs), tasks with several kinds and paraphrased needles.
+  meeting notes, decision logs), tasks with several kinds and paraphrased needles;
+- **vet**: ``examples/eval-vet/``, written later by another hand that saw neither the ranking
+  code nor the other corpora, and never tuned on: every task is held out.
 
 **Overlap** of a task: the share of its distinct content words (lowercased, stop words out,
 Snowball English stems from PyStemmer) that also occur in its needle's paragraph (the
@@ -14,7 +16,7 @@ list here is fixed and independent of the router's analyzer, so changing the ran
 move these numbers.
 
 **Halves**: fixed once, by id: a task whose number is odd is in the tuning half, even in the
-held-out half (both corpora). Tuning looks at the tuning half only.
+held-out half (demo and ops); every vet task is held out. Tuning looks at the tuning half only.
 
     python -m bench.eval_sets              # per-corpus overlap summary, then the ops tuning tasks
     python -m bench.eval_sets --held-out   # ... and the held-out ones (not while tuning)
@@ -63,6 +65,7 @@ class Task:
     kind: str = ""
     domain: str = ""
     hints: tuple[str, ...] = ()
+    never_tuned: bool = False  # the task's corpus is held out whole
 
     @property
     def number(self) -> int:
@@ -70,8 +73,9 @@ class Task:
 
     @property
     def held_out(self) -> bool:
-        """Even ids: never looked at while tuning (the fixed rule, both corpora)."""
-        return self.number % 2 == 0
+        """Never looked at while tuning: even ids (the fixed rule), and every task of a
+        corpus held out whole."""
+        return self.never_tuned or self.number % 2 == 0
 
 
 @dataclass(frozen=True)
@@ -86,7 +90,17 @@ class Corpus:
         return self.monolith.read_text(encoding="utf-8")
 
 
-def _task(raw: dict[str, object]) -> Task:
+#: name -> (monolith, tasks), under examples/
+FILES = {
+    "demo": ("context-index.md", "tasks.json"),
+    "ops": ("eval-ops/index.md", "eval-ops/tasks.json"),
+    "vet": ("eval-vet/index.md", "eval-vet/tasks.json"),
+}
+#: Corpora held out whole: never tuned on, not even half.
+NEVER_TUNED = frozenset({"vet"})
+
+
+def _task(raw: dict[str, object], never_tuned: bool = False) -> Task:
     needles = raw.get("needles") or [raw["needle"]]
     assert isinstance(needles, list)
     hints = raw.get("hints") or []
@@ -98,21 +112,20 @@ def _task(raw: dict[str, object]) -> Task:
         kind=str(raw.get("kind", "")),
         domain=str(raw.get("domain", "")),
         hints=tuple(str(h) for h in hints),
+        never_tuned=never_tuned,
     )
 
 
 def load(name: str) -> Corpus:
-    """``demo`` or ``ops``, with its tasks."""
-    if name == "demo":
-        monolith, tasks = EXAMPLES / "context-index.md", EXAMPLES / "tasks.json"
-    elif name == "ops":
-        monolith, tasks = EXAMPLES / "eval-ops" / "index.md", EXAMPLES / "eval-ops" / "tasks.json"
-    else:
-        raise ValueError(f"unknown corpus {name!r}: demo or ops")
+    """A corpus of :data:`FILES`, with its tasks."""
+    if name not in FILES:
+        raise ValueError(f"unknown corpus {name!r}: one of {', '.join(FILES)}")
+    monolith, tasks = (EXAMPLES / f for f in FILES[name])
     raw = json.loads(tasks.read_text(encoding="utf-8"))
     if isinstance(raw, dict):  # {"about", "split", "tasks": [...]}
         raw = raw["tasks"]
-    return Corpus(name, monolith, tasks, tuple(_task(t) for t in raw))
+    whole = name in NEVER_TUNED
+    return Corpus(name, monolith, tasks, tuple(_task(t, whole) for t in raw))
 
 
 # -- overlap --------------------------------------------------------------------------------
@@ -205,7 +218,7 @@ def summary(corpus: Corpus) -> dict[str, object]:
 
 
 if __name__ == "__main__":
-    for name in ("demo", "ops"):
+    for name in FILES:
         corpus = load(name)
         for problem in check(corpus):
             print("PROBLEM", problem)

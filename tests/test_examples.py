@@ -120,3 +120,33 @@ def test_ops_tasks_have_unique_one_line_needles_and_the_paraphrase_targets():
     by_id = {t.id: t for t in ops.tasks}
     assert all(2 <= len(by_id[i].hints) <= 4 for i in hard)
     assert any(t.held_out for t in ops.tasks) and any(not t.held_out for t in ops.tasks)
+
+
+# -- the third evaluation index (examples/eval-vet): never tuned on ------------------------------
+
+
+def test_vet_index_is_large_with_few_sub_headings_and_no_secrets():
+    from bench.eval_sets import load
+
+    text = load("vet").text
+    assert len(text.encode()) >= 150 * 1024
+    assert text.count("\n#### ") <= 5
+    assert "<details>" in text
+    assert not any(re.search(p, text) for p in SECRET_PATTERNS)
+
+
+def test_vet_tasks_are_all_held_out_with_unique_needles_and_hard_paraphrases():
+    from bench.eval_sets import HARD, KINDS, check, load, overlaps
+
+    vet = load("vet")
+    assert check(vet) == []
+    assert len(vet.tasks) >= 48
+    assert len({t.id for t in vet.tasks}) == len(vet.tasks)
+    assert {t.kind for t in vet.tasks} == set(KINDS)
+    assert all(t.held_out for t in vet.tasks)  # never tuned on, not even half
+    values = overlaps(vet)
+    assert sum(values.values()) / len(values) <= 0.35
+    assert sum(v <= HARD for v in values.values()) >= 12
+    for task in vet.tasks:
+        if task.kind == "multi-domain":
+            assert len(task.needles) == 2 and " + " in task.domain, task.id
