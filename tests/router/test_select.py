@@ -221,7 +221,7 @@ def vault(tmp_path_factory: pytest.TempPathFactory, tokenizer: TiktokenCounter) 
 
 def _hit_texts(snapshot: IndexSnapshot, task: str, **options: int | float) -> set[str]:
     """Texts of every passage that matches some term of the (expanded) query."""
-    out = set()
+    out: set[str] = set()
     for c in select(snapshot, task, options=SelectOptions(**options)).candidates:  # type: ignore[arg-type]
         passages = snapshot.shards[c.shard].sections[c.section].passages
         out.update(passages[p].text for p, _ in c.hits)

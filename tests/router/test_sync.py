@@ -636,8 +636,8 @@ def test_a_two_level_router_on_notion_links_real_pages_and_retires_by_marking(
         assert top.lists == "domains"
         for row in top.rows:
             assert row.url == names[row.page].url  # a real Notion url, not a guess
-            domain = parse_router(store.read(row.page).text, page_id=row.page)
-            assert len(domain.rows) == 8 and domain.parent == "router"
+            domain_page = parse_router(store.read(row.page).text, page_id=row.page)
+            assert len(domain_page.rows) == 8 and domain_page.parent == "router"
         assert max(r.bytes for r in first.routers) <= ROUTER_PAGE_LIMIT_BYTES
 
         store.writes.clear()

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-import shards.local
 from shards import (
     LocalFolderStore,
     PageError,
@@ -84,7 +83,7 @@ def test_a_crash_before_the_rename_leaves_the_old_page_intact(
     def crash(src: str, dst: str) -> None:
         raise OSError("simulated crash before rename")
 
-    monkeypatch.setattr(shards.local.os, "replace", crash)
+    monkeypatch.setattr(os, "replace", crash)
     with pytest.raises(StoreUnavailable, match=r"page 'infra'.*simulated crash"):
         store.write("infra", "new text that never lands\n")
     monkeypatch.undo()

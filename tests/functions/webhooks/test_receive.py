@@ -312,7 +312,7 @@ def test_the_handshake_gets_through_while_the_secret_it_carries_is_not_set_yet(
     outbox: SqlOutbox, tmp_path: Path
 ) -> None:
     """The secret *is* the handshake's token: an unset reference must not answer it 503."""
-    unset = SourceConfig(scheme="notion", secrets=["env:NOTION_TOKEN_NOT_SET_YET"])
+    unset = SourceConfig(scheme="notion", secrets=("env:NOTION_TOKEN_NOT_SET_YET",))
     receiver = Receiver(outbox, tmp_path / ".brain", WebhooksConfig(sources={"notion": unset}))
     token = "secret_first_handshake_9a1b"
 
