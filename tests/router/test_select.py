@@ -94,7 +94,9 @@ def test_requested_shards_come_first_even_when_they_match_nothing(
 ) -> None:
     chosen = select(snapshot, "webhook signing secret rotation", ["finance"]).candidates
     ids = [snapshot.shards[c.shard].id for c in chosen]
-    finance = len(snapshot.shard("finance").sections)  # type: ignore[union-attr]
+    shard = snapshot.shard("finance")
+    assert shard is not None
+    finance = len(shard.sections)
     assert ids[:finance] == ["finance"] * finance
     assert all(c.requested for c in chosen[:finance])
     assert ids[finance] == "credentials"
