@@ -43,23 +43,24 @@ def _domains(text: str) -> list[str]:
     return domains
 
 
-def _tasks() -> list[dict]:
-    return json.loads(TASKS.read_text(encoding="utf-8"))
+def _tasks() -> list[dict[str, str]]:
+    tasks: list[dict[str, str]] = json.loads(TASKS.read_text(encoding="utf-8"))
+    return tasks
 
 
-def test_monolith_size_and_encoding():
+def test_monolith_size_and_encoding() -> None:
     data = MONOLITH.read_bytes()
     assert len(data) >= 120_000
     data.decode("utf-8")  # raises if not valid UTF-8
 
 
-def test_monolith_has_domains():
+def test_monolith_has_domains() -> None:
     text = _text()
     assert text.startswith("# Context Index — ")
     assert len(_domains(text)) >= 6
 
 
-def test_tasks_shape_and_unique_ids():
+def test_tasks_shape_and_unique_ids() -> None:
     tasks = _tasks()
     assert isinstance(tasks, list)
     assert len(tasks) >= 40
@@ -71,14 +72,14 @@ def test_tasks_shape_and_unique_ids():
 
 
 @pytest.mark.parametrize("task", _tasks(), ids=lambda t: t["id"])
-def test_needle_occurs_exactly_once(task):
+def test_needle_occurs_exactly_once(task: dict[str, str]) -> None:
     needle = task["needle"]
     assert "\n" not in needle
     assert 40 <= len(needle) <= 200
     assert _text().count(needle) == 1
 
 
-def test_task_domains_exist_and_are_covered():
+def test_task_domains_exist_and_are_covered() -> None:
     domains = set(_domains(_text()))
     tasks = _tasks()
     unknown = {t["domain"] for t in tasks} - domains
@@ -89,14 +90,14 @@ def test_task_domains_exist_and_are_covered():
 
 
 @pytest.mark.parametrize("pattern", SECRET_PATTERNS)
-def test_monolith_has_no_secret_values(pattern):
+def test_monolith_has_no_secret_values(pattern: str) -> None:
     assert re.search(pattern, _text()) is None
 
 
 # -- the second evaluation index (examples/eval-ops, issue 10) ---------------------------------
 
 
-def test_ops_index_is_large_and_has_no_deep_headings():
+def test_ops_index_is_large_and_has_no_deep_headings() -> None:
     from bench.eval_sets import load
 
     ops = load("ops")
@@ -106,7 +107,7 @@ def test_ops_index_is_large_and_has_no_deep_headings():
     assert "<details>" in text
 
 
-def test_ops_tasks_have_unique_one_line_needles_and_the_paraphrase_targets():
+def test_ops_tasks_have_unique_one_line_needles_and_the_paraphrase_targets() -> None:
     from bench.eval_sets import HARD, KINDS, check, load, overlaps
 
     ops = load("ops")

@@ -89,7 +89,10 @@ def ff_app(workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("BRAIN_CONFIG", str(config))
     main.runtime.cache_clear()
     root = Path(main.__file__).resolve()
-    yield functions_framework.aio.create_asgi_app(target="context", source=str(root))
+    # functions_framework has no type hints
+    yield functions_framework.aio.create_asgi_app(  # type: ignore[no-untyped-call]
+        target="context", source=str(root)
+    )
     main.runtime.cache_clear()
 
 

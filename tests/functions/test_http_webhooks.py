@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -58,10 +58,10 @@ class Served:
     """An app under test and a way to reach its runtime."""
 
     app: ASGIApp
-    runtime: Any  # () -> Runtime
+    runtime: Callable[[], Runtime]
 
 
-def serve_app(config: Path) -> Iterator[Served]:
+def serve_app(config: Path) -> Generator[Served, None, None]:
     runtime = Runtime(load_config(config))
     try:
         yield Served(build_app(runtime, drain=False), lambda: runtime)
@@ -69,13 +69,18 @@ def serve_app(config: Path) -> Iterator[Served]:
         runtime.close()
 
 
-def functions_framework_app(config: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Served]:
+def functions_framework_app(
+    config: Path, monkeypatch: pytest.MonkeyPatch
+) -> Generator[Served, None, None]:
     import functions_framework.aio
 
     monkeypatch.setenv("BRAIN_CONFIG", str(config))
     monkeypatch.setattr(sys, "path", list(sys.path))  # the framework appends main.py's folder
     saved = sys.modules.get("main")
-    app = functions_framework.aio.create_asgi_app(target="webhooks", source=str(ROOT / "main.py"))
+    # functions_framework has no type hints
+    app = functions_framework.aio.create_asgi_app(  # type: ignore[no-untyped-call]
+        target="webhooks", source=str(ROOT / "main.py")
+    )
     main = sys.modules["main"]  # the module the framework loaded, with its own lru_cache
     main.runtime.cache_clear()
     main.runtime().auto_drain = False  # as build_app(drain=False): the tests look at the outbox

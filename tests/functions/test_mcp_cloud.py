@@ -64,7 +64,10 @@ def serve_target(target: str, config: Path, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("BRAIN_CONFIG", str(config))
     monkeypatch.setattr(sys, "path", list(sys.path))  # the framework appends main.py's folder
     saved = sys.modules.get("main")
-    app = functions_framework.aio.create_asgi_app(target=target, source=str(ROOT / "main.py"))
+    # functions_framework has no type hints
+    app = functions_framework.aio.create_asgi_app(  # type: ignore[no-untyped-call]
+        target=target, source=str(ROOT / "main.py")
+    )
     main: Any = sys.modules["main"]
     main.runtime.cache_clear()
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from google.auth.credentials import AnonymousCredentials
+from google.auth.credentials import AnonymousCredentials, Credentials
 from tenacity import wait_none
 
 from infra import DeployPlan, plan
@@ -20,6 +20,11 @@ IMAGE = "europe-west1-docker.pkg.dev/acme-prod/brain/brain:1.0"
 FAST = ApplyOptions(operation_timeout_s=30, wait=wait_none())
 
 
+def anonymous() -> Credentials:
+    """No credentials: the fake checks none."""
+    return AnonymousCredentials()  # type: ignore[no-untyped-call]  # its __init__ has no hints
+
+
 @pytest.fixture
 def fake() -> Iterator[GoogleCloudFake]:
     with GoogleCloudFake() as running:
@@ -29,7 +34,7 @@ def fake() -> Iterator[GoogleCloudFake]:
 
 @pytest.fixture
 def clients(fake: GoogleCloudFake) -> Iterator[Clients]:
-    made = Clients.connect(credentials=AnonymousCredentials(), api_endpoint=fake.url)
+    made = Clients.connect(credentials=anonymous(), api_endpoint=fake.url)
     yield made
     made.close()
 
@@ -287,7 +292,7 @@ def test_a_refused_deploy_names_the_roles_not_the_revision_logs(
 def test_an_unreachable_api_stops_with_what_to_check(the_plan: DeployPlan) -> None:
     with GoogleCloudFake() as gone:
         url = gone.url  # a port that nothing listens on once the fake stops
-    clients = Clients.connect(credentials=AnonymousCredentials(), api_endpoint=url)
+    clients = Clients.connect(credentials=anonymous(), api_endpoint=url)
     try:
         with pytest.raises(DeployError) as caught:
             deploy(the_plan, clients)

@@ -1,4 +1,5 @@
-"""Shared router test helpers: a small workspace, a store that counts its calls, a fake clock.
+"""Shared router test helpers: a small workspace, stores that count their calls or remember
+their writes, a fake clock, and large generated indexes for the two-level router.
 
 ``FIXTURE`` is a small context index; :func:`build_store` splits it into shards and syncs them,
 as `brain split` would. The fixtures built from these live in ``conftest.py``.
@@ -8,14 +9,16 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from router import sync
 from shards import (
     ClaudeDelta,
     LocalFolderStore,
     PageRef,
+    PageStore,
     SplitOptions,
     StoredPage,
     StoreUnavailable,
@@ -26,6 +29,10 @@ from shards import (
 )
 
 NOW = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
+# The sync tests' clock: a first sync at T0, a later one at T1.
+T0 = NOW
+T1 = T0 + timedelta(hours=3)
+TOKENS = TiktokenCounter()
 
 _TABLE_ROWS = "\n".join(
     f"| `job-{n:02d}` | {n % 24:02d}:15 daily | exports the ledger for region {n} | Hana |"
@@ -153,6 +160,37 @@ class CountingStore:
         return self.lists + len(self.reads)
 
 
+S = TypeVar("S", bound=PageStore)
+
+
+class RecordingStore(Generic[S]):
+    """A real store (local or Notion) that remembers which pages were written."""
+
+    def __init__(self, inner: S) -> None:
+        self.inner = inner
+        self.writes: list[str] = []
+
+    def list_pages(self) -> list[PageRef]:
+        return self.inner.list_pages()
+
+    def read(self, page_id: str) -> StoredPage:
+        return self.inner.read(page_id)
+
+    def write(self, page_id: str, text: str) -> PageRef:
+        self.writes.append(page_id)
+        return self.inner.write(page_id, text)
+
+    def append(self, page_id: str, lines: Sequence[str]) -> None:
+        self.writes.append(page_id)
+        self.inner.append(page_id, lines)
+
+    def tail(self, page_id: str, count: int) -> list[str]:
+        return self.inner.tail(page_id, count)
+
+    def url(self, page_id: str) -> str:
+        return self.inner.url(page_id)
+
+
 class FakeClock:
     """A clock that stands still until a test moves ``now``."""
 
@@ -172,6 +210,8 @@ VOCABULARY = (
 
 
 # -- large indexes, for the two-level router -----------------------------------------------
+
+LARGE = 90  # shards: well past what one 6.5 KB router page holds (about 25 rows)
 
 _DOMAINS = ("clients", "infra", "adr", "procedures", "finance", "credentials", "schedules")
 _WORDS = (

@@ -168,7 +168,9 @@ def test_the_manifest_lists_every_shard_with_inclusion_score_and_tokens(
     assert by_id["finance"].included in ("full", "partial")
     assert by_id["finance"].score == 1.0
     assert by_id["infrastructure"].included == "none"
-    assert by_id["infrastructure"].tokens == snapshot.shard("infrastructure").tokens  # type: ignore[union-attr]
+    infrastructure = snapshot.shard("infrastructure")
+    assert infrastructure is not None
+    assert by_id["infrastructure"].tokens == infrastructure.tokens
     assert set(by_id["finance"].to_json()) == {"id", "title", "tokens", "included", "score"}
 
 
@@ -179,7 +181,9 @@ def test_a_requested_shard_that_fits_is_included_full(
     finance = next(s for s in packed.shards if s.id == "finance")
     assert finance.included == "full" and finance.requested
     assert finance.to_json()["requested"] is True
-    for section in snapshot.shard("finance").sections:  # type: ignore[union-attr]
+    shard = snapshot.shard("finance")
+    assert shard is not None
+    for section in shard.sections:
         assert section.text in packed.text
 
 

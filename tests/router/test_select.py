@@ -94,7 +94,9 @@ def test_requested_shards_come_first_even_when_they_match_nothing(
 ) -> None:
     chosen = select(snapshot, "webhook signing secret rotation", ["finance"]).candidates
     ids = [snapshot.shards[c.shard].id for c in chosen]
-    finance = len(snapshot.shard("finance").sections)  # type: ignore[union-attr]
+    shard = snapshot.shard("finance")
+    assert shard is not None
+    finance = len(shard.sections)
     assert ids[:finance] == ["finance"] * finance
     assert all(c.requested for c in chosen[:finance])
     assert ids[finance] == "credentials"
@@ -221,7 +223,7 @@ def vault(tmp_path_factory: pytest.TempPathFactory, tokenizer: TiktokenCounter) 
 
 def _hit_texts(snapshot: IndexSnapshot, task: str, **options: int | float) -> set[str]:
     """Texts of every passage that matches some term of the (expanded) query."""
-    out = set()
+    out: set[str] = set()
     for c in select(snapshot, task, options=SelectOptions(**options)).candidates:  # type: ignore[arg-type]
         passages = snapshot.shards[c.shard].sections[c.section].passages
         out.update(passages[p].text for p, _ in c.hits)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from typing import Generic, TypeVar
 
 import pytest
 
@@ -17,22 +15,16 @@ from shards import (
     ClaudeDelta,
     LocalFolderStore,
     PageRef,
-    PageStore,
-    StoredPage,
-    TiktokenCounter,
     apply_split,
     parse_page,
     plan_split,
     render_page,
 )
 from tests.notion_fake import NotionFake
-from tests.router.helpers import write_index
+from tests.router.helpers import LARGE, T0, T1, TOKENS, RecordingStore, write_index
 from tests.shards.test_split import realistic_monolith
 from tests.shards.test_store_contract import notion_store
 
-T0 = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
-T1 = T0 + timedelta(hours=3)
-TOKENS = TiktokenCounter()
 SHARD_IDS = (
     "architecture-decisions",
     "clients",
@@ -41,37 +33,6 @@ SHARD_IDS = (
     "infrastructure",
     "procedures",
 )
-
-
-S = TypeVar("S", bound=PageStore)
-
-
-class RecordingStore(Generic[S]):
-    """A real store (local or Notion) that remembers which pages were written."""
-
-    def __init__(self, inner: S) -> None:
-        self.inner = inner
-        self.writes: list[str] = []
-
-    def list_pages(self) -> list[PageRef]:
-        return self.inner.list_pages()
-
-    def read(self, page_id: str) -> StoredPage:
-        return self.inner.read(page_id)
-
-    def write(self, page_id: str, text: str) -> PageRef:
-        self.writes.append(page_id)
-        return self.inner.write(page_id, text)
-
-    def append(self, page_id: str, lines: Sequence[str]) -> None:
-        self.writes.append(page_id)
-        self.inner.append(page_id, lines)
-
-    def tail(self, page_id: str, count: int) -> list[str]:
-        return self.inner.tail(page_id, count)
-
-    def url(self, page_id: str) -> str:
-        return self.inner.url(page_id)
 
 
 LocalRecording = RecordingStore[LocalFolderStore]
@@ -435,8 +396,6 @@ def test_every_unusable_file_is_in_the_report_and_the_rest_is_synced(
 
 # -- two-level routers ----------------------------------------------------------------------
 
-LARGE = 90  # shards: well past what one 6.5 KB router page holds (about 25 rows)
-
 
 @pytest.fixture
 def large(tmp_path: Path) -> LocalRecording:
@@ -677,8 +636,8 @@ def test_a_two_level_router_on_notion_links_real_pages_and_retires_by_marking(
         assert top.lists == "domains"
         for row in top.rows:
             assert row.url == names[row.page].url  # a real Notion url, not a guess
-            domain = parse_router(store.read(row.page).text, page_id=row.page)
-            assert len(domain.rows) == 8 and domain.parent == "router"
+            domain_page = parse_router(store.read(row.page).text, page_id=row.page)
+            assert len(domain_page.rows) == 8 and domain_page.parent == "router"
         assert max(r.bytes for r in first.routers) <= ROUTER_PAGE_LIMIT_BYTES
 
         store.writes.clear()

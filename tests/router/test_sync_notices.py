@@ -6,7 +6,7 @@ from pathlib import Path
 
 from router import sync
 from shards import LocalFolderStore
-from tests.router.test_sync import LARGE, T0, T1, TOKENS, RecordingStore, write_index
+from tests.router.helpers import LARGE, T0, T1, TOKENS, RecordingStore, write_index
 
 
 def test_a_two_level_router_gives_no_notices_and_a_deleted_shard_one(tmp_path: Path) -> None:

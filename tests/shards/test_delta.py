@@ -27,7 +27,7 @@ from shards.delta import _FIELD_ORDER, PAGE_TYPES, STATUSES, render_header_json
 # -- generators ---------------------------------------------------------------------------
 
 # Any unicode except lone surrogates (not encodable as UTF-8, so never in a page).
-TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=40)
+TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=40)
 TITLE = TEXT.filter(lambda t: t.strip() != "")
 SLUG = st.from_regex(r"\A[a-z0-9][a-z0-9-]{0,63}\Z")
 TERMS = st.lists(TEXT, max_size=4).map(tuple)

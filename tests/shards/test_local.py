@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-import shards.local
 from shards import (
     LocalFolderStore,
     PageError,
@@ -84,7 +83,7 @@ def test_a_crash_before_the_rename_leaves_the_old_page_intact(
     def crash(src: str, dst: str) -> None:
         raise OSError("simulated crash before rename")
 
-    monkeypatch.setattr(shards.local.os, "replace", crash)
+    monkeypatch.setattr(os, "replace", crash)
     with pytest.raises(StoreUnavailable, match=r"page 'infra'.*simulated crash"):
         store.write("infra", "new text that never lands\n")
     monkeypatch.undo()
@@ -204,10 +203,12 @@ def test_an_append_the_disk_refuses_is_a_store_error(
     store = LocalFolderStore(tmp_path)
     real_open = os.open
 
-    def refuse(file: str, flags: int, *args: int, **kwargs: object) -> int:
+    def refuse(
+        file: str | os.PathLike[str], flags: int, mode: int = 0o777, *, dir_fd: int | None = None
+    ) -> int:
         if flags & os.O_APPEND:
             raise PermissionError(errno.EACCES, "Permission denied")
-        return real_open(file, flags, *args, **kwargs)  # type: ignore[arg-type]
+        return real_open(file, flags, mode, dir_fd=dir_fd)
 
     monkeypatch.setattr(os, "open", refuse)
     with pytest.raises(StoreUnavailable, match=r"append to page 'log'.*Permission denied"):
@@ -368,10 +369,16 @@ def test_an_unreadable_page_is_reported_and_the_rest_still_listed(
     if os.geteuid() == 0:  # root reads anything: refuse at the seam instead
         real_open = os.open
 
-        def refuse(file: str, flags: int, *args: int, **kwargs: object) -> int:
+        def refuse(
+            file: str | os.PathLike[str],
+            flags: int,
+            mode: int = 0o777,
+            *,
+            dir_fd: int | None = None,
+        ) -> int:
             if os.fspath(file).endswith("locked.md"):
                 raise PermissionError(errno.EACCES, "Permission denied")
-            return real_open(file, flags, *args, **kwargs)  # type: ignore[arg-type]
+            return real_open(file, flags, mode, dir_fd=dir_fd)
 
         monkeypatch.setattr(os, "open", refuse)
     assert [ref.id for ref in store.list_pages()] == ["infra"]

@@ -13,7 +13,14 @@ from pathlib import Path
 import pytest
 
 from router.service import ContextService
-from shards import LocalFolderStore, TiktokenCounter, apply_split, parse_page, plan_split
+from shards import (
+    LocalFolderStore,
+    PageStore,
+    TiktokenCounter,
+    apply_split,
+    parse_page,
+    plan_split,
+)
 from shards._notion_markdown import to_plain, unknown_tag
 from tests.notion_fake import NotionFake
 from tests.shards.test_store_contract import notion_store
@@ -76,10 +83,10 @@ def test_the_demo_index_reads_the_same_from_notion_as_from_the_folder(
         raw = "\n".join(notion_fake.page_text(r.id) for r in notion.list_pages())
         assert "\\$" in raw and "<table" in raw
 
-        def shards(store: LocalFolderStore | object) -> dict[str, tuple[list[str], int]]:
+        def shards(store: PageStore) -> dict[str, tuple[list[str], int]]:
             out = {}
-            for ref in store.list_pages():  # type: ignore[attr-defined]
-                page = parse_page(store.read(ref.id).text, page_id=ref.id)  # type: ignore[attr-defined]
+            for ref in store.list_pages():
+                page = parse_page(store.read(ref.id).text, page_id=ref.id)
                 assert page.header is not None
                 out[page.header.id] = ([s.title for s in page.sections], tokenizer.count(page.body))
             return out
@@ -91,8 +98,8 @@ def test_the_demo_index_reads_the_same_from_notion_as_from_the_folder(
             assert abs(there[shard_id][1] - tokens) <= 0.01 * tokens, shard_id
         assert "$60K" not in raw or "\\$60K" in raw
 
-        def recall(store: object) -> int:
-            service = ContextService(store, tokenizer)  # type: ignore[arg-type]
+        def recall(store: PageStore) -> int:
+            service = ContextService(store, tokenizer)
             found = 0
             for task in TASKS:
                 context = service.get_context(task["task"], 3000).context

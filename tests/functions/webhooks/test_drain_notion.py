@@ -12,6 +12,7 @@ import logging
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TypedDict
 
 import pytest
 
@@ -25,6 +26,16 @@ from tests.notion_fake import NotionFake
 from tests.shards.test_store_contract import notion_store
 
 PAGE = "webhook-log"
+
+
+class Match(TypedDict):
+    """Which requests a fault of the Notion fake applies to (``fail_next``'s keywords)."""
+
+    method: str
+    path: str
+
+
+APPENDS: Match = {"method": "PATCH", "path": "/children"}
 
 
 @pytest.fixture
@@ -92,18 +103,17 @@ def test_a_storm_of_twelve_mixed_faults_loses_doubles_and_reorders_nothing(
 ) -> None:
     clock = FakeClock()
     lines = accept(outbox, clock, 120)
-    appends = {"method": "PATCH", "path": "/children"}
     # Twelve faults, one every other append request (each fault's skip counts from now).
-    notion_fake.fail_next(1, 429, retry_after=2, skip=1, **appends)
-    notion_fake.fail_next(1, 529, retry_after=3, skip=3, **appends)
-    notion_fake.fail_next(1, 503, retry_after=1, skip=5, **appends)
-    notion_fake.fail_next(1, 500, skip=7, **appends)
-    notion_fake.fail_next(1, 502, skip=9, **appends)
-    notion_fake.fail_after_commit_next(1, 500, skip=11, **appends)  # applied, then 500
-    notion_fake.fail_next(1, 504, skip=13, **appends)
-    notion_fake.fail_after_commit_next(1, 503, retry_after=2, skip=15, **appends)
-    notion_fake.fail_next(1, 529, retry_after=1, skip=17, **appends)
-    notion_fake.fail_next(1, 500, skip=19, **appends)
+    notion_fake.fail_next(1, 429, retry_after=2, skip=1, **APPENDS)
+    notion_fake.fail_next(1, 529, retry_after=3, skip=3, **APPENDS)
+    notion_fake.fail_next(1, 503, retry_after=1, skip=5, **APPENDS)
+    notion_fake.fail_next(1, 500, skip=7, **APPENDS)
+    notion_fake.fail_next(1, 502, skip=9, **APPENDS)
+    notion_fake.fail_after_commit_next(1, 500, skip=11, **APPENDS)  # applied, then 500
+    notion_fake.fail_next(1, 504, skip=13, **APPENDS)
+    notion_fake.fail_after_commit_next(1, 503, retry_after=2, skip=15, **APPENDS)
+    notion_fake.fail_next(1, 529, retry_after=1, skip=17, **APPENDS)
+    notion_fake.fail_next(1, 500, skip=19, **APPENDS)
     notion_fake.fail_next(1, 503, retry_after=1, method="GET", path="/children")  # a tail read
     notion_fake.fail_next(1, 500, method="GET", path="/children", skip=1)
     drainer = Drainer(
@@ -137,13 +147,18 @@ def test_consecutive_bare_faults_back_off_further_and_a_retry_after_is_taken_as_
     lines = accept(outbox, clock, 3)
     notion_fake.fail_next(3, 500, method="PATCH", path="/children")
     notion_fake.fail_next(1, 529, retry_after=4, method="PATCH", path="/children")
-    halves = []
+    halves: list[float] = []
+
+    def half(delay: float) -> float:
+        halves.append(delay)
+        return delay / 2
+
     drainer = Drainer(
         outbox,
         store,
         DrainOptions(backoff_base_s=1.0, backoff_max_s=3.0),
         clock=clock,
-        jitter=lambda delay: halves.append(delay) or delay / 2,
+        jitter=half,
     )
 
     results = drain_all(drainer, clock)
@@ -158,10 +173,9 @@ def test_a_retry_after_ends_a_streak_of_silent_faults(
 ) -> None:
     clock = FakeClock()
     accept(outbox, clock, 1)
-    appends = {"method": "PATCH", "path": "/children"}
-    notion_fake.fail_next(2, 500, **appends)
-    notion_fake.fail_next(1, 429, retry_after=1, **appends)
-    notion_fake.fail_next(1, 502, **appends)
+    notion_fake.fail_next(2, 500, **APPENDS)
+    notion_fake.fail_next(1, 429, retry_after=1, **APPENDS)
+    notion_fake.fail_next(1, 502, **APPENDS)
     drainer = Drainer(outbox, store, clock=clock, jitter=lambda delay: delay)
 
     results = drain_all(drainer, clock)

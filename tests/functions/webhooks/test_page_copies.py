@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from functions.page_copies import StatePageCache
 from functions.webhooks.outbox import open_outbox
-from shards import CachedStore, LocalFolderStore, StoredPage
+from shards import CachedStore, LocalFolderStore, PageCache, StoredPage
 
 
 def test_copies_are_saved_replaced_and_forgotten_per_store(outbox_url: str) -> None:
@@ -38,11 +39,11 @@ def test_when_a_page_was_written_survives_a_later_read(outbox_url: str) -> None:
         assert db.written_at("root", "p1") == written
 
 
-def test_a_database_that_cannot_answer_costs_reads_not_errors(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    def broken() -> object:
+def test_a_database_that_cannot_answer_costs_reads_not_errors(tmp_path: Path) -> None:
+    def broken() -> PageCache:
         raise OSError("disk gone")
 
-    cache = StatePageCache(broken)  # type: ignore[arg-type]
+    cache = StatePageCache(broken)
     store = CachedStore(LocalFolderStore(tmp_path / "ws"), cache, key="k")
     store.write("notes", "hello\n")
     assert store.read("notes").text == "hello\n"

@@ -15,6 +15,7 @@ import orjson
 import pytest
 
 from config import SourceConfig, WebhooksConfig
+from config.model import Scheme
 from functions.errors import SecretError
 from functions.secrets import SecretResolver
 from functions.webhooks.errors import VerificationError
@@ -24,7 +25,7 @@ from functions.webhooks.schemes import get_scheme
 
 NOW = datetime(2026, 5, 21, 2, 54, 44, 452000, tzinfo=UTC)
 STAMP = "2026-05-21T02:54:44.452Z"
-SECRETS = {
+SECRETS: dict[Scheme, str] = {
     "github": "gh-webhook-secret",
     "stripe": "whsec_stripe_test_secret",
     "standard": "whsec_" + base64.b64encode(b"standard-webhooks-key-32-bytes!!").decode(),
@@ -43,7 +44,7 @@ def source_for(scheme: str) -> str:
 class Case:
     """One scheme's delivery: a body carrying (or a header naming) its id and event."""
 
-    scheme: str
+    scheme: Scheme
     body: dict[str, object]
     event: str
     delivery_id: str | None = None  # passed to sign() for the schemes whose id is a header
@@ -68,7 +69,7 @@ CASES = [
 def config(**overrides: object) -> WebhooksConfig:
     sources = {
         source_for(name): SourceConfig(
-            scheme=name,  # type: ignore[arg-type]
+            scheme=name,
             secrets=(f"env:SECRET_{name.upper().replace('-', '_')}",),
         )
         for name in SECRETS
@@ -312,7 +313,7 @@ def test_the_handshake_gets_through_while_the_secret_it_carries_is_not_set_yet(
     outbox: SqlOutbox, tmp_path: Path
 ) -> None:
     """The secret *is* the handshake's token: an unset reference must not answer it 503."""
-    unset = SourceConfig(scheme="notion", secrets=["env:NOTION_TOKEN_NOT_SET_YET"])
+    unset = SourceConfig(scheme="notion", secrets=("env:NOTION_TOKEN_NOT_SET_YET",))
     receiver = Receiver(outbox, tmp_path / ".brain", WebhooksConfig(sources={"notion": unset}))
     token = "secret_first_handshake_9a1b"
 

@@ -13,7 +13,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -61,7 +61,9 @@ def holder(outbox_url: str) -> Iterator[subprocess.Popen[str]]:
     yield from drainer_process(outbox_url, "holder", LEASE_S)
 
 
-def drainer_process(url: str, worker: str, lease_s: float) -> Iterator[subprocess.Popen[str]]:
+def drainer_process(
+    url: str, worker: str, lease_s: float
+) -> Generator[subprocess.Popen[str], None, None]:
     """A drainer process with its liveness lock; with the page's lease unless ``lease_s`` is 0."""
     process = subprocess.Popen(
         [sys.executable, "-c", HOLDER, url, worker, PAGE, str(lease_s), T0.isoformat()],
@@ -136,8 +138,9 @@ def test_purge_forgets_dead_drainers_but_not_before_their_page_is_taken_over(
         with outbox._tx("reading drainers", write=False) as tx:
             return {str(w) for (w,) in tx.rows("SELECT worker FROM outbox_drainers")}
 
-    def purge() -> None:
+    def purged(worker: str) -> bool:
         outbox.purge(T0, timedelta(days=7), timedelta(days=7))
+        return worker not in registered()
 
     idle = drainer_process(outbox_url, "idle", 0)  # a drainer that holds no page
     try:
@@ -147,7 +150,7 @@ def test_purge_forgets_dead_drainers_but_not_before_their_page_is_taken_over(
             process.send_signal(signal.SIGKILL)
             process.wait(10)
 
-        wait_until(lambda: purge() is None and "idle" not in registered(), "idle is forgotten")
+        wait_until(lambda: purged("idle"), "idle is forgotten")
         assert "holder" in registered()  # dead, but its page is leased: the takeover needs it
         now = T0 + timedelta(seconds=1)
         assert outbox.acquire_lease(PAGE, "successor", ttl_s=60, now=now)

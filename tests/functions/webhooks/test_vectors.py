@@ -13,7 +13,7 @@ from functions.vectors import StateVectors
 from functions.webhooks.errors import OutboxError
 from functions.webhooks.outbox import SqlOutbox, open_outbox
 from router import Semantic
-from router.semantic import DIM, VectorFile
+from router.semantic import DIM, VectorFile, Vectors
 from router.snapshot import IndexSnapshot
 
 
@@ -33,9 +33,10 @@ def outbox(outbox_url: str) -> Iterator[SqlOutbox]:
         yield opened
 
 
-def _vectors(n: int, seed: int = 0) -> np.ndarray:
+def _vectors(n: int, seed: int = 0) -> Vectors:
     v = np.random.default_rng(seed).standard_normal((n, DIM)).astype(np.float32)
-    return v / np.linalg.norm(v, axis=1, keepdims=True)
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    return v
 
 
 def test_saved_vectors_are_read_back_by_another_instance(outbox: SqlOutbox) -> None:
