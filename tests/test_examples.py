@@ -126,7 +126,7 @@ def test_ops_tasks_have_unique_one_line_needles_and_the_paraphrase_targets() -> 
 # -- the third evaluation index (examples/eval-vet): never tuned on ------------------------------
 
 
-def test_vet_index_is_large_with_few_sub_headings_and_no_secrets():
+def test_vet_index_is_large_with_few_sub_headings_and_no_secrets() -> None:
     from bench.eval_sets import load
 
     text = load("vet").text
@@ -136,7 +136,7 @@ def test_vet_index_is_large_with_few_sub_headings_and_no_secrets():
     assert not any(re.search(p, text) for p in SECRET_PATTERNS)
 
 
-def test_vet_tasks_are_all_held_out_with_unique_needles_and_hard_paraphrases():
+def test_vet_tasks_are_all_held_out_with_unique_needles_and_hard_paraphrases() -> None:
     from bench.eval_sets import HARD, KINDS, check, load, overlaps
 
     vet = load("vet")
