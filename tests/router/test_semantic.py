@@ -25,9 +25,11 @@ from router.semantic import (
     DIM,
     BackgroundEmbedder,
     MiniLM,
+    SafeTensors,
     Semantic,
     VectorFile,
     _erf,
+    find_model,
     passage_text,
 )
 from router.service import ContextService
@@ -85,6 +87,59 @@ def test_encoding_is_the_same_alone_or_in_a_batch(minilm: MiniLM) -> None:
     assert np.abs(batch - alone).max() < 1e-5
     assert np.abs(minilm.encode(texts, threads=2) - batch).max() < 1e-5
     assert minilm.encode([]).shape == (0, DIM)
+
+
+def _safetensors(path: Path, tensors: dict[str, np.ndarray], cut: int = 0) -> Path:
+    """A ``.safetensors`` file holding ``tensors`` (float32), its last ``cut`` bytes missing."""
+    header: dict[str, object] = {"__metadata__": {"format": "pt"}}
+    data = b""
+    for name, value in tensors.items():
+        raw = np.ascontiguousarray(value, dtype="<f4").tobytes()
+        header[name] = {
+            "dtype": "F32",
+            "shape": list(value.shape),
+            "data_offsets": [len(data), len(data) + len(raw)],
+        }
+        data += raw
+    text = json.dumps(header).encode()
+    blob = len(text).to_bytes(8, "little") + text + data
+    path.write_bytes(blob[: len(blob) - cut])
+    return path
+
+
+def test_tensors_are_read_whole_transposed_or_by_row(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    table, dense = rng.standard_normal((50, 6)), rng.standard_normal((4, 3))
+    weights = SafeTensors(_safetensors(tmp_path / "m.safetensors", {"w": table, "d": dense}))
+    assert np.array_equal(weights.read("d"), dense.astype(np.float32))
+    into = np.zeros((3, 4), dtype=np.float32)
+    weights.read_transposed("d", into)
+    assert np.array_equal(into, dense.T.astype(np.float32))
+    ids = np.array([[7, 0, 7], [49, 3, 7]])
+    rows = weights.rows("w")[ids]
+    assert rows.shape == (2, 3, 6) and np.array_equal(rows, table.astype(np.float32)[ids])
+    with pytest.raises(IndexError):
+        weights.rows("w")[np.array([50])]
+
+
+def test_a_cut_short_weights_file_is_an_error_not_garbage(tmp_path: Path) -> None:
+    table = np.ones((50, 6))
+    weights = SafeTensors(_safetensors(tmp_path / "m.safetensors", {"w": table}, cut=10))
+    with pytest.raises(ValueError, match="cut short"):
+        weights.read("w")
+    with pytest.raises(ValueError, match="cut short"):
+        weights.rows("w")[np.array([49])]
+
+
+@pytest.mark.semantic
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="needs Linux's /proc")
+def test_the_encoder_keeps_no_map_of_its_weights_file(minilm: MiniLM) -> None:
+    # a mapped page counts in the process's memory once touched (with read-ahead around it):
+    # the word table is read by row, the layers are copied once
+    folder = find_model()
+    assert folder is not None
+    minilm.encode(["every word piece of a task is read from the file"])
+    assert str(folder / "model.safetensors") not in Path("/proc/self/maps").read_text()
 
 
 def test_erf_is_accurate_and_never_slow_on_large_inputs() -> None:
