@@ -37,7 +37,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -405,15 +405,20 @@ class VectorStore(Protocol):
 class VectorFile:
     """Passage vectors by digest of the embedded text, in one ``.npz`` file (float16).
 
-    Held as one array and a key -> row index (not an object per vector: 60,000 small arrays
-    cost more than their data). Rewritten whole and atomically (temp file + rename); an
-    unreadable file is set aside with a warning and refilled, never an error for get_context.
+    Held as one float32 array (the file's float16 values, widened once when read: numpy
+    has no BLAS for float16) and a key -> row index (not an object per vector: 60,000 small
+    arrays cost more than their data). :meth:`gather` hands out a read-only view of that
+    array, not a copy, so a process that answers holds the vectors once (92 MB at 60,000
+    passages); rows are rearranged into the order asked for the first time it differs. The
+    array is never changed in place once handed out (:meth:`put` builds a new one).
+    Rewritten whole and atomically (temp file + rename), a slice at a time; an unreadable
+    file is set aside with a warning and refilled, never an error for get_context.
     """
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
         self._index: dict[bytes, int] = {}
-        self._data: npt.NDArray[np.float16] = np.zeros((0, DIM), dtype=np.float16)
+        self._data: Vectors = np.zeros((0, DIM), dtype=np.float32)
         self._loaded = False
         self._dirty = False
         self._lock = threading.Lock()
@@ -425,19 +430,12 @@ class VectorFile:
         if self.path is None or not self.path.exists():
             return
         try:
-            with self.path.open("rb") as fh:
-                data = np.load(fh, allow_pickle=False)
-                if not isinstance(data, np.lib.npyio.NpzFile):
-                    raise ValueError("not an .npz archive")
-                with data:
-                    keys, vectors = data["keys"], data["vectors"]
-            if keys.shape[1:] != (16,) or vectors.shape != (len(keys), DIM):
-                raise ValueError(f"shapes {keys.shape} and {vectors.shape}")
+            keys, vectors = _read_npz(self.path)
         except Exception as exc:  # a damaged cache is rebuilt, never trusted
             log.warning("passage vectors in %s unreadable (%s); re-embedding", self.path, exc)
             return
         self._index = {k.tobytes(): n for n, k in enumerate(keys)}
-        self._data = vectors.astype(np.float16, copy=False)
+        self._data = vectors
 
     def present(self, keys: Sequence[bytes]) -> list[bool]:
         with self._lock:
@@ -445,32 +443,52 @@ class VectorFile:
             return [k in self._index for k in keys]
 
     def gather(self, keys: Sequence[bytes]) -> Vectors | None:
-        """The vectors of ``keys`` as one float32 matrix, in order; None if any is missing."""
+        """The vectors of ``keys`` as one read-only float32 matrix, in order; None if any is
+        missing. A view of the store's own array where the keys are distinct."""
         with self._lock:
             self._load()
             rows = np.fromiter((self._index.get(k, -1) for k in keys), np.int64, len(keys))
             if not len(rows) or rows.min() < 0:
                 return None
-            out: Vectors = np.empty((len(rows), DIM), dtype=np.float32)
-            for start in range(0, len(rows), 4096):  # no whole float16 copy beside it
-                out[start : start + 4096] = self._data[rows[start : start + 4096]]
+            if len(np.unique(rows)) < len(rows):  # passages with the same text: a copy
+                out: Vectors = self._data[rows]
+            else:
+                if not np.array_equal(rows, np.arange(len(rows))):
+                    self._arrange(rows)
+                out = self._data[: len(rows)]
+            out.flags.writeable = False
             return out
 
+    def _arrange(self, rows: npt.NDArray[np.int64]) -> None:
+        """Put ``rows`` first, in that order (the others after them, as they were). Saved
+        with the next write, so the next process finds them in order."""
+        rest = np.ones(len(self._data), dtype=np.bool_)
+        rest[rows] = False
+        order = np.concatenate([rows, np.flatnonzero(rest)])
+        data: Vectors = np.empty_like(self._data)
+        for start in range(0, len(order), _SLICE):
+            data[start : start + _SLICE] = self._data[order[start : start + _SLICE]]
+        keys = sorted(self._index, key=self._index.__getitem__)
+        self._index = {keys[n]: m for m, n in enumerate(order.tolist())}
+        self._data = data
+        self._dirty = True
+
     def put(self, keys: Sequence[bytes], vectors: Vectors, keep: set[bytes] | None) -> None:
-        """Add rows in memory; with ``keep``, drop rows not in it (passages that are gone).
-        :meth:`save` writes the file."""
+        """Add rows in memory (rounded to float16, as the file keeps them); with ``keep``,
+        drop rows not in it (passages that are gone). :meth:`save` writes the file."""
         with self._lock:
             self._load()
+            rounded: Vectors = vectors.astype(np.float16).astype(np.float32)
             fresh = [k not in self._index for k in keys]
-            for n, k in enumerate(keys):
-                if not fresh[n]:
-                    self._data[self._index[k]] = vectors[n]
+            if not all(fresh):  # a new array: the old one may have been handed out
+                self._data = self._data.copy()
+                for n, k in enumerate(keys):
+                    if not fresh[n]:
+                        self._data[self._index[k]] = rounded[n]
             added = [k for k, f in zip(keys, fresh, strict=True) if f]
             if added:
                 base = len(self._data)
-                self._data = np.concatenate(
-                    [self._data, vectors[np.asarray(fresh, dtype=bool)].astype(np.float16)]
-                )
+                self._data = np.concatenate([self._data, rounded[np.asarray(fresh, dtype=bool)]])
                 self._index.update((k, base + n) for n, k in enumerate(added))
             if keep is not None and any(k not in keep for k in self._index):
                 kept = [(k, n) for k, n in self._index.items() if k in keep]
@@ -500,11 +518,65 @@ class VectorFile:
         fd, tmp = tempfile.mkstemp(prefix=".vectors-", suffix=".npz", dir=self.path.parent)
         try:
             with os.fdopen(fd, "wb") as fh:
-                np.savez(fh, keys=keys, vectors=self._data.reshape(-1, DIM))
+                _write_npz(fh, keys, self._data.reshape(-1, DIM))
             os.replace(tmp, self.path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+
+#: Rows converted at a time when the vectors are read, written or rearranged (1.5 MB of
+#: float32), so no whole second copy is ever made beside them.
+_SLICE = 1024
+
+
+def _read_npz(path: Path) -> tuple[npt.NDArray[np.uint8], Vectors]:
+    """The keys and vectors of a file :func:`_write_npz` (or ``np.savez``) wrote, the
+    vectors widened to float32 a slice at a time. ValueError (or zipfile's BadZipFile) for
+    anything else: another layout, a cut or altered file (the archive's checksums)."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        with archive.open("keys.npy") as fh:
+            keys = np.lib.format.read_array(fh, allow_pickle=False)
+        with archive.open("vectors.npy") as fh:
+            version = np.lib.format.read_magic(fh)
+            if version == (1, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh)
+            elif version == (2, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh)
+            else:
+                raise ValueError(f"vectors in .npy format {version}")
+            if keys.dtype != np.uint8 or keys.shape[1:] != (16,) or shape != (len(keys), DIM):
+                raise ValueError(f"shapes {keys.shape} and {shape}")
+            if fortran or dtype.kind != "f":
+                raise ValueError(f"vectors of type {dtype} (fortran order: {fortran})")
+            vectors: Vectors = np.empty(shape, dtype=np.float32)
+            for start in range(0, len(keys), _SLICE):
+                count = min(_SLICE, len(keys) - start)
+                raw = fh.read(count * DIM * dtype.itemsize)
+                chunk = np.frombuffer(raw, dtype=dtype, count=count * DIM).reshape(count, DIM)
+                if dtype != np.float16:  # float16 values, whatever the file's type
+                    chunk = chunk.astype(np.float16)
+                vectors[start : start + count] = chunk
+            if fh.read(1):  # reading to the end checks the archive's CRC too
+                raise ValueError("data after the vectors")
+    return keys, vectors
+
+
+def _write_npz(fh: BinaryIO, keys: npt.NDArray[np.uint8], vectors: Vectors) -> None:
+    """What ``np.savez(fh, keys=keys, vectors=vectors.astype(np.float16))`` writes, the
+    vectors narrowed a slice at a time (no whole float16 copy)."""
+    import zipfile
+
+    with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
+        with archive.open("keys.npy", "w", force_zip64=True) as out:
+            np.lib.format.write_array(out, np.ascontiguousarray(keys), allow_pickle=False)
+        with archive.open("vectors.npy", "w", force_zip64=True) as out:
+            header = {"descr": "<f2", "fortran_order": False, "shape": (len(vectors), DIM)}
+            np.lib.format.write_array_header_1_0(out, header)
+            for start in range(0, len(vectors), _SLICE):
+                out.write(vectors[start : start + _SLICE].astype("<f2").tobytes())
 
 
 @dataclass(frozen=True)
