@@ -231,7 +231,8 @@ def test_a_damaged_vector_file_is_refilled_not_trusted(
 
 def _unit_rows(n: int, seed: int = 0) -> np.ndarray:
     v = np.random.default_rng(seed).standard_normal((n, DIM)).astype(np.float32)
-    return v / np.linalg.norm(v, axis=1, keepdims=True)
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    return v
 
 
 def test_the_vectors_are_held_once_and_handed_out_read_only(tmp_path: Path) -> None:
