@@ -26,6 +26,7 @@ __all__ = ["StateVectors"]
 
 COMPONENT = "vectors"
 VERSION = 1
+_SLICE = 4096  # rows widened to float32 at a time
 
 log = logging.getLogger(__name__)
 
@@ -93,8 +94,14 @@ class StateVectors:
             if len(width) != 1:  # rows of one model are all as wide; anything else is damage
                 log.warning("passage vectors of unequal widths %s; ranking by words", width)
                 return None
-            raw = b"".join(rows[k] for k in keys)
-            return np.frombuffer(raw, dtype="<f2").reshape(len(keys), -1).astype(np.float32)
+            # widened a slice at a time: no whole float16 copy beside the float32 one
+            out = np.empty((len(keys), width.pop() // 2), dtype=np.float32)
+            for start in range(0, len(keys), _SLICE):
+                raw = b"".join(rows[k] for k in keys[start : start + _SLICE])
+                out[start : start + _SLICE] = np.frombuffer(raw, dtype="<f2").reshape(
+                    -1, out.shape[1]
+                )
+            return out
 
     def put(
         self, keys: Sequence[bytes], vectors: npt.NDArray[np.float32], keep: set[bytes] | None

@@ -41,6 +41,8 @@ import numpy as np
 import numpy.typing as npt
 import Stemmer
 
+from router import _order
+
 if TYPE_CHECKING:
     from router.snapshot import IndexSnapshot, Lexicon
 
@@ -548,13 +550,23 @@ def dense_relevance(
     sims = similarities.astype(np.float64)
     if not len(sims):
         return sims
-    median = float(np.median(sims))
+    median = _order.median(sims)  # np.median's number, without partitioning every value
     spread = float(sims.max()) - median
     if spread <= 1e-6:
         return np.zeros_like(sims)
-    if len(sims) > top:  # the top-th largest similarity, in linear time
-        floor = max(median, float(np.partition(sims, len(sims) - top)[len(sims) - top]))
-        sims = np.where(sims >= floor, sims, median)
+    if len(sims) <= top:
+        return _relevance(sims, median, spread, power)
+    # the top-th largest similarity, in linear time; the passages under it count as the median
+    floor = max(median, _order.ranked(sims, [len(sims) - top])[0])
+    above = np.flatnonzero(sims >= floor)
+    relevance = np.full(len(sims), _relevance(np.full(1, median), median, spread, power)[0])
+    relevance[above] = _relevance(sims[above], median, spread, power)
+    return relevance
+
+
+def _relevance(
+    sims: npt.NDArray[np.float64], median: float, spread: float, power: float
+) -> npt.NDArray[np.float64]:
     relevance: npt.NDArray[np.float64] = np.clip((sims - median) / spread, 0.0, None) ** power
     return relevance
 

@@ -25,9 +25,11 @@ from router.semantic import (
     DIM,
     BackgroundEmbedder,
     MiniLM,
+    SafeTensors,
     Semantic,
     VectorFile,
     _erf,
+    find_model,
     passage_text,
 )
 from router.service import ContextService
@@ -85,6 +87,59 @@ def test_encoding_is_the_same_alone_or_in_a_batch(minilm: MiniLM) -> None:
     assert np.abs(batch - alone).max() < 1e-5
     assert np.abs(minilm.encode(texts, threads=2) - batch).max() < 1e-5
     assert minilm.encode([]).shape == (0, DIM)
+
+
+def _safetensors(path: Path, tensors: dict[str, np.ndarray], cut: int = 0) -> Path:
+    """A ``.safetensors`` file holding ``tensors`` (float32), its last ``cut`` bytes missing."""
+    header: dict[str, object] = {"__metadata__": {"format": "pt"}}
+    data = b""
+    for name, value in tensors.items():
+        raw = np.ascontiguousarray(value, dtype="<f4").tobytes()
+        header[name] = {
+            "dtype": "F32",
+            "shape": list(value.shape),
+            "data_offsets": [len(data), len(data) + len(raw)],
+        }
+        data += raw
+    text = json.dumps(header).encode()
+    blob = len(text).to_bytes(8, "little") + text + data
+    path.write_bytes(blob[: len(blob) - cut])
+    return path
+
+
+def test_tensors_are_read_whole_transposed_or_by_row(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    table, dense = rng.standard_normal((50, 6)), rng.standard_normal((4, 3))
+    weights = SafeTensors(_safetensors(tmp_path / "m.safetensors", {"w": table, "d": dense}))
+    assert np.array_equal(weights.read("d"), dense.astype(np.float32))
+    into = np.zeros((3, 4), dtype=np.float32)
+    weights.read_transposed("d", into)
+    assert np.array_equal(into, dense.T.astype(np.float32))
+    ids = np.array([[7, 0, 7], [49, 3, 7]])
+    rows = weights.rows("w")[ids]
+    assert rows.shape == (2, 3, 6) and np.array_equal(rows, table.astype(np.float32)[ids])
+    with pytest.raises(IndexError):
+        weights.rows("w")[np.array([50])]
+
+
+def test_a_cut_short_weights_file_is_an_error_not_garbage(tmp_path: Path) -> None:
+    table = np.ones((50, 6))
+    weights = SafeTensors(_safetensors(tmp_path / "m.safetensors", {"w": table}, cut=10))
+    with pytest.raises(ValueError, match="cut short"):
+        weights.read("w")
+    with pytest.raises(ValueError, match="cut short"):
+        weights.rows("w")[np.array([49])]
+
+
+@pytest.mark.semantic
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="needs Linux's /proc")
+def test_the_encoder_keeps_no_map_of_its_weights_file(minilm: MiniLM) -> None:
+    # a mapped page counts in the process's memory once touched (with read-ahead around it):
+    # the word table is read by row, the layers are copied once
+    folder = find_model()
+    assert folder is not None
+    minilm.encode(["every word piece of a task is read from the file"])
+    assert str(folder / "model.safetensors") not in Path("/proc/self/maps").read_text()
 
 
 def test_erf_is_accurate_and_never_slow_on_large_inputs() -> None:
@@ -172,6 +227,94 @@ def test_a_damaged_vector_file_is_refilled_not_trusted(
     assert "unreadable" in caplog.text
     assert sem.embed_missing(snapshot).complete
     assert encoder.texts == snapshot.lexicon.passages.size
+
+
+def _unit_rows(n: int, seed: int = 0) -> np.ndarray:
+    v = np.random.default_rng(seed).standard_normal((n, DIM)).astype(np.float32)
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    return v
+
+
+def test_the_vectors_are_held_once_and_handed_out_read_only(tmp_path: Path) -> None:
+    import tracemalloc
+
+    keys = [n.to_bytes(16, "little") for n in range(5_000)]
+    writer = VectorFile(tmp_path / "v.npz")
+    writer.put(keys, _unit_rows(len(keys)), None)
+    writer.save()
+    tracemalloc.start()
+    try:
+        store = VectorFile(tmp_path / "v.npz")
+        first = store.gather(keys)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert first is not None and first.dtype == np.float32
+    # float32 once, read a slice at a time: no float16 copy kept beside it (that was 1.5x)
+    assert peak < 1.3 * first.nbytes
+    again = store.gather(keys)
+    assert again is not None and np.shares_memory(first, again)
+    with pytest.raises(ValueError):
+        first[0, 0] = 1.0
+
+
+def test_vectors_are_float16_values_however_they_came(tmp_path: Path) -> None:
+    keys = [bytes([n]) * 16 for n in range(3)]
+    rows = _unit_rows(3)
+    embedded = VectorFile(tmp_path / "v.npz")
+    embedded.put(keys, rows, None)
+    embedded.save()
+    from_file = VectorFile(tmp_path / "v.npz").gather(keys)
+    in_memory = embedded.gather(keys)
+    expected = rows.astype(np.float16).astype(np.float32)
+    assert from_file is not None and in_memory is not None
+    assert np.array_equal(from_file, expected) and np.array_equal(in_memory, expected)
+    with np.load(tmp_path / "v.npz") as saved:  # still what np.savez wrote, for np.load
+        assert saved["vectors"].dtype == np.float16 and saved["keys"].shape == (3, 16)
+        assert np.array_equal(saved["vectors"], rows.astype(np.float16))
+
+
+def test_a_file_written_by_numpy_itself_is_read(tmp_path: Path) -> None:
+    keys = np.frombuffer(b"".join(bytes([n]) * 16 for n in range(4)), np.uint8).reshape(4, 16)
+    rows = _unit_rows(4).astype(np.float16)
+    np.savez(tmp_path / "v.npz", keys=keys, vectors=rows)
+    got = VectorFile(tmp_path / "v.npz").gather([k.tobytes() for k in keys[::-1]])
+    assert got is not None and np.array_equal(got, rows[::-1].astype(np.float32))
+
+
+def test_vectors_asked_for_in_another_order_are_rearranged_once(tmp_path: Path) -> None:
+    keys = [bytes([n]) * 16 for n in range(6)]
+    rows = _unit_rows(6)
+    store = VectorFile(tmp_path / "v.npz")
+    store.put(keys[::-1], rows[::-1], None)  # the file's order is not the snapshot's
+    store.save()
+    reader = VectorFile(tmp_path / "v.npz")
+    wanted = keys[1:] + keys[:1]
+    first = reader.gather(wanted)
+    expected = np.concatenate([rows[1:], rows[:1]]).astype(np.float16).astype(np.float32)
+    assert first is not None and np.array_equal(first, expected)
+    again = reader.gather(wanted)
+    assert again is not None and np.shares_memory(first, again)
+    reader.save()  # the next process finds them in order
+    with np.load(tmp_path / "v.npz") as saved:
+        assert [k.tobytes() for k in saved["keys"]] == wanted
+    same_text = reader.gather([keys[2], keys[2], keys[0]])  # two passages, one text
+    assert same_text is not None and np.array_equal(same_text[0], same_text[1])
+
+
+def test_vectors_handed_out_never_change_under_a_reader(tmp_path: Path) -> None:
+    keys = [bytes([n]) * 16 for n in range(3)]
+    store = VectorFile(None)
+    store.put(keys, _unit_rows(3), None)
+    before = store.gather(keys)
+    assert before is not None
+    kept = before.copy()
+    store.put(keys[:1], _unit_rows(1, seed=9), None)  # re-embedded, e.g. by another job
+    store.put([b"n" * 16], _unit_rows(1, seed=8), set(keys))
+    assert np.array_equal(before, kept)
+    after = store.gather(keys)
+    assert after is not None and not np.array_equal(after[0], kept[0])
+    assert np.array_equal(after[1:], kept[1:])
 
 
 def test_what_is_embedded_names_the_shard_and_the_heading_path(snapshot: IndexSnapshot) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -108,3 +109,29 @@ def test_a_damaged_row_means_words_only_not_a_crash(
     with caplog.at_level(logging.WARNING):
         assert StateVectors(lambda: outbox).gather(keys) is None
     assert "unequal widths" in caplog.text
+
+
+def test_vectors_read_from_the_database_are_widened_without_a_whole_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tracemalloc
+
+    import functions.vectors
+
+    monkeypatch.setattr(functions.vectors, "_SLICE", 256)  # slices small beside 6,000 rows
+    keys = [n.to_bytes(16, "little") for n in range(6_000)]
+    with open_outbox(f"sqlite:///{tmp_path}/state.db") as outbox:
+        writer = StateVectors(lambda: outbox)
+        writer.put(keys, _vectors(len(keys)), None)
+        writer.save()
+        reader = StateVectors(lambda: outbox)
+        assert reader.present(keys[:1]) == [True]
+        tracemalloc.start()
+        try:
+            got = reader.gather(keys)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert got is not None and got.dtype == np.float32 and got.shape == (len(keys), DIM)
+    # the rows as fetched (0.6x) and the float32 matrix; a whole float16 copy made it 2.1x
+    assert peak < 1.8 * got.nbytes
