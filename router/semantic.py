@@ -617,6 +617,9 @@ class Semantic:
         self._state_lock = threading.Lock()
         self._clock = clock
         self._checked = 0.0
+        #: The snapshot an embed pass last finished (every vector present, the rest dropped):
+        #: a later pass over it has nothing to do, so it skips hashing and listing its keys.
+        self._settled: IndexSnapshot | None = None
         #: How often an incomplete snapshot looks for its missing vectors again.
         self.recheck_s = 60.0
 
@@ -710,7 +713,10 @@ class Semantic:
         is checked between batches: about a second each on one core), writing the file every
         ``save_every_s`` and at the end, so an interrupted run keeps most of its work; drops
         vectors of passages no longer in the snapshot. With nothing to embed, the snapshot's
-        state is left as it is (a background loop calls this every few seconds)."""
+        state is left as it is (a background loop calls this every few seconds), and a
+        snapshot a pass has finished is not looked at again."""
+        if self._settled is snapshot:
+            return self.coverage(snapshot)
         with self._state_lock:
             keys = self._keys(snapshot)
         missing = [d for d, there in enumerate(self._vectors.present(keys)) if not there]
@@ -736,6 +742,8 @@ class Semantic:
             self._vectors.save()
         if done:
             self._matrix = None
+        if done == len(missing):
+            self._settled = snapshot
         return self.coverage(snapshot)
 
 

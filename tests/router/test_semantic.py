@@ -460,6 +460,39 @@ def test_an_embed_pass_with_nothing_to_do_keeps_the_vectors_in_memory(
     assert Counting.gathered == gathered  # the vectors in memory were kept, not read again
 
 
+def test_an_embed_pass_over_a_finished_snapshot_does_not_list_its_keys_again(
+    snapshot: IndexSnapshot,
+) -> None:
+    from dataclasses import replace
+
+    class Counting(VectorFile):
+        listed = 0
+
+        def present(self, keys: Sequence[bytes]) -> list[bool]:
+            Counting.listed += 1
+            return super().present(keys)
+
+    sem = Semantic(HashEncoder, Counting(None))
+    assert sem.embed_missing(snapshot).complete
+    listed = Counting.listed
+    assert sem.embed_missing(snapshot).complete  # the background loop's idle pass
+    assert Counting.listed == listed  # nothing hashed or listed: ~15 ms a pass at 20 MB
+    first, *rest = snapshot.shards
+    edited = replace(snapshot, shards=(replace(first, version="edited"), *rest))
+    assert sem.embed_missing(edited).complete  # a new snapshot is looked at
+    assert Counting.listed > listed
+
+
+def test_an_interrupted_pass_does_not_settle_its_snapshot(snapshot: IndexSnapshot) -> None:
+    import threading
+
+    stop = threading.Event()
+    stop.set()
+    sem = Semantic(HashEncoder, VectorFile(None))
+    assert not sem.embed_missing(snapshot, stop=stop).complete
+    assert sem.embed_missing(snapshot).complete  # the next pass still does the work
+
+
 def test_a_blank_task_naming_shards_is_not_embedded(
     store: LocalFolderStore, tokenizer: TiktokenCounter
 ) -> None:
