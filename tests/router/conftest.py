@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from router.snapshot import IndexSnapshot, SnapshotCache
+from router.snapshot import IndexSnapshot
 from shards import TiktokenCounter
-from tests.router.helpers import CountingStore, build_store
+from tests.router.helpers import CountingStore, build_snapshot, build_store
 
 
 @pytest.fixture(scope="module")
@@ -25,5 +25,4 @@ def store(tmp_path: Path, tokenizer: TiktokenCounter) -> CountingStore:
 @pytest.fixture(scope="module")
 def snapshot(tmp_path_factory: pytest.TempPathFactory, tokenizer: TiktokenCounter) -> IndexSnapshot:
     """One snapshot of ``FIXTURE``, shared by a module's read-only tests."""
-    store = build_store(tmp_path_factory.mktemp("ws"), tokenizer)
-    return SnapshotCache(store, tokenizer).get()
+    return build_snapshot(tmp_path_factory.mktemp("ws"), tokenizer)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 from router import sync
+from router.snapshot import IndexSnapshot, SnapshotCache
 from shards import (
     ClaudeDelta,
     LocalFolderStore,
@@ -119,6 +120,11 @@ def build_store(folder: Path, tokenizer: TiktokenCounter, text: str = FIXTURE) -
     apply_split(plan_split(text, tokenizer, SplitOptions(min_shard_tokens=10)), store)
     sync(store, tokenizer, now=NOW)
     return store
+
+
+def build_snapshot(folder: Path, tokenizer: TiktokenCounter, text: str = FIXTURE) -> IndexSnapshot:
+    """The snapshot of ``text`` built as :func:`build_store` leaves it (for read-only tests)."""
+    return SnapshotCache(build_store(folder, tokenizer, text), tokenizer).get()
 
 
 class CountingStore:

@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 
 from router.pack import Packed, PackOptions, pack
 from router.select import Candidate, Selection, select
-from router.snapshot import IndexSnapshot, SnapshotCache
+from router.snapshot import IndexSnapshot
 from shards import TiktokenCounter
-from tests.router.helpers import VOCABULARY, build_store
+from tests.router.helpers import VOCABULARY, build_snapshot
 
 
 def _pack(
@@ -229,8 +229,7 @@ LONG_PAGE = "\n\n".join(
 def long_snapshot(
     tmp_path_factory: pytest.TempPathFactory, tokenizer: TiktokenCounter
 ) -> IndexSnapshot:
-    store = build_store(tmp_path_factory.mktemp("long"), tokenizer, LONG_PAGE)
-    return SnapshotCache(store, tokenizer).get()
+    return build_snapshot(tmp_path_factory.mktemp("long"), tokenizer, LONG_PAGE)
 
 
 def test_the_best_articles_next_paragraph_beats_a_weak_match_elsewhere(
@@ -293,8 +292,7 @@ _TWO_ARTICLES = "\n\n".join(
 def two_articles(
     tmp_path_factory: pytest.TempPathFactory, tokenizer: TiktokenCounter
 ) -> IndexSnapshot:
-    store = build_store(tmp_path_factory.mktemp("two"), tokenizer, _TWO_ARTICLES)
-    return SnapshotCache(store, tokenizer).get()
+    return build_snapshot(tmp_path_factory.mktemp("two"), tokenizer, _TWO_ARTICLES)
 
 
 def _two_part_selection(snapshot: IndexSnapshot) -> Selection:

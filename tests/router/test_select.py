@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from router.select import Analyzer, BM25Index, SelectOptions, TermBag, select
-from router.snapshot import IndexSnapshot, SnapshotCache
+from router.snapshot import IndexSnapshot
 from shards import TiktokenCounter
-from tests.router.helpers import FIXTURE, VOCABULARY, build_store
+from tests.router.helpers import FIXTURE, VOCABULARY, build_snapshot
 
 
 def _top(snapshot: IndexSnapshot, task: str, n: int = 1) -> list[tuple[str, str]]:
@@ -124,8 +124,7 @@ def test_ties_break_by_shard_id_then_section_order(
     twin = (
         "## Beta\n\nsame words here about lanterns\n\n## Alpha\n\nsame words here about lanterns\n"
     )
-    store = build_store(tmp_path, tokenizer, "# Twins\n\n" + twin)
-    snap = SnapshotCache(store, tokenizer).get()
+    snap = build_snapshot(tmp_path, tokenizer, "# Twins\n\n" + twin)
     chosen = select(snap, "lanterns").candidates
     assert [snap.shards[c.shard].id for c in chosen] == ["alpha", "beta"]
     assert chosen[0].score == chosen[1].score
@@ -157,7 +156,7 @@ def test_selection_is_deterministic(
 def test_a_rebuilt_snapshot_selects_the_same(
     tmp_path: Path, tokenizer: TiktokenCounter, snapshot: IndexSnapshot
 ) -> None:
-    other = SnapshotCache(build_store(tmp_path, tokenizer, FIXTURE), tokenizer).get()
+    other = build_snapshot(tmp_path, tokenizer, FIXTURE)
     for task in ("cloud run scaling", "rotate secret", "exports ledger owner", ""):
         assert select(other, task, ["finance"]) == select(snapshot, task, ["finance"])
 
@@ -217,8 +216,7 @@ VAULT = "\n\n".join(
 
 @pytest.fixture(scope="module")
 def vault(tmp_path_factory: pytest.TempPathFactory, tokenizer: TiktokenCounter) -> IndexSnapshot:
-    store = build_store(tmp_path_factory.mktemp("vault"), tokenizer, VAULT)
-    return SnapshotCache(store, tokenizer).get()
+    return build_snapshot(tmp_path_factory.mktemp("vault"), tokenizer, VAULT)
 
 
 def _hit_texts(snapshot: IndexSnapshot, task: str, **options: int | float) -> set[str]:

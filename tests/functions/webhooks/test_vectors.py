@@ -20,12 +20,10 @@ from router.snapshot import IndexSnapshot
 
 @pytest.fixture(scope="module")
 def snapshot(tmp_path_factory: pytest.TempPathFactory) -> IndexSnapshot:
-    from router.snapshot import SnapshotCache
     from shards import TiktokenCounter
-    from tests.router.helpers import build_store
+    from tests.router.helpers import build_snapshot
 
-    tokenizer = TiktokenCounter()
-    return SnapshotCache(build_store(tmp_path_factory.mktemp("ws"), tokenizer), tokenizer).get()
+    return build_snapshot(tmp_path_factory.mktemp("ws"), TiktokenCounter())
 
 
 @pytest.fixture
