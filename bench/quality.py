@@ -10,9 +10,9 @@ method below is measured in the same run:
 - **ours**: ``ContextService.get_context(task, budget)`` (redaction on, as served), with the
   semantic signal (:mod:`router.semantic`: every passage embedded first, from scratch in each
   run so its cost is measured, as ``brain sync`` does);
-- **ours + hints**: the same with the task's ``hints`` (extra phrasings written before any
-  ranking work: ops' hard-paraphrase tasks, with the tasks; every vet task, by a hand that read
-  only the task texts);
+- **ours + hints**: the same with the task's ``hints`` (2-4 extra phrasings for every ops and
+  vet task, written by hands that read only the task texts and the MCP tool's description of
+  hints, as a calling model would);
 - **ours, words only**: ``[context] semantic = "off"`` (what a machine without the model, or
   a snapshot whose vectors are not complete yet, serves);
 - **ours, budget filled**: the same ranking with the noise stop off (``noise=0``), to show what

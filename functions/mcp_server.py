@@ -94,12 +94,12 @@ GET_CONTEXT = (
     "two: what and which system, client or procedure), and in `hints` two to four other ways "
     "the notes might word it: the names they likely use for the systems, documents, people "
     "or procedures involved, or keywords (e.g. for 'stop double billing' try 'idempotency "
-    "key', 'duplicate charge'). The result is markdown: a digest of the index (every shard "
-    "with one line, or on a large index every domain), then the most relevant passages "
-    "with their source; a short JSON manifest "
-    "follows (shards included, notes on what was left out). When the answer is not there, "
-    "call again with other hints, a larger budget (up to 24000), or `shards` with ids from "
-    "the digest or list_shards to read those first."
+    "key', 'duplicate charge'); when the task asks two things, let the hints cover both. "
+    "The result is markdown: a digest of the index (every shard with one line, or on a "
+    "large index every domain), then the most relevant passages with their source; a short "
+    "JSON manifest follows (shards included, notes on what was left out). When the answer "
+    "is not there, call again with other hints, a larger budget (up to 24000), or `shards` "
+    "with ids from the digest or list_shards to read those first."
 )
 LIST_SHARDS = (
     "List the shards of the Context Index: id, title, summary, fetch_when (the tasks each "

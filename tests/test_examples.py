@@ -153,17 +153,18 @@ def test_vet_tasks_are_all_held_out_with_unique_needles_and_hard_paraphrases() -
             assert len(task.needles) == 2 and " + " in task.domain, task.id
 
 
-def test_vet_tasks_carry_blind_hints_that_quote_no_needle() -> None:
-    """Every vet task has the 2-4 hints a caller would send, written from the task alone: no
-    hint repeats four consecutive words of a needle (a hint copied from the answer would
-    flatter the "ours + hints" figure)."""
+@pytest.mark.parametrize("name", ["ops", "vet"])
+def test_every_task_carries_blind_hints_that_quote_no_needle(name: str) -> None:
+    """Every ops and vet task has the 2-4 hints a caller would send, written from the task
+    alone: no hint repeats four consecutive words of a needle (a hint copied from the answer
+    would flatter the "ours + hints" figure)."""
     from bench.eval_sets import load
 
     def runs(text: str) -> set[tuple[str, ...]]:
         words = text.lower().split()
         return {tuple(words[n : n + 4]) for n in range(len(words) - 3)}
 
-    for task in load("vet").tasks:
+    for task in load(name).tasks:
         assert 2 <= len(task.hints) <= 4, task.id
         quoted = set().union(*(runs(n) for n in task.needles))
         for hint in task.hints:
