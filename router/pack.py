@@ -20,7 +20,7 @@ Guarantees:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from router.digest import DIGEST_FORMS
@@ -62,7 +62,9 @@ class PackOptions:
         match is at least ``strong_floor`` of the best passage's are taken before the rest,
         best first, within ``strong_share`` of those tokens: a task with two parts keeps the
         second part's best passage, which the best article's unmatched paragraphs would
-        otherwise crowd out (``strong_hits=0`` turns it off). A small budget is all depth.
+        otherwise crowd out (``strong_hits=0`` turns it off). A small budget is all depth,
+        unless the caller sent hints: then from ``strong_from_hinted`` tokens (its hints name
+        each part in the notes' words, so a strong match elsewhere is rarely a stray one).
     """
 
     digest: bool = True
@@ -79,6 +81,7 @@ class PackOptions:
     neighbour: float = 0.3
     noise: float = 0.25
     strong_from: int = 1_500
+    strong_from_hinted: int = 700
     strong_share: float = 0.5
     strong_hits: int = 12
     strong_floor: float = 0.5
@@ -242,6 +245,8 @@ def _choose(
 ) -> tuple[list[_Piece], _Skipped]:
     """Requested shards first (document order, whole or partial), then the free budget
     spent passage by passage (see :func:`_fill`)."""
+    if selection.hinted:
+        opts = replace(opts, strong_from=min(opts.strong_from, opts.strong_from_hinted))
     pieces: list[_Piece] = []
     skipped = _Skipped()
     opened: set[int] = set()

@@ -450,6 +450,9 @@ class Selection:
     shard_scores: Mapping[str, float]  # shard id -> best section score (0 when no match)
     requested: tuple[str, ...]
     query: tuple[str, ...]  # the task's terms, for the manifest and debugging
+    #: The caller sent hints: its own phrasings of each part of the task, so the strongest
+    #: matches anywhere are worth taking even from a small budget (PackOptions.strong_*).
+    hinted: bool = False
 
 
 def query_weights(
@@ -603,7 +606,7 @@ def select(
     dense = None if similarities is None else dense_relevance(similarities, opts.dense_power)
     candidates, best = rank_sections(lex, query, opts, [w for w in wanted if w >= 0], dense)
     shard_scores = dict(zip(snapshot.ids(), best, strict=True))
-    return Selection(candidates, shard_scores, requested, tuple(query))
+    return Selection(candidates, shard_scores, requested, tuple(query), hinted=bool(hints))
 
 
 def free_candidates(candidates: Sequence[Candidate]) -> Sequence[Candidate]:

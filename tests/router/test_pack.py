@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 
 import pytest
 from hypothesis import given, settings
@@ -333,3 +334,19 @@ def test_a_small_budget_is_spent_on_the_best_article_alone(
     small = pack(two_articles, selection, 1_000, tokenizer)  # under strong_from: no breadth
     assert "Building note 20." not in small.text
     assert "Paragraph 0 of the walkthrough." in small.text
+
+
+def test_with_hints_a_small_budget_still_takes_the_strongest_passage_elsewhere(
+    two_articles: IndexSnapshot, tokenizer: TiktokenCounter
+) -> None:
+    """The caller's hints named both parts: from strong_from_hinted tokens on, the second
+    part's best passage goes in beside the best article's first paragraph."""
+    hinted = replace(_two_part_selection(two_articles), hinted=True)
+    small = pack(two_articles, hinted, 1_000, tokenizer)
+    assert "Building note 20." in small.text
+    assert "Paragraph 0 of the walkthrough." in small.text
+    assert small.tokens <= 1_000
+    tiny = pack(two_articles, hinted, 600, tokenizer)  # under strong_from_hinted: all depth
+    assert "Building note 20." not in tiny.text
+    off = pack(two_articles, hinted, 1_000, tokenizer, PackOptions(strong_from_hinted=1_500))
+    assert "Building note 20." not in off.text
