@@ -26,8 +26,10 @@ def rank_sections(
     opts: SelectOptions,
     wanted: Sequence[int],
     dense: npt.NDArray[np.float64] | None = None,
-) -> tuple[LazyCandidates, list[float]]:
-    """The candidates in packing order, and each shard's best candidate score (0 if none).
+) -> tuple[LazyCandidates, list[float], frozenset[tuple[int, int, int]]]:
+    """The candidates in packing order, each shard's best candidate score (0 if none), and
+    the ``opts.champions`` passages the task's words match best (BM25 alone, before meaning
+    joins), as (shard, section, passage) positions.
 
     ``wanted`` are the requested shards' positions, in request order: all their sections are
     candidates and come first, by request order, then score, then document order. ``dense``
@@ -36,6 +38,7 @@ def rank_sections(
     even when it shares no word with the task.
     """
     p_scores, p_hit = lex.passages.score_array(query)
+    champions = _lexical_best(lex, p_scores, p_hit, opts.champions)
     if dense is not None and opts.dense:
         best = float(p_scores[p_hit].max()) if p_hit.any() else 0.0
         p_scores = p_scores / (best or 1.0) + opts.dense * dense
@@ -102,7 +105,27 @@ def rank_sections(
     hits_from = np.searchsorted(section_of, np.arange(nsec + 1), side="left")
     hits = _Hits(lex.passage_index[hit_passages], values, hits_from, section_of)
     candidates = LazyCandidates(lex, ordered, score, requested, hits, section_prior)
-    return candidates, shard_best.tolist()
+    return candidates, shard_best.tolist(), champions
+
+
+def _lexical_best(
+    lex: Lexicon, scores: npt.NDArray[np.float64], hit: npt.NDArray[np.bool_], k: int
+) -> frozenset[tuple[int, int, int]]:
+    """The ``k`` matching passages with the highest ``scores`` (ties: document order), in
+    linear time, as (shard, section, passage) positions."""
+    docs = np.flatnonzero(hit)
+    if k <= 0 or not len(docs):
+        return frozenset()
+    if len(docs) > k:
+        values = scores[docs]
+        kth = np.partition(values, len(values) - k)[len(values) - k]  # the k-th largest
+        above, tied = docs[values > kth], docs[values == kth]
+        docs = np.concatenate([above, tied[: k - len(above)]])
+    found: set[tuple[int, int, int]] = set()
+    for doc in docs.tolist():
+        shard, section = lex.section_key[int(lex.passage_section[doc])]
+        found.add((int(shard), int(section), int(lex.passage_index[doc])))
+    return frozenset(found)
 
 
 class _Hits:

@@ -65,6 +65,8 @@ class PackOptions:
         otherwise crowd out (``strong_hits=0`` turns it off). A small budget is all depth,
         unless the caller sent hints: then from ``strong_from_hinted`` tokens (its hints name
         each part in the notes' words, so a strong match elsewhere is rarely a stray one).
+        The selection's ``champions`` (the passages the task's words match best, whatever
+        their meaning) are taken first too, from the same budget on, unless they are noise.
     """
 
     digest: bool = True
@@ -274,7 +276,7 @@ def _choose(
         opened.add(cand.shard)
         left -= piece.tokens
     free = free_candidates(selection.candidates)  # a view: built only as read
-    more, left_over = _fill(snapshot, free, left, tokenizer, opts, opened)
+    more, left_over = _fill(snapshot, free, left, tokenizer, opts, opened, selection.champions)
     skipped.weak += left_over.weak
     skipped.over += left_over.over
     skipped.faint += left_over.faint
@@ -288,6 +290,7 @@ def _fill(
     tokenizer: Tokenizer,
     opts: PackOptions,
     opened: set[int],
+    champions: frozenset[tuple[int, int, int]] = frozenset(),
 ) -> tuple[list[_Piece], _Skipped]:
     """Spend ``left`` tokens on passages of the best sections, best passage first.
 
@@ -331,8 +334,14 @@ def _fill(
     units.sort(key=lambda u: (-u[0], u[1], u[2]))
     floor = opts.noise * units[0][0] if units else 0.0
     strong = _strongest(snapshot, pool, own, left, tokenizer, opts)
-    if strong:  # stable: the strongest keep their order, and so does the rest
-        units.sort(key=lambda u: (u[1], u[2]) not in strong)
+    first = set(strong)
+    if champions and left >= opts.strong_from:  # the words' best matches go first too
+        seats: dict[tuple[int, int], list[int]] = {}
+        for shard_n, section_n, p in champions:
+            seats.setdefault((shard_n, section_n), []).append(p)
+        first |= {(n, p) for n, c in enumerate(pool) for p in seats.get((c.shard, c.section), ())}
+    if first:  # stable: the strongest keep their order, and so does the rest
+        units.sort(key=lambda u: (u[1], u[2]) not in first)
     chosen: dict[int, list[int]] = {}
     rank: dict[int, int] = {}  # pool index -> order of its first passage (drop order)
     relevant: set[int] = set()  # pool sections with a passage above the noise floor

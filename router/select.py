@@ -403,6 +403,9 @@ class SelectOptions:
     dense, dense_power: the semantic signal (when the service has passage vectors): each
     passage's :func:`dense_relevance` to the power ``dense_power``, added at weight ``dense``
     to its BM25 relative to the best passage's; ``dense=0`` turns it off.
+    champions: how many of the passages the task's words match best (BM25 alone) packing
+        counts among the strongest evidence, so that where meaning and words disagree (a
+        two-part task's embedding leans to one part) the words' best matches still get a seat.
     """
 
     passage: float = 1.0
@@ -420,6 +423,7 @@ class SelectOptions:
     expand_common: int = 128
     dense: float = 2.0
     dense_power: float = 2.0
+    champions: int = 4
 
 
 @dataclass(frozen=True)
@@ -453,6 +457,9 @@ class Selection:
     #: The caller sent hints: its own phrasings of each part of the task, so the strongest
     #: matches anywhere are worth taking even from a small budget (PackOptions.strong_*).
     hinted: bool = False
+    #: The passages the task's words match best, whatever their meaning (shard, section and
+    #: passage positions; SelectOptions.champions): packing counts them among the strongest.
+    champions: frozenset[tuple[int, int, int]] = frozenset()
 
 
 def query_weights(
@@ -604,9 +611,13 @@ def select(
     requested = tuple(dict.fromkeys(shards))
     wanted = [snapshot.index_of(s) for s in requested]
     dense = None if similarities is None else dense_relevance(similarities, opts.dense_power)
-    candidates, best = rank_sections(lex, query, opts, [w for w in wanted if w >= 0], dense)
+    candidates, best, champions = rank_sections(
+        lex, query, opts, [w for w in wanted if w >= 0], dense
+    )
     shard_scores = dict(zip(snapshot.ids(), best, strict=True))
-    return Selection(candidates, shard_scores, requested, tuple(query), hinted=bool(hints))
+    return Selection(
+        candidates, shard_scores, requested, tuple(query), hinted=bool(hints), champions=champions
+    )
 
 
 def free_candidates(candidates: Sequence[Candidate]) -> Sequence[Candidate]:

@@ -350,3 +350,24 @@ def test_with_hints_a_small_budget_still_takes_the_strongest_passage_elsewhere(
     assert "Building note 20." not in tiny.text
     off = pack(two_articles, hinted, 1_000, tokenizer, PackOptions(strong_from_hinted=1_500))
     assert "Building note 20." not in off.text
+
+
+def test_a_champion_of_the_task_words_is_taken_even_when_meaning_ranks_it_low(
+    two_articles: IndexSnapshot, tokenizer: TiktokenCounter
+) -> None:
+    """Building note 20 matches under half as well as the best passage (meaning outvoted
+    it), so it is not among the strongest, yet above noise; it is one of the passages the
+    task's words match best, so it gets a seat once breadth is allowed."""
+    two = _two_part_selection(two_articles)
+    other = two.candidates[1]
+    weak = replace(other, hits=((20, 4.0),), prior=0.5)
+    plain = replace(two, candidates=[two.candidates[0], weak])
+    champion = replace(plain, champions=frozenset({(other.shard, other.section, 20)}))
+    answer = "Building note 20."
+    assert answer not in pack(two_articles, plain, 2_000, tokenizer).text
+    assert answer in pack(two_articles, champion, 2_000, tokenizer).text
+    small = pack(two_articles, champion, 1_000, tokenizer)  # no breadth under strong_from
+    assert answer not in small.text
+    assert answer in pack(two_articles, replace(champion, hinted=True), 1_000, tokenizer).text
+    faint = replace(champion, candidates=[two.candidates[0], replace(weak, hits=((20, 0.5),))])
+    assert answer not in pack(two_articles, faint, 2_000, tokenizer).text  # noise stays out

@@ -271,3 +271,38 @@ def test_a_very_long_task_expands_from_its_rarest_known_words(vault: IndexSnapsh
     assert first == select(vault, task)
     assert "1password" in first.query
     assert "1password" not in select(vault, task, options=SelectOptions(expand_seeds=0)).query
+
+
+# -- champions: the words' best matches, whatever their meaning ------------------------------
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    words=st.lists(st.sampled_from(VOCABULARY), min_size=1, max_size=5),
+    k=st.integers(min_value=0, max_value=12),
+)
+def test_champions_are_the_passages_the_task_words_match_best(
+    snapshot: IndexSnapshot, words: list[str], k: int
+) -> None:
+    """Selection.champions are the k best passages by BM25 alone (ties: document order),
+    checked against a plain sort of every passage's score."""
+    from router.select import query_weights
+
+    task = " ".join(words)
+    opts = SelectOptions(champions=k, expand=0)
+    found = select(snapshot, task, options=opts).champions
+    lex = snapshot.lexicon
+    query = query_weights(lex.analyzer, task, opts.phrase)
+    scores, hit = lex.passages.score_array(query)
+    ranked = sorted((d for d in range(len(scores)) if hit[d]), key=lambda d: (-scores[d], d))
+    expected = set()
+    for doc in ranked[:k]:
+        shard, section = lex.section_key[int(lex.passage_section[doc])]
+        expected.add((int(shard), int(section), int(lex.passage_index[doc])))
+    assert found == frozenset(expected)
+    assert len(found) == min(k, len(ranked))
+
+
+def test_hints_mark_the_selection_as_hinted(snapshot: IndexSnapshot) -> None:
+    assert select(snapshot, "rotate the secret", hints=["key rotation"]).hinted
+    assert not select(snapshot, "rotate the secret").hinted
