@@ -2,7 +2,7 @@
 
     make bench            # or: python -m bench [name ...]
 
-Names: index (split/sync), quality (get_context recall on two corpora vs baselines), latency
+Names: index (split/sync), quality (get_context recall on three corpora vs baselines), latency
 (get_context warm latency), scale (20 MB, memory, cold start), webhooks (accept rate and
 drain throughput), notion (Notion calls per command), redact (formats caught, cost per
 100 KB). Each module has ``run()`` and ``table(result)``; this file only collects their
@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ORDER = ("index", "quality", "latency", "scale", "webhooks", "recovery", "notion", "redact")
 TITLES = {
     "index": "Index maintenance: split and sync (issue 2)",
-    "quality": "get_context quality on two corpora against baselines (issues 3 and 10)",
+    "quality": "get_context quality on three corpora against baselines (issues 3 and 10)",
     "latency": "get_context latency (issue 3)",
     "scale": "get_context at 20 MB, memory, build and cold start (issue 10)",
     "webhooks": "Webhook logger throughput (issue 4)",

@@ -337,8 +337,10 @@ def table(report: dict[str, Any]) -> str:
         "text. **Tune** = odd task ids (the only ones looked at while tuning); **held out** = "
         "even ids, never looked at (every `vet` task: that corpus was never tuned on). "
         "**Hard** = hard paraphrases (task shares ≤ 20 % of its content words with the "
-        "needle's paragraph). `before` is the ranking before issue 10, "
-        f"measured at commit {before['commit']}."
+        "needle's paragraph). **ours + hints** passes each task's 2–4 hints, written by a hand "
+        "that read only the task texts and the MCP tool's description of hints, as a calling "
+        "model sends them (ops and vet; the demo's tasks have none). `before` is the ranking "
+        f"before issue 10, measured at commit {before['commit']}."
         if before
         else "",
     ]
