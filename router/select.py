@@ -404,8 +404,9 @@ class SelectOptions:
     passage's :func:`dense_relevance` to the power ``dense_power``, added at weight ``dense``
     to its BM25 relative to the best passage's; ``dense=0`` turns it off.
     champions: how many of the passages the task's words match best (BM25 alone) packing
-        counts among the strongest evidence, so that where meaning and words disagree (a
-        two-part task's embedding leans to one part) the words' best matches still get a seat.
+        takes first, beside the strongest ones (unless they are noise), so that where meaning
+        and words disagree (a two-part task's embedding leans to one part) the words' best
+        matches still get a seat.
     """
 
     passage: float = 1.0
@@ -458,7 +459,8 @@ class Selection:
     #: matches anywhere are worth taking even from a small budget (PackOptions.strong_*).
     hinted: bool = False
     #: The passages the task's words match best, whatever their meaning (shard, section and
-    #: passage positions; SelectOptions.champions): packing counts them among the strongest.
+    #: passage positions; SelectOptions.champions): packing takes them first, beside the
+    #: strongest passages, unless they are noise.
     champions: frozenset[tuple[int, int, int]] = frozenset()
 
 
