@@ -208,6 +208,9 @@ def index_shard(
     )
 
 
+#: The name of the thread compressing page bodies (idle between index_shard calls: each
+#: waits for its own body; a forked child makes a pool of its own).
+COMPRESS_THREAD = "index-compress"
 _pool: tuple[int, ThreadPoolExecutor] | None = None
 _pool_lock = threading.Lock()
 
@@ -218,6 +221,6 @@ def _compress(data: bytes) -> Future[bytes]:
     global _pool
     with _pool_lock:
         if _pool is None or _pool[0] != os.getpid():
-            _pool = (os.getpid(), ThreadPoolExecutor(1, thread_name_prefix="index-compress"))
+            _pool = (os.getpid(), ThreadPoolExecutor(1, thread_name_prefix=COMPRESS_THREAD))
         pool = _pool[1]
     return pool.submit(zlib.compress, data, 1)
