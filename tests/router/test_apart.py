@@ -3,6 +3,9 @@ snapshot built with one is the snapshot built without."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +20,8 @@ from router.select import BM25Index
 from router.snapshot import IndexSnapshot, SnapshotCache, SnapshotOptions
 from shards import LocalFolderStore, TiktokenCounter, parse_page, render_page
 from tests.router.helpers import build_store
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_a_helper_process_sends_back_what_it_computed() -> None:
@@ -95,22 +100,24 @@ def _assert_same(ours: IndexSnapshot, theirs: IndexSnapshot) -> None:
         assert getattr(a, name).tolist() == getattr(b, name).tolist()
 
 
-@pytest.fixture
-def workspace(tmp_path: Path, tokenizer: TiktokenCounter) -> Path:
+def _workspace(folder: Path, tokenizer: TiktokenCounter) -> Path:
     """The test index with one page edited since its sync (so it is flagged stale)."""
-    store = build_store(tmp_path, tokenizer)
+    store = build_store(folder, tokenizer)
     last = sorted(ref.id for ref in store.list_pages() if ref.id != "router")[-1]
     page = parse_page(store.read(last).text, page_id=last)
     assert page.header is not None
     store.write(last, render_page(page.header, page.body + "\n\nEdited by hand since."))
-    return tmp_path
+    return folder
 
 
-@pytest.fixture
-def forks(monkeypatch: pytest.MonkeyPatch) -> list[Apart]:
-    """Every helper the snapshot starts (none where the process may not fork)."""
+def scenario(name: str, folder: str) -> None:
+    """One build scenario, run in a fresh interpreter: a test process has threads left by
+    other tests, and a process with threads never forks a helper (see can_fork)."""
     if not can_fork(idle=COMPRESS_THREAD):
-        pytest.skip("a helper process needs Linux, two cores and a single thread")
+        print(json.dumps("skip"))
+        return
+    tokenizer = TiktokenCounter()
+    workspace = _workspace(Path(folder), tokenizer)
     started: list[Apart] = []
 
     class Spy(Apart):
@@ -118,50 +125,56 @@ def forks(monkeypatch: pytest.MonkeyPatch) -> list[Apart]:
             super().__init__(*args, **kwargs)  # type: ignore[arg-type]
             started.append(self)
 
-    monkeypatch.setattr(router.snapshot, "Apart", Spy)
-    return started
+    router.snapshot.Apart = Spy  # type: ignore[attr-defined]
+    forks: list[int] = []
+    if name in ("same", "failed"):
+        alone = _build(workspace, tokenizer, apart_chars=0)
+        forks.append(len(started))
+        if name == "failed":
+
+            def broken(*args: object) -> list[object]:
+                raise RuntimeError("the helper crashed")
+
+            SnapshotCache._index_apart = broken  # type: ignore[method-assign,assignment]
+        helped = _build(workspace, tokenizer, apart_chars=1)
+        forks.append(len(started))
+        assert any(s.stale for s in helped.shards)
+        _assert_same(helped, alone)
+    else:  # "small": too small for a helper, then a rebuild of one changed page
+        _build(workspace, tokenizer, apart_chars=10_000_000)
+        forks.append(len(started))
+        cache = SnapshotCache(
+            LocalFolderStore(workspace), tokenizer, options=SnapshotOptions(apart_chars=1)
+        )
+        cache.get()
+        forks.append(len(started))
+        page = workspace / "finance.md"
+        page.write_text(page.read_text() + "\nOne more line.\n")
+        cache.refresh()  # a rebuild re-indexes the changed page only: no helper for that
+        forks.append(len(started))
+    print(json.dumps(forks))
 
 
-def test_a_build_with_a_helper_process_is_the_build_without(
-    workspace: Path, tokenizer: TiktokenCounter, forks: list[Apart]
-) -> None:
-    alone = _build(workspace, tokenizer, apart_chars=0)
-    assert forks == []
-    helped = _build(workspace, tokenizer, apart_chars=1)
-    assert len(forks) == 1
-    assert any(s.stale for s in helped.shards)
-    _assert_same(helped, alone)
-
-
-def test_a_helper_that_fails_leaves_its_pages_to_the_build(
-    workspace: Path,
-    tokenizer: TiktokenCounter,
-    forks: list[Apart],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    alone = _build(workspace, tokenizer, apart_chars=0)
-
-    def broken(*args: object) -> list[object]:
-        raise RuntimeError("the helper crashed")
-
-    monkeypatch.setattr(SnapshotCache, "_index_apart", broken)
-    helped = _build(workspace, tokenizer, apart_chars=1)
-    assert len(forks) == 1
-    _assert_same(helped, alone)
-
-
-def test_a_small_or_cached_build_stays_in_process(
-    workspace: Path, tokenizer: TiktokenCounter, forks: list[Apart]
-) -> None:
-    _build(workspace, tokenizer, apart_chars=10_000_000)
-    assert forks == []
-    cache = SnapshotCache(
-        LocalFolderStore(workspace), tokenizer, options=SnapshotOptions(apart_chars=1)
+def _forks_in(name: str, folder: Path) -> list[int]:
+    code = f"from tests.router.test_apart import scenario; scenario({name!r}, {str(folder)!r})"
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=100
     )
-    cache.get()
-    assert len(forks) == 1
-    (workspace / "finance.md").write_text(
-        (workspace / "finance.md").read_text() + "\nOne more line.\n"
-    )
-    cache.refresh()  # a rebuild re-indexes the changed page only: no helper for that
-    assert len(forks) == 1
+    assert out.returncode == 0, out.stderr
+    found = json.loads(out.stdout.strip().splitlines()[-1])
+    if found == "skip":
+        pytest.skip("a helper process needs Linux and two cores")
+    return list(found)
+
+
+def test_a_build_with_a_helper_process_is_the_build_without(tmp_path: Path) -> None:
+    # (the helper is forked once, by the second build: the first has apart_chars=0)
+    assert _forks_in("same", tmp_path) == [0, 1]
+
+
+def test_a_helper_that_fails_leaves_its_pages_to_the_build(tmp_path: Path) -> None:
+    assert _forks_in("failed", tmp_path) == [0, 1]
+
+
+def test_a_small_or_cached_build_stays_in_process(tmp_path: Path) -> None:
+    assert _forks_in("small", tmp_path) == [0, 1, 1]
