@@ -398,6 +398,9 @@ class SnapshotCache:
                     theirs, received, adopted, strict=True
                 ):
                     add(page_id, shard, bag, reasons)
+                # Let the helper's arrays go once the index is built from them (their terms
+                # live on as views into it): held here, they were 15 MB of a 20 MB build's peak.
+                del adopted
             del received, theirs
         analyzed = [b for b in bags if b is not None]
         assert len(analyzed) == len(shards)
