@@ -82,6 +82,13 @@ class KeptPage:
         packed = zlib.compress(page.text.encode(), 1)
         return cls(page.id, page.version, page.url, packed, page.settled)
 
+    @classmethod
+    def of_later(cls, page: StoredPage) -> tuple[KeptPage, Future[bytes]]:
+        """:meth:`of` with the text compressed on the worker thread (beside the caller's
+        parsing): the page without its text yet, and the text to put in it."""
+        empty = cls(page.id, page.version, page.url, b"", page.settled)
+        return empty, _compress(page.text.encode())
+
     def page(self) -> StoredPage:
         text = zlib.decompress(self.packed).decode()
         return StoredPage(self.id, text, self.version, self.url, self.settled)

@@ -28,6 +28,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -355,7 +356,10 @@ class SnapshotCache:
                 self._checked = now
             return current
         reader = _ReadThrough(self.store, refs, self._pages, dirty, everything)
-        found = scan(reader, self.options.sync)
+        try:
+            found = scan(reader, self.options.sync)
+        finally:
+            reader.settle()  # (and the compress thread idle again: see _start_apart)
         invalid = found.invalid
         # The parsed pages, last first: each is let go once indexed (a page's body is no
         # longer needed then), so a build never holds every body beside the whole index.
@@ -660,6 +664,7 @@ class _ReadThrough:
         self._dirty = dirty
         self._everything = everything
         self.kept: dict[str, KeptPage] = {}
+        self._packing: dict[str, Future[bytes]] = {}  # texts still being compressed
         self.failures: dict[str, str] = {}
 
     def list_pages(self) -> list[PageRef]:
@@ -679,8 +684,14 @@ class _ReadThrough:
             self.failures[page_id] = exc.message
             self.kept[page_id] = old
             return old.page()
-        self.kept[page_id] = KeptPage.of(page)
+        self.kept[page_id], self._packing[page_id] = KeptPage.of_later(page)
         return page
+
+    def settle(self) -> None:
+        """Put the compressed text in every page read (see KeptPage.of_later)."""
+        for page_id, packed in self._packing.items():
+            self.kept[page_id] = replace(self.kept[page_id], packed=packed.result())
+        self._packing.clear()
 
     # scan() only reads; the rest of the protocol is here so the type checks.
     def write(self, page_id: str, text: str) -> PageRef:  # pragma: no cover
