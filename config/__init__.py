@@ -6,7 +6,8 @@ import another to do so. ``functions`` (the entry points) and ``infra`` (the dep
 read it; neither imports the other for it.
 
 Modules: ``model`` (the pydantic model, its sections and the names shared by everyone who reads
-a config: the environment prefix, the Notion events source) and ``load`` (``load_config``).
+a config: the environment prefix, the Notion events source), ``env`` (the ``BRAIN_*``
+environment overrides) and ``load`` (``load_config``).
 """
 
 from __future__ import annotations

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from config.env import VariableError, environment_values, merged
 from config.errors import ConfigError
-from config.model import DEFAULT_CONFIG_FILE, BrainConfig, env_name
+from config.model import DEFAULT_CONFIG_FILE, ENV_NESTED, ENV_PREFIX, BrainConfig, env_name
 
 __all__ = ["load_config"]
 
@@ -41,7 +43,13 @@ def load_config(
         store.update(kind="local", path=str(Path(workspace).resolve()))
         data["store"] = store
     try:
-        config = BrainConfig(**data)
+        found = environment_values(BrainConfig, os.environ, prefix=ENV_PREFIX, delimiter=ENV_NESTED)
+    except VariableError as exc:
+        raise ConfigError(
+            str(exc), hint=f"Set {exc.name} to JSON (a table, a list), or unset it."
+        ) from exc
+    try:
+        config = BrainConfig(**merged(data, found))  # the environment outranks the file
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
@@ -50,8 +58,8 @@ def load_config(
             hint=f"Fix it in {str(source)!r} or in the {env_name(where)} environment variable.",
         ) from exc
     if workspace is not None:
-        # Environment variables outrank the file (init values), so BRAIN_STORE__PATH would
-        # otherwise beat the command line: apply --workspace last.
+        # Environment variables outrank the file, so BRAIN_STORE__PATH would otherwise beat
+        # the command line: apply --workspace last.
         local = config.store.model_copy(update={"kind": "local", "path": data["store"]["path"]})
         config = config.model_copy(update={"store": local})
     return config

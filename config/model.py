@@ -15,11 +15,6 @@ from pathlib import Path
 from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from pydantic_settings import (
-    BaseSettings,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-)
 
 __all__ = [
     "BEARER_TARGETS",
@@ -47,7 +42,7 @@ DEFAULT_CONFIG_FILE = "brain.toml"
 CONFIG_ENV = "BRAIN_CONFIG"
 #: Every key's environment override is this prefix + the key path, sections joined by ``__``.
 ENV_PREFIX = "BRAIN_"
-_ENV_NESTED = "__"
+ENV_NESTED = "__"
 #: The webhook source whose secret verifies Notion integration events (``POST /notion/events``).
 NOTION_EVENTS_SOURCE = "notion"
 #: The functions-framework targets of ``main.py``; in the cloud each is a Cloud Run service.
@@ -210,12 +205,11 @@ class DeployConfig(_Section):
         return value
 
 
-class BrainConfig(BaseSettings):
-    """The whole configuration; sections mirror brain.toml."""
+class BrainConfig(BaseModel):
+    """The whole configuration; sections mirror brain.toml. ``load_config`` reads it, the
+    environment on top (:mod:`config.env`)."""
 
-    model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX,
-        env_nested_delimiter=_ENV_NESTED,
+    model_config = ConfigDict(
         extra="forbid",
         frozen=True,
         # A pasted secret is exactly what validation rejects: keep it out of the error text
@@ -234,18 +228,6 @@ class BrainConfig(BaseSettings):
     # Where the file was read from (None: embedded default); relative paths resolve against it.
     base_dir: str = "."
 
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # Environment first: it overrides what the file (passed as init values) says.
-        return (env_settings, init_settings)
-
     def resolve(self, path: str) -> Path:
         """A path from the config, relative to the config file's folder."""
         p = Path(path)
@@ -261,4 +243,4 @@ class BrainConfig(BaseSettings):
 
 def env_name(key: str) -> str:
     """The environment variable that overrides ``key``: ``"state.url"`` -> ``BRAIN_STATE__URL``."""
-    return ENV_PREFIX + key.upper().replace(".", _ENV_NESTED)
+    return ENV_PREFIX + key.upper().replace(".", ENV_NESTED)

@@ -71,6 +71,72 @@ def shards_terms(
     return out
 
 
+@dataclass(frozen=True)
+class ForeignTerms:
+    """Shards' terms found against a vocabulary of their own (what a build's helper process
+    sends back): each kind of document concatenated over the shards, the passages per section
+    of each shard, and that vocabulary's words in id order. A few large arrays rather than
+    three small ones per shard: they come and go whole, not as holes in the heap."""
+
+    fields: DocTerms
+    headings: DocTerms
+    passages: DocTerms
+    passage_counts: tuple[tuple[int, ...], ...]
+    terms: tuple[str, ...]
+
+    @classmethod
+    def of(cls, found: Sequence[ShardTerms], vocab: Vocabulary) -> ForeignTerms:
+        return cls(
+            DocTerms.concat([t.fields for t in found]),
+            DocTerms.concat([t.headings for t in found]),
+            DocTerms.concat([t.passages for t in found]),
+            tuple(t.passage_counts for t in found),
+            tuple(vocab),
+        )
+
+
+def adopt_terms(foreign: ForeignTerms, vocab: Vocabulary) -> list[ShardTerms]:
+    """Each shard's terms as :func:`shards_terms` would have found them against ``vocab``: the
+    words ``vocab`` lacks get its next ids in their own id order, which is the order of their
+    first use, the one ``shards_terms`` gives new words."""
+    terms = foreign.terms
+    ids = np.fromiter(
+        (vocab.setdefault(term, len(vocab)) for term in terms), dtype=np.int64, count=len(terms)
+    )
+    if len(vocab) > np.iinfo(np.int32).max:  # pragma: no cover - two billion terms
+        raise OverflowError("the vocabulary outgrew 32-bit term ids")
+    table = ids.astype(np.int32)
+    fields, headings, passages = (
+        replace(docs, terms=table[docs.terms])
+        for docs in (foreign.fields, foreign.headings, foreign.passages)
+    )
+    out: list[ShardTerms] = []
+    field, heading, passage = 0, 0, 0
+    for counts in foreign.passage_counts:
+        nsec, npass = len(counts), sum(counts)
+        out.append(
+            ShardTerms(
+                _docs_view(fields, field, field + 1),
+                _docs_view(headings, heading, heading + nsec),
+                _docs_view(passages, passage, passage + npass),
+                counts,
+            )
+        )
+        field, heading, passage = field + 1, heading + nsec, passage + npass
+    return out
+
+
+def _docs_view(docs: DocTerms, start: int, end: int) -> DocTerms:
+    """Documents ``start:end`` as views into ``docs`` (their own pointers)."""
+    lo, hi = int(docs.ptr[start]), int(docs.ptr[end])
+    return DocTerms(
+        docs.ptr[start : end + 1] - lo,
+        docs.terms[lo:hi],
+        docs.counts[lo:hi],
+        docs.lengths[start:end],
+    )
+
+
 def _docs_slice(docs: DocTerms, start: int, end: int) -> DocTerms:
     """Documents ``start:end`` as arrays of their own (a view would keep the whole batch)."""
     lo, hi = int(docs.ptr[start]), int(docs.ptr[end])

@@ -82,6 +82,13 @@ class KeptPage:
         packed = zlib.compress(page.text.encode(), 1)
         return cls(page.id, page.version, page.url, packed, page.settled)
 
+    @classmethod
+    def of_later(cls, page: StoredPage) -> tuple[KeptPage, Future[bytes]]:
+        """:meth:`of` with the text compressed on the worker thread (beside the caller's
+        parsing): the page without its text yet, and the text to put in it."""
+        empty = cls(page.id, page.version, page.url, b"", page.settled)
+        return empty, _compress(page.text.encode())
+
     def page(self) -> StoredPage:
         text = zlib.decompress(self.packed).decode()
         return StoredPage(self.id, text, self.version, self.url, self.settled)
@@ -208,6 +215,9 @@ def index_shard(
     )
 
 
+#: The name of the thread compressing page bodies (idle between index_shard calls: each
+#: waits for its own body; a forked child makes a pool of its own).
+COMPRESS_THREAD = "index-compress"
 _pool: tuple[int, ThreadPoolExecutor] | None = None
 _pool_lock = threading.Lock()
 
@@ -218,6 +228,6 @@ def _compress(data: bytes) -> Future[bytes]:
     global _pool
     with _pool_lock:
         if _pool is None or _pool[0] != os.getpid():
-            _pool = (os.getpid(), ThreadPoolExecutor(1, thread_name_prefix="index-compress"))
+            _pool = (os.getpid(), ThreadPoolExecutor(1, thread_name_prefix=COMPRESS_THREAD))
         pool = _pool[1]
     return pool.submit(zlib.compress, data, 1)

@@ -16,6 +16,9 @@ as fresh:
   the body is current, its header (summary, tokens) may not be;
 - a page that could not be re-read: the last good copy is served;
 - a store that cannot be listed: the whole previous snapshot is served.
+
+A first build of a large index hands about half of its pages to a helper process on the
+other core (:mod:`router._apart`, ``SnapshotOptions.apart_chars``); the snapshot is the same.
 """
 
 from __future__ import annotations
@@ -25,19 +28,24 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from router._apart import Apart, can_fork
 from router._heap import release_free_heap
 from router.lexicon import (
+    ForeignTerms,
     Lexicon,
     ShardTerms,
     Vocabulary,
+    adopt_terms,
     build_lexicon,
     shards_terms,
     share_passages,
 )
 from router.model import (
+    COMPRESS_THREAD,
     IndexedSection,
     IndexedShard,
     IndexSnapshot,
@@ -48,13 +56,24 @@ from router.model import (
 from router.persist import SavedIndex, load, save
 from router.select import Analyzer
 from router.sync import Issue, SyncOptions, scan
-from shards import BrainError, Page, PageRef, PageStore, StoredPage, Tokenizer, hash_matches
+from shards import (
+    BrainError,
+    Page,
+    PageRef,
+    PageStore,
+    StoredPage,
+    Tokenizer,
+    hash_matches,
+    parse_page,
+)
 
 log = logging.getLogger(__name__)
 
 #: Text (characters) of the shards analyzed in one batch during a build: large enough that
 #: a batch's fixed costs vanish, small enough that its arrays stay a few tens of megabytes.
 _ANALYZE_CHARS = 2_000_000
+#: The share of a first build's text a helper process indexes (see SnapshotOptions.apart_chars).
+_APART_SHARE = 0.5
 
 Clock = Callable[[], float]
 #: A change feed: the ids of the pages changed since its previous call. It must not raise
@@ -90,6 +109,9 @@ class SnapshotOptions:
         another workspace is never loaded.
     freeze_gc: ``gc.freeze()`` after each build, so the cyclic collector never walks the
         snapshot's objects on a request (a service sets it; it is process-wide).
+    apart_chars: a first build of at least this many characters of pages indexes about half
+        of them in a forked helper process, on another core, where the process may fork
+        (Linux, two cores, one thread: see :mod:`router._apart`); 0 never does.
     """
 
     check_interval_s: float = 2.0
@@ -100,6 +122,7 @@ class SnapshotOptions:
     persist: Path | None = None
     workspace: str = ""
     freeze_gc: bool = False
+    apart_chars: int = 4_000_000
 
 
 # -- the cache ----------------------------------------------------------------------------
@@ -285,10 +308,13 @@ class SnapshotCache:
         enabled = gc.isenabled()
         gc.disable()
         try:
-            return self._refresh_paused(listing=listing)
+            snap = self._refresh_paused(listing=listing)
         finally:
             if enabled:
                 gc.enable()
+        if self.options.freeze_gc:
+            release_free_heap()  # again, now the build's own locals are gone too
+        return snap
 
     def _refresh_paused(self, *, listing: bool) -> IndexSnapshot:
         now = self._clock()
@@ -330,7 +356,10 @@ class SnapshotCache:
                 self._checked = now
             return current
         reader = _ReadThrough(self.store, refs, self._pages, dirty, everything)
-        found = scan(reader, self.options.sync)
+        try:
+            found = scan(reader, self.options.sync)
+        finally:
+            reader.settle()  # (and the compress thread idle again: see _start_apart)
         invalid = found.invalid
         # The parsed pages, last first: each is let go once indexed (a page's body is no
         # longer needed then), so a build never holds every body beside the whole index.
@@ -346,47 +375,37 @@ class SnapshotCache:
         bags: list[ShardTerms | None] = []
         entries: dict[str, tuple[IndexedShard, ShardTerms | None]] = {}
         stale: list[StaleEntry] = []
-        # Shards whose terms are still to be found (positions in ``shards``), analyzed a few
-        # megabytes of text at a time, in order (so new terms get the same ids).
-        analyzing: list[int] = []
-        waiting = 0
-        while pending:
-            page, url = pending.pop()
-            assert page.header is not None
-            version = reader.kept[page.id].version
-            cached = self._entries.get(page.id)
-            if (
-                cached is not None
-                and cached[0].version == version
-                and cached[0].url == url
-                and (
-                    reader.kept[page.id].settled  # else a same-minute edit keeps the version
-                    or (cached[0].body == page.body and cached[0].header == page.header)
-                )
-            ):
-                # After a load the terms are not kept (None): found again below.
-                shard, bag = cached
-            else:
-                shard = index_shard(
-                    page,
-                    url,
-                    version,
-                    self.tokenizer,
-                    max_passage_tokens=self.options.max_passage_tokens,
-                    min_passage_tokens=self.options.min_passage_tokens,
-                )
-                bag = None
-            entries[page.id] = (shard, bag)
-            if bag is None:
-                analyzing.append(len(shards))
-                waiting += sum(len(s.text) for s in shard.sections)
-            reasons = _stale_reasons(page, reader.failures.get(page.id))
-            stale += [StaleEntry(page.id, shard.id, r) for r in reasons]
+
+        def add(
+            page_id: str, shard: IndexedShard, bag: ShardTerms | None, reasons: tuple[str, ...]
+        ) -> None:
+            entries[page_id] = (shard, bag)
+            stale.extend(StaleEntry(page_id, shard.id, r) for r in reasons)
             shards.append(replace(shard, stale=reasons) if reasons != shard.stale else shard)
             bags.append(bag)
-            if waiting >= _ANALYZE_CHARS or not pending:
-                self._analyze(analyzing, shards, bags, entries)
-                analyzing, waiting = [], 0
+
+        # A first build of a large index hands the pages last in order to a helper process.
+        apart, theirs = self._start_apart(pending, reader)
+        self._index_pending(pending, reader, shards, bags, entries, add)
+        if apart is not None:
+            received = apart.results()
+            if received is None:  # the helper failed: its pages are indexed here instead
+                log.info("the build's helper process failed; indexing its pages here")
+                pending = [
+                    (parse_page(reader.kept[page_id].page().text, page_id=page_id), url)
+                    for page_id, url in reversed(theirs)
+                ]
+                self._index_pending(pending, reader, shards, bags, entries, add)
+            else:
+                adopted = adopt_terms(received.pop(), self._vocab)
+                for (page_id, _), (shard, reasons), bag in zip(
+                    theirs, received, adopted, strict=True
+                ):
+                    add(page_id, shard, bag, reasons)
+                # Let the helper's arrays go once the index is built from them (their terms
+                # live on as views into it): held here, they were 15 MB of a 20 MB build's peak.
+                del adopted
+            del received, theirs
         analyzed = [b for b in bags if b is not None]
         assert len(analyzed) == len(shards)
         for page_id, message in sorted(reader.failures.items()):
@@ -396,7 +415,8 @@ class SnapshotCache:
             release_free_heap()  # what the analysis freed, before the lexicon's arrays come
         order = sorted(range(len(shards)), key=lambda n: shards[n].id)
         passages, shared = share_passages([analyzed[n] for n in order])
-        del bags, analyzed
+        bags.clear()  # (add, above, holds the list itself)
+        del analyzed
         # Each shard's terms are kept as views into the index's arrays, not beside them.
         for n, bag in zip(order, shared, strict=True):
             page_id = shards[n].page_id
@@ -425,6 +445,98 @@ class SnapshotCache:
         self._save(snap, invalid)
         self._freeze()
         return snap
+
+    def _index_pending(
+        self,
+        pending: list[tuple[Page, str]],
+        reader: _ReadThrough,
+        shards: list[IndexedShard],
+        bags: list[ShardTerms | None],
+        entries: dict[str, tuple[IndexedShard, ShardTerms | None]],
+        add: Callable[[str, IndexedShard, ShardTerms | None, tuple[str, ...]], None],
+    ) -> None:
+        """Index the pages of ``pending`` (last first), reusing what the cache holds."""
+        # Shards whose terms are still to be found (positions in ``shards``), analyzed a few
+        # megabytes of text at a time, in order (so new terms get the same ids).
+        analyzing: list[int] = []
+        waiting = 0
+        while pending:
+            page, url = pending.pop()
+            assert page.header is not None
+            version = reader.kept[page.id].version
+            cached = self._entries.get(page.id)
+            if (
+                cached is not None
+                and cached[0].version == version
+                and cached[0].url == url
+                and (
+                    reader.kept[page.id].settled  # else a same-minute edit keeps the version
+                    or (cached[0].body == page.body and cached[0].header == page.header)
+                )
+            ):
+                # After a load the terms are not kept (None): found again below.
+                shard, bag = cached
+            else:
+                shard, bag = self._index(page, url, version), None
+            if bag is None:
+                analyzing.append(len(shards))
+                waiting += sum(len(s.text) for s in shard.sections)
+            add(page.id, shard, bag, _stale_reasons(page, reader.failures.get(page.id)))
+            if waiting >= _ANALYZE_CHARS or not pending:
+                self._analyze(analyzing, shards, bags, entries)
+                analyzing, waiting = [], 0
+
+    def _index(self, page: Page, url: str, version: str) -> IndexedShard:
+        return index_shard(
+            page,
+            url,
+            version,
+            self.tokenizer,
+            max_passage_tokens=self.options.max_passage_tokens,
+            min_passage_tokens=self.options.min_passage_tokens,
+        )
+
+    def _start_apart(
+        self, pending: list[tuple[Page, str]], reader: _ReadThrough
+    ) -> tuple[Apart | None, list[tuple[str, str]]]:
+        """On a first build of at least ``apart_chars`` of text, where a process may fork
+        (:func:`router._apart.can_fork`), fork a helper that indexes the pages last in order
+        (about half the text; they leave ``pending``, and this process lets them go) and
+        return it with their ids and urls, in order."""
+        limit = self.options.apart_chars
+        if self._entries or not limit or len(pending) < 2:
+            return None, []
+        sizes = [len(page.body) for page, _ in pending]
+        total = sum(sizes)
+        if total < limit or not can_fork(idle=COMPRESS_THREAD):
+            return None, []
+        share, cut = 0, 0
+        while cut < len(pending) - 1 and (not cut or share + sizes[cut] <= total * _APART_SHARE):
+            share += sizes[cut]
+            cut += 1
+        theirs = list(reversed(pending[:cut]))
+        del pending[:cut]
+        apart = Apart(lambda: self._index_apart(theirs, reader))
+        return apart, [(page.id, url) for page, url in theirs]
+
+    def _index_apart(self, pages: list[tuple[Page, str]], reader: _ReadThrough) -> list[object]:
+        """The helper's work: each page's shard and stale reasons, then their terms, found
+        against a vocabulary of its own (see adopt_terms)."""
+        vocab: Vocabulary = {}
+        items: list[object] = []
+        found: list[ShardTerms] = []
+        batch: list[tuple[IndexedShard, tuple[str, ...]]] = []
+        waiting = 0
+        for n, (page, url) in enumerate(pages):
+            shard = self._index(page, url, reader.kept[page.id].version)
+            batch.append((shard, _stale_reasons(page, reader.failures.get(page.id))))
+            waiting += sum(len(s.text) for s in shard.sections)
+            if waiting >= _ANALYZE_CHARS or n == len(pages) - 1:
+                found += shards_terms([shard for shard, _ in batch], self._analyzer, vocab)
+                items += batch
+                batch, waiting = [], 0
+        items.append(ForeignTerms.of(found, vocab))
+        return items
 
     def _analyze(
         self,
@@ -552,6 +664,7 @@ class _ReadThrough:
         self._dirty = dirty
         self._everything = everything
         self.kept: dict[str, KeptPage] = {}
+        self._packing: dict[str, Future[bytes]] = {}  # texts still being compressed
         self.failures: dict[str, str] = {}
 
     def list_pages(self) -> list[PageRef]:
@@ -571,8 +684,14 @@ class _ReadThrough:
             self.failures[page_id] = exc.message
             self.kept[page_id] = old
             return old.page()
-        self.kept[page_id] = KeptPage.of(page)
+        self.kept[page_id], self._packing[page_id] = KeptPage.of_later(page)
         return page
+
+    def settle(self) -> None:
+        """Put the compressed text in every page read (see KeptPage.of_later)."""
+        for page_id, packed in self._packing.items():
+            self.kept[page_id] = replace(self.kept[page_id], packed=packed.result())
+        self._packing.clear()
 
     # scan() only reads; the rest of the protocol is here so the type checks.
     def write(self, page_id: str, text: str) -> PageRef:  # pragma: no cover

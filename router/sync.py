@@ -16,9 +16,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from router.domains import group_domains
 from router.router_page import (
     DEFAULT_TITLE,
     ROUTER_ID,
@@ -33,7 +32,6 @@ from router.router_page import (
     router_header,
     with_kind,
 )
-from router.router_tree import PlannedPage, lay_out
 from shards import (
     BrainError,
     ClaudeDelta,
@@ -43,13 +41,14 @@ from shards import (
     Tokenizer,
     UnusableFile,
     content_hash,
-    describe_page,
     hash_matches,
     header_problems,
     header_size,
     parse_page,
-    refreshed_header,
 )
+
+if TYPE_CHECKING:
+    from router.router_tree import PlannedPage
 
 
 @dataclass(frozen=True)
@@ -302,6 +301,8 @@ def sync(
     pages with no header at all (written by hand) a generated shard header; a page whose
     header is broken is never rewritten, only reported.
     """
+    from shards import describe_page, refreshed_header  # not needed to serve the index
+
     opts = options or SyncOptions()
     found = scan(store, opts)
     shards = list(found.shards)
@@ -481,6 +482,10 @@ class _RouterWriter:
         self._old: dict[str, tuple[str, ClaudeDelta | None]] = {}
 
     def write(self, headers: Iterable[tuple[ClaudeDelta, str, str]]) -> None:
+        # Laying out router pages is the sync's work, never a snapshot's: imported here.
+        from router.domains import group_domains
+        from router.router_tree import lay_out
+
         headers = list(headers)
         rows = router_rows(headers)
         live = {h.id for h, _, _ in headers if h.status != "archived"}

@@ -1,4 +1,12 @@
-"""Pages and their content: claude_delta headers, sections, tokens, page stores, splitting."""
+"""Pages and their content: claude_delta headers, sections, tokens, page stores, splitting.
+
+Splitting a monolith and refreshing a header (``shards.split``, ``shards.describe``,
+``shards.refresh``) are imported on first use (PEP 562): ``brain split`` and ``brain sync``
+need them, a ``brain context`` answered from the saved index does not.
+"""
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from shards.cache import CachedStore, MemoryPageCache, PageCache
 from shards.delta import (
@@ -33,17 +41,6 @@ from shards.page import (
     render_page,
     slugify,
 )
-from shards.refresh import refreshed_header
-from shards.split import (
-    ShardPlan,
-    SplitOptions,
-    SplitPlan,
-    SplitResult,
-    apply_split,
-    describe_page,
-    merge_operator_fields,
-    plan_split,
-)
 from shards.store import (
     INCOMPLETE_PAGE,
     PageRef,
@@ -53,6 +50,19 @@ from shards.store import (
     UnusableFile,
 )
 from shards.tokens import SummingTokenizer, TiktokenCounter, Tokenizer, TokenOptions
+
+if TYPE_CHECKING:  # imported on first use: see the module docstring
+    from shards.refresh import refreshed_header
+    from shards.split import (
+        ShardPlan,
+        SplitOptions,
+        SplitPlan,
+        SplitResult,
+        apply_split,
+        describe_page,
+        merge_operator_fields,
+        plan_split,
+    )
 
 __all__ = [
     "HEADER_SOFT_LIMIT_BYTES",
@@ -104,3 +114,24 @@ __all__ = [
     "render_page",
     "slugify",
 ]
+
+_LAZY = {
+    "ShardPlan": "shards.split",
+    "SplitOptions": "shards.split",
+    "SplitPlan": "shards.split",
+    "SplitResult": "shards.split",
+    "apply_split": "shards.split",
+    "describe_page": "shards.split",
+    "merge_operator_fields": "shards.split",
+    "plan_split": "shards.split",
+    "refreshed_header": "shards.refresh",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _LAZY.get(name)
+    if home is None:
+        raise AttributeError(f"module 'shards' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value

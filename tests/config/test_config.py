@@ -3,11 +3,25 @@
 from __future__ import annotations
 
 import os
+import tomllib
 from pathlib import Path
 
 import pytest
+from pydantic import Field
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from config import ConfigError, load_config
+from config import (
+    ConfigError,
+    ContextConfig,
+    DeployConfig,
+    SecretsConfig,
+    ServeConfig,
+    StateConfig,
+    StoreConfig,
+    TokensConfig,
+    WebhooksConfig,
+    load_config,
+)
 
 SECRET = "ghp_0123456789abcdefghijABCDEFGHIJklmnop"
 
@@ -177,3 +191,90 @@ def test_the_workspace_option_beats_the_environment(
     assert load_config().store.path == "/srv/from-env"
     config = load_config(workspace=tmp_path / "cli")
     assert (config.store.kind, config.store.path) == ("local", str(tmp_path / "cli"))
+
+
+# -- environment overrides, as pydantic-settings read them ----------------------------------
+
+
+class Reference(BaseSettings):
+    """BrainConfig as pydantic-settings read it before config.env (the same prefix,
+    delimiter and precedence: the environment over the file)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="BRAIN_", env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    store: StoreConfig = Field(default_factory=StoreConfig)
+    webhooks: WebhooksConfig = Field(default_factory=WebhooksConfig)
+    state: StateConfig = Field(default_factory=StateConfig)
+    tokens: TokensConfig = Field(default_factory=TokensConfig)
+    context: ContextConfig = Field(default_factory=ContextConfig)
+    serve: ServeConfig = Field(default_factory=ServeConfig)
+    secrets: SecretsConfig = Field(default_factory=SecretsConfig)
+    deploy: DeployConfig = Field(default_factory=DeployConfig)
+    base_dir: str = "."
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (env_settings, init_settings)
+
+
+def _as_pydantic_settings_reads(environ: dict[str, str]) -> dict[str, object]:
+    saved = dict(os.environ)
+    try:
+        os.environ.update(environ)
+        return Reference(**tomllib.loads(BRAIN_TOML)).model_dump()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+ENVIRONMENTS = [
+    {"BRAIN_STORE__KIND": "notion", "BRAIN_STORE__ROOT_PAGE_ID": "abc", "BRAIN_SERVE__PORT": "7"},
+    {"brain_tokens__margin": "0.5", "Brain_Webhooks__Log_Page": "mixed-case"},
+    {"BRAIN_STORE": '{"kind": "notion", "root_page_id": "x"}'},
+    {
+        "BRAIN_WEBHOOKS__SOURCES__GITHUB__SECRETS": '["env:GH_ONE", "env:GH_TWO"]',
+        "BRAIN_WEBHOOKS__SOURCES__STRIPE__SCHEME": "stripe",
+        "BRAIN_WEBHOOKS__SOURCES__STRIPE__LOG_PAGE": "payments",
+    },
+    {"BRAIN_WEBHOOKS__SOURCES": '{"slack": {"scheme": "slack", "secrets": ["env:S"]}}'},
+    {"BRAIN_CONTEXT__SEMANTIC": "off", "BRAIN_CONTEXT__CHECK_INTERVAL_S": "0.5"},
+    {"BRAIN_CONFIG": "elsewhere.toml", "BRAIN_NOT_A_KEY": "1", "OTHER": "x"},
+    {"BRAIN_DEPLOY__PROJECT": "", "BRAIN_STATE__URL": "postgresql://db/brain"},
+]
+
+
+@pytest.mark.parametrize("environ", ENVIRONMENTS)
+def test_the_environment_reads_as_pydantic_settings_read_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, environ: dict[str, str]
+) -> None:
+    expected = _as_pydantic_settings_reads(environ)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    config = load_config(_write(tmp_path / "brain.toml", BRAIN_TOML))
+    assert config.model_dump(exclude={"base_dir"}) == {
+        k: v for k, v in expected.items() if k != "base_dir"
+    }
+
+
+def test_a_variable_that_is_not_the_json_its_key_needs_is_named(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("BRAIN_WEBHOOKS__SOURCES__GITHUB__SECRETS", "env:GH")
+    with pytest.raises(ConfigError) as caught:
+        load_config()
+    assert "BRAIN_WEBHOOKS__SOURCES__GITHUB__SECRETS is not valid JSON" in str(caught.value)
+
+
+def test_an_unknown_key_under_a_section_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BRAIN_STORE__NOPE", "1")
+    with pytest.raises(ConfigError, match=r"config key 'store\.nope'"):
+        load_config()

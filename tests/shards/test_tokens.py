@@ -190,6 +190,75 @@ def test_the_ranks_load_with_networking_disabled_and_an_empty_cache(tmp_path: Pa
     assert result.stdout.strip() == "2"
 
 
+def _ranks_file(tmp_path: Path) -> Path:
+    """A copy of the ranks file (its own path, size and time: the cache's key)."""
+    import tiktoken_ext
+
+    found = [Path(p) / "data" / "cl100k_base.tiktoken" for p in tiktoken_ext.__path__]
+    copy = tmp_path / "ranks" / "cl100k_base.tiktoken"
+    copy.parent.mkdir()
+    copy.write_bytes(next(f for f in found if f.is_file()).read_bytes())
+    return copy
+
+
+def _no_parsing(data: bytes) -> dict[bytes, int]:
+    raise AssertionError("the ranks were parsed, not read from the cache")
+
+
+def _cache(tmp_path: Path) -> Path:
+    (found,) = (tmp_path / "cache" / "context-index").glob("cl100k-ranks-*.marshal")
+    return found
+
+
+def test_the_parsed_ranks_are_cached_for_the_next_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    ranks = _ranks_file(tmp_path)
+    parsed = shards.tokens._ranks(ranks)
+    assert _cache(tmp_path).is_file()
+    monkeypatch.setattr(shards.tokens, "_parse_ranks", _no_parsing)
+    cached = shards.tokens._ranks(ranks)
+    assert cached == parsed
+    assert list(cached.items())[:3] == list(parsed.items())[:3]
+    assert len(cached) == 100_256
+
+
+def test_a_damaged_ranks_cache_is_parsed_again_and_rewritten(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    ranks = _ranks_file(tmp_path)
+    parsed = shards.tokens._ranks(ranks)
+    damaged = bytearray(_cache(tmp_path).read_bytes())
+    damaged[-1000] ^= 0xFF
+    _cache(tmp_path).write_bytes(bytes(damaged))
+    assert shards.tokens._ranks(ranks) == parsed  # the checksum caught it: parsed again
+    monkeypatch.setattr(shards.tokens, "_parse_ranks", _no_parsing)
+    assert shards.tokens._ranks(ranks) == parsed  # and the cache was written anew
+
+
+def test_a_ranks_file_changed_since_it_was_cached_is_read_and_checked_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    ranks = _ranks_file(tmp_path)
+    shards.tokens._ranks(ranks)
+    ranks.write_bytes(ranks.read_bytes()[:-1] + b"1")  # same size, another time and hash
+    os.utime(ranks, ns=(1, 1))
+    with pytest.raises(ValueError, match="expected hash"):
+        shards.tokens._ranks(ranks)
+
+
+def test_a_ranks_cache_that_cannot_be_written_is_no_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))
+    assert len(shards.tokens._ranks(_ranks_file(tmp_path))) == 100_256
+
+
 # -- summing counts over newline-joined parts ----------------------------------------------
 
 #: Characters that stress cl100k_base's pattern at a newline: letters, digits, ASCII
