@@ -95,7 +95,7 @@ def main(names: list[str]) -> None:
     chosen = [n for n in ORDER if not names or n in names]
     path = ROOT / "BENCHMARKS.md"
     sections = _sections(path.read_text(encoding="utf-8")) if path.exists() else {}
-    stamp = f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, commit {commit()}"
+    stamp = f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, commit {commit()}, on {machine()}"
     for name in chosen:
         module = importlib.import_module(f"bench.{name}")
         print(f"running bench.{name} ...", file=sys.stderr, flush=True)
@@ -108,10 +108,10 @@ def main(names: list[str]) -> None:
         )
     header = (
         "# Benchmarks\n\n"
-        f"Machine: {machine()}.  \n"
         "Command: `make bench` (`python -m bench`), or `python -m bench NAME…` to re-run some "
-        "sections and keep the others. Each section says when and at which commit it was "
-        "measured; ratios compare against baselines measured in the same run as the figure.\n"
+        "sections and keep the others. Each section says when, at which commit and on which "
+        "machine it was measured (machines differ: compare seconds only within a section); "
+        "ratios compare against baselines measured in the same run as the figure.\n"
     )
     text = header + "\n" + "\n".join(sections[n] for n in ORDER if n in sections)
     path.write_text(text, encoding="utf-8")
