@@ -386,7 +386,12 @@ class SnapshotCache:
 
         # A first build of a large index hands the pages last in order to a helper process.
         apart, theirs = self._start_apart(pending, reader)
-        self._index_pending(pending, reader, shards, bags, entries, add)
+        try:
+            self._index_pending(pending, reader, shards, bags, entries, add)
+        except BaseException:
+            if apart is not None:  # never leave the helper blocked on a pipe nobody reads
+                apart.close()
+            raise
         if apart is not None:
             received = apart.results()
             if received is None:  # the helper failed: its pages are indexed here instead

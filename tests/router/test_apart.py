@@ -4,6 +4,7 @@ snapshot built with one is the snapshot built without."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -140,6 +141,22 @@ def scenario(name: str, folder: str) -> None:
         forks.append(len(started))
         assert any(s.stale for s in helped.shards)
         _assert_same(helped, alone)
+    elif name == "raised":  # this process's own share fails: the helper is reaped all the same
+
+        def fails(*args: object) -> None:
+            raise RuntimeError("this process's share failed")
+
+        SnapshotCache._index_pending = fails  # type: ignore[method-assign,assignment]
+        try:
+            _build(workspace, tokenizer, apart_chars=1)
+        except RuntimeError:
+            forks.append(len(started))
+        try:
+            os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:  # no child left, running or unreaped
+            forks.append(0)
+        else:
+            forks.append(-1)
     else:  # "small": too small for a helper, then a rebuild of one changed page
         _build(workspace, tokenizer, apart_chars=10_000_000)
         forks.append(len(started))
@@ -174,6 +191,10 @@ def test_a_build_with_a_helper_process_is_the_build_without(tmp_path: Path) -> N
 
 def test_a_helper_that_fails_leaves_its_pages_to_the_build(tmp_path: Path) -> None:
     assert _forks_in("failed", tmp_path) == [0, 1]
+
+
+def test_a_build_that_fails_here_still_reaps_its_helper(tmp_path: Path) -> None:
+    assert _forks_in("raised", tmp_path) == [1, 0]
 
 
 def test_a_small_or_cached_build_stays_in_process(tmp_path: Path) -> None:
