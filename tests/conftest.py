@@ -53,6 +53,18 @@ def postgres_url(postgres_server_url: str) -> Iterator[str]:
 # --- Notion ----------------------------------------------------------------------------------
 from tests.notion_fake import notion_fake  # noqa: E402, F401  (the fake Notion API fixture)
 
+# --- The user's cache folder ---------------------------------------------------------------------
+# The tokenizer keeps its parsed ranks in $XDG_CACHE_HOME/context-index/ (shards.tokens): the
+# suite, and every process it starts, uses a folder of its own, never the developer's ~/.cache.
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _own_cache_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
+        yield
+
+
 # --- The semantic signal -------------------------------------------------------------------------
 # Embedding a corpus takes seconds (about 27 s for the demo on this 2-core machine), so every
 # test runs with ``[context] semantic = "off"`` (through the environment, which subprocesses

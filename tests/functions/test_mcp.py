@@ -30,6 +30,7 @@ from functions.mcp_server import MAX_TOOL_BUDGET, build_server
 from functions.runtime import Runtime
 from router import sync
 from shards import SplitOptions, TiktokenCounter, apply_split, plan_split
+from tests.env import clean_environ
 
 MONOLITH = """# Context Index
 
@@ -104,6 +105,7 @@ def stdio_results(workspace: Path) -> dict[str, Any]:
         command=sys.executable,
         args=["-m", "functions.cli", "mcp", "--workspace", str(workspace)],
         cwd=workspace.parent,  # no stray ./brain.toml
+        env=clean_environ(),  # the suite's (the SDK's default passes only HOME, PATH and such)
     )
 
     async def session() -> dict[str, Any]:
