@@ -7,21 +7,9 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from pydantic import Field
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from config import (
-    ConfigError,
-    ContextConfig,
-    DeployConfig,
-    SecretsConfig,
-    ServeConfig,
-    StateConfig,
-    StoreConfig,
-    TokensConfig,
-    WebhooksConfig,
-    load_config,
-)
+from config import BrainConfig, ConfigError, load_config
 
 SECRET = "ghp_0123456789abcdefghijABCDEFGHIJklmnop"
 
@@ -196,23 +184,13 @@ def test_the_workspace_option_beats_the_environment(
 # -- environment overrides, as pydantic-settings read them ----------------------------------
 
 
-class Reference(BaseSettings):
-    """BrainConfig as pydantic-settings read it before config.env (the same prefix,
+class Reference(BaseSettings, BrainConfig):
+    """BrainConfig as pydantic-settings read it before config.env (the same fields, prefix,
     delimiter and precedence: the environment over the file)."""
 
     model_config = SettingsConfigDict(
         env_prefix="BRAIN_", env_nested_delimiter="__", extra="forbid", frozen=True
     )
-
-    store: StoreConfig = Field(default_factory=StoreConfig)
-    webhooks: WebhooksConfig = Field(default_factory=WebhooksConfig)
-    state: StateConfig = Field(default_factory=StateConfig)
-    tokens: TokensConfig = Field(default_factory=TokensConfig)
-    context: ContextConfig = Field(default_factory=ContextConfig)
-    serve: ServeConfig = Field(default_factory=ServeConfig)
-    secrets: SecretsConfig = Field(default_factory=SecretsConfig)
-    deploy: DeployConfig = Field(default_factory=DeployConfig)
-    base_dir: str = "."
 
     @classmethod
     def settings_customise_sources(
