@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, cast
@@ -42,6 +43,19 @@ class _LazyConsole:
             self._console = Console(**self._options)
         return cast("Console", self._console)
 
+    @property
+    def stderr(self) -> bool:
+        return bool(self._options.get("stderr"))
+
+    def plain(self, stream: Any) -> bool:
+        """Whether rich would print to ``stream`` without styles: not a terminal, no color
+        forced (the environment variables rich itself reads), no console made yet."""
+        if self._console is not None:
+            return False
+        forced = any(os.environ.get(v) for v in ("FORCE_COLOR", "TTY_COMPATIBLE"))
+        isatty = getattr(stream, "isatty", None)
+        return not forced and not (isatty is not None and isatty())
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self.resolve(), name)
 
@@ -53,6 +67,25 @@ def rich_console(console: Console) -> Console:
 
 out = cast("Console", _LazyConsole(width=None if sys.stdout.isatty() else 200))
 err = cast("Console", _LazyConsole(stderr=True))
+
+
+def say(console: Console, text: str, *, style: str = "", label: str = "") -> None:
+    """Print one message line: ``label`` (styled) then ``text`` (taken literally).
+
+    To a terminal, or with ``FORCE_COLOR`` set, rich styles it. Piped, where rich would only
+    strip the styles and wrap the line at 80 columns, it is written as it is: one unwrapped
+    line a log or a script can read, and a one-shot ``brain context`` does not load rich.
+    """
+    stream = sys.stderr if getattr(console, "stderr", False) else sys.stdout
+    if isinstance(console, _LazyConsole) and console.plain(stream):
+        stream.write(f"{label} {text}\n" if label else f"{text}\n")
+        return
+    body = escape(text)
+    if label:
+        line = f"[{style}]{escape(label)}[/] {body}" if style else f"{escape(label)} {body}"
+    else:
+        line = f"[{style}]{body}[/]" if style else body
+    console.print(line, highlight=False, soft_wrap=True)
 
 
 def escape(text: str) -> str:
@@ -159,7 +192,7 @@ def _emit_json(data: Any) -> None:
 
 
 def fail(exc: BrainError) -> NoReturn:
-    err.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False, soft_wrap=True)
+    say(err, exc.message, style="bold red", label="error:")
     if exc.hint:
-        err.print(f"[dim]{escape(exc.hint)}[/]", highlight=False, soft_wrap=True)
+        say(err, exc.hint, style="dim")
     raise typer.Exit(2)

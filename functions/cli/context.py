@@ -15,8 +15,8 @@ from functions.cli._common import (
     _runtime,
     app,
     err,
-    escape,
     fail,
+    say,
 )
 from shards import BrainError
 
@@ -57,15 +57,17 @@ def context(
         _emit_json(result.to_json())
         raise typer.Exit(1 if result.incomplete else 0)
     sys.stdout.write(result.context.rstrip("\n") + "\n")
-    err.print(f"[dim]{result.tokens} of {result.budget} tokens[/]", highlight=False)
+    say(err, f"{result.tokens} of {result.budget} tokens", style="dim")
     for note in result.notes:
-        err.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
+        say(err, note, style="yellow", label="note:")
     if result.incomplete:
-        err.print(
-            f"[red]incomplete:[/] {len(result.incomplete)} page(s) could not be read whole and "
-            f"were left out: {escape(', '.join(result.incomplete))}. Split them into smaller "
-            "pages, then run `brain sync`.",
-            highlight=False,
+        say(
+            err,
+            f"{len(result.incomplete)} page(s) could not be read whole and were left out: "
+            f"{', '.join(result.incomplete)}. Split them into smaller pages, then run "
+            "`brain sync`.",
+            style="red",
+            label="incomplete:",
         )
         raise typer.Exit(1)
 
