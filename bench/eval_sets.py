@@ -65,6 +65,9 @@ class Task:
     kind: str = ""
     domain: str = ""
     hints: tuple[str, ...] = ()
+    #: Hints of an earlier roll, kept to compare with ``hints`` (vet: written under the
+    #: MCP description before it asked hints to cover both parts of a two-part task).
+    first_hints: tuple[str, ...] = ()
     never_tuned: bool = False  # the task's corpus is held out whole
 
     @property
@@ -104,7 +107,8 @@ def _task(raw: dict[str, object], never_tuned: bool = False) -> Task:
     needles = raw.get("needles") or [raw["needle"]]
     assert isinstance(needles, list)
     hints = raw.get("hints") or []
-    assert isinstance(hints, list)
+    first = raw.get("first_hints") or []
+    assert isinstance(hints, list) and isinstance(first, list)
     return Task(
         id=str(raw["id"]),
         task=str(raw["task"]),
@@ -112,6 +116,7 @@ def _task(raw: dict[str, object], never_tuned: bool = False) -> Task:
         kind=str(raw.get("kind", "")),
         domain=str(raw.get("domain", "")),
         hints=tuple(str(h) for h in hints),
+        first_hints=tuple(str(h) for h in first),
         never_tuned=never_tuned,
     )
 

@@ -166,6 +166,7 @@ def test_every_task_carries_blind_hints_that_quote_no_needle(name: str) -> None:
 
     for task in load(name).tasks:
         assert 2 <= len(task.hints) <= 4, task.id
+        assert not task.first_hints or 2 <= len(task.first_hints) <= 4, task.id
         quoted = set().union(*(runs(n) for n in task.needles))
-        for hint in task.hints:
+        for hint in task.hints + task.first_hints:
             assert not runs(hint) & quoted, (task.id, hint)
