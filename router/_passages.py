@@ -14,6 +14,7 @@ number as counting it whole; any other tokenizer counts every text it is asked a
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import cast
@@ -33,15 +34,20 @@ class Passage:
     block: int  # chunks cut from one markdown block share it
     sep: str = "\n"  # what joins it to the previous chunk of the same block
     lead: str = ""  # a table's header rows, repeated when the chunk is shown alone
+    # Raw counts (without the margin; a tokenizer that cannot sum has its counts here) of
+    # ``text`` and ``lead``: what lets packing count an answer without encoding it again.
+    raw: int = 0
+    lead_raw: int = 0
 
 
-class _Counts:
+class Counts:
     """Raw counts that add up where the tokenizer can sum them; plain counts otherwise (then
     "raw" is the count itself and every joined text is counted whole)."""
 
-    __slots__ = ("count", "summing")
+    __slots__ = ("count", "summing", "tokenizer")
 
     def __init__(self, tokenizer: Tokenizer) -> None:
+        self.tokenizer = tokenizer
         self.summing: SummingTokenizer | None = (
             cast("SummingTokenizer", tokenizer) if _sums(type(tokenizer)) else None
         )
@@ -49,6 +55,19 @@ class _Counts:
 
     def tokens(self, raw: int) -> int:
         return raw if self.summing is None else self.summing.margined(raw)
+
+    def sum(self, parts: Sequence[tuple[str, int | None]], gaps: Sequence[int]) -> int | None:
+        """The raw count of the parts joined by ``gaps`` newlines, from their own raw counts
+        alone; None when a part's is unknown or the sum is not provably exact (then count
+        the joined text itself)."""
+        if self.summing is None:
+            return None
+        known: list[tuple[str, int]] = []
+        for text, raw in parts:
+            if raw is None:
+                return None
+            known.append((text, raw))
+        return self.summing.joined(known, gaps)
 
     def joined(self, parts: list[tuple[str, int]], gaps: list[int], text: str) -> int:
         """The raw count of ``text``, which is the parts joined by ``gaps`` newlines."""
@@ -117,37 +136,39 @@ def split_passages(
     body: str, tokenizer: Tokenizer, *, max_tokens: int, min_tokens: int
 ) -> tuple[Passage, ...]:
     """Blocks at blank lines outside code fences; tiny blocks join the next, big ones are cut."""
-    counts = _Counts(tokenizer)
+    counts = Counts(tokenizer)
     found = _blocks(body)
     return _passages(found, [counts.count(b) for b in found.blocks], counts, max_tokens, min_tokens)
 
 
 def section_passages(
     text: str, level: int, tokenizer: Tokenizer, *, max_tokens: int, min_tokens: int
-) -> tuple[str, tuple[Passage, ...], int, int]:
+) -> tuple[str, tuple[Passage, ...], int, int, int]:
     """A section's heading line ("" for the text before the first heading), the passages of
     the text under it, the section's token count (``tokenizer.count(text)``, summed from its
-    blocks' counts where the tokenizer allows) and its raw count (for :func:`page_tokens`)."""
+    blocks' counts where the tokenizer allows), its raw count (for :func:`page_tokens`) and
+    the heading's raw count."""
     heading, _, rest = text.partition("\n") if level else ("", "", text)
-    counts = _Counts(tokenizer)
+    counts = Counts(tokenizer)
     found = _blocks(rest)
     raws = [counts.count(b) for b in found.blocks]
     passages = _passages(found, raws, counts, max_tokens, min_tokens)
     parts = list(zip(found.blocks, raws, strict=True))
     gaps = list(found.gaps)
+    heading_raw = counts.count(heading) if heading else 0
     if level:
-        parts.insert(0, (heading, counts.count(heading)))
+        parts.insert(0, (heading, heading_raw))
         gaps.insert(0, found.lead + 1)
     exact = found.exact and bool(found.blocks) and (level > 0 or found.lead == 0)
     raw = counts.joined(parts, gaps, text) if exact else counts.count(text)
-    return heading, passages, counts.tokens(raw), raw
+    return heading, passages, counts.tokens(raw), raw, heading_raw
 
 
 def page_tokens(body: str, sections: list[tuple[str, int]], tokenizer: Tokenizer) -> int:
     """``tokenizer.count(body)``, summed from its sections' raw counts (from
     :func:`section_passages`) where they are the whole body in order with only newlines
     between them and the tokenizer can sum; counted whole otherwise."""
-    counts = _Counts(tokenizer)
+    counts = Counts(tokenizer)
     gaps: list[int] = []
     pos, exact = 0, bool(sections)
     for n, (text, _) in enumerate(sections):
@@ -167,7 +188,7 @@ def page_tokens(body: str, sections: list[tuple[str, int]], tokenizer: Tokenizer
 
 
 def _passages(
-    found: _Blocks, raws: list[int], counts: _Counts, max_tokens: int, min_tokens: int
+    found: _Blocks, raws: list[int], counts: Counts, max_tokens: int, min_tokens: int
 ) -> tuple[Passage, ...]:
     merged: list[tuple[str, int]] = []
     carry: tuple[str, int] | None = None
@@ -191,13 +212,13 @@ def _passages(
     for n, (block, raw) in enumerate(merged):
         tokens = counts.tokens(raw)
         if tokens <= max_tokens:
-            out.append(Passage(block, tokens, n))
+            out.append(Passage(block, tokens, n, raw=raw))
         else:
             out.extend(_cut(block, n, counts, max_tokens))
     return tuple(out)
 
 
-def _cut(block: str, n: int, counts: _Counts, max_tokens: int) -> list[Passage]:
+def _cut(block: str, n: int, counts: Counts, max_tokens: int) -> list[Passage]:
     """A long block in chunks of whole lines (a table keeps its header rows as ``lead``)."""
     lines = block.split("\n")
     lead = ""
@@ -207,8 +228,9 @@ def _cut(block: str, n: int, counts: _Counts, max_tokens: int) -> list[Passage]:
         and set(lines[1].strip()) <= set("|-: ")
     ):
         lead, lines = "\n".join(lines[:2]), lines[2:]
+    lead_raw = counts.count(lead) if lead else 0
     if len(lines) == 1:  # one long prose line: cut at sentence ends instead
-        return _cut_sentences(_SENTENCE.split(lines[0]), n, counts, max_tokens, lead)
+        return _cut_sentences(_SENTENCE.split(lines[0]), n, counts, max_tokens, lead, lead_raw)
     chunks: list[Passage] = []
     text, raw, started = "", 0, False  # the chunk so far
     for line in lines:
@@ -219,17 +241,17 @@ def _cut(block: str, n: int, counts: _Counts, max_tokens: int) -> list[Passage]:
         candidate = f"{text}\n{line}"
         both = counts.joined([(text, raw), (line, line_raw)], [1], candidate)
         if counts.tokens(both) > max_tokens:
-            chunks.append(Passage(text, counts.tokens(raw), n, "\n", lead))
+            chunks.append(Passage(text, counts.tokens(raw), n, "\n", lead, raw, lead_raw))
             text, raw = line, line_raw
         else:
             text, raw = candidate, both
     if started:
-        chunks.append(Passage(text, counts.tokens(raw), n, "\n", lead))
+        chunks.append(Passage(text, counts.tokens(raw), n, "\n", lead, raw, lead_raw))
     return chunks
 
 
 def _cut_sentences(
-    sentences: list[str], n: int, counts: _Counts, max_tokens: int, lead: str
+    sentences: list[str], n: int, counts: Counts, max_tokens: int, lead: str, lead_raw: int
 ) -> list[Passage]:
     """One long line in chunks of whole sentences, each chunk counted whole."""
     chunks: list[Passage] = []
@@ -238,11 +260,13 @@ def _cut_sentences(
         candidate = " ".join([*current, sentence])
         if current and counts.tokens(counts.count(candidate)) > max_tokens:
             text = " ".join(current)
-            chunks.append(Passage(text, counts.tokens(counts.count(text)), n, " ", lead))
+            raw = counts.count(text)
+            chunks.append(Passage(text, counts.tokens(raw), n, " ", lead, raw, lead_raw))
             current = [sentence]
         else:
             current.append(sentence)
     if current:
         text = " ".join(current)
-        chunks.append(Passage(text, counts.tokens(counts.count(text)), n, " ", lead))
+        raw = counts.count(text)
+        chunks.append(Passage(text, counts.tokens(raw), n, " ", lead, raw, lead_raw))
     return chunks

@@ -17,8 +17,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from router._passages import Passage, page_tokens, section_passages
-from router.digest import render_digest
+from router._passages import Counts, Passage, page_tokens, section_passages
+from router._render import FIXED_TEXTS, section_line, shard_line
+from router.digest import DIGEST_FORMS, render_digest
 from router.sync import Issue
 from shards import ClaudeDelta, Page, StoredPage, Tokenizer
 
@@ -36,6 +37,11 @@ class IndexedSection:
     tokens: int
     heading: str  # the heading line ("" for the text before the first heading)
     passages: tuple[Passage, ...]
+    # Raw counts (see Passage.raw) of ``text``, ``heading`` and the provenance line shown
+    # above the section whole and partial (:func:`section_line`).
+    raw: int = 0
+    heading_raw: int = 0
+    line_raws: tuple[int, int] = (0, 0)
 
 
 @dataclass(frozen=True)
@@ -114,6 +120,13 @@ class IndexSnapshot:
     stale: tuple[StaleEntry, ...]
     versions: Mapping[str, str]  # page id -> version the snapshot was built from
     generation: int
+    # Raw counts of this snapshot's fixed texts (fixed_raws) kept with a saved index, by the
+    # key counted() takes: a summing tokenizer reads them instead of encoding the texts again.
+    # Not an init field: a snapshot made with dataclasses.replace (other shards, a STALE
+    # line) must count its own texts.
+    seeds: Mapping[str, int] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
     # Per-snapshot memo (digests, token counts, positions): filled on first use, never
     # part of equality; a snapshot is immutable, so what is derived from it is too.
     _memo: dict[object, object] = field(
@@ -141,14 +154,42 @@ class IndexSnapshot:
 
     def counted(self, key: str, text: str, tokenizer: Tokenizer) -> int:
         """``tokenizer.count(text)`` for a text fixed by this snapshot, counted once per key."""
-        memo_key = ("count", key, id(tokenizer))
+        counts = Counts(tokenizer)
+        return counts.tokens(self.counted_raw(key, text, counts))
+
+    def counted_raw(self, key: str, text: str, counts: Counts) -> int:
+        """The raw count (see :class:`~router._passages.Counts`) of a text fixed by this
+        snapshot, under ``key``: from the seeds a saved index kept, else counted once."""
+        memo_key = ("raw", key, id(counts.tokenizer))
         found = self._memo.get(memo_key)
         if found is None:
-            found = tokenizer.count(text)
+            found = self.seeds.get(key) if counts.summing is not None else None
+            if found is None:
+                found = counts.count(text)
             with self._memo_lock:
                 self._memo[memo_key] = found
         assert isinstance(found, int)
         return found
+
+    def seeded(self, seeds: Mapping[str, int]) -> IndexSnapshot:
+        """This snapshot, new and not yet shared, reading ``seeds``: what :meth:`fixed_raws`
+        gave for the snapshot it was saved from (the same shards)."""
+        object.__setattr__(self, "seeds", dict(seeds))
+        return self
+
+    def fixed_raws(self, tokenizer: Tokenizer) -> dict[str, int]:
+        """Raw counts of every fixed text an answer may hold besides the sections' own (the
+        digest in each form, each shard's provenance line, the marks and footers of
+        :mod:`router._render`), by their keys: what a saved index keeps as ``seeds``."""
+        counts = Counts(tokenizer)
+        return {k: self.counted_raw(k, text, counts) for k, text in self.fixed_texts().items()}
+
+    def fixed_texts(self) -> dict[str, str]:
+        """The texts of :meth:`fixed_raws`, by their keys."""
+        texts = {f"digest:{form}": self.digest_form(form) for form in DIGEST_FORMS}
+        texts |= {f"shard:{n}": shard_line(s) for n, s in enumerate(self.shards)}
+        texts |= {f"text:{t}": t for t in FIXED_TEXTS}
+        return texts
 
     def ids(self) -> tuple[str, ...]:
         found = self._memo.get("ids")
@@ -190,17 +231,25 @@ def index_shard(
     packed_body = _compress(page.body.encode())  # beside the sections (zlib frees the GIL)
     sections: list[IndexedSection] = []
     raws: list[tuple[str, int]] = []
+    counts = Counts(tokenizer)
     for s in page.sections:
-        heading, passages, tokens, raw = section_passages(
+        heading, passages, tokens, raw, heading_raw = section_passages(
             s.text,
             s.level,
             tokenizer,
             max_tokens=max_passage_tokens,
             min_tokens=min_passage_tokens,
         )
-        sections.append(
-            IndexedSection(s.id, s.title, s.level, s.path, s.text, tokens, heading, passages)
+        lines = (
+            counts.count(section_line(s.path, partial=False)),
+            counts.count(section_line(s.path, partial=True)),
         )
+        sections.append(
+            IndexedSection(
+                s.id, s.title, s.level, s.path, s.text, tokens, heading, passages,
+                raw, heading_raw, lines,
+            )
+        )  # fmt: skip
         raws.append((s.text, raw))
     return IndexedShard(
         id=page.header.id,

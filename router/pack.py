@@ -23,6 +23,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+from router._passages import Counts, Passage
+from router._render import ELLIPSIS, footer_parts, section_line, shard_line
 from router.digest import DIGEST_FORMS
 from router.select import Candidate, Selection, best_hits, free_candidates
 from router.snapshot import IndexedSection, IndexSnapshot
@@ -166,15 +168,18 @@ def pack(
 ) -> Packed:
     """The context for ``selection`` in at most ``budget`` tokens (see the module docstring)."""
     opts = options or PackOptions()
+    counts = Counts(tokenizer)
     notes: list[str] = []
-    digest, form = _digest(snapshot, budget, tokenizer, opts) if opts.digest else ("", "off")
+    digest, form, digest_raw = (
+        _digest(snapshot, budget, counts, opts) if opts.digest else ("", "off", 0)
+    )
     if form in ("ids", "truncated"):
         notes.append(
             f"the budget ({budget} tokens) is small: the router digest is shortened"
             + (" and cut" if form == "truncated" else "")
         )
-    left = budget - tokenizer.count(digest) - (2 if digest else 0)
-    pieces, skipped = _choose(snapshot, selection, left, tokenizer, opts, budget)
+    left = budget - _tokens(counts, digest, digest_raw) - (2 if digest else 0)
+    pieces, skipped = _choose(snapshot, selection, left, counts, opts, budget)
     if skipped.weak:
         notes.append(
             f"stopped at relevance cutoff: {skipped.weak} more matching section"
@@ -192,25 +197,29 @@ def pack(
             f"budget reached: {skipped.over} relevant section{'s' if skipped.over > 1 else ''}"
             " left out; raise the budget or ask for a shard by id"
         )
-    footer = _footer(skipped)
+    footer = _footer(snapshot, skipped, counts)
     while True:
-        text = _render(snapshot, digest, pieces, footer)
-        counts: Mapping[str, int] = {}
+        text, raw = _render(snapshot, (digest, digest_raw), pieces, footer, counts)
+        found: Mapping[str, int] = {}
         if redact is not None:
-            text, counts = redact(text)
-        tokens = tokenizer.count(text)
+            shown, found = redact(text)
+            if shown != text:
+                text, raw = shown, None
+        # Summed from the parts' own counts when provably exact (an answer from a saved
+        # index then never loads the encoder), else the final text counted whole.
+        tokens = counts.tokens(raw) if raw is not None else tokenizer.count(text)
         if tokens <= budget:
             break
-        if not (pieces or footer or digest):  # nothing left to drop
-            text, counts, tokens = "", {}, 0
+        if not (pieces or footer[0] or digest):  # nothing left to drop
+            text, found, tokens = "", {}, 0
             break
         if pieces:  # the estimate was short: drop the lowest-scoring piece
             pieces = pieces[:-1]
-        elif footer:
-            footer = ""
+        elif footer[0]:
+            footer = ("", None)
         else:  # cut the digest by at least the overshoot, so the loop always ends
-            target = min(budget, tokenizer.count(digest)) - max(1, tokens - budget)
-            digest, form = _cut_to(digest, target, tokenizer), "truncated"
+            target = min(budget, _tokens(counts, digest, digest_raw)) - max(1, tokens - budget)
+            digest, form, digest_raw = _cut_to(digest, target, tokenizer), "truncated", None
             if not digest:
                 form = "none" if opts.digest else "off"
     if form == "none" or (form == "truncated" and not pieces):
@@ -221,7 +230,7 @@ def pack(
         budget=budget,
         shards=_manifest(snapshot, selection, pieces),
         sections=tuple(_included(snapshot, p) for p in pieces),
-        redactions=dict(counts),
+        redactions=dict(found),
         notes=tuple(notes),
         digest=form,
     )
@@ -241,7 +250,7 @@ def _choose(
     snapshot: IndexSnapshot,
     selection: Selection,
     left: int,
-    tokenizer: Tokenizer,
+    counts: Counts,
     opts: PackOptions,
     budget: int,
 ) -> tuple[list[_Piece], _Skipped]:
@@ -261,13 +270,13 @@ def _choose(
             continue
         shard = snapshot.shards[cand.shard]
         section = shard.sections[cand.section]
-        head = 0 if cand.shard in opened else _shard_tokens(snapshot, cand, tokenizer) + 1
-        line = _line_tokens(snapshot, cand, tokenizer, partial=False) + 1
+        head = 0 if cand.shard in opened else _shard_tokens(snapshot, cand, counts) + 1
+        line = _line_tokens(section, counts, partial=False) + 1
         whole = head + line + section.tokens + 1
         if whole <= left and section.tokens <= whole_cap:
             piece = _Piece(cand, None, whole)
         else:
-            part = _partial(cand, section, left - head, whole_cap - head, opts, tokenizer)
+            part = _partial(cand, section, left - head, whole_cap - head, opts, counts)
             if part is None:
                 skipped.over += 1
                 continue
@@ -276,7 +285,7 @@ def _choose(
         opened.add(cand.shard)
         left -= piece.tokens
     free = free_candidates(selection.candidates)  # a view: built only as read
-    more, left_over = _fill(snapshot, free, left, tokenizer, opts, opened, selection.champions)
+    more, left_over = _fill(snapshot, free, left, counts, opts, opened, selection.champions)
     skipped.weak += left_over.weak
     skipped.over += left_over.over
     skipped.faint += left_over.faint
@@ -287,7 +296,7 @@ def _fill(
     snapshot: IndexSnapshot,
     free: Sequence[Candidate],
     left: int,
-    tokenizer: Tokenizer,
+    counts: Counts,
     opts: PackOptions,
     opened: set[int],
     champions: frozenset[tuple[int, int, int]] = frozenset(),
@@ -333,7 +342,7 @@ def _fill(
                 own.append((hit, n, p))
     units.sort(key=lambda u: (-u[0], u[1], u[2]))
     floor = opts.noise * units[0][0] if units else 0.0
-    strong = _strongest(snapshot, pool, own, left, tokenizer, opts)
+    strong = _strongest(snapshot, pool, own, left, counts, opts)
     first = set(strong)
     if champions and left >= opts.strong_from:  # the words' best matches go first too
         seats: dict[tuple[int, int], list[int]] = {}
@@ -354,12 +363,12 @@ def _fill(
         shard = snapshot.shards[cand.shard]
         section = shard.sections[cand.section]
         passage = section.passages[p]
-        cost = passage.tokens + tokenizer.count(passage.lead) + 3
+        cost = passage.tokens + _lead_tokens(passage, counts) + 3
         if n not in chosen:
-            cost += _line_tokens(snapshot, cand, tokenizer, partial=True) + 1
-            cost += _heading_tokens(snapshot, cand, tokenizer) + 1 if section.heading else 0
+            cost += _line_tokens(section, counts, partial=True) + 1
+            cost += counts.tokens(section.heading_raw) + 1 if section.heading else 0
             if cand.shard not in opened:
-                cost += _shard_tokens(snapshot, cand, tokenizer) + 1
+                cost += _shard_tokens(snapshot, cand, counts) + 1
         if cost > left:
             continue
         left -= cost
@@ -386,7 +395,7 @@ def _strongest(
     pool: Sequence[Candidate],
     own: list[tuple[float, int, int]],
     left: int,
-    tokenizer: Tokenizer,
+    counts: Counts,
     opts: PackOptions,
 ) -> set[tuple[int, int]]:
     """The (pool index, passage index) of the passages whose own match is strongest, to be
@@ -402,33 +411,32 @@ def _strongest(
         if hit < opts.strong_floor:
             break
         cand = pool[n]
-        passage = snapshot.shards[cand.shard].sections[cand.section].passages[p]
-        room -= passage.tokens + _line_tokens(snapshot, cand, tokenizer, partial=True) + 4
+        section = snapshot.shards[cand.shard].sections[cand.section]
+        room -= section.passages[p].tokens + _line_tokens(section, counts, partial=True) + 4
         if room < 0:
             break
         chosen.add((n, p))
     return chosen
 
 
-def _shard_tokens(snapshot: IndexSnapshot, cand: Candidate, tokenizer: Tokenizer) -> int:
+def _shard_tokens(snapshot: IndexSnapshot, cand: Candidate, counts: Counts) -> int:
     """Tokens of a shard's provenance line: fixed for a snapshot, counted once."""
     shard = snapshot.shards[cand.shard]
-    return snapshot.counted(f"shard:{cand.shard}", _shard_line(shard), tokenizer)
+    return counts.tokens(snapshot.counted_raw(f"shard:{cand.shard}", shard_line(shard), counts))
 
 
-def _line_tokens(
-    snapshot: IndexSnapshot, cand: Candidate, tokenizer: Tokenizer, *, partial: bool
-) -> int:
-    """Tokens of a section's provenance line, counted once per snapshot."""
-    section = snapshot.shards[cand.shard].sections[cand.section]
-    key = f"line:{cand.shard}:{cand.section}:{int(partial)}"
-    return snapshot.counted(key, _section_line(section, partial=partial), tokenizer)
+def _line_tokens(section: IndexedSection, counts: Counts, *, partial: bool) -> int:
+    """Tokens of a section's provenance line (counted when the index was built)."""
+    return counts.tokens(section.line_raws[partial])
 
 
-def _heading_tokens(snapshot: IndexSnapshot, cand: Candidate, tokenizer: Tokenizer) -> int:
-    section = snapshot.shards[cand.shard].sections[cand.section]
-    key = f"heading:{cand.shard}:{cand.section}"
-    return snapshot.counted(key, section.heading, tokenizer)
+def _lead_tokens(passage: Passage, counts: Counts) -> int:
+    return counts.tokens(passage.lead_raw) if passage.lead else 0
+
+
+def _tokens(counts: Counts, text: str, raw: int | None) -> int:
+    """Tokens of ``text`` from its raw count when known, else counted."""
+    return counts.tokens(raw) if raw is not None else counts.tokenizer.count(text)
 
 
 def _partial(
@@ -437,7 +445,7 @@ def _partial(
     room: int,
     cap: int,
     opts: PackOptions,
-    tokenizer: Tokenizer,
+    counts: Counts,
 ) -> _Piece | None:
     """The section's best passages under its heading: the best one if it fits in ``room``,
     more while the piece stays within ``cap`` (so one section does not crowd out the rest)."""
@@ -448,14 +456,14 @@ def _partial(
     top = cand.passages[0][1] if cand.passages else 0.0
     floor = opts.passage_cutoff * top
     scores = dict(cand.passages)
-    cost = tokenizer.count(_section_line(section, partial=True)) + 1
-    cost += tokenizer.count(section.heading) + 1 if section.heading else 0
+    cost = _line_tokens(section, counts, partial=True) + 1
+    cost += counts.tokens(section.heading_raw) + 1 if section.heading else 0
     chosen: list[int] = []
     for p in ranked:
         if top and scores.get(p, 0.0) < floor and not cand.requested:
             break
         passage = section.passages[p]
-        extra = passage.tokens + tokenizer.count(passage.lead) + 3
+        extra = passage.tokens + _lead_tokens(passage, counts) + 3
         if cost + extra <= (room if not chosen else min(room, cap)):
             chosen.append(p)
             cost += extra
@@ -469,84 +477,111 @@ def _partial(
 # -- rendering ----------------------------------------------------------------------------
 
 
-def _shard_line(shard: Any) -> str:
-    updated = f" · updated {shard.updated}" if shard.updated else ""
-    stale = " · STALE: " + "; ".join(shard.stale) if shard.stale else ""
-    return f"<!-- shard: {shard.id} · {shard.title}{updated} · {shard.url}{stale} -->"
+#: A part of an answer and its raw count (None: unknown, count the whole answer).
+_Part = tuple[str, int | None]
 
 
-def _section_line(section: IndexedSection, *, partial: bool) -> str:
-    path = " > ".join(section.path) or "(intro)"
-    return f"<!-- section: {path}{' · partial' if partial else ''} -->"
-
-
-def _render(snapshot: IndexSnapshot, digest: str, pieces: Sequence[_Piece], footer: str) -> str:
-    parts = [digest] if digest else []
+def _render(
+    snapshot: IndexSnapshot,
+    digest: _Part,
+    pieces: Sequence[_Piece],
+    footer: _Part,
+    counts: Counts,
+) -> _Part:
+    """The answer's text and its raw count, summed from its parts' (None when not provably
+    exact: then it is counted whole)."""
+    parts: list[_Part] = [digest] if digest[0] else []
     by_shard: dict[int, list[_Piece]] = {}
     for piece in pieces:
         by_shard.setdefault(piece.candidate.shard, []).append(piece)
     for shard_no, group in by_shard.items():
         shard = snapshot.shards[shard_no]
-        parts.append(_shard_line(shard))
+        line = shard_line(shard)
+        parts.append((line, snapshot.counted_raw(f"shard:{shard_no}", line, counts)))
         for piece in sorted(group, key=lambda p: p.candidate.section):
             section = shard.sections[piece.candidate.section]
             partial = piece.passages is not None
-            parts.append(_section_line(section, partial=partial))
-            parts.append(section.text if piece.passages is None else _excerpt(section, piece))
-    if footer:
+            parts.append((section_line(section.path, partial=partial), section.line_raws[partial]))
+            if piece.passages is None:
+                parts.append((section.text, section.raw))
+            else:
+                parts.append(_excerpt(snapshot, section, piece.passages, counts))
+    if footer[0]:
         parts.append(footer)
-    return "\n\n".join(parts)
+    return _joined(parts, 2, counts)
 
 
-def _excerpt(section: IndexedSection, piece: _Piece) -> str:
-    assert piece.passages is not None
-    out = [section.heading] if section.heading else []
+def _joined(parts: Sequence[_Part], gap: int, counts: Counts) -> _Part:
+    """The parts joined by ``gap`` newlines, with the raw count summed from theirs."""
+    text = ("\n" * gap).join(t for t, _ in parts)
+    return text, counts.sum(parts, [gap] * (len(parts) - 1)) if parts else 0
+
+
+def _excerpt(
+    snapshot: IndexSnapshot, section: IndexedSection, shown: tuple[int, ...], counts: Counts
+) -> _Part:
+    ellipsis = (ELLIPSIS, snapshot.counted_raw(f"text:{ELLIPSIS}", ELLIPSIS, counts))
+    out: list[_Part] = [(section.heading, section.heading_raw)] if section.heading else []
     previous = -1
-    for p in piece.passages:
+    for p in shown:
         passage = section.passages[p]
         if (
             previous >= 0
             and p == previous + 1
             and section.passages[previous].block == passage.block
         ):
-            out[-1] += passage.sep + passage.text
+            if passage.sep == "\n":  # lines of one block: a newline sum
+                out[-1] = _joined([out[-1], (passage.text, passage.raw)], 1, counts)
+            else:  # sentences of one line: counted whole
+                out[-1] = (out[-1][0] + passage.sep + passage.text, None)
         else:
             if p != previous + 1:
-                out.append("[…]")
-            out.append(f"{passage.lead}\n{passage.text}" if passage.lead else passage.text)
+                out.append(ellipsis)
+            if passage.lead:
+                pair = [(passage.lead, passage.lead_raw), (passage.text, passage.raw)]
+                out.append(_joined(pair, 1, counts))
+            else:
+                out.append((passage.text, passage.raw))
         previous = p
     if previous != len(section.passages) - 1:
-        out.append("[…]")
-    return "\n\n".join(out)
+        out.append(ellipsis)
+    return _joined(out, 2, counts)
 
 
-def _footer(skipped: _Skipped) -> str:
-    if not skipped.weak and not skipped.over:
-        return ""
-    more = skipped.weak + skipped.over
-    why = "budget reached" if skipped.over else "weaker matches left out"
-    return f"<!-- {why}: {more} more section{'s' if more > 1 else ''}; ask for a shard by id -->"
+def _footer(snapshot: IndexSnapshot, skipped: _Skipped, counts: Counts) -> _Part:
+    parts = footer_parts(skipped.weak, skipped.over)
+    if parts is None:
+        return "", 0
+    raws = [snapshot.counted_raw(f"text:{t}", t, counts) for t in parts]
+    # cl100k_base's pattern cuts the footer between its parts (see footer_parts); another
+    # tokenizer's counts are not known to add up, so its footer is counted whole.
+    raw = sum(raws) if counts.summing is not None else None
+    return "".join(parts), raw
 
 
 # -- digest -------------------------------------------------------------------------------
 
 
 def _digest(
-    snapshot: IndexSnapshot, budget: int, tokenizer: Tokenizer, opts: PackOptions
-) -> tuple[str, str]:
+    snapshot: IndexSnapshot, budget: int, counts: Counts, opts: PackOptions
+) -> tuple[str, str, int | None]:
+    """The digest's text, its form and its raw count (None once cut)."""
     share = opts.digest_share * budget
     for form in DIGEST_FORMS:
         text = snapshot.digest_form(form)
-        if snapshot.counted(f"digest:{form}", text, tokenizer) <= share:
-            return text, form
+        raw = snapshot.counted_raw(f"digest:{form}", text, counts)
+        if counts.tokens(raw) <= share:
+            return text, form, raw
     ids = snapshot.digest_form("ids")
-    if snapshot.counted("digest:ids", ids, tokenizer) <= budget:
-        return ids, "ids"
+    raw = snapshot.counted_raw("digest:ids", ids, counts)
+    if counts.tokens(raw) <= budget:
+        return ids, "ids", raw
     # Even the ids pass the budget: cut them to the digest's share, not to the whole budget,
     # so the sections that answer the task still have room (a budget too small for any
     # section gets as much digest as fits).
-    cut = _cut_to(ids, max(int(share), min(budget, 2 * opts.min_piece_tokens)), tokenizer)
-    return cut, "truncated" if cut else "none"
+    limit = max(int(share), min(budget, 2 * opts.min_piece_tokens))
+    cut = _cut_to(ids, limit, counts.tokenizer)
+    return cut, "truncated" if cut else "none", None
 
 
 def _cut_to(text: str, budget: int, tokenizer: Tokenizer) -> str:

@@ -26,7 +26,7 @@ import logging
 import os
 import pickle
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 #: Bump when what is saved changes shape; the code fingerprint catches the rest.
 FORMAT = 2
 MAGIC = b"context-index built index\n"
-_CODE = ("model.py", "lexicon.py", "select.py", "_passages.py", "persist.py")
+_CODE = ("model.py", "lexicon.py", "select.py", "_passages.py", "_render.py", "persist.py")
 
 
 def code_fingerprint() -> str:
@@ -68,6 +68,12 @@ class SavedIndex:
     invalid: tuple[Issue, ...]
     stale: tuple[StaleEntry, ...]
     versions: dict[str, str]
+    # Raw token counts that let a new process count its answers without loading the
+    # tokenizer's encoder: the snapshot's fixed texts (IndexSnapshot.fixed_raws) and the
+    # tokenizer's gap differences (TiktokenCounter.known_gaps). Empty for a tokenizer that
+    # does not sum counts.
+    seeds: dict[str, int] = field(default_factory=dict)
+    gaps: dict[tuple[str, int], int] = field(default_factory=dict)
 
     def snapshot(self, generation: int = 1) -> IndexSnapshot:
         return IndexSnapshot(
@@ -77,7 +83,7 @@ class SavedIndex:
             stale=self.stale,
             versions=self.versions,
             generation=generation,
-        )
+        ).seeded(self.seeds)
 
 
 #: The header line is padded to this size, so it can be written after the payload.

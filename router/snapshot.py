@@ -31,9 +31,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from router._apart import Apart, can_fork
 from router._heap import release_free_heap
+from router._render import section_line
 from router.lexicon import (
     ForeignTerms,
     Lexicon,
@@ -62,6 +64,7 @@ from shards import (
     PageRef,
     PageStore,
     StoredPage,
+    SummingTokenizer,
     Tokenizer,
     hash_matches,
     parse_page,
@@ -588,6 +591,8 @@ class SnapshotCache:
         self._analyzer = saved.lexicon.analyzer
         self._refs = {r.id: r for r in saved.refs}
         self._base = saved.snapshot()
+        if saved.gaps and isinstance(self.tokenizer, SummingTokenizer):
+            self.tokenizer.learn_gaps(saved.gaps)
 
     def _save(self, snap: IndexSnapshot, invalid: Sequence[Issue]) -> None:
         path = self.options.persist
@@ -603,6 +608,7 @@ class SnapshotCache:
             invalid=tuple(invalid),
             stale=snap.stale,
             versions=dict(snap.versions),
+            **_counts_to_keep(snap, self.tokenizer),
         )
         try:
             save(path, saved, workspace=self.options.workspace, build=self._build_key())
@@ -626,6 +632,29 @@ class SnapshotCache:
         )
         self._snapshot = degraded
         return degraded
+
+
+def _counts_to_keep(snap: IndexSnapshot, tokenizer: Tokenizer) -> dict[str, Any]:
+    """What a saved index keeps so that a new process counts its answers without encoding
+    them (``SavedIndex.seeds`` and ``gaps``): the fixed texts' raw counts, and the gap
+    differences after every part an answer joins (mostly known from the build already)."""
+    if not isinstance(tokenizer, SummingTokenizer):
+        return {}
+    seeds = snap.fixed_raws(tokenizer)
+    # Every part of an answer is followed by two newlines (one inside a table's excerpt):
+    # the fixed texts, the provenance lines (all end alike), and the index's own texts.
+    ends = [(text, 2) for text in snap.fixed_texts().values()]
+    ends += [(section_line((), partial=p), 2) for p in (False, True)]
+    for shard in snap.shards:
+        for section in shard.sections:
+            ends.append((section.text, 2))
+            if section.heading:
+                ends.append((section.heading, 2))
+            for passage in section.passages:
+                ends += [(passage.text, 2), (passage.text, 1)]
+                if passage.lead:
+                    ends.append((passage.lead, 1))
+    return {"seeds": seeds, "gaps": tokenizer.known_gaps(after=ends)}
 
 
 def _stale_reasons(page: Page, failure: str | None) -> tuple[str, ...]:

@@ -147,11 +147,13 @@ def test_the_scan_finds_an_import_behind_the_front_door(tmp_path: Path) -> None:
 #: What a ``brain context`` answered from the saved index never needs: the markdown parser
 #: (nothing is parsed), the secret detector and ``requests`` (redaction keeps detect-secrets'
 #: regexes itself and imports it only for a JWT-shaped match), database drivers and clients,
-#: pydantic-settings with the asyncio it brings (config.env reads the environment), and rich
-#: (piped, the footer lines are written plain: ``functions.cli._common.say``).
+#: pydantic-settings with the asyncio it brings (config.env reads the environment), rich
+#: (piped, the footer lines are written plain: ``functions.cli._common.say``) and tiktoken
+#: (the answer's count is summed from counts the saved index keeps).
 NOT_FOR_A_SAVED_INDEX = (
     "pydantic_settings",
     "rich",
+    "tiktoken",
     "asyncio",
     "dotenv",
     "markdown_it",

@@ -18,6 +18,8 @@ def test_a_long_table_is_cut_into_chunks_that_keep_its_header_rows(
     assert all(p.tokens <= 120 for p in passages)
     assert all(p.lead == "| Job | Schedule |\n|---|---|" for p in passages)
     assert "\n".join(p.text for p in passages) == table.split("\n", 2)[2]
+    assert all(p.raw == tokenizer.raw(p.text) for p in passages)
+    assert all(p.lead_raw == tokenizer.raw(p.lead) > 0 for p in passages)
 
 
 def test_a_tiny_block_joins_the_next_one_and_fences_stay_whole(
@@ -56,12 +58,16 @@ def test_a_sections_count_summed_from_its_blocks_is_its_whole_count(
     tokenizer: TiktokenCounter,
 ) -> None:
     for level, text in _SECTIONS:
-        heading, passages, tokens, raw = section_passages(
+        heading, passages, tokens, raw, heading_raw = section_passages(
             text, level, tokenizer, max_tokens=40, min_tokens=5
         )
         assert tokens == tokenizer.count(text), text
         assert raw == tokenizer.raw(text), text
+        assert heading_raw == tokenizer.raw(heading), text
         assert all(p.tokens == tokenizer.count(p.text) for p in passages), text
+        # each passage keeps its raw counts, from which packing sums an answer's count
+        assert all(p.raw == tokenizer.raw(p.text) for p in passages), text
+        assert all(p.lead_raw == tokenizer.raw(p.lead) for p in passages), text
         rest = text.partition("\n")[2] if level else text
         assert passages == split_passages(rest, tokenizer, max_tokens=40, min_tokens=5)
         assert heading == (text.partition("\n")[0] if level else "")
@@ -85,7 +91,7 @@ def test_a_pages_count_summed_from_its_sections_is_its_whole_count(
 def test_a_tokenizer_that_cannot_sum_counts_each_text_whole() -> None:
     words = _Words()
     text = "## Steps\n\nSteps:\n\n- one two three\n- four five six"
-    _, passages, tokens, _ = section_passages(text, 2, words, max_tokens=40, min_tokens=3)
+    _, passages, tokens, _, _ = section_passages(text, 2, words, max_tokens=40, min_tokens=3)
     assert tokens == 11
     assert [p.tokens for p in passages] == [9]
     assert text in words.calls

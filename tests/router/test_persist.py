@@ -271,3 +271,63 @@ def test_a_runtime_saves_its_index_locally_but_never_on_cloud_run(
     assert not cloud.persists_index
     assert cloud.context_service.cache.options.persist is None
     cloud.close()
+
+
+# -- counting answers without the encoder ----------------------------------------------------
+
+
+def test_a_new_process_counts_its_answers_from_the_saved_index_without_encoding(
+    store: CountingStore,
+    tokenizer: TiktokenCounter,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The saved index keeps the raw counts of its fixed texts and the tokenizer's gap
+    differences: a new process (a fresh counter, nothing cached) packs answers whose counts
+    are exact without encoding a single text (loading the encoder is 0.2 s of a cold start)."""
+    from router.pack import pack
+    from shards import tokens
+
+    path = tmp_path / "index.bin"
+    _cache(store, tokenizer, path).get()
+    fresh = TiktokenCounter()  # what a new process starts with
+    resumed = _cache(store, fresh, path)
+    snap = resumed.get()
+    assert resumed.loaded and snap.seeds
+    encodes: list[str] = []
+    real = tokens.encoding
+
+    def watched() -> object:
+        encodes.append("encode")
+        return real()
+
+    monkeypatch.setattr(tokens, "encoding", watched)
+    answers = [
+        pack(snap, select(snap, task), budget, fresh)
+        for task in (*TASKS, "how do we onboard a new client")
+        for budget in (150, 300, 4_000)
+    ]
+    assert encodes == []
+    monkeypatch.undo()
+    texts = [a.text for a in answers]
+    for shown in ("[…]", "<!-- budget reached:", "<!-- weaker matches left out:", "partial"):
+        assert any(shown in t for t in texts), shown  # excerpts and both footers were summed
+    for packed in answers:
+        assert packed.tokens == tokenizer.count(packed.text) <= packed.budget
+
+
+def test_a_snapshot_made_from_a_seeded_one_counts_its_own_texts(
+    store: CountingStore, tokenizer: TiktokenCounter, tmp_path: Path
+) -> None:
+    """Seeds belong to the snapshot they were saved from: one made from it with other shards
+    (a STALE line, as when the store cannot be listed) counts its lines itself."""
+    from dataclasses import replace
+
+    path = tmp_path / "index.bin"
+    _cache(store, tokenizer, path).get()
+    snap = _cache(store, tokenizer, path).get()
+    assert snap.seeds
+    stale = replace(snap, shards=tuple(replace(s, stale=("a long reason",)) for s in snap.shards))
+    assert stale.seeds == {}
+    line = stale.fixed_texts()["shard:0"]
+    assert "STALE" in line and stale.fixed_raws(tokenizer)["shard:0"] == tokenizer.raw(line)
