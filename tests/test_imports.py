@@ -147,8 +147,10 @@ def test_the_scan_finds_an_import_behind_the_front_door(tmp_path: Path) -> None:
 #: What a ``brain context`` answered from the saved index never needs: the markdown parser
 #: (nothing is parsed), the secret detector and ``requests`` (redaction keeps detect-secrets'
 #: regexes itself and imports it only for a JWT-shaped match), database drivers and clients,
-#: and pydantic-settings with the asyncio it brings (config.env reads the environment).
+#: pydantic-settings with the asyncio it brings (config.env reads the environment), and
+#: multiprocessing (only a large first build forks a helper: router._apart).
 NOT_FOR_A_SAVED_INDEX = (
+    "multiprocessing",
     "pydantic_settings",
     "asyncio",
     "dotenv",
