@@ -182,9 +182,11 @@ def scenario(name: str, folder: str) -> None:
 
     router.snapshot.Apart = Spy  # type: ignore[attr-defined]
     forks: list[int] = []
-    if name in ("same", "failed"):
+    if name in ("same", "failed", "batches"):
         alone = _build(workspace, tokenizer, apart_chars=0)
         forks.append(len(started))
+        if name == "batches":  # every shard analyzed on its own, here and in the helper
+            router.snapshot._ANALYZE_CHARS = 1
         if name == "failed":
 
             def broken(*args: object) -> list[object]:
@@ -241,6 +243,10 @@ def _forks_in(name: str, folder: Path) -> list[int]:
 def test_a_build_with_a_helper_process_is_the_build_without(tmp_path: Path) -> None:
     # (the helper is forked once, by the second build: the first has apart_chars=0)
     assert _forks_in("same", tmp_path) == [0, 1]
+
+
+def test_a_build_is_the_same_whatever_its_batches_of_analysis(tmp_path: Path) -> None:
+    assert _forks_in("batches", tmp_path) == [0, 1]
 
 
 def test_a_helper_that_fails_leaves_its_pages_to_the_build(tmp_path: Path) -> None:
