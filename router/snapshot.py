@@ -27,11 +27,11 @@ import gc
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from router._apart import Apart, can_fork
 from router._heap import release_free_heap
@@ -78,6 +78,7 @@ _ANALYZE_CHARS = 2_000_000
 #: The share of a first build's text a helper process indexes (see SnapshotOptions.apart_chars).
 _APART_SHARE = 0.5
 
+T = TypeVar("T")
 Clock = Callable[[], float]
 #: A change feed: the ids of the pages changed since its previous call. It must not raise
 #: (a feed that cannot answer returns nothing: freshness falls back to the version check).
@@ -464,35 +465,34 @@ class SnapshotCache:
         add: Callable[[str, IndexedShard, ShardTerms | None, tuple[str, ...]], None],
     ) -> None:
         """Index the pages of ``pending`` (last first), reusing what the cache holds."""
-        # Shards whose terms are still to be found (positions in ``shards``), analyzed a few
-        # megabytes of text at a time, in order (so new terms get the same ids).
-        analyzing: list[int] = []
-        waiting = 0
-        while pending:
-            page, url = pending.pop()
-            assert page.header is not None
-            version = reader.kept[page.id].version
-            cached = self._entries.get(page.id)
-            if (
-                cached is not None
-                and cached[0].version == version
-                and cached[0].url == url
-                and (
-                    reader.kept[page.id].settled  # else a same-minute edit keeps the version
-                    or (cached[0].body == page.body and cached[0].header == page.header)
-                )
-            ):
-                # After a load the terms are not kept (None): found again below.
-                shard, bag = cached
-            else:
-                shard, bag = self._index(page, url, version), None
-            if bag is None:
-                analyzing.append(len(shards))
-                waiting += sum(len(s.text) for s in shard.sections)
-            add(page.id, shard, bag, _stale_reasons(page, reader.failures.get(page.id)))
-            if waiting >= _ANALYZE_CHARS or not pending:
-                self._analyze(analyzing, shards, bags, entries)
-                analyzing, waiting = [], 0
+
+        def indexed() -> Iterator[tuple[int, IndexedShard]]:
+            """Add each page's shard; yield those whose terms are still to be found (after a
+            load the terms are not kept either), with their positions in ``shards``."""
+            while pending:
+                page, url = pending.pop()
+                assert page.header is not None
+                version = reader.kept[page.id].version
+                cached = self._entries.get(page.id)
+                if (
+                    cached is not None
+                    and cached[0].version == version
+                    and cached[0].url == url
+                    and (
+                        reader.kept[page.id].settled  # else a same-minute edit keeps the version
+                        or (cached[0].body == page.body and cached[0].header == page.header)
+                    )
+                ):
+                    shard, bag = cached
+                else:
+                    shard, bag = self._index(page, url, version), None
+                position = len(shards)
+                add(page.id, shard, bag, _stale_reasons(page, reader.failures.get(page.id)))
+                if bag is None:
+                    yield position, shard
+
+        for positions in _batches(indexed()):
+            self._analyze(positions, shards, bags, entries)
 
     def _index(self, page: Page, url: str, version: str) -> IndexedShard:
         return index_shard(
@@ -533,16 +533,15 @@ class SnapshotCache:
         vocab: Vocabulary = {}
         items: list[object] = []
         found: list[ShardTerms] = []
-        batch: list[tuple[IndexedShard, tuple[str, ...]]] = []
-        waiting = 0
-        for n, (page, url) in enumerate(pages):
-            shard = self._index(page, url, reader.kept[page.id].version)
-            batch.append((shard, _stale_reasons(page, reader.failures.get(page.id))))
-            waiting += sum(len(s.text) for s in shard.sections)
-            if waiting >= _ANALYZE_CHARS or n == len(pages) - 1:
-                found += shards_terms([shard for shard, _ in batch], self._analyzer, vocab)
-                items += batch
-                batch, waiting = [], 0
+
+        def indexed() -> Iterator[tuple[tuple[IndexedShard, tuple[str, ...]], IndexedShard]]:
+            for page, url in pages:
+                shard = self._index(page, url, reader.kept[page.id].version)
+                yield (shard, _stale_reasons(page, reader.failures.get(page.id))), shard
+
+        for batch in _batches(indexed()):
+            found += shards_terms([shard for shard, _ in batch], self._analyzer, vocab)
+            items += batch
         items.append(ForeignTerms.of(found, vocab))
         return items
 
@@ -655,6 +654,23 @@ def _counts_to_keep(snap: IndexSnapshot, tokenizer: Tokenizer) -> dict[str, Any]
                 if passage.lead:
                     ends.append((passage.lead, 1))
     return {"seeds": seeds, "gaps": tokenizer.known_gaps(after=ends)}
+
+
+def _batches(indexed: Iterable[tuple[T, IndexedShard]]) -> Iterator[list[T]]:
+    """The first of each pair of ``indexed``, in order, cut into batches after the shard whose
+    text brings a batch to ``_ANALYZE_CHARS`` (the last batch may be smaller): how a build
+    analyzes shards, a few megabytes of text at a time, in order (so new terms get the same
+    ids)."""
+    batch: list[T] = []
+    waiting = 0
+    for item, shard in indexed:
+        batch.append(item)
+        waiting += sum(len(s.text) for s in shard.sections)
+        if waiting >= _ANALYZE_CHARS:
+            yield batch
+            batch, waiting = [], 0
+    if batch:
+        yield batch
 
 
 def _stale_reasons(page: Page, failure: str | None) -> tuple[str, ...]:

@@ -148,9 +148,11 @@ def test_the_scan_finds_an_import_behind_the_front_door(tmp_path: Path) -> None:
 #: (nothing is parsed), the secret detector and ``requests`` (redaction keeps detect-secrets'
 #: regexes itself and imports it only for a JWT-shaped match), database drivers and clients,
 #: pydantic-settings with the asyncio it brings (config.env reads the environment), rich
-#: (piped, the footer lines are written plain: ``functions.cli._common.say``) and tiktoken
-#: (the answer's count is summed from counts the saved index keeps).
+#: (piped, the footer lines are written plain: ``functions.cli._common.say``), tiktoken (the
+#: answer's count is summed from counts the saved index keeps) and multiprocessing (only a
+#: large first build forks a helper: router._apart).
 NOT_FOR_A_SAVED_INDEX = (
+    "multiprocessing",
     "pydantic_settings",
     "rich",
     "tiktoken",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -43,6 +44,59 @@ def test_a_helper_that_raises_sends_nothing_usable() -> None:
 def test_a_helper_whose_stream_breaks_off_is_noticed() -> None:
     # The third item cannot be pickled: two items arrive, then the child exits in error.
     assert Apart(lambda: [1, 2, lambda: 3, 4]).results() is None
+
+
+def test_a_helper_that_dies_is_noticed() -> None:
+    def work() -> list[int]:
+        os.kill(os.getpid(), signal.SIGKILL)
+        return [1]
+
+    assert Apart(work).results() is None
+
+
+def test_a_helper_that_fails_says_nothing_on_stderr(capfd: pytest.CaptureFixture[str]) -> None:
+    def work() -> list[int]:
+        raise RuntimeError("boom")
+
+    assert Apart(work).results() is None
+    assert capfd.readouterr().err == ""  # (the build says it indexed the share itself)
+
+
+def test_a_helper_that_cannot_start_gives_no_results(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_fork() -> int:
+        raise BlockingIOError("Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    apart = Apart(lambda: [1])
+    assert apart.results() is None
+    apart.close()
+
+
+#: In a fresh interpreter whose output is a pipe (so print buffers): an exit handler that
+#: prints, a line printed before the fork and not flushed, a helper, then the results.
+_EXIT_PROBE = """
+import atexit, os
+from router._apart import Apart
+parent = os.getpid()
+where = lambda: "parent" if os.getpid() == parent else "child"
+atexit.register(lambda: print("exit handler ran in", where()))
+print("before the fork")
+print(Apart(lambda: [1, 2]).results())
+"""
+
+
+def test_a_helper_runs_no_exit_handler_and_repeats_no_buffered_output() -> None:
+    buffered = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    out = subprocess.run(
+        [sys.executable, "-c", _EXIT_PROBE],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=buffered,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == ["before the fork", "[1, 2]", "exit handler ran in parent"]
 
 
 def test_results_can_be_asked_once_and_close_reaps_an_unread_helper() -> None:
@@ -128,9 +182,11 @@ def scenario(name: str, folder: str) -> None:
 
     router.snapshot.Apart = Spy  # type: ignore[attr-defined]
     forks: list[int] = []
-    if name in ("same", "failed"):
+    if name in ("same", "failed", "batches"):
         alone = _build(workspace, tokenizer, apart_chars=0)
         forks.append(len(started))
+        if name == "batches":  # every shard analyzed on its own, here and in the helper
+            router.snapshot._ANALYZE_CHARS = 1
         if name == "failed":
 
             def broken(*args: object) -> list[object]:
@@ -187,6 +243,10 @@ def _forks_in(name: str, folder: Path) -> list[int]:
 def test_a_build_with_a_helper_process_is_the_build_without(tmp_path: Path) -> None:
     # (the helper is forked once, by the second build: the first has apart_chars=0)
     assert _forks_in("same", tmp_path) == [0, 1]
+
+
+def test_a_build_is_the_same_whatever_its_batches_of_analysis(tmp_path: Path) -> None:
+    assert _forks_in("batches", tmp_path) == [0, 1]
 
 
 def test_a_helper_that_fails_leaves_its_pages_to_the_build(tmp_path: Path) -> None:

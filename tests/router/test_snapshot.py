@@ -7,11 +7,13 @@ the ``store`` and ``tokenizer`` fixtures from ``tests/router/conftest.py``.
 from __future__ import annotations
 
 import threading
+from types import SimpleNamespace
 
 import pytest
 
+import router.snapshot
 from router import SyncOptions, sync
-from router.snapshot import SnapshotCache, SnapshotOptions
+from router.snapshot import SnapshotCache, SnapshotOptions, _batches
 from shards import StoreUnavailable, TiktokenCounter
 from tests.router.helpers import NOW, SHARD_IDS, CountingStore, FakeClock
 
@@ -250,3 +252,18 @@ def test_pages_the_sync_skips_never_cause_a_rebuild(
     store.inner.append("log", ["🔔 second event"])
     assert cache.get() is first
     assert "log" not in store.reads
+
+
+def test_a_build_analyzes_its_shards_in_order_in_batches_of_enough_text(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(router.snapshot, "_ANALYZE_CHARS", 10)
+
+    def shard(*texts: str) -> object:
+        return SimpleNamespace(sections=[SimpleNamespace(text=t) for t in texts])
+
+    sizes = {"a": ("12345",), "b": ("1234", "5"), "c": ("x" * 30,), "d": ("1",), "e": ("12",)}
+    indexed = [(name, shard(*texts)) for name, texts in sizes.items()]
+    # A batch closes at the shard that brings it to 10 characters; the rest is the last one.
+    assert list(_batches(indexed)) == [["a", "b"], ["c"], ["d", "e"]]  # type: ignore[arg-type]
+    assert list(_batches([])) == []
