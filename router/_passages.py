@@ -38,6 +38,9 @@ class Passage:
     # ``text`` and ``lead``: what lets packing count an answer without encoding it again.
     raw: int = 0
     lead_raw: int = 0
+    # What the space before it adds when it follows the previous sentence of its line
+    # (SummingTokenizer.space_before); -1 when unknown or not a sentence chunk.
+    space_raw: int = -1
 
 
 class Counts:
@@ -55,6 +58,11 @@ class Counts:
 
     def tokens(self, raw: int) -> int:
         return raw if self.summing is None else self.summing.margined(raw)
+
+    def space(self, text: str) -> int:
+        """What a space before ``text`` adds to its raw count, or -1 when not known."""
+        found = self.summing.space_before(text) if self.summing is not None else None
+        return -1 if found is None else found
 
     def sum(self, parts: Sequence[tuple[str, int | None]], gaps: Sequence[int]) -> int | None:
         """The raw count of the parts joined by ``gaps`` newlines, from their own raw counts
@@ -261,12 +269,14 @@ def _cut_sentences(
         if current and counts.tokens(counts.count(candidate)) > max_tokens:
             text = " ".join(current)
             raw = counts.count(text)
-            chunks.append(Passage(text, counts.tokens(raw), n, " ", lead, raw, lead_raw))
+            space = counts.space(text) if chunks else -1
+            chunks.append(Passage(text, counts.tokens(raw), n, " ", lead, raw, lead_raw, space))
             current = [sentence]
         else:
             current.append(sentence)
     if current:
         text = " ".join(current)
         raw = counts.count(text)
-        chunks.append(Passage(text, counts.tokens(raw), n, " ", lead, raw, lead_raw))
+        space = counts.space(text) if chunks else -1
+        chunks.append(Passage(text, counts.tokens(raw), n, " ", lead, raw, lead_raw, space))
     return chunks

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from router._passages import Counts, Passage, page_tokens, section_passages
-from router._render import FIXED_TEXTS, section_line, shard_line
+from router._render import FIXED_TEXTS, LineCounter, shard_line
 from router.digest import DIGEST_FORMS, render_digest
 from router.sync import Issue
 from shards import ClaudeDelta, Page, StoredPage, Tokenizer
@@ -231,7 +231,7 @@ def index_shard(
     packed_body = _compress(page.body.encode())  # beside the sections (zlib frees the GIL)
     sections: list[IndexedSection] = []
     raws: list[tuple[str, int]] = []
-    counts = Counts(tokenizer)
+    lines = LineCounter(Counts(tokenizer))
     for s in page.sections:
         heading, passages, tokens, raw, heading_raw = section_passages(
             s.text,
@@ -240,14 +240,10 @@ def index_shard(
             max_tokens=max_passage_tokens,
             min_tokens=min_passage_tokens,
         )
-        lines = (
-            counts.count(section_line(s.path, partial=False)),
-            counts.count(section_line(s.path, partial=True)),
-        )
         sections.append(
             IndexedSection(
                 s.id, s.title, s.level, s.path, s.text, tokens, heading, passages,
-                raw, heading_raw, lines,
+                raw, heading_raw, lines.raws(s.path, s.level, heading, heading_raw),
             )
         )  # fmt: skip
         raws.append((s.text, raw))

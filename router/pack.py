@@ -530,10 +530,16 @@ def _excerpt(
             and p == previous + 1
             and section.passages[previous].block == passage.block
         ):
+            text, raw = out[-1]
             if passage.sep == "\n":  # lines of one block: a newline sum
                 out[-1] = _joined([out[-1], (passage.text, passage.raw)], 1, counts)
-            else:  # sentences of one line: counted whole
-                out[-1] = (out[-1][0] + passage.sep + passage.text, None)
+            else:  # sentences of one line: a space sum (see space_before)
+                spaced = passage.sep == " " and passage.space_raw >= 0 and not text[-1:].isspace()
+                if raw is not None and spaced and counts.summing is not None:
+                    raw += passage.space_raw + passage.raw
+                else:
+                    raw = None
+                out[-1] = (text + passage.sep + passage.text, raw)
         else:
             if p != previous + 1:
                 out.append(ellipsis)

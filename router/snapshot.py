@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import string
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -636,23 +637,20 @@ class SnapshotCache:
 def _counts_to_keep(snap: IndexSnapshot, tokenizer: Tokenizer) -> dict[str, Any]:
     """What a saved index keeps so that a new process counts its answers without encoding
     them (``SavedIndex.seeds`` and ``gaps``): the fixed texts' raw counts, and the gap
-    differences after every part an answer joins (mostly known from the build already)."""
+    differences the tokenizer knows (see below)."""
     if not isinstance(tokenizer, SummingTokenizer):
         return {}
     seeds = snap.fixed_raws(tokenizer)
-    # Every part of an answer is followed by two newlines (one inside a table's excerpt):
-    # the fixed texts, the provenance lines (all end alike), and the index's own texts.
-    ends = [(text, 2) for text in snap.fixed_texts().values()]
-    ends += [(section_line((), partial=p), 2) for p in (False, True)]
-    for shard in snap.shards:
-        for section in shard.sections:
-            ends.append((section.text, 2))
-            if section.heading:
-                ends.append((section.heading, 2))
-            for passage in section.passages:
-                ends += [(passage.text, 2), (passage.text, 1)]
-                if passage.lead:
-                    ends.append((passage.lead, 1))
+    # Every part of an answer is followed by newlines. The build met the index's own
+    # endings already (a passage ends as its block does, and blocks are joined by newlines
+    # in the page), but not a table's rule with the row shown under it; those, the fixed
+    # texts and the provenance lines (all ending alike) are added here. A gap still unknown
+    # is counted by the answer that meets it.
+    texts = [*snap.fixed_texts().values(), *(section_line((), partial=p) for p in (False, True))]
+    texts += list(string.punctuation)  # any text ending in one, a question mark say
+    ends = [(text, gap) for text in texts for gap in (1, 2)]
+    leads = {p.lead for s in snap.shards for c in s.sections for p in c.passages if p.lead}
+    ends += [(lead, 1) for lead in leads]
     return {"seeds": seeds, "gaps": tokenizer.known_gaps(after=ends)}
 
 

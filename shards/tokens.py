@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
@@ -46,6 +47,8 @@ class SummingTokenizer(Tokenizer, Protocol):
     def margined(self, raw: int) -> int: ...
 
     def joined(self, parts: Sequence[tuple[str, int]], gaps: Sequence[int]) -> int | None: ...
+
+    def space_before(self, text: str) -> int | None: ...
 
     def known_gaps(self, after: Iterable[tuple[str, int]] = ()) -> dict[tuple[str, int], int]: ...
 
@@ -335,6 +338,25 @@ class TiktokenCounter:
                     self._gaps[key] = found
         return found
 
+    def space_before(self, text: str) -> int | None:
+        """What one space before ``text`` adds to its raw count, ``raw(" " + text) - raw(text)``,
+        found from its first word alone; None when ``text`` is empty or starts with
+        whitespace. Then ``raw(left + " " + text) == raw(left) + raw(text) + space_before(text)``
+        for any ``left`` not ending in whitespace (how sentences of one line are shown).
+
+        Why: a piece of cl100k_base's pattern never runs from a non-space character into a
+        space or tab (letters, digits and punctuation stop there; only a newline is taken by
+        punctuation), and the pattern has no look-behind, so both texts are cut at the end of
+        the first word as if what follows stood alone, and ``left`` is cut as if alone too.
+        """
+        if not text or text[0].isspace():
+            return None
+        found = _FIRST_SPACE.search(text)
+        if found is not None and found.group() in "\r\n":
+            return None  # punctuation before a newline takes it
+        word = text[: found.start()] if found else text
+        return self.raw(" " + word) - self.raw(word)
+
     def known_gaps(self, after: Iterable[tuple[str, int]] = ()) -> dict[tuple[str, int], int]:
         """The gap differences remembered (see :meth:`joined`), once those after each
         ``(text, gap)`` of ``after`` are: to keep with a saved index, so that a process that
@@ -361,6 +383,8 @@ class TiktokenCounter:
 _ASCII_PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
 #: Distinct (punctuation run, gap) differences remembered (each a couple of small encodes).
 _GAP_MEMO = 10_000
+#: The first whitespace character of a text.
+_FIRST_SPACE = re.compile(r"\s")
 #: Last lines up to this many characters have their gap differences remembered.
 _SHORT_LINE = 40
 #: Distinct raw counts whose margined count is remembered.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from router._passages import page_tokens, section_passages, split_passages
 from shards import TiktokenCounter
 
@@ -106,3 +108,21 @@ def test_a_shards_body_is_packed_as_zlib_would_pack_it(tokenizer: TiktokenCounte
     data = ("## Section\n\nSome text about Cloud Run.\n\n" * 200).encode()
     assert _compress(data).result() == zlib.compress(data, 1)
     assert zlib.decompress(_compress(data).result()) == data
+
+
+def test_one_long_line_is_cut_at_sentences_that_sum_back_with_their_space(
+    tokenizer: TiktokenCounter,
+) -> None:
+    """Sentence chunks of one line keep what the space before them adds, so an excerpt that
+    shows two of them in a row is counted from their counts."""
+    line = " ".join(
+        f"Sentence {n} says the Stripe payout lands on day {n % 28 + 1}, not before!"
+        if n % 3
+        else f"'Quoted' note {n}: see (the runbook) and 2024's numbers?"
+        for n in range(60)
+    )
+    passages = split_passages(line, tokenizer, max_tokens=60, min_tokens=5)
+    assert len(passages) > 5 and all(p.sep == " " for p in passages)
+    assert passages[0].space_raw == -1 and all(p.space_raw >= 0 for p in passages[1:])
+    for a, b in itertools.pairwise(passages):
+        assert tokenizer.raw(f"{a.text} {b.text}") == a.raw + b.raw + b.space_raw

@@ -32,3 +32,42 @@ def test_section_lines_name_the_path() -> None:
         "<!-- section: Finance > VAT · partial -->"
     )
     assert section_line((), partial=False) == "<!-- section: (intro) -->"
+
+
+def test_section_lines_counted_from_their_headings_are_their_whole_counts() -> None:
+    """Every section of the three example corpora (and some awkward titles): the line counts
+    LineCounter derives from the headings' counts equal the lines counted whole."""
+    from pathlib import Path
+
+    from router._passages import Counts
+    from router._render import LineCounter
+    from shards.page import split_sections
+
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    awkward = "\n\n".join(
+        [
+            "intro text",
+            "# 2024: the plan",
+            "## (draft) Q&A:",
+            "### 's-Hertogenbosch → café #1",
+            "#### Closing hashes ##",
+            "## Title  with  spaces",
+            "Setext heading\n---",
+            "###### deep ✨",
+            "# A > B",
+        ]
+    )
+    tokenizer = TiktokenCounter()
+    checked = 0
+    for text in [
+        *(p.read_text(encoding="utf-8") for p in examples.glob("**/*.md") if p.name != "README.md"),
+        awkward,
+    ]:
+        lines = LineCounter(Counts(tokenizer))
+        for s in split_sections(text):
+            heading = s.text.partition("\n")[0] if s.level else ""
+            got = lines.raws(s.path, s.level, heading, tokenizer.raw(heading))
+            want = tuple(tokenizer.raw(section_line(s.path, partial=p)) for p in (False, True))
+            assert got == want, s.path
+            checked += 1
+    assert checked > 300

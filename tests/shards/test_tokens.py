@@ -347,3 +347,37 @@ def test_the_counter_is_a_summing_tokenizer_and_pieces_start_after_newlines() ->
     assert isinstance(TiktokenCounter(), SummingTokenizer)
     assert starts_piece("  - item") and starts_piece("x")
     assert not starts_piece("") and not starts_piece("   ") and not starts_piece("\u00a0x")
+
+
+# -- summing counts over space-joined sentences --------------------------------------------
+
+_WORDS = st.text(alphabet=_ALPHABET.replace("\n", ""), max_size=16)
+
+
+@settings(max_examples=800, deadline=None)
+@given(left=_WORDS, text=_WORDS)
+def test_a_space_joined_sum_is_the_whole_texts_count_or_none(left: str, text: str) -> None:
+    """``raw(left + " " + text) == raw(left) + raw(text) + space_before(text)`` whenever
+    ``space_before`` gives a number and ``left`` does not end in whitespace."""
+    counter = TiktokenCounter(TokenOptions(margin=0))
+    space = counter.space_before(text)
+    if space is None or not left or left[-1].isspace():
+        return
+    assert counter.raw(left) + counter.raw(text) + space == counter.raw(f"{left} {text}")
+
+
+def test_sentences_are_summed_and_unsafe_starts_are_not() -> None:
+    counter = TiktokenCounter(TokenOptions(margin=0))
+    left = "The invoice is due in 14 days."
+    for text in [
+        "We pay on the 1st.",
+        "'s-Hertogenbosch is next.",
+        "2024 was late.",
+        "(see below) ok",
+    ]:
+        space = counter.space_before(text)
+        assert space is not None
+        assert counter.raw(left) + counter.raw(text) + space == counter.raw(f"{left} {text}")
+    assert counter.space_before("") is None
+    assert counter.space_before(" leading space") is None
+    assert counter.space_before("line.\nnext") is None  # punctuation takes the newline
