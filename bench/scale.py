@@ -15,8 +15,10 @@ and the demo. Every figure comes from this run:
 - **snapshot build**: a fresh process building from the pages (read, parse, count, analyze,
   index), and one loading the saved index (``[context] persist_index``);
 - **cold start**: a new process, from interpreter start to its first answer, at 5 MB with
-  the saved index present; and ``brain context`` on the demo as a whole process (median of
-  5 runs, saved index present; the first run, which builds and saves it, reported apart).
+  the saved index present (the median of 3; it loads what its answer needs, as a real one
+  does: not the tokenizer's encoder, since the saved index keeps the counts); and
+  ``brain context`` on the demo as a whole process (median of 5 runs, saved index present;
+  the first run, which builds and saves it, reported apart).
 
 The rows above rank by words (``[context] semantic = "off"``). **With meaning** repeats the
 warm latency, a fresh process's peak RSS from the saved index, and ``brain context`` with every
@@ -64,7 +66,8 @@ config = config.model_copy(
     )}
 )
 rt = Runtime(config)
-rt.tokenizer.count("warm the encoding")
+if not persist:  # a build counts with the encoder: load it before the build is timed
+    rt.tokenizer.count("warm the encoding")
 service = rt.context_service
 t1 = time.perf_counter()
 service.cache.get()
@@ -131,6 +134,10 @@ def _process(
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     result["wall_s"] = time.perf_counter() - start
     return result
+
+
+def _first_answer(result: dict[str, Any]) -> float:
+    return float(result["first_answer_s"])
 
 
 def _warm(workspace: Path, tasks: list[str], semantic: str = "off") -> dict[str, Any]:
@@ -323,7 +330,9 @@ def run() -> dict[str, Any]:
         _process(big, True, tasks)  # builds and saves the index
         from_saved = _process(big, True, tasks)
         _process(mid, True, tasks[:1])
-        cold_5mb = _process(mid, True, tasks[:1])
+        # The median of three new processes: one run swung by 0.3 s on a busy machine.
+        colds = sorted((_process(mid, True, tasks[:1]) for _ in range(3)), key=_first_answer)
+        cold_5mb = colds[1]
         context = _brain_context(demo)
         _random_vectors(big)
         meaning_warm = _warm(big, tasks, "auto")
@@ -379,7 +388,8 @@ def table(result: dict[str, Any]) -> str:
         f"| snapshot from the saved index (checked against page versions) "
         f"| {saved['build_s']:.2f} s | ≤ {t['build_s']:.0f} s "
         f"| {_ok(saved['build_s'], t['build_s'])} |",
-        f"| new process to first answer, 5 MB, saved index | {cold['first_answer_s']:.2f} s "
+        f"| new process to first answer, 5 MB, saved index (median of 3) "
+        f"| {cold['first_answer_s']:.2f} s "
         f"| ≤ 1 s | {_ok(cold['first_answer_s'], 1.0)} |",
         f"| `brain context` whole process, demo, saved index (median of {ctx['runs']}) "
         f"| {ctx['median_s']:.2f} s | ≤ 0.45 s | {_ok(ctx['median_s'], 0.45)} |",
