@@ -4,7 +4,9 @@
 sections (with token counts and passages) and one :class:`~router.lexicon.Lexicon` over the
 whole index (IDF is global). It is immutable; a change in the store produces a new snapshot.
 What never changes for a snapshot (the digest in each form and its token count, each shard's
-manifest row) is computed once, on first use, and kept with it.
+manifest row) is computed once, on first use, and kept with it. Sections and passages keep
+raw token counts of what an answer shows of them, and a saved index keeps those of the
+snapshot's fixed texts (``seeds``), so packing counts an answer without encoding it.
 """
 
 from __future__ import annotations
@@ -121,7 +123,7 @@ class IndexSnapshot:
     versions: Mapping[str, str]  # page id -> version the snapshot was built from
     generation: int
     # Raw counts of this snapshot's fixed texts (fixed_raws) kept with a saved index, by the
-    # key counted() takes: a summing tokenizer reads them instead of encoding the texts again.
+    # key counted_raw() takes: a summing tokenizer reads them instead of encoding the texts again.
     # Not an init field: a snapshot made with dataclasses.replace (other shards, a STALE
     # line) must count its own texts.
     seeds: Mapping[str, int] = field(
@@ -151,11 +153,6 @@ class IndexSnapshot:
                 self._memo[key] = found
         assert isinstance(found, str)
         return found
-
-    def counted(self, key: str, text: str, tokenizer: Tokenizer) -> int:
-        """``tokenizer.count(text)`` for a text fixed by this snapshot, counted once per key."""
-        counts = Counts(tokenizer)
-        return counts.tokens(self.counted_raw(key, text, counts))
 
     def counted_raw(self, key: str, text: str, counts: Counts) -> int:
         """The raw count (see :class:`~router._passages.Counts`) of a text fixed by this
