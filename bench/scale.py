@@ -18,7 +18,9 @@ and the demo. Every figure comes from this run:
   the saved index present (the median of 3; it loads what its answer needs, as a real one
   does: not the tokenizer's encoder, since the saved index keeps the counts); and
   ``brain context`` on the demo as a whole process (median of 5 runs, saved index present;
-  the first run, which builds and saves it, reported apart).
+  the first run, which builds and saves it, reported apart), beside a process that only
+  imports the libraries it needs (the floor, in the same run) and with the instructions it
+  executes (callgrind, where valgrind is installed: a count no machine's load moves).
 
 The rows above rank by words (``[context] semantic = "off"``). **With meaning** repeats the
 warm latency, a fresh process's peak RSS from the saved index, and ``brain context`` with every
@@ -311,7 +313,50 @@ def _brain_context(workspace: Path, runs: int = 5, semantic: str = "off") -> dic
         )
         notes = json.loads(answer.stdout)["notes"]
         assert not any("words only" in n for n in notes), notes
-    return {"first_s": times[0], "median_s": statistics.median(times[1:]), "runs": runs}
+    out: dict[str, Any] = {
+        "first_s": times[0],
+        "median_s": statistics.median(times[1:]),
+        "runs": runs,
+    }
+    if semantic == "off":
+        out["floor_s"] = _floor(runs)
+        out["instructions"] = _instructions([*command, str(workspace)], env)
+    return out
+
+
+#: What a ``brain context`` process imports that is not ours: the interpreter and the
+#: libraries on its path (the baseline a cold command cannot go under without dropping one).
+_FLOOR = "import numpy, pydantic, typer, orjson; from pydantic import BaseModel"
+
+
+def _floor(runs: int) -> float:
+    """The median wall time of a process that only imports the libraries ``brain context``
+    needs, measured in the same run: what of a cold command is the machine's and theirs."""
+    times = []
+    for _ in range(runs + 1):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", _FLOOR], capture_output=True, check=True, env=_env())
+        times.append(time.perf_counter() - start)
+    return statistics.median(times[1:])
+
+
+def _instructions(command: list[str], env: dict[str, str]) -> int | None:
+    """Instructions the command executes (valgrind's callgrind), a count that does not move
+    with the machine's load; None without valgrind."""
+    import shutil
+
+    if shutil.which("valgrind") is None:
+        return None
+    with tempfile.TemporaryDirectory(prefix="bench-callgrind-") as tmp:
+        done = subprocess.run(
+            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={tmp}/out", *command],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=True,
+        )
+    found = [line for line in done.stderr.splitlines() if "Collected" in line]
+    return int(found[-1].rsplit(":", 1)[1].replace(",", "").strip()) if found else None
 
 
 def run() -> dict[str, Any]:
@@ -361,6 +406,21 @@ def _ok(value: float, target: float) -> str:
     return "yes" if value <= target else "**no**"
 
 
+def _floor_line(ctx: dict[str, Any]) -> str:
+    count = ctx.get("instructions")
+    instructions = (
+        f"; it executes {count / 1e9:.2f} billion instructions (callgrind: the same on any "
+        "machine, however loaded)"
+        if count
+        else "; valgrind is not installed, so no instruction count"
+    )
+    return (
+        f"Of `brain context`'s {ctx['median_s']:.2f} s, a process that only imports the "
+        f"libraries it needs (numpy, pydantic, typer, orjson) takes {ctx['floor_s']:.2f} s "
+        f"in this run ({ctx['floor_s'] / ctx['median_s']:.0%}){instructions}."
+    )
+
+
 def table(result: dict[str, Any]) -> str:
     warm, lat = result["warm"], result["warm"]["latency"]
     store, saved, cold = result["from_store"], result["from_saved"], result["cold_5mb"]
@@ -398,6 +458,8 @@ def table(result: dict[str, Any]) -> str:
         f"`bm25s` {sc['bm25s_ms']:.2f} ms on the same terms: **{sc['ratio']:.1f}x** bm25s's "
         "time (ours adds phrase terms' weights and returns a dense array; bm25s here scores "
         "the word and phrase terms it indexed).",
+        "",
+        _floor_line(ctx),
         "",
         f"Also measured: `brain context` on the demo without a saved index (its first run) "
         f"{ctx['first_s']:.2f} s; imports before the first build in the 20 MB processes "
