@@ -5,10 +5,11 @@ without loading the tokenizer's encoder."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from router._passages import Counts
+    from router.model import IndexedShard
 
 #: Marks passages of a section left out of its excerpt.
 ELLIPSIS = "[…]"
@@ -27,19 +28,6 @@ FIXED_TEXTS: tuple[str, ...] = (
     *_MORE.values(),
     *(f"{n:0{width}d}" for width in (1, 2, 3) for n in range(10**width)),
 )
-
-
-class _Shard(Protocol):
-    @property
-    def id(self) -> str: ...
-    @property
-    def title(self) -> str: ...
-    @property
-    def updated(self) -> str: ...
-    @property
-    def url(self) -> str: ...
-    @property
-    def stale(self) -> tuple[str, ...]: ...
 
 
 def section_line(path: tuple[str, ...], *, partial: bool) -> str:
@@ -101,7 +89,7 @@ class LineCounter:
         return line + self._count(_LINE_TAILS[0]), line + self._count(_LINE_TAILS[1])
 
 
-def shard_line(shard: _Shard) -> str:
+def shard_line(shard: IndexedShard) -> str:
     """The provenance line written once above a shard's sections."""
     updated = f" · updated {shard.updated}" if shard.updated else ""
     stale = " · STALE: " + "; ".join(shard.stale) if shard.stale else ""

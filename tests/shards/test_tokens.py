@@ -210,11 +210,16 @@ def _cache(tmp_path: Path) -> Path:
     return found
 
 
-def test_the_parsed_ranks_are_cached_for_the_next_process(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def ranks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the ranks file, with the cache in ``tmp_path / "cache"`` (see ``_cache``)."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    ranks = _ranks_file(tmp_path)
+    return _ranks_file(tmp_path)
+
+
+def test_the_parsed_ranks_are_cached_for_the_next_process(
+    ranks: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     parsed = shards.tokens._ranks(ranks)
     assert _cache(tmp_path).is_file()
     monkeypatch.setattr(shards.tokens, "_parse_ranks", _no_parsing)
@@ -225,10 +230,8 @@ def test_the_parsed_ranks_are_cached_for_the_next_process(
 
 
 def test_a_damaged_ranks_cache_is_parsed_again_and_rewritten(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ranks: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    ranks = _ranks_file(tmp_path)
     parsed = shards.tokens._ranks(ranks)
     damaged = bytearray(_cache(tmp_path).read_bytes())
     damaged[-1000] ^= 0xFF
@@ -238,11 +241,7 @@ def test_a_damaged_ranks_cache_is_parsed_again_and_rewritten(
     assert shards.tokens._ranks(ranks) == parsed  # and the cache was written anew
 
 
-def test_a_ranks_file_changed_since_it_was_cached_is_read_and_checked_again(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    ranks = _ranks_file(tmp_path)
+def test_a_ranks_file_changed_since_it_was_cached_is_read_and_checked_again(ranks: Path) -> None:
     shards.tokens._ranks(ranks)
     ranks.write_bytes(ranks.read_bytes()[:-1] + b"1")  # same size, another time and hash
     os.utime(ranks, ns=(1, 1))
