@@ -16,7 +16,8 @@ import threading
 import zlib
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from router._passages import Counts, Passage, page_tokens, section_passages
@@ -44,6 +45,13 @@ class IndexedSection:
     raw: int = 0
     heading_raw: int = 0
     line_raws: tuple[int, int] = (0, 0)
+
+    def __reduce__(self) -> tuple[type[IndexedSection], tuple[object, ...]]:
+        # Pickled as a constructor call, as Passage is (see Passage.__reduce__).
+        return IndexedSection, _SECTION_FIELDS(self)
+
+
+_SECTION_FIELDS = attrgetter(*(f.name for f in fields(IndexedSection)))
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import itertools
+import pickle
+from dataclasses import fields
 
-from router._passages import page_tokens, section_passages, split_passages
+from router._passages import Passage, page_tokens, section_passages, split_passages
+from router.model import IndexedSection
 from shards import TiktokenCounter
 
 
@@ -126,3 +129,18 @@ def test_one_long_line_is_cut_at_sentences_that_sum_back_with_their_space(
     assert passages[0].space_raw == -1 and all(p.space_raw >= 0 for p in passages[1:])
     for a, b in itertools.pairwise(passages):
         assert tokenizer.raw(f"{a.text} {b.text}") == a.raw + b.raw + b.space_raw
+
+
+def test_sections_and_passages_pickle_with_every_field(tokenizer: TiktokenCounter) -> None:
+    # (a large build's helper process sends them pickled: see Passage.__reduce__)
+    passage = Passage("| a | b |", 5, 3, sep=" ", lead="| h |", raw=4, lead_raw=3, space_raw=1)
+    section = IndexedSection(
+        "s", "T", 2, ("A", "T"), "text", 7, "## T", (passage,), raw=6, heading_raw=2,
+        line_raws=(9, 11),
+    )  # fmt: skip
+    for value in (passage, section):
+        copy = pickle.loads(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+        assert copy == value and type(copy) is type(value)
+        assert [getattr(copy, f.name) for f in fields(value)] == [
+            getattr(value, f.name) for f in fields(value)
+        ]
