@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from router._apart import Apart, can_fork
-from router._heap import release_free_heap
+from router._heap import one_arena, release_free_heap
 from router._render import section_line
 from router.lexicon import (
     ForeignTerms,
@@ -113,7 +113,9 @@ class SnapshotOptions:
     workspace: what the index is of (a folder, a Notion root page): a saved index of
         another workspace is never loaded.
     freeze_gc: ``gc.freeze()`` after each build, so the cyclic collector never walks the
-        snapshot's objects on a request (a service sets it; it is process-wide).
+        snapshot's objects on a request, and hand the heap a build freed back to the OS,
+        its threads' included (:func:`router._heap.one_arena`). A service sets it; it is
+        process-wide.
     apart_chars: a first build of at least this many characters of pages indexes about half
         of them in a forked helper process, on another core, where the process may fork
         (Linux, two cores, one thread: see :mod:`router._apart`); 0 never does.
@@ -158,6 +160,8 @@ class SnapshotCache:
         self.store = store
         self.tokenizer = tokenizer
         self.options = options or SnapshotOptions()
+        if self.options.freeze_gc:
+            one_arena()  # before the threads this cache starts: see one_arena
         self._clock = clock
         self._analyzer = Analyzer()
         self._lock = threading.Lock()

@@ -8,12 +8,13 @@ as `brain split` would. The fixtures built from these live in ``conftest.py``.
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Generic, TypeVar
 
 from router import sync
+from router.select import BM25Index
 from router.snapshot import IndexSnapshot, SnapshotCache
 from shards import (
     ClaudeDelta,
@@ -254,3 +255,29 @@ def write_index(path: Path, count: int, *, odd_every: int = 17) -> list[str]:
         (path / f"{shard_id}.md").write_text(render_page(header, body), encoding="utf-8")
         ids.append(shard_id)
     return sorted(ids)
+
+
+def _index_arrays(index: BM25Index) -> Iterator[list[float]]:
+    for name in ("_docs", "_weights", "_indptr", "_idf", "_df"):
+        yield getattr(index, name).tolist()
+
+
+def assert_same_snapshot(ours: IndexSnapshot, theirs: IndexSnapshot) -> None:
+    """Two snapshots are the same: shards, findings, vocabulary ids and every index array."""
+    assert ours.shards == theirs.shards
+    assert ours.stale == theirs.stale
+    assert ours.invalid == theirs.invalid
+    a, b = ours.lexicon, theirs.lexicon
+    assert list(a.vocab.items()) == list(b.vocab.items())  # the same ids, in the same order
+    for name in ("sections", "headings", "passages", "shards"):
+        assert list(_index_arrays(getattr(a, name))) == list(_index_arrays(getattr(b, name)))
+    assert a.section_key == b.section_key
+    for name in (
+        "section_shard",
+        "section_passages",
+        "passage_section",
+        "passage_index",
+        "passage_ptr",
+        "passage_terms",
+    ):
+        assert getattr(a, name).tolist() == getattr(b, name).tolist()

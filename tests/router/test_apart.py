@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -18,10 +17,9 @@ import pytest
 import router.snapshot
 from router._apart import Apart, can_fork
 from router.model import COMPRESS_THREAD
-from router.select import BM25Index
 from router.snapshot import IndexSnapshot, SnapshotCache, SnapshotOptions
 from shards import LocalFolderStore, TiktokenCounter, parse_page, render_page
-from tests.router.helpers import build_store
+from tests.router.helpers import assert_same_snapshot, build_store
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -130,31 +128,6 @@ def _build(folder: Path, tokenizer: TiktokenCounter, apart_chars: int) -> IndexS
     return SnapshotCache(LocalFolderStore(folder), tokenizer, options=options).get()
 
 
-def _index_arrays(index: BM25Index) -> Iterator[list[float]]:
-    for name in ("_docs", "_weights", "_indptr", "_idf", "_df"):
-        yield getattr(index, name).tolist()
-
-
-def _assert_same(ours: IndexSnapshot, theirs: IndexSnapshot) -> None:
-    assert ours.shards == theirs.shards
-    assert ours.stale == theirs.stale
-    assert ours.invalid == theirs.invalid
-    a, b = ours.lexicon, theirs.lexicon
-    assert list(a.vocab.items()) == list(b.vocab.items())  # the same ids, in the same order
-    for name in ("sections", "headings", "passages", "shards"):
-        assert list(_index_arrays(getattr(a, name))) == list(_index_arrays(getattr(b, name)))
-    assert a.section_key == b.section_key
-    for name in (
-        "section_shard",
-        "section_passages",
-        "passage_section",
-        "passage_index",
-        "passage_ptr",
-        "passage_terms",
-    ):
-        assert getattr(a, name).tolist() == getattr(b, name).tolist()
-
-
 def _workspace(folder: Path, tokenizer: TiktokenCounter) -> Path:
     """The test index with one page edited since its sync (so it is flagged stale)."""
     store = build_store(folder, tokenizer)
@@ -196,7 +169,7 @@ def scenario(name: str, folder: str) -> None:
         helped = _build(workspace, tokenizer, apart_chars=1)
         forks.append(len(started))
         assert any(s.stale for s in helped.shards)
-        _assert_same(helped, alone)
+        assert_same_snapshot(helped, alone)
     elif name == "raised":  # this process's own share fails: the helper is reaped all the same
 
         def fails(*args: object) -> None:

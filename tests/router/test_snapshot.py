@@ -7,15 +7,18 @@ the ``store`` and ``tokenizer`` fixtures from ``tests/router/conftest.py``.
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
+import router.select
 import router.snapshot
 from router import SyncOptions, sync
 from router.snapshot import SnapshotCache, SnapshotOptions, _batches
 from shards import StoreUnavailable, TiktokenCounter
-from tests.router.helpers import NOW, SHARD_IDS, CountingStore, FakeClock
+from tests.router.helpers import NOW, SHARD_IDS, CountingStore, FakeClock, assert_same_snapshot
 
 
 def _cache(
@@ -267,3 +270,25 @@ def test_a_build_analyzes_its_shards_in_order_in_batches_of_enough_text(
     # A batch closes at the shard that brings it to 10 characters; the rest is the last one.
     assert list(_batches(indexed)) == [["a", "b"], ["c"], ["d", "e"]]  # type: ignore[arg-type]
     assert list(_batches([])) == []
+
+
+def test_indexes_set_up_on_two_threads_are_the_ones_set_up_on_one(
+    store: CountingStore, tokenizer: TiktokenCounter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    serial = SnapshotCache(store, tokenizer).get()
+    placed: list[int] = []
+
+    class Spy(ThreadPoolExecutor):
+        def map(self, fn: Any, *iterables: Any, **kwargs: Any) -> Any:
+            ranges = list(iterables[0])
+            placed.append(len(ranges))
+            return super().map(fn, ranges, **kwargs)
+
+    # Many small ranges (a few postings each), every index on two threads.
+    monkeypatch.setattr(router.select, "_SETUP_SLICE", 7)
+    monkeypatch.setattr(router.select, "_THREADED_POSTINGS", 1)
+    monkeypatch.setattr(router.select, "ThreadPoolExecutor", Spy)
+    threaded = SnapshotCache(store, tokenizer).get()
+    assert len(placed) == 4 and min(placed) > 5  # the four indexes, each in many ranges
+    assert_same_snapshot(threaded, serial)
+    assert not [t for t in threading.enumerate() if t.name.startswith("bm25-setup")]
