@@ -193,28 +193,41 @@ def analyze(texts: Sequence[str], analyzer: Analyzer, vocab: Vocabulary) -> DocT
     del ids, doc, keep
     lengths = np.bincount(word_docs, minlength=ndocs)
     same = word_docs[:-1] == word_docs[1:]
-    pairs, pair_dense = np.unique(
-        word_keys[:-1][same] * nloc + word_keys[1:][same], return_inverse=True
-    )
+    pairs, pair_dense = _unique_inverse(word_keys[:-1][same] * nloc + word_keys[1:][same])
     # Dense keys: words 0..nloc-1, then each distinct pair.
-    keys = np.concatenate([word_keys, nloc + pair_dense.reshape(-1)])
+    keys = np.concatenate([word_keys, nloc + pair_dense])
     docs = np.concatenate([word_docs, word_docs[:-1][same]])
     nkeys = nloc + len(pairs)
     if ndocs * nkeys * 2 >= 1 << 31 or len(keys) >= 1 << 32:  # pragma: no cover - huge page
         return DocTerms.of(analyzer.counted(t, vocab) for t in texts)
-    # Sequence order, as counted() meets terms: by document, its words, then its pairs.
+    # Sequence order, as counted() meets terms: by document, its words, then its pairs. Both
+    # lists are in document order already, so each item's place is counted, not sorted:
+    # a word goes after the pairs of the documents before its own, a pair after the words
+    # of its own document and those before.
     nwords = len(word_keys)
-    del word_keys, word_docs, pair_dense, same
-    at = _sorted_positions(docs * 2 + (np.arange(len(keys)) >= nwords))
-    keys, docs = keys[at], docs[at]
-    del at
+    pair_docs = docs[nwords:]
+    pairs_in = np.bincount(pair_docs, minlength=ndocs)
+    place = np.empty(len(keys), dtype=np.int64)
+    place[:nwords] = np.cumsum(pairs_in)[word_docs]
+    place[:nwords] -= pairs_in[word_docs]
+    place[:nwords] += np.arange(nwords)
+    place[nwords:] = np.cumsum(lengths)[pair_docs]
+    place[nwords:] += np.arange(len(pair_docs))
+    del word_keys, word_docs, pair_dense, same, pair_docs, pairs_in
+    in_order = np.empty_like(keys)
+    in_order[place] = keys
+    keys = in_order
+    in_order = np.empty_like(docs)
+    in_order[place] = docs
+    docs = in_order
+    del place, in_order
     # Distinct (document, term) in order of first appearance, with their counts.
     groups, first, tfs = _first_groups(docs * nkeys + keys)
     term_keys = groups % nkeys
     term_docs = groups // nkeys
     del keys, docs, groups, first
     # Ids: known terms from the vocabulary, new ones the next ids in order of first use.
-    uniq, _, _ = _first_groups(term_keys)
+    uniq = _first_distinct(term_keys, nkeys)
     names = np.empty(len(uniq), dtype=object)
     is_word = uniq < nloc
     names[is_word] = [distinct[k] for k in uniq[is_word].tolist()]
@@ -280,6 +293,39 @@ def _sorted_positions(values: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
     return keys
 
 
+def _unique_inverse(
+    values: npt.NDArray[np.int64],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """``np.unique(values, return_inverse=True)`` for non-negative values: one SIMD sort of
+    value-and-position keys where both fit in 63 bits (np.unique's argsort took twice as
+    long), np.unique itself where they do not."""
+    shift = len(values).bit_length()
+    if not len(values) or int(values.max()).bit_length() + shift > 63:
+        uniq, inverse = np.unique(values, return_inverse=True)
+        return uniq, inverse.reshape(-1)
+    keys = values << shift
+    keys |= np.arange(len(values), dtype=np.int64)
+    keys.sort()
+    at = keys & ((1 << shift) - 1)
+    keys >>= shift  # the values, ascending
+    new = np.empty(len(keys), dtype=np.bool_)
+    new[0] = True
+    np.not_equal(keys[1:], keys[:-1], out=new[1:])
+    inverse = np.empty(len(keys), dtype=np.int64)
+    inverse[at] = np.cumsum(new) - 1
+    return keys[new], inverse
+
+
+def _first_distinct(values: npt.NDArray[np.int64], bound: int) -> npt.NDArray[np.int64]:
+    """The distinct ``values`` (each under ``bound``) in order of first appearance: where
+    each first appears is kept per value (an array of ``bound``), and only the distinct
+    values are sorted by it."""
+    first = np.full(bound, len(values), dtype=np.int64)
+    np.minimum.at(first, values, np.arange(len(values), dtype=np.int64))
+    present = np.flatnonzero(first < len(values))
+    return present[_sorted_positions(first[present])]
+
+
 def _first_groups(
     values: npt.NDArray[np.int64],
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
@@ -293,7 +339,15 @@ def _first_groups(
     starts = np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1]]))
     counts = np.diff(np.append(starts, len(ordered)))
     firsts = at[starts]  # positions ascend within a value: its first appearance
-    by_first = _sorted_positions(firsts)
+    # The groups in order of their first appearance: firsts are distinct positions, so
+    # their order is read off a mark per position rather than sorted.
+    del at
+    marked = np.zeros(len(values), dtype=np.bool_)
+    marked[firsts] = True
+    group_at = np.empty(len(values), dtype=np.int64)
+    group_at[firsts] = np.arange(len(firsts))
+    by_first = group_at[np.flatnonzero(marked)]
+    del marked, group_at
     return ordered[starts][by_first], firsts[by_first], counts[by_first]
 
 

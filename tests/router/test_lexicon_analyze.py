@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from router.lexicon import _words, analyze
+from router.lexicon import _first_distinct, _first_groups, _unique_inverse, _words, analyze
 from router.select import _WORD, Analyzer, DocTerms
 
 _WORDS = [
@@ -83,3 +83,28 @@ def test_the_fast_word_cut_is_the_analyzers_pattern(text: str) -> None:
 def test_the_fast_word_cut_handles_many_kinds_of_symbols_too() -> None:
     text = "a" + "".join(chr(0x2190 + n) + f"w{n}" for n in range(80)) + " \u00e9t\u00e9"
     assert _words(text) == _WORD.findall(text)
+
+
+_INTS = st.lists(st.integers(0, 40), max_size=60)
+
+
+@settings(max_examples=300, deadline=None)
+@given(values=_INTS, scale=st.sampled_from([1, 1 << 20, 1 << 57]))
+def test_unique_with_inverse_is_numpys(values: list[int], scale: int) -> None:
+    # (scaled by 2**57 the keys cannot hold a position as well: np.unique takes over)
+    array = np.array(values, dtype=np.int64) * scale
+    uniq, inverse = _unique_inverse(array)
+    want, want_inverse = np.unique(array, return_inverse=True)
+    assert uniq.tolist() == want.tolist()
+    assert inverse.tolist() == want_inverse.reshape(-1).tolist()
+
+
+@settings(max_examples=300, deadline=None)
+@given(values=_INTS)
+def test_distinct_values_come_in_order_of_first_appearance(values: list[int]) -> None:
+    found = _first_distinct(np.array(values, dtype=np.int64), 41)
+    assert found.tolist() == list(dict.fromkeys(values))
+    groups, firsts, counts = _first_groups(np.array(values, dtype=np.int64))
+    assert groups.tolist() == list(dict.fromkeys(values))
+    assert firsts.tolist() == [values.index(v) for v in dict.fromkeys(values)]
+    assert counts.tolist() == [values.count(v) for v in dict.fromkeys(values)]
