@@ -1,10 +1,12 @@
 """Index maintenance: how long `brain split` and `brain sync` take, and how big the router is.
 
-Inputs: the demo index (examples/context-index.md, ~138 KB, seven domains) and synthetic
-indexes of ~2.5 MB and ~5 MB built from the demo's domains: 40 domains, each one of the demo's
-domains with its subsections repeated under their own numbered headings (so no two texts
-are the same and the token cache cannot flatter the figures). Those domains are far over
-``max_shard_tokens`` and get cut into parts, so the large runs also exercise that path.
+Inputs: the demo index (examples/context-index.md, ~138 KB, seven domains), synthetic
+indexes of ~2.5 MB and ~5 MB built from the demo's domains (40 domains, each one of the demo's
+domains with its subsections repeated under their own numbered headings: the headings differ,
+but most blocks are copies, which the token cache counts once), and a ~5 MB varied one in
+which no two blocks are alike (:func:`varied`: all three example indexes recombined). The
+large indexes' domains are far over ``max_shard_tokens`` and get cut into parts, so the large
+runs also exercise that path.
 
 For each input, three timed phases, each the median of three runs on a fresh workspace:
 
@@ -30,6 +32,7 @@ dry-run sync, which renders every page exactly as it would write it.
 
 from __future__ import annotations
 
+import random
 import re
 import statistics
 import tempfile
@@ -94,6 +97,112 @@ def synthetic(target_bytes: int, domains: int = DOMAINS) -> str:
             n += 1
         out.append("\n\n".join(parts))
     return "\n\n".join(out) + "\n"
+
+
+#: The three example indexes, whose blocks and sentences :func:`varied` recombines.
+SOURCES = (
+    MONOLITH,
+    ROOT / "examples" / "eval-ops" / "index.md",
+    ROOT / "examples" / "eval-vet" / "index.md",
+)
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9])")
+_DIGITS = re.compile(r"[0-9]+")
+_CAPITALIZED = re.compile(r"\b[A-Z][a-z]{2,}\b")
+_CODE_LETTERS = "ABCDEFGHJKLMNPRSTVWXZ"
+_SYLLABLES = (
+    "ka ro mi ven ta lo stra bel dun fer gal hol ix jor kes lum nor pav quin rud sel tor "
+    "ul vax wen yor zim bra cle dro fin gri han"
+).split()
+
+
+def varied(target_bytes: int, domains: int = DOMAINS, seed: int = 7) -> str:
+    """``domains`` domains adding up to about ``target_bytes`` of text that does not repeat:
+    the shape of an operator's index rather than the demo copied (:func:`synthetic`).
+
+    Every block is new. Paragraphs are 1-6 sentences drawn from all three example indexes
+    (demo, eval-ops, eval-vet); lists, tables and code fences are their blocks. In every
+    block each run of digits is redrawn and about one capitalized word in four becomes a
+    name from an invented lexicon of 60,000, drawn with a long tail (a few common, most rare), so
+    the vocabulary grows with the index as names, codes and amounts do in real notes, and
+    no token count or analysis is ever a repeat. Sections hold 1-6 blocks, one in ten a
+    long pasted document of 12-30; titles are source headings with a name. Deterministic.
+    """
+    rng = random.Random(seed)
+    paragraphs, others, titles = _source_blocks()
+    sentences = [s for p in paragraphs for s in _SENTENCE.split(p) if len(s) > 20]
+    lexicon = _names(rng, 60_000)
+
+    def name() -> str:
+        return lexicon[int(len(lexicon) * rng.random() ** 2.5)]
+
+    def vary(text: str) -> str:
+        text = _DIGITS.sub(lambda m: str(rng.randrange(10 ** len(m.group()))), text)
+        return _CAPITALIZED.sub(lambda m: name() if rng.random() < 0.25 else m.group(), text)
+
+    def block() -> str:
+        if rng.random() < 0.7:
+            return vary(" ".join(rng.choice(sentences) for _ in range(rng.randint(1, 6))))
+        return vary(rng.choice(others))
+
+    share = target_bytes // domains
+    out = ["# Context Index (varied, generated)", "The operation's facts, by domain."]
+    for d in range(domains):
+        parts = [f"## {rng.choice(titles)} (unit {d})", vary(rng.choice(paragraphs))]
+        size = sum(len(p) for p in parts)
+        while size < share:
+            count = rng.randint(12, 30) if rng.random() < 0.1 else rng.randint(1, 6)
+            section = "\n\n".join(
+                [f"### {rng.choice(titles)}: {name()}"] + [block() for _ in range(count)]
+            )
+            parts.append(section)
+            size += len(section) + 2
+        out.append("\n\n".join(parts))
+    return "\n\n".join(out) + "\n"
+
+
+def _source_blocks() -> tuple[list[str], list[str], list[str]]:
+    """The example indexes' paragraphs, other blocks (lists, tables, fences, toggles) and
+    heading titles."""
+    paragraphs: list[str] = []
+    others: list[str] = []
+    titles: list[str] = []
+    for path in SOURCES:
+        text = path.read_text(encoding="utf-8")
+        blocks, fence = [], False
+        current: list[str] = []
+        for line in text.split("\n"):
+            if line.lstrip().startswith(("```", "~~~")):
+                fence = not fence
+            if not fence and line.startswith("#") and not line.startswith("#!"):
+                title = line.lstrip("#").strip()
+                if line.startswith(("## ", "### ", "#### ")) and title:
+                    titles.append(re.sub(r"\s*\(.*\)$", "", title))
+                continue
+            if not fence and not line.strip():
+                if current:
+                    blocks.append("\n".join(current))
+                current = []
+            else:
+                current.append(line)
+        if current:
+            blocks.append("\n".join(current))
+        for b in blocks:
+            plain = not b.lstrip().startswith(("|", "-", "*", "```", "~~~", "<", ">", "1."))
+            (paragraphs if plain and "\n" not in b.strip() else others).append(b)
+    return paragraphs, others, titles
+
+
+def _names(rng: random.Random, count: int) -> list[str]:
+    """``count`` distinct invented names and codes (two to four syllables, or a code)."""
+    seen: dict[str, None] = {}
+    while len(seen) < count:
+        if rng.random() < 0.2:
+            letters = "".join(rng.choice(_CODE_LETTERS) for _ in range(2))
+            word = f"{letters}-{rng.randrange(10_000)}"
+        else:
+            word = "".join(rng.choice(_SYLLABLES) for _ in range(rng.randint(2, 4))).capitalize()
+        seen.setdefault(word)
+    return list(seen)
 
 
 def _median_time(setup: Callable[[], Any], action: Callable[[Any], Any]) -> tuple[float, Any]:
@@ -224,12 +333,13 @@ def many_shards(count: int, scratch: Path) -> dict[str, Any]:
 
 
 def run() -> dict[str, Any]:
-    """Measure the demo index and the 2.5 MB and 5 MB synthetic ones."""
+    """Measure the demo index, the 2.5 MB and 5 MB synthetic ones and the 5 MB varied one."""
     encoding()  # load the ranks once, outside every timing
     inputs = [
         ("demo", demo_text()),
         ("synthetic 2.5 MB", synthetic(2_500_000)),
         ("synthetic 5 MB", synthetic(5_000_000)),
+        ("varied 5 MB", varied(5_000_000)),
     ]
     with tempfile.TemporaryDirectory(prefix="bench-index-") as scratch:
         rows = [measure(name, text, Path(scratch)) for name, text in inputs]
