@@ -195,7 +195,9 @@ _SHAPES = [
     "a | b", "--- | ---", "- item", "- # in list", "1. one", "  continued", "    code",
     "> quote", "<div>", "---", "===", "***", "  # indented", "#\tTab", "# title \\#",
     "# x\xa0#", "[ref]: /url", "- - nested", "  ```", "- ``x``", "  `y`", "  ``` z", "- ~~~",
-    "\t# t", "text #", "## trailing ## x",
+    "\t# t", "text #", "## trailing ## x", "> # in quote", "> \U0001f4a1 callout text", ">",
+    "> > nested", "> ```", "> ---", ">  - # x", "<details>", "</details>",
+    "<details><summary>More</summary>", "<pre>", "<!-- note -->", "<3 plain",
 ]  # fmt: skip
 
 
@@ -209,12 +211,14 @@ def test_the_heading_scan_finds_what_markdown_it_finds_when_it_is_sure(lines: li
 
 
 def test_the_heading_scan_agrees_on_every_markdown_file_of_the_project() -> None:
-    from bench.index import synthetic
+    from bench.index import synthetic, varied
 
     files = [p for p in sorted(_REPO.glob("**/*.md")) if not {".venv", ".git"} & set(p.parts)]
     texts = {str(p): p.read_text(encoding="utf-8") for p in files}
     # The scale bench's synthetic index, one text per top-level domain.
     texts |= {f"synthetic {n}": t for n, t in enumerate(synthetic(400_000).split("\n# "))}
+    # And the varied one: sections drawn from every example index, callouts and toggles too.
+    texts |= {f"varied {n}": t for n, t in enumerate(varied(400_000).split("\n## "))}
     assert len(texts) > 10
     sure = 0
     for name, text in texts.items():
@@ -232,8 +236,22 @@ def test_the_heading_scan_steps_aside_where_a_container_could_hold_a_heading() -
         "- # in a list",
         "para\n===",
         "| a |\n|---|\n# after a table row",
-        "<div>\n\n# inside html\n</div>",
+        "<pre>\n\n# inside pre\n</pre>",
+        "> ```\n> # a comment in a quoted fence\n> ```",
+        "> > # nested",
         "- item\n\n  # in the item",
     ):
         assert _plain_headings(body.split("\n")) is None, body
     assert _plain_headings("```\n# not a heading\n```\n\n# one".split("\n")) == [(4, 1, "one")]
+
+
+def test_the_heading_scan_reads_callouts_and_toggles_itself() -> None:
+    for body in (
+        "> \U0001f4a1 Callout text\n> more of it\n\n# After",
+        "<details><summary>Open</summary>\n\nHidden text\n</details>\n\n## Next",
+        "<div>\n\n# after the html block ends\n</div>",
+        "para\n> quote\n\n### Three",
+    ):
+        found = _plain_headings(body.split("\n"))
+        assert found is not None and found == _parsed_headings(body), body
+        assert found
