@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 from router import sync
+from router.model import IndexedShard
 from router.select import BM25Index
 from router.snapshot import IndexSnapshot, SnapshotCache
 from shards import (
@@ -258,7 +259,7 @@ def write_index(path: Path, count: int, *, odd_every: int = 17) -> list[str]:
 
 
 def _index_arrays(index: BM25Index) -> Iterator[list[float]]:
-    for name in ("_docs", "_weights", "_indptr", "_idf", "_df"):
+    for name in ("_docs", "_weights", "_indptr", "_idf"):
         yield getattr(index, name).tolist()
 
 
@@ -281,3 +282,8 @@ def assert_same_snapshot(ours: IndexSnapshot, theirs: IndexSnapshot) -> None:
         "passage_terms",
     ):
         assert getattr(a, name).tolist() == getattr(b, name).tolist()
+
+
+def shard_text(shard: IndexedShard) -> str:
+    """The text a shard's sections hold (what a snapshot serves of its page)."""
+    return "\n\n".join(s.text for s in shard.sections)
