@@ -11,6 +11,7 @@ snapshot's fixed texts (``seeds``), so packing counts an answer without encoding
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 import zlib
@@ -61,15 +62,12 @@ class IndexedShard:
     url: str
     version: str
     header: ClaudeDelta
-    packed_body: bytes  # the body, zlib-compressed: its sections hold the text served
+    # A digest of the body (its sections hold the text served): enough to tell whether a
+    # page read again within its version's minute is the page indexed.
+    body_digest: bytes
     tokens: int
     sections: tuple[IndexedSection, ...]
     stale: tuple[str, ...] = ()  # why this shard cannot be served as fresh, if it cannot
-
-    @property
-    def body(self) -> str:
-        """The page body (without its header), as read."""
-        return zlib.decompress(self.packed_body).decode()
 
     @property
     def title(self) -> str:
@@ -222,6 +220,11 @@ class IndexSnapshot:
         return self.shards[n] if n >= 0 else None
 
 
+def body_digest(body: str) -> bytes:
+    """What :attr:`IndexedShard.body_digest` holds for ``body``."""
+    return hashlib.blake2b(body.encode(), digest_size=16).digest()
+
+
 def index_shard(
     page: Page,
     url: str,
@@ -233,7 +236,6 @@ def index_shard(
 ) -> IndexedShard:
     """One shard page, counted and cut into passages (its terms are built separately)."""
     assert page.header is not None
-    packed_body = _compress(page.body.encode())  # beside the sections (zlib frees the GIL)
     sections: list[IndexedSection] = []
     raws: list[tuple[str, int]] = []
     lines = LineCounter(Counts(tokenizer))
@@ -258,7 +260,7 @@ def index_shard(
         url=url,
         version=version,
         header=page.header,
-        packed_body=packed_body.result(),
+        body_digest=body_digest(page.body),
         # Summed from the sections' counts (each character is encoded once, in its block).
         tokens=page_tokens(page.body, raws, tokenizer),
         sections=tuple(sections),

@@ -54,6 +54,7 @@ from router.model import (
     IndexSnapshot,
     KeptPage,
     StaleEntry,
+    body_digest,
     index_shard,
 )
 from router.persist import SavedIndex, load, save
@@ -485,7 +486,10 @@ class SnapshotCache:
                     and cached[0].url == url
                     and (
                         reader.kept[page.id].settled  # else a same-minute edit keeps the version
-                        or (cached[0].body == page.body and cached[0].header == page.header)
+                        or (
+                            cached[0].body_digest == body_digest(page.body)
+                            and cached[0].header == page.header
+                        )
                     )
                 ):
                     shard, bag = cached

@@ -52,7 +52,7 @@ def _edit(store: CountingStore, page_id: str, old: str, new: str) -> None:
 def _body(cache: SnapshotCache, shard_id: str) -> str:
     shard = cache.get().shard(shard_id)
     assert shard is not None
-    return shard.body
+    return "\n\n".join(s.text for s in shard.sections)
 
 
 def test_a_page_the_feed_names_is_reread_at_once_and_alone_without_a_listing(

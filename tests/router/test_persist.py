@@ -18,7 +18,7 @@ from router import persist
 from router.select import select
 from router.snapshot import SnapshotCache, SnapshotOptions
 from shards import TiktokenCounter
-from tests.router.helpers import SHARD_IDS, CountingStore, FakeClock, build_store
+from tests.router.helpers import SHARD_IDS, CountingStore, FakeClock, build_store, shard_text
 
 WORKSPACE = "local:/srv/brain/workspace"
 
@@ -72,7 +72,7 @@ def test_a_stale_saved_index_rereads_only_the_edited_page(
     store.reads.clear()
     resumed = _cache(store, tokenizer, path)
     finance = resumed.get().shard("finance")
-    assert finance is not None and "within 45 days" in finance.body
+    assert finance is not None and "within 45 days" in shard_text(finance)
     assert not resumed.loaded
     assert store.reads == ["finance"]
     # ...and the rewritten file now holds the edit: a third process reads nothing.
@@ -80,7 +80,7 @@ def test_a_stale_saved_index_rereads_only_the_edited_page(
     third = _cache(store, tokenizer, path)
     again = third.get().shard("finance")
     assert third.loaded and store.reads == []
-    assert again is not None and "within 45 days" in again.body
+    assert again is not None and "within 45 days" in shard_text(again)
 
 
 def _rebuilt_with(
@@ -109,7 +109,7 @@ def test_the_saved_index_keeps_no_term_arrays_and_a_rebuild_after_a_load_ranks_a
     resumed = _cache(store, tokenizer, path)  # loads, then re-analyzes the others' terms
     fresh = _cache(store, tokenizer, tmp_path / "other.bin")  # from the pages only
     finance = resumed.get().shard("finance")
-    assert finance is not None and "within 45 days" in finance.body
+    assert finance is not None and "within 45 days" in shard_text(finance)
     # Term ids differ (the resumed vocabulary also holds the old text's terms); scores do not.
     for task in (*TASKS, "invoice payment terms days"):
         assert _ranking(resumed, task) == _ranking(fresh, task)
@@ -159,7 +159,7 @@ def test_a_saved_index_of_another_workspace_is_never_loaded(
     cache = _rebuilt_with(mine, tokenizer, path)
     assert "another workspace" in cache.load_note
     finance = cache.get().shard("finance")
-    assert finance is not None and "in 90 days" not in finance.body
+    assert finance is not None and "in 90 days" not in shard_text(finance)
 
 
 def test_a_corrupted_or_foreign_file_is_rebuilt(
@@ -249,7 +249,7 @@ def test_the_refresher_picks_up_a_marked_page_without_a_request(
         cache.mark_stale("finance")
         assert rebuilt.wait(30)
         finance = cache.get().shard("finance")
-        assert finance is not None and "in 21 days" in finance.body
+        assert finance is not None and "in 21 days" in shard_text(finance)
     finally:
         cache.stop_refresher()
 
