@@ -30,7 +30,7 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=\S)")
 class Passage:
     """A paragraph, list, table chunk or code block of a section: the unit of partial text."""
 
-    text: str
+    utf8: bytes  # the text, see text
     tokens: int
     block: int  # chunks cut from one markdown block share it
     sep: str = "\n"  # what joins it to the previous chunk of the same block
@@ -42,6 +42,11 @@ class Passage:
     # What the space before it adds when it follows the previous sentence of its line
     # (SummingTokenizer.space_before); -1 when unknown or not a sentence chunk.
     space_raw: int = -1
+
+    @property
+    def text(self) -> str:
+        """The passage's text (kept as UTF-8: see IndexedSection.text)."""
+        return self.utf8.decode()
 
     def __reduce__(self) -> tuple[type[Passage], tuple[object, ...]]:
         # Pickled as a constructor call (a large build's helper process sends 30,000):
@@ -229,7 +234,7 @@ def _passages(
     for n, (block, raw) in enumerate(merged):
         tokens = counts.tokens(raw)
         if tokens <= max_tokens:
-            out.append(Passage(block, tokens, n, raw=raw))
+            out.append(Passage(block.encode(), tokens, n, raw=raw))
         else:
             out.extend(_cut(block, n, counts, max_tokens))
     return tuple(out)
@@ -258,12 +263,12 @@ def _cut(block: str, n: int, counts: Counts, max_tokens: int) -> list[Passage]:
         candidate = f"{text}\n{line}"
         both = counts.joined([(text, raw), (line, line_raw)], [1], candidate)
         if counts.tokens(both) > max_tokens:
-            chunks.append(Passage(text, counts.tokens(raw), n, "\n", lead, raw, lead_raw))
+            chunks.append(Passage(text.encode(), counts.tokens(raw), n, "\n", lead, raw, lead_raw))
             text, raw = line, line_raw
         else:
             text, raw = candidate, both
     if started:
-        chunks.append(Passage(text, counts.tokens(raw), n, "\n", lead, raw, lead_raw))
+        chunks.append(Passage(text.encode(), counts.tokens(raw), n, "\n", lead, raw, lead_raw))
     return chunks
 
 
@@ -279,7 +284,9 @@ def _cut_sentences(
             text = " ".join(current)
             raw = counts.count(text)
             space = counts.space(text) if chunks else -1
-            chunks.append(Passage(text, counts.tokens(raw), n, " ", lead, raw, lead_raw, space))
+            chunks.append(
+                Passage(text.encode(), counts.tokens(raw), n, " ", lead, raw, lead_raw, space)
+            )
             current = [sentence]
         else:
             current.append(sentence)
@@ -287,5 +294,7 @@ def _cut_sentences(
         text = " ".join(current)
         raw = counts.count(text)
         space = counts.space(text) if chunks else -1
-        chunks.append(Passage(text, counts.tokens(raw), n, " ", lead, raw, lead_raw, space))
+        chunks.append(
+            Passage(text.encode(), counts.tokens(raw), n, " ", lead, raw, lead_raw, space)
+        )
     return chunks

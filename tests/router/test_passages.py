@@ -133,11 +133,13 @@ def test_one_long_line_is_cut_at_sentences_that_sum_back_with_their_space(
 
 def test_sections_and_passages_pickle_with_every_field(tokenizer: TiktokenCounter) -> None:
     # (a large build's helper process sends them pickled: see Passage.__reduce__)
-    passage = Passage("| a | b |", 5, 3, sep=" ", lead="| h |", raw=4, lead_raw=3, space_raw=1)
+    passage = Passage(b"| a | b |", 5, 3, sep=" ", lead="| h |", raw=4, lead_raw=3, space_raw=1)
+    text = "caf\u00e9 \U0001f4a1".encode()
     section = IndexedSection(
-        "s", "T", 2, ("A", "T"), "text", 7, "## T", (passage,), raw=6, heading_raw=2,
+        "s", "T", 2, ("A", "T"), text, 7, "## T", (passage,), raw=6, heading_raw=2,
         line_raws=(9, 11),
     )  # fmt: skip
+    assert section.text == "caf\u00e9 \U0001f4a1" and passage.text == "| a | b |"
     for value in (passage, section):
         copy = pickle.loads(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
         assert copy == value and type(copy) is type(value)
