@@ -232,16 +232,16 @@ class BM25Index:
         avg = total / n if n and total else 1.0
         norm = k1 * (1 - b + b * lengths / avg)
         df = np.bincount(docs.terms, minlength=self._terms)
-        # Per term, only where its postings start (document frequencies are the differences)
-        # and its IDF: a 20 MB index of varied notes has 460,000 terms, four indexes over
-        # them, and per-term arrays were 44 MB of it.
+        # Per term, only where its postings start: document frequencies are the differences,
+        # and an IDF is computed when asked (:func:`_idf`). A 20 MB index of varied notes
+        # has 460,000 terms, four indexes over them, and per-term arrays were 44 MB of it.
         self._indptr: npt.NDArray[np.integer] = (
             np.zeros(self._terms + 1, dtype=np.int64)
             if len(docs.terms) >= 1 << 31
             else np.zeros(self._terms + 1, dtype=np.int32)
         )
         np.cumsum(df, out=self._indptr[1:])
-        self._idf = np.log(1 + (n - df + 0.5) / (df + 0.5))
+        idf = _idf(n, df)  # (per posting below; per term asked, later, from the starts)
         del df
         self._docs = np.empty(len(docs.terms), dtype=np.int32)
         self._weights = np.empty(len(docs.terms), dtype=np.float32)
@@ -264,7 +264,7 @@ class BM25Index:
             self._docs[out] = doc
             # idf * tf * (k1 + 1) / (tf + norm), left to right as the scalar formula
             tf = docs.counts[where].astype(np.float64)
-            weights = self._idf[docs.terms[where]]
+            weights = idf[docs.terms[where]]
             weights *= tf
             weights *= k1 + 1
             tf += norm[doc]
@@ -292,9 +292,7 @@ class BM25Index:
     @property
     def nbytes(self) -> int:
         """Memory held by the arrays (the vocabulary is shared and not counted)."""
-        return int(
-            self._docs.nbytes + self._weights.nbytes + self._indptr.nbytes + self._idf.nbytes
-        )
+        return int(self._docs.nbytes + self._weights.nbytes + self._indptr.nbytes)
 
     @property
     def idf(self) -> Mapping[str, float]:
@@ -358,6 +356,14 @@ class BM25Index:
 _SETUP_SLICE = 1 << 17
 
 
+def _idf(n: int, df: npt.NDArray[np.integer]) -> npt.NDArray[np.float64]:
+    """BM25+'s IDF of terms held by ``df`` of ``n`` documents: always as one array
+    operation, whether for every term at setup or one asked later, so both are the same
+    to the bit."""
+    out: npt.NDArray[np.float64] = np.log(1 + (n - df + 0.5) / (df + 0.5))
+    return out
+
+
 #: Postings from which an index's ranges of terms are put in place on two threads.
 _THREADED_POSTINGS = 500_000
 
@@ -416,7 +422,7 @@ class _IdfView(Mapping[str, float]):
         tid = self._index._vocab.get(term)
         if tid is None or tid >= self._index._terms or not self._index._df(tid):
             raise KeyError(term)
-        return float(self._index._idf[tid])
+        return float(_idf(self._index.size, self._index._df(np.array([tid])))[0])
 
     def __iter__(self) -> Iterator[str]:
         index = self._index

@@ -259,8 +259,9 @@ def write_index(path: Path, count: int, *, odd_every: int = 17) -> list[str]:
 
 
 def _index_arrays(index: BM25Index) -> Iterator[list[float]]:
-    for name in ("_docs", "_weights", "_indptr", "_idf"):
+    for name in ("_docs", "_weights", "_indptr"):
         yield getattr(index, name).tolist()
+    yield [index.idf[t] for t in index.idf]
 
 
 def assert_same_snapshot(ours: IndexSnapshot, theirs: IndexSnapshot) -> None:
