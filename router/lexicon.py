@@ -14,19 +14,15 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
-from itertools import repeat
 
 import numpy as np
 import numpy.typing as npt
 
 from router._heap import release_free_heap
+from router._vocab import Terms, Vocabulary
 from router.model import IndexedShard
 from router.select import _WORD as WORD_PATTERN
 from router.select import STOP_WORDS, Analyzer, BM25Index, DocTerms
-
-#: Term -> id, shared by every index of a cache; it only grows (terms of edited-away text
-#: stay, harmlessly: an index built later simply has no postings for them).
-Vocabulary = dict[str, int]
 
 
 @dataclass(frozen=True)
@@ -75,14 +71,14 @@ def shards_terms(
 class ForeignTerms:
     """Shards' terms found against a vocabulary of their own (what a build's helper process
     sends back): each kind of document concatenated over the shards, the passages per section
-    of each shard, and that vocabulary's words in id order. A few large arrays rather than
+    of each shard, and that vocabulary's terms in id order. A few large arrays rather than
     three small ones per shard: they come and go whole, not as holes in the heap."""
 
     fields: DocTerms
     headings: DocTerms
     passages: DocTerms
     passage_counts: tuple[tuple[int, ...], ...]
-    terms: tuple[str, ...]
+    terms: Terms
 
     @classmethod
     def of(cls, found: Sequence[ShardTerms], vocab: Vocabulary) -> ForeignTerms:
@@ -91,7 +87,7 @@ class ForeignTerms:
             DocTerms.concat([t.headings for t in found]),
             DocTerms.concat([t.passages for t in found]),
             tuple(t.passage_counts for t in found),
-            tuple(vocab),
+            vocab.terms(),
         )
 
 
@@ -99,13 +95,7 @@ def adopt_terms(foreign: ForeignTerms, vocab: Vocabulary) -> list[ShardTerms]:
     """Each shard's terms as :func:`shards_terms` would have found them against ``vocab``: the
     words ``vocab`` lacks get its next ids in their own id order, which is the order of their
     first use, the one ``shards_terms`` gives new words."""
-    terms = foreign.terms
-    ids = np.fromiter(
-        (vocab.setdefault(term, len(vocab)) for term in terms), dtype=np.int64, count=len(terms)
-    )
-    if len(vocab) > np.iinfo(np.int32).max:  # pragma: no cover - two billion terms
-        raise OverflowError("the vocabulary outgrew 32-bit term ids")
-    table = ids.astype(np.int32)
+    table = vocab.assign(foreign.terms).astype(np.int32)
     fields, headings, passages = (
         replace(docs, terms=table[docs.terms])
         for docs in (foreign.fields, foreign.headings, foreign.passages)
@@ -228,17 +218,11 @@ def analyze(texts: Sequence[str], analyzer: Analyzer, vocab: Vocabulary) -> DocT
     del keys, docs, groups, first
     # Ids: known terms from the vocabulary, new ones the next ids in order of first use.
     uniq = _first_distinct(term_keys, nkeys)
-    names = np.empty(len(uniq), dtype=object)
     is_word = uniq < nloc
-    names[is_word] = [distinct[k] for k in uniq[is_word].tolist()]
-    a, b = np.divmod(pairs[uniq[~is_word] - nloc], nloc)
-    names[~is_word] = [
-        f"{distinct[x]} {distinct[y]}" for x, y in zip(a.tolist(), b.tolist(), strict=True)
-    ]
-    terms = names.tolist()
-    known = np.fromiter(map(vocab.get, terms, repeat(-1)), dtype=np.int64, count=len(terms))
-    for n in np.flatnonzero(known < 0).tolist():
-        known[n] = vocab.setdefault(terms[n], len(vocab))
+    left, right = np.divmod(pairs, nloc)  # each distinct pair's words, as positions in distinct
+    known = vocab.assign(
+        Terms(distinct, is_word, np.where(is_word, uniq, uniq - nloc), left, right)
+    )
     by_key = np.zeros(nkeys, dtype=np.int64)
     by_key[uniq] = known
     ptr = np.zeros(ndocs + 1, dtype=np.int64)
@@ -393,8 +377,8 @@ class Lexicon:
 
     @cached_property
     def words(self) -> tuple[str, ...]:
-        """Term id -> term (the vocabulary in id order), built on first use."""
-        return tuple(self.vocab)
+        """Term id -> the word ("" for a phrase pair), built on first use."""
+        return self.vocab.word_table()
 
     def passage_term_ids(self, doc: int) -> npt.NDArray[np.int32]:
         """The term ids of passage ``doc``, each once."""

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from router._vocab import Vocabulary
 from router.lexicon import Lexicon, ShardTerms
 from router.model import IndexedShard, IndexSnapshot, KeptPage, StaleEntry
 from router.sync import Issue
@@ -40,7 +41,15 @@ log = logging.getLogger(__name__)
 #: Bump when what is saved changes shape; the code fingerprint catches the rest.
 FORMAT = 2
 MAGIC = b"context-index built index\n"
-_CODE = ("model.py", "lexicon.py", "select.py", "_passages.py", "_render.py", "persist.py")
+_CODE = (
+    "model.py",
+    "lexicon.py",
+    "select.py",
+    "_passages.py",
+    "_render.py",
+    "_vocab.py",
+    "persist.py",
+)
 
 
 def code_fingerprint() -> str:
@@ -62,7 +71,7 @@ class SavedIndex:
     # (the same arrays: every term is in the saved vocabulary), so a process serving from the
     # saved index holds a third less of it (33 MB at 20 MB) and loads it faster.
     entries: dict[str, tuple[IndexedShard, ShardTerms | None]]
-    vocab: dict[str, int]
+    vocab: Vocabulary
     shards: tuple[IndexedShard, ...]
     lexicon: Lexicon
     invalid: tuple[Issue, ...]

@@ -36,7 +36,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -103,7 +103,7 @@ class Analyzer:
     def bag(self, text: str) -> TermBag:
         return TermBag.of(self.terms(text))
 
-    def counted(self, text: str, vocab: dict[str, int]) -> tuple[list[int], list[int], int]:
+    def counted(self, text: str, vocab: TermIds) -> tuple[list[int], list[int], int]:
         """The text's terms as ids in ``vocab`` (new terms added), their counts, and its
         length in words: :meth:`bag` without keeping a string per term."""
         words = self.words(text)
@@ -118,6 +118,14 @@ class Analyzer:
         else:
             ids = cast("list[int]", known)
         return ids, list(counts.values()), len(words)
+
+
+class TermIds(Protocol):
+    """What :meth:`Analyzer.counted` needs of a vocabulary (a dict, or the cache's)."""
+
+    def get(self, term: str, /) -> int | None: ...
+    def setdefault(self, term: str, default: int, /) -> int: ...
+    def __len__(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -579,7 +587,7 @@ def expansion(lex: Lexicon, query: Mapping[str, float], opts: SelectOptions) -> 
             if tid in query_ids:
                 continue
             word = lex.words[tid]
-            if " " in word:
+            if not word:  # a phrase pair
                 continue
             share = count / len(docs)  # P(word | seed), over passages
             pmi = math.log(share * size / max(df, 1))

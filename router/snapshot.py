@@ -37,11 +37,11 @@ from typing import Any, TypeVar
 from router._apart import Apart, can_fork
 from router._heap import one_arena, release_free_heap
 from router._render import section_line
+from router._vocab import Vocabulary
 from router.lexicon import (
     ForeignTerms,
     Lexicon,
     ShardTerms,
-    Vocabulary,
     adopt_terms,
     build_lexicon,
     shards_terms,
@@ -177,7 +177,7 @@ class SnapshotCache:
         self._changes = changes
         self._fed = 0.0  # when the change feed was last asked
         self._feeding = threading.Lock()  # one feed call at a time
-        self._vocab: Vocabulary = {}
+        self._vocab = Vocabulary()
         # page id -> parsed shard and its terms (None after a load: recomputed when needed)
         self._entries: dict[str, tuple[IndexedShard, ShardTerms | None]] = {}
         self._resumed = False  # whether the saved index was looked for
@@ -539,7 +539,7 @@ class SnapshotCache:
     def _index_apart(self, pages: list[tuple[Page, str]], reader: _ReadThrough) -> list[object]:
         """The helper's work: each page's shard and stale reasons, then their terms, found
         against a vocabulary of its own (see adopt_terms)."""
-        vocab: Vocabulary = {}
+        vocab = Vocabulary()
         items: list[object] = []
         found: list[ShardTerms] = []
 

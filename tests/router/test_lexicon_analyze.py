@@ -6,6 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from router._vocab import Vocabulary
 from router.lexicon import _first_distinct, _first_groups, _unique_inverse, _words, analyze
 from router.select import _WORD, Analyzer, DocTerms
 
@@ -39,7 +40,7 @@ _TEXT = st.lists(st.sampled_from(_WORDS), max_size=12).map(" ".join)
 )
 def test_analyzing_many_texts_at_once_equals_one_by_one(seen: list[str], texts: list[str]) -> None:
     analyzer = Analyzer()
-    ours: dict[str, int] = {}
+    ours = Vocabulary()
     theirs: dict[str, int] = {}
     for text in seen:  # a vocabulary that already knows some terms
         analyzer.counted(text, ours)
@@ -51,7 +52,7 @@ def test_analyzing_many_texts_at_once_equals_one_by_one(seen: list[str], texts: 
 def test_a_text_holding_the_join_marker_is_still_analyzed_as_itself() -> None:
     analyzer = Analyzer()
     texts = ["before \ua66e after", "next one", "ꙮ"]
-    ours: dict[str, int] = {}
+    ours = Vocabulary()
     theirs: dict[str, int] = {}
     _same(analyze(texts, analyzer, ours), _one_by_one(texts, analyzer, theirs))
     assert ours == theirs
@@ -59,7 +60,7 @@ def test_a_text_holding_the_join_marker_is_still_analyzed_as_itself() -> None:
 
 def test_repeated_words_and_pairs_are_counted_per_document() -> None:
     analyzer = Analyzer()
-    vocab: dict[str, int] = {}
+    vocab = Vocabulary()
     docs = analyze(["cloud run cloud run", "", "run cloud"], analyzer, vocab)
     assert docs.ptr.tolist() == [0, 4, 4, 7]
     words = {v: k for k, v in vocab.items()}
