@@ -15,17 +15,19 @@ import hashlib
 import os
 import threading
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, fields
 from operator import attrgetter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from router._passages import Counts, Passage, page_tokens, section_passages
 from router._render import FIXED_TEXTS, LineCounter, shard_line
 from router.digest import DIGEST_FORMS, render_digest
 from router.sync import Issue
 from shards import ClaudeDelta, Page, StoredPage, Tokenizer
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from router.lexicon import Lexicon
@@ -167,15 +169,16 @@ class IndexSnapshot:
         assert isinstance(found, str)
         return found
 
-    def counted_raw(self, key: str, text: str, counts: Counts) -> int:
+    def counted_raw(self, key: str, text: str | Callable[[], str], counts: Counts) -> int:
         """The raw count (see :class:`~router._passages.Counts`) of a text fixed by this
-        snapshot, under ``key``: from the seeds a saved index kept, else counted once."""
+        snapshot, under ``key``: from the seeds a saved index kept, else counted once.
+        ``text`` may be a function making it, called only when it has to be counted."""
         memo_key = ("raw", key, id(counts.tokenizer))
         found = self._memo.get(memo_key)
         if found is None:
             found = self.seeds.get(key) if counts.summing is not None else None
             if found is None:
-                found = counts.count(text)
+                found = counts.count(text if isinstance(text, str) else text())
             with self._memo_lock:
                 self._memo[memo_key] = found
         assert isinstance(found, int)
@@ -200,6 +203,15 @@ class IndexSnapshot:
         texts |= {f"shard:{n}": shard_line(s) for n, s in enumerate(self.shards)}
         texts |= {f"text:{t}": t for t in FIXED_TEXTS}
         return texts
+
+    def once(self, key: str, make: Callable[[IndexSnapshot], T]) -> T:
+        """``make(self)``, computed on first use and kept with the snapshot under ``key``."""
+        found = self._memo.get(("once", key))
+        if found is None:
+            found = make(self)
+            with self._memo_lock:
+                self._memo[("once", key)] = found
+        return cast("T", found)
 
     def ids(self) -> tuple[str, ...]:
         found = self._memo.get("ids")
