@@ -52,6 +52,8 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import reduce
+from operator import getitem
 from pathlib import Path
 from typing import Any
 
@@ -463,8 +465,9 @@ def table(result: dict[str, Any]) -> str:
     repeated = shapes["repeated"]
     warm, lat = repeated["warm"], repeated["warm"]["latency"]
 
-    def row(label: str, pick: Callable[[dict[str, Any]], float], unit: str, target: float) -> str:
-        values = {name: pick(shape) for name, shape in shapes.items()}
+    def row(label: str, at: tuple[str, ...], unit: str, target: float) -> str:
+        """A measure's row: the value under the keys ``at`` in each shape's results."""
+        values = {name: float(reduce(getitem, at, shape)) for name, shape in shapes.items()}
         digits = 2 if unit == "s" and max(values.values()) < 2 else 1 if unit != "MB" else 0
         cells = " | ".join(f"{v:.{digits}f} {unit}" for v in values.values())
         bound = f"{target:.0f}" if target >= 1 else f"{target:.2f}"
@@ -494,37 +497,43 @@ def table(result: dict[str, Any]) -> str:
         "",
         "| measure | repeated | varied | target | met |",
         "|---|---:|---:|---:|---|",
-        row("warm get_context p50", lambda s: s["warm"]["latency"]["p50_ms"], "ms", t["p50_ms"]),
-        row("warm get_context p99", lambda s: s["warm"]["latency"]["p99_ms"], "ms", t["p99_ms"]),
-        row(
-            "peak RSS, process building from the pages",
-            lambda s: s["from_store"]["peak_rss_mb"],
-            "MB",
-            t["rss_mb"],
-        ),
-        row(
-            "peak RSS, process starting from the saved index",
-            lambda s: s["from_saved"]["peak_rss_mb"],
-            "MB",
-            t["rss_mb"],
-        ),
-        row(
-            "snapshot build from the pages (read, parse, count, analyze, index)",
-            lambda s: s["from_store"]["build_s"],
-            "s",
-            t["build_s"],
-        ),
-        row(
-            "snapshot from the saved index (checked against page versions)",
-            lambda s: s["from_saved"]["build_s"],
-            "s",
-            t["build_s"],
-        ),
-        row(
-            "new process to first answer, 5 MB of the same shape, saved index (median of 3)",
-            lambda s: s["cold_5mb"]["first_answer_s"],
-            "s",
-            1.0,
+        *(
+            row(label, at, unit, target)
+            for label, at, unit, target in (
+                ("warm get_context p50", ("warm", "latency", "p50_ms"), "ms", t["p50_ms"]),
+                ("warm get_context p99", ("warm", "latency", "p99_ms"), "ms", t["p99_ms"]),
+                (
+                    "peak RSS, process building from the pages",
+                    ("from_store", "peak_rss_mb"),
+                    "MB",
+                    t["rss_mb"],
+                ),
+                (
+                    "peak RSS, process starting from the saved index",
+                    ("from_saved", "peak_rss_mb"),
+                    "MB",
+                    t["rss_mb"],
+                ),
+                (
+                    "snapshot build from the pages (read, parse, count, analyze, index)",
+                    ("from_store", "build_s"),
+                    "s",
+                    t["build_s"],
+                ),
+                (
+                    "snapshot from the saved index (checked against page versions)",
+                    ("from_saved", "build_s"),
+                    "s",
+                    t["build_s"],
+                ),
+                (
+                    "new process to first answer, 5 MB of the same shape, saved index "
+                    "(median of 3)",
+                    ("cold_5mb", "first_answer_s"),
+                    "s",
+                    1.0,
+                ),
+            )
         ),
         "",
         f"`brain context` as a whole process on the demo, saved index (median of {ctx['runs']}): "

@@ -160,14 +160,7 @@ class IndexSnapshot:
 
     def digest_form(self, form: str) -> str:
         """The router digest in ``form`` (``full``, ``short``, ``ids``), rendered once."""
-        key = ("digest", form)
-        found = self._memo.get(key)
-        if found is None:
-            found = render_digest(self.shards, form)
-            with self._memo_lock:
-                self._memo[key] = found
-        assert isinstance(found, str)
-        return found
+        return self.once(f"digest:{form}", lambda snap: render_digest(snap.shards, form))
 
     def counted_raw(self, key: str, text: str | Callable[[], str], counts: Counts) -> int:
         """The raw count (see :class:`~router._passages.Counts`) of a text fixed by this
@@ -214,29 +207,22 @@ class IndexSnapshot:
         return cast("T", found)
 
     def ids(self) -> tuple[str, ...]:
-        found = self._memo.get("ids")
-        if found is None:
-            found = tuple(s.id for s in self.shards)
-            with self._memo_lock:
-                self._memo["ids"] = found
-        assert isinstance(found, tuple)
-        return found
+        return self.once("ids", lambda snap: tuple(s.id for s in snap.shards))
 
     def index_of(self, shard_id: str) -> int:
         """Position of a shard; -1 when the snapshot has no such shard."""
-        positions = self._memo.get("positions")
-        if positions is None:
-            positions = {s.id: n for n, s in enumerate(self.shards)}
-            with self._memo_lock:
-                self._memo["positions"] = positions
-        assert isinstance(positions, dict)
-        found = positions.get(shard_id, -1)
-        assert isinstance(found, int)
-        return found
+        positions = self.once(
+            "positions", lambda snap: {s.id: n for n, s in enumerate(snap.shards)}
+        )
+        return positions.get(shard_id, -1)
 
     def shard(self, shard_id: str) -> IndexedShard | None:
         n = self.index_of(shard_id)
         return self.shards[n] if n >= 0 else None
+
+
+def _positions(snapshot: IndexSnapshot) -> dict[str, int]:
+    return {s.id: n for n, s in enumerate(snapshot.shards)}
 
 
 def body_digest(body: str) -> bytes:

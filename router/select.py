@@ -259,10 +259,10 @@ class BM25Index:
         # temporaries were a 100 MB peak).
         ranges = _TermRanges(docs.terms, self._indptr)
 
-        def place(n: int) -> None:
-            low, high = ranges.bounds(n)
+        def place(r: int) -> None:
+            low, high = ranges.bounds(r)
             out = slice(int(self._indptr[low]), int(self._indptr[high]))
-            where = ranges.postings(n)
+            where = ranges.postings(r)
             # each posting's document, searched while positions ascend (seven times faster
             # than in term order), then both put in term order
             doc = np.searchsorted(docs.ptr, where, side="right") - 1
@@ -289,8 +289,8 @@ class BM25Index:
                 for _ in pool.map(place, range(len(ranges))):
                     pass
         else:
-            for n in range(len(ranges)):
-                place(n)
+            for r in range(len(ranges)):
+                place(r)
 
     @property
     def postings_count(self) -> int:
