@@ -166,7 +166,9 @@ def analyze(texts: Sequence[str], analyzer: Analyzer, vocab: Vocabulary) -> DocT
     # Each distinct word: the marker, a stop word, or its stem (the analyzer's own, at once).
     kept = [w for w in code_of if w not in STOP_WORDS and w != _MARK]
     spaced = " ".join(kept)
-    stems = analyzer.words(spaced) if spaced == spaced.lower() else []
+    # (each kept word must be a word of the analyzer's own cut, lowercase: else fall back)
+    sure = spaced == spaced.lower() and WORD_PATTERN.findall(spaced) == kept
+    stems = analyzer.stems(kept) if sure else []
     if len(stems) != len(kept) or _MARK not in code_of:
         return DocTerms.of(analyzer.counted(t, vocab) for t in texts)
     distinct = list(dict.fromkeys(stems))

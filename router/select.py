@@ -88,6 +88,15 @@ class Analyzer:
             if word not in STOP_WORDS
         ]
 
+    def stems(self, words: Sequence[str]) -> list[str]:
+        """The stem of each of ``words`` (lowercase content words, as :meth:`words` finds
+        them), at once and past the memo: a build stems every distinct word of its index
+        once a batch, and the memo would keep them all (85,000 words, 9 MB, on 20 MB of
+        varied notes) for tasks that use a few dozen."""
+        with self._lock:
+            stems: list[str] = self._stemmer.stemWords(words)
+        return stems
+
     def _stem(self, word: str) -> str:
         with self._lock:
             stem: str = self._stemmer.stemWord(word)
