@@ -160,7 +160,8 @@ def split_passages(
     """Blocks at blank lines outside code fences; tiny blocks join the next, big ones are cut."""
     counts = Counts(tokenizer)
     found = _blocks(body)
-    return _passages(found, [counts.count(b) for b in found.blocks], counts, max_tokens, min_tokens)
+    raws = [_block_raw(b, counts, max_tokens) for b in found.blocks]
+    return _passages(found, raws, counts, max_tokens, min_tokens)
 
 
 def section_passages(
@@ -173,7 +174,7 @@ def section_passages(
     heading, _, rest = text.partition("\n") if level else ("", "", text)
     counts = Counts(tokenizer)
     found = _blocks(rest)
-    raws = [counts.count(b) for b in found.blocks]
+    raws = [_block_raw(b, counts, max_tokens) for b in found.blocks]
     passages = _passages(found, raws, counts, max_tokens, min_tokens)
     parts = list(zip(found.blocks, raws, strict=True))
     gaps = list(found.gaps)
@@ -207,6 +208,31 @@ def page_tokens(body: str, sections: list[tuple[str, int]], tokenizer: Tokenizer
     exact = exact and pos == len(body)
     raw = counts.joined(sections, gaps, body) if exact else counts.count(body)
     return counts.tokens(raw)
+
+
+def _block_raw(block: str, counts: Counts, max_tokens: int) -> int:
+    """A block's raw count. One long line (what :func:`_cut` will cut at sentence ends) is
+    counted sentence by sentence and summed with what each space adds, exact (see
+    :meth:`Counts.space`), so cutting it reads each sentence's count from the tokenizer's
+    cache instead of encoding the line a second time; any other block is counted whole."""
+    if counts.summing is None or "\n" in block or len(block) <= _LONG_LINE * max_tokens:
+        return counts.count(block)
+    sentences = _SENTENCE.split(block)
+    if len(sentences) < 2 or " ".join(sentences) != block:
+        return counts.count(block)
+    total = counts.count(sentences[0])
+    for sentence in sentences[1:]:
+        space = counts.space(sentence)
+        if space < 0:
+            return counts.count(block)
+        total += space + counts.count(sentence)
+    return total
+
+
+#: A one-line block of more than this many characters per allowed token is counted by its
+#: sentences: English runs about four characters a token, so it is likely to be cut (and if
+#: it is not, the sum is exact all the same).
+_LONG_LINE = 4
 
 
 def _passages(
@@ -275,26 +301,36 @@ def _cut(block: str, n: int, counts: Counts, max_tokens: int) -> list[Passage]:
 def _cut_sentences(
     sentences: list[str], n: int, counts: Counts, max_tokens: int, lead: str, lead_raw: int
 ) -> list[Passage]:
-    """One long line in chunks of whole sentences, each chunk counted whole."""
+    """One long line in chunks of whole sentences. Each sentence is counted once, and a
+    chunk's count is its sentences' summed with what the space before each adds
+    (:meth:`Counts.space`, exact); where that is not known, the chunk is counted whole.
+    (Counting each growing chunk whole encoded a paragraph of k sentences k/2 times over.)"""
     chunks: list[Passage] = []
     current: list[str] = []
+    raw = 0  # the raw count of the sentences in ``current``, joined by spaces
+
+    def chunk() -> Passage:
+        text = " ".join(current)
+        space = counts.space(text) if chunks else -1
+        return Passage(text.encode(), counts.tokens(raw), n, " ", lead, raw, lead_raw, space)
+
     for sentence in sentences:
-        candidate = " ".join([*current, sentence])
-        if current and counts.tokens(counts.count(candidate)) > max_tokens:
-            text = " ".join(current)
-            raw = counts.count(text)
-            space = counts.space(text) if chunks else -1
-            chunks.append(
-                Passage(text.encode(), counts.tokens(raw), n, " ", lead, raw, lead_raw, space)
-            )
-            current = [sentence]
+        sentence_raw = counts.count(sentence)
+        if not current:
+            current, raw = [sentence], sentence_raw
+            continue
+        space = counts.space(sentence)
+        both = (
+            raw + space + sentence_raw
+            if space >= 0
+            else counts.count(" ".join([*current, sentence]))
+        )
+        if counts.tokens(both) > max_tokens:
+            chunks.append(chunk())
+            current, raw = [sentence], sentence_raw
         else:
             current.append(sentence)
+            raw = both
     if current:
-        text = " ".join(current)
-        raw = counts.count(text)
-        space = counts.space(text) if chunks else -1
-        chunks.append(
-            Passage(text.encode(), counts.tokens(raw), n, " ", lead, raw, lead_raw, space)
-        )
+        chunks.append(chunk())
     return chunks

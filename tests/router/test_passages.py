@@ -6,9 +6,20 @@ import itertools
 import pickle
 from dataclasses import fields
 
-from router._passages import Passage, page_tokens, section_passages, split_passages
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from router._passages import (
+    Counts,
+    Passage,
+    _block_raw,
+    page_tokens,
+    section_passages,
+    split_passages,
+)
 from router.model import IndexedSection
 from shards import TiktokenCounter
+from tests.router.helpers import TOKENS
 
 
 def test_a_long_table_is_cut_into_chunks_that_keep_its_header_rows(
@@ -146,3 +157,23 @@ def test_sections_and_passages_pickle_with_every_field(tokenizer: TiktokenCounte
         assert [getattr(copy, f.name) for f in fields(value)] == [
             getattr(value, f.name) for f in fields(value)
         ]
+
+
+_SENTENCE_START = st.sampled_from(
+    ["Note", "'Quoted'", "2024's", "(see", "\u00e9t\u00e9", "\U0001f4a1", "\u201cso", "x"]
+)
+_SENTENCE_BODY = st.text(alphabet="ab 1.,'()\u2019\u2014\u00a0-\t", min_size=0, max_size=30)
+_SENTENCE_END = st.sampled_from([".", "!", "?", "...", "?!"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(_SENTENCE_START, _SENTENCE_BODY, _SENTENCE_END), min_size=2, max_size=40))
+def test_a_long_lines_count_summed_from_its_sentences_is_its_whole_count(
+    parts: list[tuple[str, str, str]],
+) -> None:
+    tokenizer = TOKENS
+    line = " ".join(f"{a} {b.strip()}{c}" for a, b, c in parts)
+    counts = Counts(tokenizer)
+    assert _block_raw(line, counts, max_tokens=5) == tokenizer.raw(line)
+    for passage in split_passages(line, tokenizer, max_tokens=20, min_tokens=1):
+        assert passage.raw == tokenizer.raw(passage.text)
