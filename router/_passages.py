@@ -211,12 +211,17 @@ def page_tokens(body: str, sections: list[tuple[str, int]], tokenizer: Tokenizer
 
 
 def _block_raw(block: str, counts: Counts, max_tokens: int) -> int:
-    """A block's raw count. One long line (what :func:`_cut` will cut at sentence ends) is
-    counted sentence by sentence and summed with what each space adds, exact (see
-    :meth:`Counts.space`), so cutting it reads each sentence's count from the tokenizer's
-    cache instead of encoding the line a second time; any other block is counted whole."""
-    if counts.summing is None or "\n" in block or len(block) <= _LONG_LINE * max_tokens:
+    """A block's raw count. A long block is counted in the parts :func:`_cut` will cut it
+    at, so that cutting it reads their counts from the tokenizer's cache instead of
+    encoding the block a second time: its lines, summed where the sum is provably exact
+    (:meth:`Counts.sum`), or, for one long line, its sentences, summed with what the space
+    before each adds (:meth:`Counts.space`). Anything else is counted whole."""
+    if counts.summing is None or len(block) <= _LONG_LINE * max_tokens:
         return counts.count(block)
+    if "\n" in block:
+        lines = block.split("\n")
+        summed = counts.sum([(line, counts.count(line)) for line in lines], [1] * (len(lines) - 1))
+        return summed if summed is not None else counts.count(block)
     sentences = _SENTENCE.split(block)
     if len(sentences) < 2 or " ".join(sentences) != block:
         return counts.count(block)

@@ -177,3 +177,14 @@ def test_a_long_lines_count_summed_from_its_sentences_is_its_whole_count(
     assert _block_raw(line, counts, max_tokens=5) == tokenizer.raw(line)
     for passage in split_passages(line, tokenizer, max_tokens=20, min_tokens=1):
         assert passage.raw == tokenizer.raw(passage.text)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.text(alphabet="ab 1|.-:\u2014\t#`'", min_size=1, max_size=25), min_size=2, max_size=30
+    )
+)
+def test_a_long_blocks_count_summed_from_its_lines_is_its_whole_count(lines: list[str]) -> None:
+    block = "\n".join(lines)
+    assert _block_raw(block, Counts(TOKENS), max_tokens=2) == TOKENS.raw(block)
