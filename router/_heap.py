@@ -41,7 +41,7 @@ def _libc() -> Any:
         import ctypes
 
         libc = ctypes.CDLL("libc.so.6")
-        libc.malloc_trim, libc.mallopt  # noqa: B018 - musl, or no such symbol: AttributeError
-    except (OSError, AttributeError):
+    except OSError:
         return None
-    return libc
+    # musl, or another libc without them: nothing to call
+    return libc if hasattr(libc, "malloc_trim") and hasattr(libc, "mallopt") else None

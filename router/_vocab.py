@@ -87,15 +87,11 @@ class Vocabulary(Mapping[str, int]):
 
     def __iter__(self) -> Iterator[str]:
         """Every term, in id order (pairs written out: for tests and tools, not requests)."""
-        names: list[str] = [""] * self._size
-        word_of: dict[int, str] = {}
-        for word, n in self._words.items():
-            names[n] = word
-            word_of[n] = word
-        self._merge()
+        names = list(self.word_table())
         keys, ids = self._pairs
-        for key, n in zip(keys.tolist(), ids.tolist(), strict=True):
-            names[n] = f"{word_of[key >> 32]} {word_of[key & 0xFFFFFFFF]}"
+        pairs = [*zip(keys.tolist(), ids.tolist(), strict=True), *self._recent.items()]
+        for key, n in pairs:
+            names[n] = f"{names[key >> 32]} {names[key & 0xFFFFFFFF]}"
         return iter(names)
 
     def word_table(self) -> tuple[str, ...]:

@@ -93,8 +93,8 @@ class ForeignTerms:
 
 def adopt_terms(foreign: ForeignTerms, vocab: Vocabulary) -> list[ShardTerms]:
     """Each shard's terms as :func:`shards_terms` would have found them against ``vocab``: the
-    words ``vocab`` lacks get its next ids in their own id order, which is the order of their
-    first use, the one ``shards_terms`` gives new words."""
+    terms ``vocab`` lacks get its next ids in their own id order, which is the order of their
+    first use, the one ``shards_terms`` gives new terms."""
     table = vocab.assign(foreign.terms).astype(np.int32)
     fields, headings, passages = (
         replace(docs, terms=table[docs.terms])

@@ -13,7 +13,7 @@ from router import SyncOptions
 from router.service import ContextService, ServiceOptions
 from router.snapshot import SnapshotCache, SnapshotOptions
 from shards import TiktokenCounter
-from tests.router.helpers import CountingStore, FakeClock
+from tests.router.helpers import CountingStore, FakeClock, shard_text
 
 CHECK_S = 300.0  # the version check interval: never reached unless a test says so
 FEED_S = 1.0
@@ -52,7 +52,7 @@ def _edit(store: CountingStore, page_id: str, old: str, new: str) -> None:
 def _body(cache: SnapshotCache, shard_id: str) -> str:
     shard = cache.get().shard(shard_id)
     assert shard is not None
-    return "\n\n".join(s.text for s in shard.sections)
+    return shard_text(shard)
 
 
 def test_a_page_the_feed_names_is_reread_at_once_and_alone_without_a_listing(
