@@ -120,6 +120,9 @@ class StateConfig(_Section):
 
 class TokensConfig(_Section):
     margin: float = Field(default=0.15, ge=0, le=2)
+    # What counts (shards.TokenOptions.engine): "auto" switches from tiktoken to quicktok (the
+    # same counts, 5x as fast) once a process has counted ~1 MB; "tiktoken" never does.
+    engine: Literal["auto", "tiktoken", "quicktok"] = "auto"
 
 
 #: ``[context] check_interval_s`` when unset, per store kind. Listing a local folder is a

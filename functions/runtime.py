@@ -99,7 +99,8 @@ class Runtime:
 
     @cached_property
     def tokenizer(self) -> TiktokenCounter:
-        return TiktokenCounter(TokenOptions(margin=self.config.tokens.margin))
+        tokens = self.config.tokens
+        return TiktokenCounter(TokenOptions(margin=tokens.margin, engine=tokens.engine))
 
     @property
     def log_pages(self) -> frozenset[str]:

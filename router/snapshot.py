@@ -394,6 +394,8 @@ class SnapshotCache:
             shards.append(replace(shard, stale=reasons) if reasons != shard.stale else shard)
             bags.append(bag)
 
+        if isinstance(self.tokenizer, SummingTokenizer):  # a large build: the fast encoder
+            self.tokenizer.expect(sum(len(page.body) for page, _ in pending))
         # A first build of a large index hands the pages last in order to a helper process.
         apart, theirs = self._start_apart(pending, reader)
         try:

@@ -25,6 +25,7 @@ from shards import (
     StoredPage,
     StoreUnavailable,
     TiktokenCounter,
+    TokenOptions,
     parse_page,
 )
 from tests.router.helpers import (
@@ -310,6 +311,27 @@ def test_indexes_set_up_on_two_threads_are_the_ones_set_up_on_one(
     assert len(placed) == 4 and min(placed) > 5  # the four indexes, each in many ranges
     assert_same_snapshot(threaded, serial)
     assert not [t for t in threading.enumerate() if t.name.startswith("bm25-setup")]
+
+
+def test_a_large_build_counts_with_quicktok_from_its_first_text_and_builds_the_same(
+    store: CountingStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shards.tokens
+
+    reference = SnapshotCache(store, TiktokenCounter(TokenOptions(engine="tiktoken"))).get()
+    slow: list[str] = []
+    real = shards.tokens._tiktoken_count
+
+    def watched(text: str) -> int:
+        slow.append(text)
+        return real(text)
+
+    monkeypatch.setattr(shards.tokens, "_tiktoken_count", watched)
+    fast = TiktokenCounter(TokenOptions(fast_after=1_000))  # the fixture is over 1,000 chars
+    built = SnapshotCache(store, fast).get()
+    assert fast.engine == "quicktok"
+    assert slow == []  # the build said what it would count before counting anything
+    assert_same_snapshot(built, reference)
 
 
 class _Unsettled:

