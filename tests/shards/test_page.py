@@ -212,6 +212,7 @@ def test_the_heading_scan_finds_what_markdown_it_finds_when_it_is_sure(lines: li
 
 def test_the_heading_scan_agrees_on_every_markdown_file_of_the_project() -> None:
     from bench.index import synthetic, varied
+    from bench.notes import notes
 
     files = [p for p in sorted(_REPO.glob("**/*.md")) if not {".venv", ".git"} & set(p.parts)]
     texts = {str(p): p.read_text(encoding="utf-8") for p in files}
@@ -219,6 +220,9 @@ def test_the_heading_scan_agrees_on_every_markdown_file_of_the_project() -> None
     texts |= {f"synthetic {n}": t for n, t in enumerate(synthetic(400_000).split("\n# "))}
     # And the varied one: sections drawn from every example index, callouts and toggles too.
     texts |= {f"varied {n}": t for n, t in enumerate(varied(400_000).split("\n## "))}
+    # And operators' Notion pages (bench.notes, no example text): long pages, tables, email
+    # threads, runbooks with code nested in list items, "- #channel" items, pasted JSON.
+    texts |= {f"notes {n}": t for n, t in enumerate(notes(400_000).split("\n## "))}
     assert len(texts) > 10
     sure = 0
     for name, text in texts.items():
