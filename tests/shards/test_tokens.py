@@ -465,10 +465,11 @@ def test_expecting_a_large_count_switches_before_the_first_text() -> None:
 
 
 @pytest.mark.parametrize("engine", ["tiktoken", "quicktok"])
-def test_a_cache_hit_counts_nothing_again_with_either_engine(
+def test_a_cache_hit_counts_nothing_again_and_quicktok_counts_short_texts_again(
     engine: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     counter = TiktokenCounter(TokenOptions(margin=0, engine=engine))  # type: ignore[arg-type]
+    assert counter.engine == engine
     counted: list[str] = []
     real = counter._encoder
     assert real is not None
@@ -478,6 +479,11 @@ def test_a_cache_hit_counts_nothing_again_with_either_engine(
         return real(text)
 
     monkeypatch.setattr(counter, "_encoder", spy)
-    assert counter.raw("Cloud Run hosts every client site.") == 7
-    assert counter.raw("Cloud Run hosts every client site.") == 7
-    assert counted == ["Cloud Run hosts every client site."]
+    if counter._uncached is not None:
+        monkeypatch.setattr(counter, "_uncached", spy)
+    long = "Cloud Run hosts every client site. " * 20  # 700 characters
+    short = "Cloud Run hosts every client site."
+    assert counter.raw(long) == counter.raw(long) == 141  # the trailing space is one more
+    assert counter.raw(short) == counter.raw(short) == 7
+    # quicktok counts a short text faster than the cache would find it (see _UNCACHED).
+    assert counted == [long, short] if engine == "tiktoken" else [long, short, short]
