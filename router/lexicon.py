@@ -190,7 +190,8 @@ def analyze(texts: Sequence[str], analyzer: Analyzer, vocab: Vocabulary) -> DocT
     keys = np.concatenate([word_keys, nloc + pair_dense])
     docs = np.concatenate([word_docs, word_docs[:-1][same]])
     nkeys = nloc + len(pairs)
-    if ndocs * nkeys * 2 >= 1 << 31 or len(keys) >= 1 << 32:  # pragma: no cover - huge page
+    # (document, term) keys below are ``doc * nkeys + key``: they must fit in an int64.
+    if ndocs * nkeys >= 1 << 62 or len(keys) >= 1 << 32:  # pragma: no cover - beyond memory
         return DocTerms.of(analyzer.counted(t, vocab) for t in texts)
     # Sequence order, as counted() meets terms: by document, its words, then its pairs. Both
     # lists are in document order already, so each item's place is counted, not sorted:
@@ -270,12 +271,16 @@ def _space_out(match: re.Match[str]) -> str:
 
 
 def _sorted_positions(values: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-    """``np.argsort(values, kind="stable")`` for values under 2**31 (one SIMD sort of
-    value-and-position keys; see ``router.select._stable_order``)."""
-    keys = values << 32
+    """``np.argsort(values, kind="stable")`` for non-negative values: one SIMD sort of
+    value-and-position keys where both fit in 63 bits (see ``router.select._stable_order``),
+    the stable argsort itself where they do not."""
+    shift = len(values).bit_length()
+    if not len(values) or int(values.max()).bit_length() + shift > 63:
+        return np.argsort(values, kind="stable")
+    keys = values << shift
     keys |= np.arange(len(values), dtype=np.int64)
     keys.sort()
-    keys &= 0xFFFFFFFF
+    keys &= (1 << shift) - 1
     return keys
 
 
@@ -315,7 +320,7 @@ def _first_distinct(values: npt.NDArray[np.int64], bound: int) -> npt.NDArray[np
 def _first_groups(
     values: npt.NDArray[np.int64],
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """The distinct ``values`` (under 2**31) in order of first appearance, where each first
+    """The distinct ``values`` (non-negative) in order of first appearance, where each first
     appears, and how often each occurs."""
     if not len(values):
         empty = values[:0]
