@@ -23,6 +23,7 @@ from shards.errors import HeaderError
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
+    from markdown_it.token import Token
 
 
 @lru_cache(maxsize=1)
@@ -230,9 +231,7 @@ def split_sections(body: str) -> tuple[Section, ...]:
     # or its line numbers do not index ``lines`` (a CR-only file was cut in the wrong places).
     body = body.replace("\r\n", "\n").replace("\r", "\n")
     lines = body.split("\n")
-    heads = _plain_headings(lines)
-    if heads is None:  # markdown the line scan cannot be sure of: ask markdown-it
-        heads = _parsed_headings(body)
+    heads = _headings(lines)
     sections: list[Section] = []
     slugs = _SlugCounter()
     if not heads or heads[0][0] > 0:
@@ -259,6 +258,10 @@ def _parsed_headings(body: str) -> list[tuple[int, int, str]]:
     """(line, level, title) of every heading, as markdown-it (CommonMark + tables) finds them."""
     with _gc_paused():
         tokens = _markdown().parse(body)
+    return _heading_tokens(tokens)
+
+
+def _heading_tokens(tokens: list[Token]) -> list[tuple[int, int, str]]:
     heads: list[tuple[int, int, str]] = []
     for i, token in enumerate(tokens):
         if token.type == "heading_open" and token.map is not None:
@@ -267,13 +270,77 @@ def _parsed_headings(body: str) -> list[tuple[int, int, str]]:
     return heads
 
 
+def _headings(lines: list[str]) -> list[tuple[int, int, str]]:
+    """:func:`_parsed_headings` of the lines joined: the line scan (:func:`_plain_headings`)
+    wherever it is sure, markdown-it on only the stretches where it is not.
+
+    A stretch starts at a line where nothing can be open: the page's start, or a line at
+    column 0 after a blank line the scan reached outside a fence (a blank line ends every
+    paragraph, table and quote, and a line at column 0 after one ends every list item and
+    indented code block). It ends before the next such line after the unsure one, once
+    markdown-it, given that line too, opens a top-level block there: then nothing (a fence
+    or an HTML block a blank line does not end) ran on into it. A Notion export's code
+    blocks nested in list items used to send the whole page to markdown-it.
+    """
+    heads: list[tuple[int, int, str]] = []
+    at = 0
+    while True:
+        found, stuck, start = _plain_scan(lines, at)
+        heads += found
+        if stuck < 0:
+            return heads
+        end = _next_start(lines, stuck + 1)
+        while True:
+            if end >= len(lines):  # the rest of the page
+                region = _region_headings(lines, start, len(lines))
+                return heads + (region or [])
+            region = _region_headings(lines, start, end)
+            if region is not None:
+                break
+            end = _next_start(lines, end + 1)
+        heads += region
+        at = end
+
+
+def _next_start(lines: list[str], n: int) -> int:
+    """The first line at or after ``n`` that is not blank, starts at column 0 and follows a
+    blank line (``len(lines)`` when none does)."""
+    while n < len(lines):
+        line = lines[n]
+        if line.strip(" \t") and line[0] not in " \t" and not lines[n - 1].strip(" \t"):
+            return n
+        n += 1
+    return n
+
+
+def _region_headings(lines: list[str], start: int, end: int) -> list[tuple[int, int, str]] | None:
+    """The headings of ``lines[start:end]`` (numbered in the page), parsed by markdown-it, or
+    None when, given line ``end`` too, no top-level block opens there (something open runs on
+    into it). At the page's end there is no such line to ask about."""
+    last = end < len(lines)
+    with _gc_paused():
+        tokens = _markdown().parse("\n".join(lines[start : end + 1 if last else end]))
+    if last and not any(
+        t.level == 0 and t.nesting >= 0 and t.map is not None and t.map[0] == end - start
+        for t in tokens
+        if t.block
+    ):
+        return None
+    return [
+        (start + n, level, title) for n, level, title in _heading_tokens(tokens) if n < end - start
+    ]
+
+
 _ATX = re.compile(r"(#{1,6})(?:[ \t]|$)")
 _FENCE_START = re.compile(r"(`{3,}|~{3,})(.*)")
 _SETEXT = re.compile(r"[ \t]*(?:=+|-+)[ \t]*$")
 #: Lines that may put a heading, a fence or a container where the line scan does not look:
 #: indented or nested markers, block quotes, HTML blocks, list items opening with one.
+#: (A "#" opens a heading only as 1-6 of them before a space, a tab or the line's end:
+#: "- #channel" and "#1234" are text.)
 _UNSURE = re.compile(
-    r"[ \t]+(?:[#><]|```|~~~)|[><]|[ \t]*(?:(?:[-+*]|\d{1,9}[.)])[ \t]+)+(?:[#><]|```|~~~)"
+    r"[ \t]+(?:#{1,6}(?:[ \t]|$)|[><]|```|~~~)|[><]"
+    r"|[ \t]*(?:(?:[-+*]|\d{1,9}[.)])[ \t]+)+(?:#{1,6}(?:[ \t]|$)|[><]|```|~~~)"
 )
 #: The HTML blocks that a blank line does not end (CommonMark's kinds 1 to 5).
 _RAW_HTML = re.compile(
@@ -282,7 +349,16 @@ _RAW_HTML = re.compile(
 
 
 def _plain_headings(lines: list[str]) -> list[tuple[int, int, str]] | None:
-    """The headings :func:`_parsed_headings` finds, by a line scan, or None when unsure.
+    """The headings :func:`_parsed_headings` finds, by a line scan alone, or None when unsure
+    (see :func:`_plain_scan`)."""
+    heads, stuck, _ = _plain_scan(lines, 0)
+    return heads if stuck < 0 else None
+
+
+def _plain_scan(lines: list[str], at: int) -> tuple[list[tuple[int, int, str]], int, int]:
+    """The headings a line scan finds from line ``at`` (where nothing is open), with -1 and
+    ``at`` when it is sure to the page's end; else those before the last line where nothing
+    was open (see :func:`_headings`), the first line it is unsure of, and that line.
 
     Sure means: every ATX heading and fence opening starts at column 0 after a blank line,
     a heading or a fence's end (where no paragraph, table, list or quote can hold it); no
@@ -296,7 +372,10 @@ def _plain_headings(lines: list[str]) -> list[tuple[int, int, str]] | None:
     heads: list[tuple[int, int, str]] = []
     fence = ""  # the open fence's marker run
     free = True  # the previous line leaves nothing open (blank, heading, fence end, start)
-    for n, line in enumerate(lines):
+    blank = True  # the previous line is blank (or the start)
+    start, known = at, 0  # the last line where nothing was open, and the headings before it
+    for n in range(at, len(lines)):
+        line = lines[n]
         if fence:
             stripped = line.lstrip(" ")
             if (
@@ -305,32 +384,36 @@ def _plain_headings(lines: list[str]) -> list[tuple[int, int, str]] | None:
                 and not stripped.rstrip(" \t").strip(fence[0])
             ):
                 fence, free = "", True
+            blank = False
             continue
         if not line.strip(" \t"):
-            free = True
+            free = blank = True
             continue
+        if blank and line[0] not in " \t":
+            start, known = n, len(heads)
+        blank = False
         if "\0" in line:
-            return None
+            return heads[:known], n, start
         if line[0] in "><":
             # A quote whose text holds no heading, fence, container or underline, or an HTML
             # block that a blank line ends (a Notion callout, a <details> toggle): text that
             # no heading can follow without a blank line, as a paragraph is.
             if line[0] == ">" and not _plain_quote(line.lstrip("> \t")):
-                return None
+                return heads[:known], n, start
             if line[0] == "<" and _RAW_HTML.match(line):
-                return None
+                return heads[:known], n, start
             free = False
             continue
         if _UNSURE.match(line) or (not free and _SETEXT.match(line)):
-            return None
+            return heads[:known], n, start
         head = _ATX.match(line)
         opening = _FENCE_START.match(line) if line[0] in "`~" else None
         if head or opening:
             if not free:
-                return None
+                return heads[:known], n, start
             if opening:
                 if opening.group(1)[0] == "`" and "`" in opening.group(2):
-                    return None  # not a fence in CommonMark: let the parser decide
+                    return heads[:known], n, start  # not a fence in CommonMark: ask the parser
                 fence = opening.group(1)
                 continue
             assert head is not None
@@ -347,7 +430,7 @@ def _plain_headings(lines: list[str]) -> list[tuple[int, int, str]] | None:
             free = True
             continue
         free = False
-    return heads
+    return heads, -1, at
 
 
 def _plain_quote(inner: str) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import string
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -184,7 +185,7 @@ def test_render_page_puts_the_header_first_and_ends_with_one_newline() -> None:
 
 from pathlib import Path  # noqa: E402
 
-from shards.page import _parsed_headings, _plain_headings  # noqa: E402
+from shards.page import _headings, _parsed_headings, _plain_headings  # noqa: E402
 
 _REPO = Path(__file__).resolve().parents[2]
 #: Line shapes that decide where headings are: ATX forms, fences, tables, lists, quotes,
@@ -198,6 +199,8 @@ _SHAPES = [
     "\t# t", "text #", "## trailing ## x", "> # in quote", "> \U0001f4a1 callout text", ">",
     "> > nested", "> ```", "> ---", ">  - # x", "<details>", "</details>",
     "<details><summary>More</summary>", "<pre>", "<!-- note -->", "<3 plain",
+    "- #channel", "#1234 text", "  #tag", "1. Step one", "   ```bash", "    # comment",
+    "   ```", "  - ```", "  ~~~", "</pre>", "-->", "  - nested item", "   > quoted in item",
 ]  # fmt: skip
 
 
@@ -208,6 +211,41 @@ def test_the_heading_scan_finds_what_markdown_it_finds_when_it_is_sure(lines: li
     found = _plain_headings(body.split("\n"))
     if found is not None:
         assert found == _parsed_headings(body)
+
+
+@given(st.lists(st.sampled_from(_SHAPES), min_size=1, max_size=24))
+@settings(max_examples=1500, deadline=None)
+def test_the_headings_are_markdown_its_with_the_scan_and_parsed_stretches_mixed(
+    lines: list[str],
+) -> None:
+    body = "\n".join(lines)
+    assert _headings(body.split("\n")) == _parsed_headings(body)
+
+
+def test_code_nested_in_list_items_is_parsed_alone_and_the_rest_scanned(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import shards.page
+
+    body = "\n".join(
+        [
+            "# Runbook", "", "1. Restart the worker:", "", "   ```bash", "   # drain first",
+            "   systemctl restart worker", "   ```", "", "2. Check it:", "   - #ops channel",
+            "", "## After", "", "Done. <pre>", "", "```", "<pre>", "", "# in a fence", "```",
+            "", "### Last",
+        ]
+    )  # fmt: skip
+    parsed: list[str] = []
+    real = shards.page._region_headings
+
+    def spy(lines: list[str], start: int, end: int) -> object:
+        parsed.append("\n".join(lines[start:end]))
+        return real(lines, start, end)
+
+    monkeypatch.setattr(shards.page, "_region_headings", spy)
+    assert _headings(body.split("\n")) == _parsed_headings(body)
+    assert _headings(body.split("\n")) == [(0, 1, "Runbook"), (12, 2, "After"), (22, 3, "Last")]
+    assert parsed and all("Runbook" not in p and "After" not in p for p in parsed)
 
 
 def test_the_heading_scan_agrees_on_every_markdown_file_of_the_project() -> None:
@@ -228,9 +266,11 @@ def test_the_heading_scan_agrees_on_every_markdown_file_of_the_project() -> None
     for name, text in texts.items():
         body = text.replace("\r\n", "\n").replace("\r", "\n")
         found = _plain_headings(body.split("\n"))
+        parsed = _parsed_headings(body)
         if found is not None:
             sure += 1
-            assert found == _parsed_headings(body), name
+            assert found == parsed, name
+        assert _headings(body.split("\n")) == parsed, name
     assert sure > len(texts) // 2  # the fast path is the common one
 
 
