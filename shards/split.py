@@ -3,16 +3,21 @@
 One shard per top-level domain section. The domain level is the ``--level`` the operator gives,
 else the level under a single page title (``# Context Index`` then ``## Domain`` -> 2), else
 the shallowest level used more than once. Domains under ``min_shard_tokens`` merge into their
-neighbour; domains over ``max_shard_tokens`` split at the next heading level into numbered
-parts. Each shard gets a generated header (:mod:`shards.describe`); :func:`apply_split` writes
-the shards and keeps operator-owned header fields of shards that already exist.
+neighbour; domains over ``max_shard_tokens`` split into numbered parts at the next heading
+level, at deeper ones where a subsection is still over, and between blocks (blank lines outside
+code fences and toggles) where a section has no heading left to cut at: the long notes,
+meeting logs and pasted articles of an operator's pages. Each shard gets a generated header
+(:mod:`shards.describe`); :func:`apply_split` writes the shards and keeps operator-owned header
+fields of shards that already exist.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from itertools import pairwise
 from typing import Any
 
 from shards.delta import HEADER_SOFT_LIMIT_BYTES, ClaudeDelta, header_size
@@ -208,20 +213,14 @@ def _split_large(
         if domain.tokens <= maximum:
             out.append(domain)
             continue
-        # Groups: the domain's own lead-in, then each next-level subsection with its subtree.
-        groups: list[list[Section]] = [[domain.sections[0]]]
-        for section in domain.sections[1:]:
-            if section.level == level + 1 or (len(groups) == 1 and section.level <= level + 1):
-                groups.append([section])
-            else:
-                groups[-1].append(section)
         # Counts are summed per group, but a part's page also gets a "## Title (n/N)" lead line
         # and a blank line at every join (which can shift token boundaries): reserve room for
         # both, so a part never ends up a few tokens over the maximum.
-        lead_tokens = tokenizer.count(f"{'#' * level} {domain.title} ({len(groups)}/{len(groups)})")
+        lead_tokens = tokenizer.count(f"{'#' * level} {domain.title} (9999/9999)")
+        cuts: set[str] = set()
+        groups = _fitting(domain.sections, level, maximum - lead_tokens, tokenizer, cuts)
         parts: list[_Domain] = []
-        for group in groups:
-            group_tokens = tokenizer.count("\n\n".join(s.text for s in group)) + _JOIN_TOKENS
+        for group, group_tokens in groups:
             if parts and parts[-1].tokens + group_tokens <= maximum:
                 parts[-1].sections.extend(group)
                 parts[-1].tokens += group_tokens
@@ -230,14 +229,25 @@ def _split_large(
         if len(parts) == 1:
             warnings.append(
                 f"section {domain.title!r} has {domain.tokens} tokens (over {maximum}) but no "
-                f"level-{level + 1} headings to split at: kept whole"
+                "heading or blank line to split at: kept whole"
             )
             out.append(domain)
             continue
+        where = f"at its level-{level + 1} headings"
+        if cuts == {"headings"}:
+            where = "at its headings, deeper ones where a subsection is over the maximum"
+        elif "blocks" in cuts:
+            where = "at its headings and, where a section has none left, between blocks"
         warnings.append(
             f"section {domain.title!r} has {domain.tokens} tokens (over {maximum}): "
-            f"split into {len(parts)} parts at its level-{level + 1} headings"
+            f"split into {len(parts)} parts {where}"
         )
+        over = [n for n, part in enumerate(parts, 1) if part.tokens > maximum]
+        if over:
+            warnings.append(
+                f"section {domain.title!r}: part(s) {', '.join(map(str, over))} still over "
+                f"{maximum} tokens (a single block that cannot be cut)"
+            )
         for n, part in enumerate(parts, 1):
             part.title = f"{domain.title} ({n}/{len(parts)})"
             if n > 1:
@@ -247,6 +257,89 @@ def _split_large(
                 part.sections.insert(0, lead)
             out.append(part)
     return out
+
+
+def _fitting(
+    sections: list[Section], level: int, limit: int, tokenizer: Tokenizer, cuts: set[str]
+) -> list[tuple[list[Section], int]]:
+    """``sections`` (a subtree under a level-``level`` heading) in groups with their tokens:
+    the lead-in, then each next-level subsection with its own subtree; a group over ``limit``
+    is cut at its own next level in turn, and a single section with no heading left to cut
+    at, between its blocks (``cuts`` says which of those happened)."""
+    groups: list[list[Section]] = [[sections[0]]]
+    for section in sections[1:]:
+        if section.level == level + 1 or (len(groups) == 1 and section.level <= level + 1):
+            groups.append([section])
+        else:
+            groups[-1].append(section)
+    out: list[tuple[list[Section], int]] = []
+    for group in groups:
+        tokens = tokenizer.count("\n\n".join(s.text for s in group)) + _JOIN_TOKENS
+        if tokens <= limit:
+            out.append((group, tokens))
+        elif len(group) > 1 and level < 6:
+            if level > 1 or len(groups) > 1:
+                cuts.add("headings")
+            out += _fitting(group, level + 1, limit, tokenizer, cuts)
+        elif len(group) == 1 and len(chunks := _chunks(group[0], limit, tokenizer)) > 1:
+            cuts.add("blocks")
+            out += chunks
+        else:
+            out.append((group, tokens))
+    return out
+
+
+_FENCE = re.compile(r"[ \t]*(`{3,}|~{3,})")
+
+
+def _chunks(section: Section, limit: int, tokenizer: Tokenizer) -> list[tuple[list[Section], int]]:
+    """A section's text cut at blank lines into pieces of whole blocks, each within ``limit``
+    where its blocks allow (a block over it is a piece of its own). No cut falls inside a
+    code fence (nested in a list item too) or a ``<details>`` toggle."""
+    lines = section.text.split("\n")
+    cuts = [0]  # where each block starts
+    fence, toggles, blank = "", 0, False
+    for n, line in enumerate(lines):
+        stripped = line.strip()
+        if fence:
+            if stripped.startswith(fence) and not stripped.strip(fence[0]):
+                fence = ""
+            continue
+        if not stripped:
+            blank = True
+            continue
+        if blank and not toggles and n > cuts[-1]:
+            cuts.append(n)
+        blank = False
+        opening = _FENCE.match(line)
+        if opening:
+            fence = opening.group(1)
+        toggles = max(0, toggles + stripped.count("<details") - stripped.count("</details>"))
+    if section.level and len(cuts) > 1:
+        del cuts[1]  # a heading stays with its first block
+    cuts.append(len(lines))
+    blocks = ["\n".join(lines[a:b]).strip("\n") for a, b in pairwise(cuts)]
+    pieces: list[tuple[list[str], int]] = []
+    for block in blocks:
+        tokens = tokenizer.count(block) + _JOIN_TOKENS
+        if pieces and pieces[-1][1] + tokens <= limit:
+            pieces[-1][0].append(block)
+            pieces[-1] = (pieces[-1][0], pieces[-1][1] + tokens)
+        else:
+            pieces.append(([block], tokens))
+    return [
+        ([replace(section, text="\n\n".join(texts), start_line=section.start_line + start)], tokens)
+        for (texts, tokens), start in zip(pieces, _starts(pieces, cuts), strict=True)
+    ]
+
+
+def _starts(pieces: list[tuple[list[str], int]], cuts: list[int]) -> list[int]:
+    """The line (in the section) where each piece starts."""
+    starts, block = [], 0
+    for texts, _ in pieces:
+        starts.append(cuts[block])
+        block += len(texts)
+    return starts
 
 
 def _headers(domains: list[_Domain], opts: SplitOptions, warnings: list[str]) -> list[ShardPlan]:

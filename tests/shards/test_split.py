@@ -196,7 +196,7 @@ def test_parts_of_the_demo_index_stay_under_the_maximum_unless_one_subsection_is
                 assert len(subsections) <= 1, (maximum, shard.header.id)
 
 
-def test_an_oversize_domain_without_subsections_is_kept_whole_with_a_warning() -> None:
+def test_an_oversize_domain_of_one_block_is_kept_whole_with_a_warning() -> None:
     text = (
         "## Notes\n\n"
         + ("A long paragraph with no subheadings at all. " * 400)
@@ -204,7 +204,76 @@ def test_an_oversize_domain_without_subsections_is_kept_whole_with_a_warning() -
     )
     plan = plan_split(text, TOKENS, SplitOptions(max_shard_tokens=500, min_shard_tokens=0))
     assert [s.header.id for s in plan.shards] == ["notes", "finance"]
-    assert any("no level-3 headings to split at: kept whole" in w for w in plan.warnings)
+    assert any("no heading or blank line to split at: kept whole" in w for w in plan.warnings)
+
+
+def _meeting_notes(entries: int) -> str:
+    """A long page with no sub-headings, as operators keep them: dated entries, lists, a
+    code block nested in a list item with a blank line and a '#' comment in it, a toggle."""
+    out = ["## Meeting notes", "", "Weekly operations sync, newest last."]
+    for n in range(entries):
+        out += [
+            "",
+            f"**2026-{n % 12 + 1:02d}-{n % 28 + 1:02d}** with @Ana and @Bo: invoice INV-{n} was "
+            "late again, so we agreed to move the Stripe retry window and to page on-call.",
+            "",
+            "- [ ] rotate the webhook secret",
+            "- [x] check the retry queue:",
+            "",
+            "  ```bash",
+            "  # drain first",
+            "",
+            "  brain webhooks drain",
+            "  ```",
+            "",
+            "<details><summary>Raw log</summary>",
+            "",
+            f"worker-{n} restarted after 3 retries",
+            "</details>",
+        ]
+    return "\n".join(out)
+
+
+@pytest.mark.parametrize("maximum", [120, 150, 200, 333, 800])
+def test_an_oversize_domain_without_headings_splits_between_blocks_and_loses_nothing(
+    maximum: int,
+) -> None:
+    text = _meeting_notes(60) + "\n\n## Finance\n\nInvoices are due in 14 days.\n"
+    plan = plan_split(text, TOKENS, SplitOptions(max_shard_tokens=maximum, min_shard_tokens=0))
+    ids = [s.header.id for s in plan.shards]
+    assert ids[0] == "meeting-notes" and ids[-1] == "finance" and len(ids) > 4
+    assert any("between blocks" in w for w in plan.warnings)
+    parts = plan.shards[:-1]
+    for shard in parts:
+        body = parse_page(render_page(shard.header, shard.body), page_id="x").body
+        assert TOKENS.count(body) <= maximum, shard.header.id
+        # No cut inside a fence or a toggle: each part opens and closes its own.
+        assert body.count("```") % 2 == 0 and body.count("<details>") == body.count("</details>")
+    # Nothing is lost: every line of the domain is in exactly one part, in order.
+    kept = [
+        line
+        for shard in parts
+        for line in shard.body.split("\n")
+        if line.strip() and not line.startswith("## Meeting notes (")
+    ]
+    source = [line for line in _meeting_notes(60).split("\n") if line.strip()]
+    assert kept == source
+
+
+def test_a_subsection_over_the_maximum_is_cut_at_its_own_headings_then_its_blocks() -> None:
+    sub = _meeting_notes(30).replace("## Meeting notes", "### Q3")
+    deep = "\n\n".join(
+        ["## Ops", "Lead-in.", sub, "#### Detail A", "a " * 300, "#### Detail B", "b " * 300]
+    )
+    plan = plan_split(
+        deep + "\n\n## Finance\n\nx\n",
+        TOKENS,
+        SplitOptions(max_shard_tokens=600, min_shard_tokens=0),
+    )
+    bodies = [s.body for s in plan.shards if s.header.id.startswith("ops")]
+    assert len(bodies) > 3
+    assert sum(b.count("#### Detail A") for b in bodies) == 1
+    assert all(TOKENS.count(b) <= 600 for b in bodies)
 
 
 def test_a_workspace_path_that_is_a_file_is_refused_and_left_alone(tmp_path: Path) -> None:
