@@ -185,6 +185,8 @@ def analyze(texts: Sequence[str], analyzer: Analyzer, vocab: Vocabulary) -> DocT
     del ids, doc, keep
     lengths = np.bincount(word_docs, minlength=ndocs)
     same = word_docs[:-1] == word_docs[1:]
+    digit = np.fromiter((bool(_DIGIT.search(w)) for w in distinct), dtype=np.bool_, count=nloc)
+    same &= ~(digit[word_keys[:-1]] | digit[word_keys[1:]])
     pairs, pair_dense = _unique_inverse(word_keys[:-1][same] * nloc + word_keys[1:][same])
     # Dense keys: words 0..nloc-1, then each distinct pair.
     keys = np.concatenate([word_keys, nloc + pair_dense])
@@ -240,6 +242,7 @@ def analyze(texts: Sequence[str], analyzer: Analyzer, vocab: Vocabulary) -> DocT
 
 #: Bytes that are not ASCII letters or digits become spaces (bytes of other characters stay).
 _ASCII_WORDS = bytes(c if c >= 128 or chr(c).isalnum() else 32 for c in range(256))
+_DIGIT = re.compile(r"\d")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 _NON_ASCII_CHAR = re.compile(r"[^\x00-\x7f]")
 #: Kinds of non-ASCII symbols replaced one ``str.replace`` each; more take the regex pass.

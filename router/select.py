@@ -7,7 +7,9 @@ in well under a millisecond, and the scoring is the core of the service, so it s
 Text becomes terms the same way everywhere: lowercase words (letters and digits), a small
 English stop-word list removed, Snowball English stems (PyStemmer), plus each pair of adjacent
 terms as a phrase term (``"cloud run"``), so a task that names a phrase ranks the section that
-uses it above one that has both words apart. IDF comes from the whole index. A task without
+uses it above one that has both words apart; not a pair where either word holds a digit (an
+invoice number, a date, an amount, a hash is rare enough to be found alone, and such pairs were
+a third to a half of a large index's terms). IDF comes from the whole index. A task without
 hints gains a few low-weight terms the index itself associates with its rarer words (words that
 share its passages: :func:`expansion`), a reach into paraphrase that stays lexical.
 
@@ -65,7 +67,8 @@ MEMO_LIMIT = 200_000
 
 
 class Analyzer:
-    """Text to terms: lowercase words, stop words out, English stems, adjacent-pair phrases.
+    """Text to terms: lowercase words, stop words out, English stems, adjacent-pair phrases
+    (but for pairs where a word holds a digit: see the module docstring).
 
     Thread-safe: PyStemmer's stemmer is not, so misses go through a lock and stems are memoized.
     """
@@ -107,7 +110,7 @@ class Analyzer:
     def terms(self, text: str) -> list[str]:
         """Words plus phrase terms (``"a b"`` for each adjacent pair)."""
         words = self.words(text)
-        return words + [f"{a} {b}" for a, b in itertools.pairwise(words)]
+        return words + [f"{a} {b}" for a, b in itertools.pairwise(words) if _phrase(a, b)]
 
     def bag(self, text: str) -> TermBag:
         return TermBag.of(self.terms(text))
@@ -117,7 +120,7 @@ class Analyzer:
         length in words: :meth:`bag` without keeping a string per term."""
         words = self.words(text)
         counts = Counter(words)
-        counts.update([f"{a} {b}" for a, b in itertools.pairwise(words)])
+        counts.update([f"{a} {b}" for a, b in itertools.pairwise(words) if _phrase(a, b)])
         known = list(map(vocab.get, counts))  # the common case, every term known: one C loop
         if None in known:  # new terms get the next ids, in order of first appearance
             ids = [
@@ -127,6 +130,14 @@ class Analyzer:
         else:
             ids = cast("list[int]", known)
         return ids, list(counts.values()), len(words)
+
+
+def _phrase(a: str, b: str) -> bool:
+    """Whether two adjacent words make a phrase term: not when either holds a digit."""
+    return not (_DIGIT.search(a) or _DIGIT.search(b))
+
+
+_DIGIT = re.compile(r"\d")
 
 
 class TermIds(Protocol):

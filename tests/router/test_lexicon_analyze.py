@@ -131,3 +131,23 @@ def test_a_batch_of_many_documents_and_terms_is_analyzed_at_once_all_the_same(
     ours = Vocabulary()
     _same(analyze(texts, analyzer, ours), want)
     assert ours == theirs
+
+
+def test_words_holding_a_digit_make_no_phrase_terms_on_either_path() -> None:
+    """Invoice numbers, dates, amounts and hashes are a third to a half of a large index's
+    phrase pairs, and each of those words is rare enough to be found alone (held-out recall
+    is the same without them, BENCHMARKS.md); a pair of plain words stays a phrase."""
+    analyzer = Analyzer()
+    text = "Invoice INV-20931 paid on 2026-11-30 via Stripe webhook, hash 4f2a9c"
+    terms = analyzer.terms(text)
+    pairs = [t for t in terms if " " in t]
+    assert pairs == ["invoic inv", "via stripe", "stripe webhook", "webhook hash"]
+    assert all(not any(c.isdigit() for c in p) for p in pairs)
+    assert "20931" in terms and "2026" in terms  # the words themselves are kept
+    ours = Vocabulary()
+    theirs: dict[str, int] = {}
+    _same(
+        analyze([text, "plain words only"], analyzer, ours),
+        _one_by_one([text, "plain words only"], analyzer, theirs),
+    )
+    assert ours == theirs and "invoic inv" in theirs and "inv 20931" not in theirs
