@@ -30,7 +30,7 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=\S)")
 class Passage:
     """A paragraph, list, table chunk or code block of a section: the unit of partial text."""
 
-    utf8: bytes  # the text, see text
+    utf8: bytes  # the text (or its section's, from ``start`` to ``end``), see text
     tokens: int
     block: int  # chunks cut from one markdown block share it
     sep: str = "\n"  # what joins it to the previous chunk of the same block
@@ -42,11 +42,17 @@ class Passage:
     # What the space before it adds when it follows the previous sentence of its line
     # (SummingTokenizer.space_before); -1 when unknown or not a sentence chunk.
     space_raw: int = -1
+    # Where the text sits in ``utf8`` when that is its section's text (see shared); -1: all
+    # of ``utf8`` is the passage's own.
+    start: int = -1
+    end: int = -1
 
     @property
     def text(self) -> str:
         """The passage's text (kept as UTF-8: see IndexedSection.text)."""
-        return self.utf8.decode()
+        if self.start < 0:
+            return self.utf8.decode()
+        return self.utf8[self.start : self.end].decode()
 
     def __reduce__(self) -> tuple[type[Passage], tuple[object, ...]]:
         # Pickled as a constructor call (a large build's helper process sends 30,000):
@@ -55,6 +61,30 @@ class Passage:
 
 
 _PASSAGE_FIELDS = attrgetter(*(f.name for f in fields(Passage)))
+
+
+def shared(passages: tuple[Passage, ...], section: bytes) -> tuple[Passage, ...]:
+    """The passages, each holding its text as a span of ``section`` (its section's text as
+    UTF-8) where it is one, in order, rather than a copy: a section's passages are most of its
+    text, so the copies were a second copy of the index (18 MB of a 20 MB index of notes).
+    A passage whose text is not found there as it is (blocks joined across a wider gap,
+    sentences across two spaces) keeps its own."""
+    out: list[Passage] = []
+    cursor = 0
+    for p in passages:
+        own = p.utf8
+        at = section.find(own, cursor) if p.start < 0 else -1
+        if at < 0:
+            out.append(p)
+            continue
+        cursor = at + len(own)
+        out.append(
+            Passage(
+                section, p.tokens, p.block, p.sep, p.lead, p.raw, p.lead_raw, p.space_raw,
+                at, cursor,
+            )
+        )  # fmt: skip
+    return tuple(out)
 
 
 class Counts:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, fields
 from operator import attrgetter
 from typing import TYPE_CHECKING, TypeVar, cast
 
-from router._passages import Counts, Passage, page_tokens, section_passages
+from router._passages import Counts, Passage, page_tokens, section_passages, shared
 from router._render import FIXED_TEXTS, LineCounter, shard_line
 from router.digest import DIGEST_FORMS, render_digest
 from router.sync import Issue
@@ -252,9 +252,10 @@ def index_shard(
             max_tokens=max_passage_tokens,
             min_tokens=min_passage_tokens,
         )
+        utf8 = s.text.encode()
         sections.append(
             IndexedSection(
-                s.id, s.title, s.level, s.path, s.text.encode(), tokens, heading, passages,
+                s.id, s.title, s.level, s.path, utf8, tokens, heading, shared(passages, utf8),
                 raw, heading_raw, lines.raws(s.path, s.level, heading, heading_raw),
             )
         )  # fmt: skip

@@ -15,6 +15,7 @@ from router._passages import (
     _block_raw,
     page_tokens,
     section_passages,
+    shared,
     split_passages,
 )
 from router.model import IndexedSection
@@ -87,6 +88,29 @@ def test_a_sections_count_summed_from_its_blocks_is_its_whole_count(
         rest = text.partition("\n")[2] if level else text
         assert passages == split_passages(rest, tokenizer, max_tokens=40, min_tokens=5)
         assert heading == (text.partition("\n")[0] if level else "")
+
+
+def test_passages_hold_spans_of_their_sections_text_and_read_the_same(
+    tokenizer: TiktokenCounter,
+) -> None:
+    spans = owns = 0
+    # (a tiny block joined to the next across three newlines is not a span: "\n\n" joins it)
+    for level, text in [*_SECTIONS, (2, "## Gap\n\nSteps:\n\n\n- one\n- two and more")]:
+        _, passages, *_ = section_passages(text, level, tokenizer, max_tokens=40, min_tokens=5)
+        utf8 = text.encode()
+        found = shared(passages, utf8)
+        assert [p.text for p in found] == [p.text for p in passages], text
+        for before, after in zip(passages, found, strict=True):
+            if after.start >= 0:  # a span of the section's own bytes, not a copy
+                assert after.utf8 is utf8 and after.end - after.start == len(before.utf8)
+                spans += 1
+            else:
+                assert after == before
+                owns += 1
+        copy = pickle.loads(pickle.dumps(found, protocol=pickle.HIGHEST_PROTOCOL))
+        assert copy == found
+        assert all(c.utf8 is copy[0].utf8 for c in copy if c.start >= 0)  # pickled once
+    assert spans > 10 and owns >= 1
 
 
 def test_a_pages_count_summed_from_its_sections_is_its_whole_count(
