@@ -251,6 +251,7 @@ def test_code_nested_in_list_items_is_parsed_alone_and_the_rest_scanned(
 def test_the_heading_scan_agrees_on_every_markdown_file_of_the_project() -> None:
     from bench.index import synthetic, varied
     from bench.notes import notes
+    from bench.wiki import wiki
 
     files = [p for p in sorted(_REPO.glob("**/*.md")) if not {".venv", ".git"} & set(p.parts)]
     texts = {str(p): p.read_text(encoding="utf-8") for p in files}
@@ -261,6 +262,9 @@ def test_the_heading_scan_agrees_on_every_markdown_file_of_the_project() -> None
     # And operators' Notion pages (bench.notes, no example text): long pages, tables, email
     # threads, runbooks with code nested in list items, "- #channel" items, pasted JSON.
     texts |= {f"notes {n}": t for n, t in enumerate(notes(400_000).split("\n## "))}
+    # And a multilingual company wiki (bench.wiki, by another hand): many small ### pages,
+    # Q/A pairs, glossary tables, SKU bullet lists, "> Note:" quotes, <br> and <sub> inline.
+    texts |= {f"wiki {n}": t for n, t in enumerate(wiki(400_000).split("\n## "))}
     assert len(texts) > 10
     sure = 0
     for name, text in texts.items():
