@@ -89,12 +89,12 @@ from pathlib import Path
 from config import load_config
 from functions.runtime import Runtime
 ws, persist, tasks = Path(sys.argv[1]), sys.argv[2] == "1", json.loads(sys.argv[3])
-semantic = sys.argv[4]
+semantic, engine = sys.argv[4], sys.argv[5]
 config = load_config(workspace=ws)
 config = config.model_copy(
     update={"context": config.context.model_copy(
         update={"persist_index": persist, "semantic": semantic}
-    )}
+    ), "tokens": config.tokens.model_copy(update={"engine": engine})}
 )
 rt = Runtime(config)
 service = rt.context_service
@@ -141,7 +141,7 @@ def _tasks() -> list[str]:
 
 
 def _process(
-    workspace: Path, persist: bool, tasks: list[str], semantic: str = "off"
+    workspace: Path, persist: bool, tasks: list[str], semantic: str = "off", engine: str = "auto"
 ) -> dict[str, Any]:
     start = time.perf_counter()
     out = subprocess.run(
@@ -153,6 +153,7 @@ def _process(
             "1" if persist else "0",
             json.dumps(tasks),
             semantic,
+            engine,
         ],
         cwd=ROOT,
         capture_output=True,
@@ -421,6 +422,8 @@ def _shape(name: str, scratch: Path, tasks: list[str]) -> dict[str, Any]:
     prepared = time.perf_counter() - start
     warm = _warm(big, tasks)
     from_store = _process(big, False, tasks)
+    # The same build counting with tiktoken, the reference quicktok replaced (same counts).
+    tiktoken = _process(big, False, tasks[:1], engine="tiktoken")
     _process(big, True, tasks)  # builds and saves the index
     from_saved = _process(big, True, tasks)
     _process(mid, True, tasks[:1])
@@ -432,6 +435,7 @@ def _shape(name: str, scratch: Path, tasks: list[str]) -> dict[str, Any]:
         "prepared_s": prepared,
         "warm": warm,
         "from_store": from_store,
+        "tiktoken_build_s": tiktoken["build_s"],
         "from_saved": from_saved,
         "cold_5mb": colds[1],
     }
@@ -581,6 +585,17 @@ def table(result: dict[str, Any]) -> str:
         "word and phrase terms it indexed).",
         "",
         _floor_line(ctx),
+        "",
+        'The same builds counting tokens with tiktoken (`[tokens] engine = "tiktoken"`, '
+        "the same counts; quicktok counts once a build passes ~1 MB): "
+        + "; ".join(
+            f"{name} {s['tiktoken_build_s']:.1f} s "
+            f"({s['tiktoken_build_s'] / s['from_store']['build_s']:.2f}x the "
+            f"{s['from_store']['build_s']:.1f} s above)"
+            for name, s in shapes.items()
+            if "tiktoken_build_s" in s
+        )
+        + ".",
         "",
         f"Also measured: `brain context` on the demo without a saved index (its first run) "
         f"{ctx['first_s']:.2f} s; imports before the first build in the 20 MB processes "
