@@ -4,7 +4,8 @@ Checks, in order: the config loads; every secret it references resolves; the wor
 (local store) or the Notion root page (Notion store) answers; the state database opens; the
 port ``brain serve`` would bind is free (or already serving us); the clock agrees with a
 reference (the PostgreSQL server, else Notion's ``Date`` header; none for a laptop on SQLite);
-the embedding model behind get_context's semantic signal is installed (``[context] semantic``).
+the embedding model behind get_context's semantic signal is installed (``[context] semantic``);
+the fast token counter large builds use is installed with its pinned data (``[tokens] engine``).
 Each failed check says what to do. Nothing is written; secret values are never shown.
 """
 
@@ -67,6 +68,23 @@ def run_checks(
     yield _port(config, port)
     yield _clock(now, reference)
     yield _semantic(config)
+    yield _tokens(config)
+
+
+def _tokens(config: BrainConfig) -> Check:
+    from shards import quicktok_problem
+
+    if config.tokens.engine == "tiktoken":
+        return Check("tokens", None, '[tokens] engine = "tiktoken": every count by tiktoken')
+    problem = quicktok_problem()
+    if problem is not None:
+        return Check(
+            "tokens",
+            False,
+            f"{problem}: large builds count with tiktoken (the same counts, ~1.3x the time)",
+            'Run `make install`, or set [tokens] engine = "tiktoken" to say so on purpose.',
+        )
+    return Check("tokens", True, "quicktok counts large builds (cl100k_base, pinned data)")
 
 
 def _semantic(config: BrainConfig) -> Check:

@@ -49,7 +49,13 @@ from shards.store import (
     StoredPage,
     UnusableFile,
 )
-from shards.tokens import SummingTokenizer, TiktokenCounter, Tokenizer, TokenOptions
+from shards.tokens import (
+    SummingTokenizer,
+    TiktokenCounter,
+    Tokenizer,
+    TokenOptions,
+    quicktok_problem,
+)
 
 if TYPE_CHECKING:  # imported on first use: see the module docstring
     from shards.refresh import refreshed_header
@@ -109,6 +115,7 @@ __all__ = [
     "parse_header_text",
     "parse_page",
     "plan_split",
+    "quicktok_problem",
     "refreshed_header",
     "render_header",
     "render_page",

@@ -145,17 +145,13 @@ _QUICKTOK_DATA = {
 }
 
 
-@lru_cache(maxsize=1)
-def quicktok_count() -> Callable[[str], int] | None:
-    """quicktok's cl100k_base count (``count(text) == len(encoding().encode(text,
-    disallowed_special=()))``), loaded once per process; None where quicktok cannot be
-    imported or its data is not the pinned files (then tiktoken counts, and a warning says so)."""
-    import logging
-
+def quicktok_problem() -> str | None:
+    """Why quicktok cannot count here (not installed, or its bundled data is not the pinned
+    cl100k_base files); None when it can."""
     try:
         import quicktok
     except ImportError:
-        return None
+        return "quicktok-v1 is not installed"
     data = Path(quicktok.__file__).parent / "data"
     for name, digest in _QUICKTOK_DATA.items():
         try:
@@ -163,14 +159,30 @@ def quicktok_count() -> Callable[[str], int] | None:
         except OSError:
             found = "missing"
         if found != digest:
-            logging.getLogger(__name__).warning(
-                "quicktok's %s is not the cl100k_base data this release was checked against "
-                "(sha256 %s); counting tokens with tiktoken instead (slower, the same counts). "
-                "Install the quicktok-v1 version pyproject.toml names.",
-                data / name,
-                found[:16],
+            return (
+                f"quicktok's {data / name} is not the cl100k_base data this release was "
+                f"checked against (sha256 {found[:16]})"
             )
-            return None
+    return None
+
+
+@lru_cache(maxsize=1)
+def quicktok_count() -> Callable[[str], int] | None:
+    """quicktok's cl100k_base count (``count(text) == len(encoding().encode(text,
+    disallowed_special=()))``), loaded once per process; None where it cannot count
+    (:func:`quicktok_problem`: then tiktoken counts, and a warning says so)."""
+    problem = quicktok_problem()
+    if problem is not None:
+        import logging
+
+        logging.getLogger(__name__).warning(
+            "%s; counting tokens with tiktoken instead (slower, the same counts). Install the "
+            "quicktok-v1 version pyproject.toml names.",
+            problem,
+        )
+        return None
+    import quicktok
+
     count: Callable[[str], int] = quicktok.get_encoding("cl100k_base").count
     return count
 

@@ -63,9 +63,23 @@ def test_a_healthy_local_set_up_passes_and_says_what_it_checked(
     result = CliRunner().invoke(app, ["doctor", "-w", str(workspace), "--port", str(free_port)])
     assert result.exit_code == 0, result.output
     assert "All checks passed." in result.stdout
-    for name in ("config", "secrets", "workspace", "database", "port", "clock"):
+    for name in ("config", "secrets", "workspace", "database", "port", "clock", "tokens"):
         assert name in result.stdout
     assert not (tmp_path / ".brain").exists()  # the doctor wrote nothing
+
+
+def test_the_fast_token_counter_is_checked_and_a_changed_one_fails_with_the_fix(
+    tmp_path: Path, workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shards.tokens
+
+    assert checks(None, workspace)["tokens"].ok is True
+    monkeypatch.setitem(shards.tokens._QUICKTOK_DATA, "cl100k.vocab", "0" * 64)
+    found = checks(None, workspace)["tokens"]
+    assert found.ok is False and "cl100k.vocab is not the cl100k_base data" in found.detail
+    assert found.fix is not None and "make install" in found.fix
+    pinned = checks(toml(tmp_path, '[tokens]\nengine = "tiktoken"\n'), workspace)["tokens"]
+    assert pinned.ok is None and "tiktoken" in pinned.detail
 
 
 def test_a_config_that_does_not_load_fails_first_and_alone(tmp_path: Path) -> None:
