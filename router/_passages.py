@@ -91,22 +91,35 @@ class Counts:
     """Raw counts that add up where the tokenizer can sum them; plain counts otherwise (then
     "raw" is the count itself and every joined text is counted whole)."""
 
-    __slots__ = ("count", "summing", "tokenizer")
+    __slots__ = ("_count", "_seen", "_spaces", "summing", "tokenizer")
 
     def __init__(self, tokenizer: Tokenizer) -> None:
         self.tokenizer = tokenizer
         self.summing: SummingTokenizer | None = (
             cast("SummingTokenizer", tokenizer) if _sums(type(tokenizer)) else None
         )
-        self.count = tokenizer.count if self.summing is None else self.summing.raw
+        self._count = tokenizer.count if self.summing is None else self.summing.raw
+        # What this section's texts counted: a long block is counted by its lines or
+        # sentences (see _block_raw), and cutting it asks for the same ones again.
+        self._seen: dict[str, int] = {}
+        self._spaces: dict[str, int] = {}
+
+    def count(self, text: str) -> int:
+        found = self._seen.get(text)
+        if found is None:
+            found = self._seen[text] = self._count(text)
+        return found
 
     def tokens(self, raw: int) -> int:
         return raw if self.summing is None else self.summing.margined(raw)
 
     def space(self, text: str) -> int:
         """What a space before ``text`` adds to its raw count, or -1 when not known."""
-        found = self.summing.space_before(text) if self.summing is not None else None
-        return -1 if found is None else found
+        found = self._spaces.get(text)
+        if found is None:
+            space = self.summing.space_before(text) if self.summing is not None else None
+            found = self._spaces[text] = -1 if space is None else space
+        return found
 
     def sum(self, parts: Sequence[tuple[str, int | None]], gaps: Sequence[int]) -> int | None:
         """The raw count of the parts joined by ``gaps`` newlines, from their own raw counts
