@@ -512,3 +512,55 @@ def test_re_splitting_never_overwrites_a_page_named_like_a_shard_whose_header_is
     assert result.blocked == ("beta",)
     assert "beta" not in result.created + result.updated
     assert store.read("beta").text == broken
+
+
+# -- a property: whatever the page, parts lose nothing, stay whole and fit where they can ------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_BLOCKS = st.sampled_from(
+    [
+        "Plain words about invoices and the Stripe retry window, said at some length here.",
+        "Short.",
+        "- [ ] rotate the secret\n- [x] drain the queue",
+        "1. Step one:\n\n   ```bash\n   # a comment\n\n   brain webhooks drain\n   ```",
+        "```python\n# not a heading\n\nprint('x')\n```",
+        "<details><summary>Log</summary>\n\nworker restarted\n\n</details>",
+        "> 💡 A callout with a note in it.",
+        "| a | b |\n|---|---|\n| 1 | 2 |",
+        "### Sub topic",
+        "#### Deeper topic",
+        " ".join(["A long pasted paragraph about the warehouse move."] * 12),
+    ]
+)
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    domains=st.lists(st.lists(_BLOCKS, min_size=1, max_size=25), min_size=1, max_size=3),
+    maximum=st.sampled_from([40, 80, 150, 400]),
+)
+def test_any_page_splits_into_parts_that_lose_nothing_cut_no_fence_and_fit(
+    domains: list[list[str]], maximum: int
+) -> None:
+    text = "# Index\n\n" + "\n\n".join(
+        f"## Domain {n}\n\n" + "\n\n".join(blocks) for n, blocks in enumerate(domains)
+    )
+    plan = plan_split(text, TOKENS, SplitOptions(max_shard_tokens=maximum, min_shard_tokens=0))
+    lead = tuple(f"## Domain {n} (" for n in range(len(domains)))
+    kept = [
+        line
+        for shard in plan.shards
+        for line in shard.body.split("\n")
+        if line.strip() and not line.startswith(lead)
+    ]
+    assert plan.title == "Index"
+    assert kept == [line for line in text.split("\n")[1:] if line.strip()]
+    over = " ".join(w for w in plan.warnings if "still over" in w or "kept whole" in w)
+    for shard in plan.shards:
+        body = shard.body
+        assert body.count("```") % 2 == 0, body  # no fence cut in two
+        assert body.count("<details>") == body.count("</details>"), body
+        if TOKENS.count(body) > maximum:  # only where a single block is over the maximum
+            assert shard.header.title.split(" (")[0] in over, (shard.header.id, plan.warnings)
