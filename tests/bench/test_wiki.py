@@ -8,17 +8,12 @@ from pathlib import Path
 import pytest
 
 from bench.wiki import wiki
-from shards import (
-    LocalFolderStore,
-    SplitOptions,
-    TiktokenCounter,
-    apply_split,
-    parse_page,
-    plan_split,
+from tests.bench.shapes import (
+    assert_a_monolith_of,
+    assert_it_splits,
+    assert_nothing_copied_from_the_examples,
 )
-from shards.page import split_sections
 
-ROOT = Path(__file__).resolve().parents[2]
 TARGET = 300_000
 DOMAINS = 40
 
@@ -44,15 +39,7 @@ def test_a_seed_gives_one_text_and_another_seed_another(text: str) -> None:
 
 
 def test_it_is_a_monolith_of_exactly_the_domains_asked_for(text: str) -> None:
-    first, rest = text.split("\n", 1)
-    assert first.startswith("# ") and first[2:].strip()
-    intro = rest.lstrip("\n").split("\n\n", 1)[0]
-    assert intro and not intro.startswith("#")  # a short paragraph before the first domain
-    titles = _domain_titles(text)
-    assert len(titles) == DOMAINS
-    assert len(set(titles)) == DOMAINS
-    level_two = [s.title for s in split_sections(text) if s.level == 2]
-    assert level_two == titles
+    assert_a_monolith_of(text, _domain_titles(text), DOMAINS)
 
 
 def test_it_has_the_shape_of_a_multilingual_wiki(text: str) -> None:
@@ -72,31 +59,8 @@ def test_it_has_the_shape_of_a_multilingual_wiki(text: str) -> None:
 
 
 def test_the_splitter_splits_it(text: str, tmp_path: Path) -> None:
-    plan = plan_split(text, TiktokenCounter(), SplitOptions())
-    assert plan.level == 2
-    assert plan.title == text.split("\n", 1)[0][2:]
-    assert plan.intro
-    shard_titles = {s.header.title for s in plan.shards}
-    assert shard_titles == set(_domain_titles(text))  # none merged or cut at this size
-    store = LocalFolderStore(tmp_path / "ws")
-    result = apply_split(plan, store)
-    assert len(result.created) == len(plan.shards) and not result.blocked
-    for ref in store.list_pages():
-        page = parse_page(store.read(ref.id).text, page_id=ref.id)
-        assert page.error is None, (ref.id, page.error)
-        assert page.header is not None and page.header.page_type == "shard"
+    assert_it_splits(text, _domain_titles(text), tmp_path / "ws")
 
 
 def test_no_block_of_it_is_copied_from_the_examples(text: str) -> None:
-    examples = "\n".join(
-        p.read_text(encoding="utf-8", errors="replace")
-        for p in sorted((ROOT / "examples").rglob("*"))
-        if p.is_file()
-    )
-    assert len(examples) > 100_000
-    # Shorter blocks are markup or a word or two that anyone writes ("### FAQ", "|---|---|");
-    # a block of 40 characters found verbatim would have been copied.
-    blocks = sorted({b.strip() for b in text.split("\n\n") if len(b.strip()) >= 40})
-    assert len(blocks) > 500
-    copied = [b for b in blocks if b in examples]
-    assert not copied, copied[:3]
+    assert_nothing_copied_from_the_examples(text)
