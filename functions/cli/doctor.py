@@ -17,7 +17,8 @@ def doctor(
     json: JsonFlag = False,
 ) -> None:
     """Check that this machine can serve: config, secrets, workspace or Notion root, state
-    database, port and clock; each failed check says what to do.
+    database, port, clock, the embedding model and the fast token counter; each failed check
+    says what to do.
 
     Exit status 0 when nothing failed, 1 otherwise. Secret values are never printed.
     """
