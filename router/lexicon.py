@@ -42,17 +42,21 @@ def shard_terms(shard: IndexedShard, analyzer: Analyzer, vocab: Vocabulary) -> S
 
 
 def shards_terms(
-    shards: Sequence[IndexedShard], analyzer: Analyzer, vocab: Vocabulary
+    shards: Sequence[IndexedShard],
+    analyzer: Analyzer,
+    vocab: Vocabulary,
+    stemmed: dict[str, str] | None = None,
 ) -> list[ShardTerms]:
     """:func:`shard_terms` of each shard, analyzed together (what analysis costs per call is
-    then paid once for them all); new terms get the ids they would one shard at a time."""
+    then paid once for them all); new terms get the ids they would one shard at a time.
+    ``stemmed``: see :meth:`Analyzer.stems`."""
     texts: list[str] = []
     for shard in shards:
         h = shard.header
         texts.append("\n".join([h.title, h.summary, *h.fetch_when, *h.related_entities, shard.id]))
         texts.extend(p.text for s in shard.sections for p in s.passages)
         texts.extend(" \n".join(s.path) for s in shard.sections)
-    docs = analyze(texts, analyzer, vocab)
+    docs = analyze(texts, analyzer, vocab, stemmed)
     del texts
     out: list[ShardTerms] = []
     at = 0
@@ -144,7 +148,12 @@ _MARK = "\ua66e"
 _JOIN = f" {_MARK} "
 
 
-def analyze(texts: Sequence[str], analyzer: Analyzer, vocab: Vocabulary) -> DocTerms:
+def analyze(
+    texts: Sequence[str],
+    analyzer: Analyzer,
+    vocab: Vocabulary,
+    stemmed: dict[str, str] | None = None,
+) -> DocTerms:
     """``DocTerms.of(analyzer.counted(t, vocab) for t in texts)``: the same arrays, new terms
     given the same ids in the same order, with Python work per distinct word rather than per
     word, and array operations for the rest (a Counter, a list of pair strings and a
@@ -168,7 +177,7 @@ def analyze(texts: Sequence[str], analyzer: Analyzer, vocab: Vocabulary) -> DocT
     spaced = " ".join(kept)
     # (each kept word must be a word of the analyzer's own cut, lowercase: else fall back)
     sure = spaced == spaced.lower() and WORD_PATTERN.findall(spaced) == kept
-    stems = analyzer.stems(kept) if sure else []
+    stems = analyzer.stems(kept, stemmed) if sure else []
     if len(stems) != len(kept) or _MARK not in code_of:
         return DocTerms.of(analyzer.counted(t, vocab) for t in texts)
     distinct = list(dict.fromkeys(stems))
