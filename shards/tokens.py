@@ -166,11 +166,78 @@ def quicktok_problem() -> str | None:
     return None
 
 
+#: Code points quicktok's pre-tokenizer classes otherwise than tiktoken's pattern does (its
+#: Unicode tables are newer: these were assigned in Unicode 17, CJK Extension J among them),
+#: found by encoding every code point in twenty contexts with both. A text holding one is
+#: counted by tiktoken. ``tests/shards/test_tokens.py`` checks each of them, and a sample of
+#: every other code point, in the contexts that tell the classes apart.
+_NEWER_UNICODE = (
+    (0x88F, 0x88F),
+    (0xC5C, 0xC5C),
+    (0xCDC, 0xCDC),
+    (0xA7CE, 0xA7CF),
+    (0xA7D2, 0xA7D2),
+    (0xA7D4, 0xA7D4),
+    (0xA7F1, 0xA7F1),
+    (0x10940, 0x10959),
+    (0x10EC5, 0x10EC7),
+    (0x11DB0, 0x11DDB),
+    (0x11DE0, 0x11DE9),
+    (0x16EA0, 0x16EB8),
+    (0x16EBB, 0x16ED3),
+    (0x16FF2, 0x16FF6),
+    (0x187F8, 0x187FF),
+    (0x18D09, 0x18D1E),
+    (0x18D80, 0x18DF2),
+    (0x1E6C0, 0x1E6DE),
+    (0x1E6E0, 0x1E6E2),
+    (0x1E6E4, 0x1E6E5),
+    (0x1E6E7, 0x1E6ED),
+    (0x1E6F0, 0x1E6F4),
+    (0x1E6FE, 0x1E6FF),
+    (0x2B73A, 0x2B73F),
+    (0x2CEA2, 0x2CEAD),
+    (0x323B0, 0x33479),
+)
+
+
+@lru_cache(maxsize=1)
+def _newer() -> tuple[re.Pattern[bytes], re.Pattern[str]]:
+    """A search for the UTF-8 starts of :data:`_NEWER_UNICODE` (every one of its code points
+    begins with one of these two bytes: a bytes search finds none in most texts far faster
+    than the character class would), and the character class itself."""
+    starts = {chr(c).encode()[:2] for a, b in _NEWER_UNICODE for c in range(a, b + 1)}
+    found = re.compile(b"|".join(re.escape(start) for start in sorted(starts)))
+    return found, re.compile("[" + "".join(f"{chr(a)}-{chr(b)}" for a, b in _NEWER_UNICODE) + "]")
+
+
+def _exact(fast: Callable[[str], int]) -> Callable[[str], int]:
+    """``fast`` (quicktok's count) where it is tiktoken's: not for a text quicktok refuses
+    (a lone surrogate, which tiktoken counts as U+FFFD) or one holding a character of
+    :data:`_NEWER_UNICODE`; those are counted by tiktoken."""
+
+    starts, chars = _newer()
+
+    def count(text: str) -> int:
+        if text.isascii():
+            return fast(text)
+        try:
+            data = text.encode()
+        except UnicodeEncodeError:  # a lone surrogate (a JSON escape can make one)
+            return _tiktoken_count(text)
+        if starts.search(data) and chars.search(text):
+            return _tiktoken_count(text)
+        return fast(text)
+
+    return count
+
+
 @lru_cache(maxsize=1)
 def quicktok_count() -> Callable[[str], int] | None:
-    """quicktok's cl100k_base count (``count(text) == len(encoding().encode(text,
-    disallowed_special=()))``), loaded once per process; None where it cannot count
-    (:func:`quicktok_problem`: then tiktoken counts, and a warning says so)."""
+    """quicktok's cl100k_base count, exactly tiktoken's (``count(text) ==
+    len(encoding().encode(text, disallowed_special=()))``: see :func:`_exact`), loaded once
+    per process; None where it cannot count (:func:`quicktok_problem`: then tiktoken counts,
+    and a warning says so)."""
     problem = quicktok_problem()
     if problem is not None:
         import logging
@@ -183,8 +250,8 @@ def quicktok_count() -> Callable[[str], int] | None:
         return None
     import quicktok
 
-    count: Callable[[str], int] = quicktok.get_encoding("cl100k_base").count
-    return count
+    fast: Callable[[str], int] = quicktok.get_encoding("cl100k_base").count
+    return _exact(fast)
 
 
 #: Ranks in a cached form are this many (anything else is not the file the hash pins).
