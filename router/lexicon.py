@@ -42,21 +42,17 @@ def shard_terms(shard: IndexedShard, analyzer: Analyzer, vocab: Vocabulary) -> S
 
 
 def shards_terms(
-    shards: Sequence[IndexedShard],
-    analyzer: Analyzer,
-    vocab: Vocabulary,
-    stemmed: dict[str, str] | None = None,
+    shards: Sequence[IndexedShard], analyzer: Analyzer, vocab: Vocabulary
 ) -> list[ShardTerms]:
     """:func:`shard_terms` of each shard, analyzed together (what analysis costs per call is
-    then paid once for them all); new terms get the ids they would one shard at a time.
-    ``stemmed``: see :meth:`Analyzer.stems`."""
+    then paid once for them all); new terms get the ids they would one shard at a time."""
     texts: list[str] = []
     for shard in shards:
         h = shard.header
         texts.append("\n".join([h.title, h.summary, *h.fetch_when, *h.related_entities, shard.id]))
         texts.extend(p.text for s in shard.sections for p in s.passages)
         texts.extend(" \n".join(s.path) for s in shard.sections)
-    docs = analyze(texts, analyzer, vocab, stemmed)
+    docs = analyze(texts, analyzer, vocab)
     del texts
     out: list[ShardTerms] = []
     at = 0
@@ -148,12 +144,7 @@ _MARK = "\ua66e"
 _JOIN = f" {_MARK} "
 
 
-def analyze(
-    texts: Sequence[str],
-    analyzer: Analyzer,
-    vocab: Vocabulary,
-    stemmed: dict[str, str] | None = None,
-) -> DocTerms:
+def analyze(texts: Sequence[str], analyzer: Analyzer, vocab: Vocabulary) -> DocTerms:
     """``DocTerms.of(analyzer.counted(t, vocab) for t in texts)``: the same arrays, new terms
     given the same ids in the same order, with Python work per distinct word rather than per
     word, and array operations for the rest (a Counter, a list of pair strings and a
@@ -177,7 +168,7 @@ def analyze(
     spaced = " ".join(kept)
     # (each kept word must be a word of the analyzer's own cut, lowercase: else fall back)
     sure = spaced == spaced.lower() and WORD_PATTERN.findall(spaced) == kept
-    stems = analyzer.stems(kept, stemmed) if sure else []
+    stems = analyzer.stems(kept) if sure else []
     if len(stems) != len(kept) or _MARK not in code_of:
         return DocTerms.of(analyzer.counted(t, vocab) for t in texts)
     distinct = list(dict.fromkeys(stems))

@@ -91,22 +91,14 @@ class Analyzer:
             if word not in STOP_WORDS
         ]
 
-    def stems(self, words: Sequence[str], known: dict[str, str] | None = None) -> list[str]:
+    def stems(self, words: Sequence[str]) -> list[str]:
         """The stem of each of ``words`` (lowercase content words, as :meth:`words` finds
         them), at once and past the memo: a build stems every distinct word of its index
-        once, and the memo would keep them all (85,000 words, 9 MB, on 20 MB of varied
-        notes) for tasks that use a few dozen. ``known``: stems a build found already (its
-        batches share most words: 176,000 stemmed for 49,000 distinct on varied notes),
-        which the new ones join."""
-        if known is None:
-            with self._lock:
-                stems: list[str] = self._stemmer.stemWords(words)
-            return stems
-        missing = [w for w in words if w not in known]
-        if missing:
-            with self._lock:
-                known.update(zip(missing, self._stemmer.stemWords(missing), strict=True))
-        return list(map(known.__getitem__, words))
+        once a batch, and the memo would keep them all (85,000 words, 9 MB, on 20 MB of
+        varied notes) for tasks that use a few dozen."""
+        with self._lock:
+            stems: list[str] = self._stemmer.stemWords(words)
+        return stems
 
     def _stem(self, word: str) -> str:
         with self._lock:

@@ -178,8 +178,6 @@ class SnapshotCache:
         self._fed = 0.0  # when the change feed was last asked
         self._feeding = threading.Lock()  # one feed call at a time
         self._vocab = Vocabulary()
-        # Stems found during a build (see Analyzer.stems): its batches share most words.
-        self._stemmed: dict[str, str] | None = None
         # page id -> parsed shard and its terms (None after a load: recomputed when needed)
         self._entries: dict[str, tuple[IndexedShard, ShardTerms | None]] = {}
         self._resumed = False  # whether the saved index was looked for
@@ -398,13 +396,11 @@ class SnapshotCache:
 
         if isinstance(self.tokenizer, SummingTokenizer):  # a large build: the fast encoder
             self.tokenizer.expect(sum(len(page.body) for page, _ in pending))
-        self._stemmed = {}
         # A first build of a large index hands the pages last in order to a helper process.
         apart, theirs = self._start_apart(pending, reader)
         try:
             self._index_pending(pending, reader, shards, bags, entries, add)
         except BaseException:
-            self._stemmed = None
             if apart is not None:  # never leave the helper blocked on a pipe nobody reads
                 apart.close()
             raise
@@ -427,7 +423,6 @@ class SnapshotCache:
                 # live on as views into it): held here, they were 15 MB of a 20 MB build's peak.
                 del adopted
             del received, theirs
-        self._stemmed = None
         analyzed = [b for b in bags if b is not None]
         assert len(analyzed) == len(shards)
         for page_id, message in sorted(reader.failures.items()):
@@ -556,9 +551,7 @@ class SnapshotCache:
                 yield (shard, _stale_reasons(page, reader.failures.get(page.id))), shard
 
         for batch in _batches(indexed()):
-            found += shards_terms(
-                [shard for shard, _ in batch], self._analyzer, vocab, self._stemmed
-            )
+            found += shards_terms([shard for shard, _ in batch], self._analyzer, vocab)
             items += batch
         items.append(ForeignTerms.of(found, vocab))
         return items
@@ -573,9 +566,7 @@ class SnapshotCache:
         """Find the terms of the shards at ``positions``, together (see shards_terms)."""
         if not positions:
             return
-        found = shards_terms(
-            [shards[n] for n in positions], self._analyzer, self._vocab, self._stemmed
-        )
+        found = shards_terms([shards[n] for n in positions], self._analyzer, self._vocab)
         for n, bag in zip(positions, found, strict=True):
             bags[n] = bag
             page_id = shards[n].page_id

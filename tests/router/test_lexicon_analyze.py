@@ -151,17 +151,3 @@ def test_words_holding_a_digit_make_no_phrase_terms_on_either_path() -> None:
         _one_by_one([text, "plain words only"], analyzer, theirs),
     )
     assert ours == theirs and "invoic inv" in theirs and "inv 20931" not in theirs
-
-
-@settings(max_examples=100, deadline=None)
-@given(batches=st.lists(st.lists(_TEXT, max_size=6), min_size=1, max_size=4))
-def test_a_builds_stems_shared_across_batches_change_nothing(batches: list[list[str]]) -> None:
-    """A build passes one dict of stems to every batch (Analyzer.stems): the same arrays and
-    ids as stemming each batch afresh, and each word is stemmed once."""
-    analyzer = Analyzer()
-    ours, theirs = Vocabulary(), Vocabulary()
-    stemmed: dict[str, str] = {}
-    for texts in batches:
-        _same(analyze(texts, analyzer, ours, stemmed), analyze(texts, analyzer, theirs))
-    assert ours == theirs
-    assert all(analyzer.stems([w]) == [s] for w, s in stemmed.items())
