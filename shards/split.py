@@ -260,27 +260,33 @@ def _split_large(
 
 
 def _fitting(
-    sections: list[Section], level: int, limit: int, tokenizer: Tokenizer, cuts: set[str]
+    sections: list[Section],
+    level: int,
+    limit: int,
+    tokenizer: Tokenizer,
+    cuts: set[str],
+    *,
+    deeper: bool = False,
 ) -> list[tuple[list[Section], int]]:
     """``sections`` (a subtree under a level-``level`` heading) in groups with their tokens:
     the lead-in, then each next-level subsection with its own subtree; a group over ``limit``
-    is cut at its own next level in turn, and a single section with no heading left to cut
-    at, between its blocks (``cuts`` says which of those happened)."""
+    is cut at its own next level in turn (``deeper``), and a single section with no heading
+    left to cut at, between its blocks (``cuts`` says which of those happened)."""
     groups: list[list[Section]] = [[sections[0]]]
     for section in sections[1:]:
         if section.level == level + 1 or (len(groups) == 1 and section.level <= level + 1):
             groups.append([section])
         else:
             groups[-1].append(section)
+    if deeper and len(groups) > 1:
+        cuts.add("headings")
     out: list[tuple[list[Section], int]] = []
     for group in groups:
         tokens = tokenizer.count("\n\n".join(s.text for s in group)) + _JOIN_TOKENS
         if tokens <= limit:
             out.append((group, tokens))
         elif len(group) > 1 and level < 6:
-            if level > 1 or len(groups) > 1:
-                cuts.add("headings")
-            out += _fitting(group, level + 1, limit, tokenizer, cuts)
+            out += _fitting(group, level + 1, limit, tokenizer, cuts, deeper=True)
         elif len(group) == 1 and len(chunks := _chunks(group[0], limit, tokenizer)) > 1:
             cuts.add("blocks")
             out += chunks
@@ -315,8 +321,8 @@ def _chunks(section: Section, limit: int, tokenizer: Tokenizer) -> list[tuple[li
         if opening:
             fence = opening.group(1)
         toggles = max(0, toggles + stripped.count("<details") - stripped.count("</details>"))
-    if section.level and len(cuts) > 1:
-        del cuts[1]  # a heading stays with its first block
+    if section.level and len(cuts) > 1 and sum(bool(t.strip()) for t in lines[: cuts[1]]) == 1:
+        del cuts[1]  # a heading alone stays with the block after it
     cuts.append(len(lines))
     blocks = ["\n".join(lines[a:b]).strip("\n") for a, b in pairwise(cuts)]
     pieces: list[tuple[list[str], int]] = []

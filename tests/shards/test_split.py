@@ -274,6 +274,17 @@ def test_a_subsection_over_the_maximum_is_cut_at_its_own_headings_then_its_block
     assert len(bodies) > 3
     assert sum(b.count("#### Detail A") for b in bodies) == 1
     assert all(TOKENS.count(b) <= 600 for b in bodies)
+    assert any("split into" in w and "between blocks" in w for w in plan.warnings)
+    # Deeper headings alone, when they are enough: the warning says so.
+    deep_only = "\n\n".join(
+        ["## Ops", "### Q3"] + [f"#### Item {n}\n\n" + "word " * 150 for n in range(6)]
+    )
+    plan = plan_split(
+        deep_only + "\n\n## Finance\n\nx\n",
+        TOKENS,
+        SplitOptions(max_shard_tokens=600, min_shard_tokens=0),
+    )
+    assert any("deeper ones where a subsection is over" in w for w in plan.warnings), plan.warnings
 
 
 def test_a_workspace_path_that_is_a_file_is_refused_and_left_alone(tmp_path: Path) -> None:
