@@ -290,16 +290,24 @@ def _headings(lines: list[str]) -> list[tuple[int, int, str]]:
         if stuck < 0:
             return heads
         end = _next_start(lines, stuck + 1)
-        while True:
-            if end >= len(lines):  # the rest of the page
-                region = _region_headings(lines, start, len(lines))
-                return heads + (region or [])
+        region = None
+        for _ in range(_TRIES):
+            if end >= len(lines):
+                break
             region = _region_headings(lines, start, end)
             if region is not None:
                 break
             end = _next_start(lines, end + 1)
+        if region is None:  # still open (an unclosed fence, a <pre>): the rest of the page
+            return heads + (_region_headings(lines, start, len(lines)) or [])
         heads += region
         at = end
+
+
+#: Stretches tried, each to the next line where nothing may be open, before the rest of the
+#: page is parsed at once (each try parses the stretch again: an unclosed fence near the top
+#: of a long page would otherwise be parsed once per block after it).
+_TRIES = 3
 
 
 def _next_start(lines: list[str], n: int) -> int:

@@ -248,6 +248,29 @@ def test_code_nested_in_list_items_is_parsed_alone_and_the_rest_scanned(
     assert parsed and all("Runbook" not in p and "After" not in p for p in parsed)
 
 
+def test_an_unclosed_fence_near_the_top_parses_the_rest_once_not_per_block(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import shards.page
+
+    # A fence indented by two spaces (unsure to the scan) that is never closed: CommonMark
+    # runs it to the page's end, so every heading after it is code.
+    lines = ["# Top", "", "  ```", "# in the fence"]
+    for n in range(300):
+        lines += ["", f"Paragraph {n} at column 0.", "", f"## Not a heading {n}"]
+    body = "\n".join(lines)
+    calls: list[int] = []
+    real = shards.page._region_headings
+
+    def spy(lines: list[str], start: int, end: int) -> object:
+        calls.append(end)
+        return real(lines, start, end)
+
+    monkeypatch.setattr(shards.page, "_region_headings", spy)
+    assert _headings(body.split("\n")) == _parsed_headings(body) == [(0, 1, "Top")]
+    assert len(calls) <= 4  # three tries, then the rest of the page at once
+
+
 def test_the_heading_scan_agrees_on_every_markdown_file_of_the_project() -> None:
     from bench.index import synthetic, varied
     from bench.notes import notes
