@@ -325,27 +325,26 @@ def _chunks(section: Section, limit: int, tokenizer: Tokenizer) -> list[tuple[li
         del cuts[1]  # a heading alone stays with the block after it
     cuts.append(len(lines))
     blocks = ["\n".join(lines[a:b]).strip("\n") for a, b in pairwise(cuts)]
-    pieces: list[tuple[list[str], int]] = []
-    for block in blocks:
+    pieces: list[list[int]] = []  # [first block, block after the last, tokens]
+    for n, block in enumerate(blocks):
         tokens = tokenizer.count(block) + _JOIN_TOKENS
-        if pieces and pieces[-1][1] + tokens <= limit:
-            pieces[-1][0].append(block)
-            pieces[-1] = (pieces[-1][0], pieces[-1][1] + tokens)
+        if pieces and pieces[-1][2] + tokens <= limit:
+            pieces[-1][1:] = [n + 1, pieces[-1][2] + tokens]
         else:
-            pieces.append(([block], tokens))
+            pieces.append([n, n + 1, tokens])
     return [
-        ([replace(section, text="\n\n".join(texts), start_line=section.start_line + start)], tokens)
-        for (texts, tokens), start in zip(pieces, _starts(pieces, cuts), strict=True)
+        (
+            [
+                replace(
+                    section,
+                    text="\n\n".join(blocks[first:end]),
+                    start_line=section.start_line + cuts[first],
+                )
+            ],
+            tokens,
+        )
+        for first, end, tokens in pieces
     ]
-
-
-def _starts(pieces: list[tuple[list[str], int]], cuts: list[int]) -> list[int]:
-    """The line (in the section) where each piece starts."""
-    starts, block = [], 0
-    for texts, _ in pieces:
-        starts.append(cuts[block])
-        block += len(texts)
-    return starts
 
 
 def _headers(domains: list[_Domain], opts: SplitOptions, warnings: list[str]) -> list[ShardPlan]:
