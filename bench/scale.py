@@ -423,7 +423,7 @@ def _shape(name: str, scratch: Path, tasks: list[str]) -> dict[str, Any]:
     warm = _warm(big, tasks)
     from_store = _process(big, False, tasks)
     # The same build counting with tiktoken, the reference quicktok replaced (same counts).
-    tiktoken = _process(big, False, tasks[:1], engine="tiktoken")
+    reference = _process(big, False, tasks[:1], engine="tiktoken")
     _process(big, True, tasks)  # builds and saves the index
     from_saved = _process(big, True, tasks)
     _process(mid, True, tasks[:1])
@@ -435,7 +435,7 @@ def _shape(name: str, scratch: Path, tasks: list[str]) -> dict[str, Any]:
         "prepared_s": prepared,
         "warm": warm,
         "from_store": from_store,
-        "tiktoken_build_s": tiktoken["build_s"],
+        "tiktoken_build_s": reference["build_s"],
         "from_saved": from_saved,
         "cold_5mb": colds[1],
     }

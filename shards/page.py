@@ -254,14 +254,8 @@ def split_sections(body: str) -> tuple[Section, ...]:
     return tuple(sections)
 
 
-def _parsed_headings(body: str) -> list[tuple[int, int, str]]:
-    """(line, level, title) of every heading, as markdown-it (CommonMark + tables) finds them."""
-    with _gc_paused():
-        tokens = _markdown().parse(body)
-    return _heading_tokens(tokens)
-
-
 def _heading_tokens(tokens: list[Token]) -> list[tuple[int, int, str]]:
+    """(line, level, title) of every heading markdown-it (CommonMark + tables) found."""
     heads: list[tuple[int, int, str]] = []
     for i, token in enumerate(tokens):
         if token.type == "heading_open" and token.map is not None:
@@ -271,7 +265,7 @@ def _heading_tokens(tokens: list[Token]) -> list[tuple[int, int, str]]:
 
 
 def _headings(lines: list[str]) -> list[tuple[int, int, str]]:
-    """:func:`_parsed_headings` of the lines joined: the line scan (:func:`_plain_headings`)
+    """What markdown-it finds parsing the lines joined: the line scan (:func:`_plain_scan`)
     wherever it is sure, markdown-it on only the stretches where it is not.
 
     A stretch starts at a line where nothing can be open: the page's start, or a line at
@@ -354,13 +348,6 @@ _UNSURE = re.compile(
 _RAW_HTML = re.compile(
     r"<(?:script|pre|style|textarea)(?:[ \t>]|$)|<!--|<\?|<![A-Za-z]|<!\[CDATA\[", re.I
 )
-
-
-def _plain_headings(lines: list[str]) -> list[tuple[int, int, str]] | None:
-    """The headings :func:`_parsed_headings` finds, by a line scan alone, or None when unsure
-    (see :func:`_plain_scan`)."""
-    heads, stuck, _ = _plain_scan(lines, 0)
-    return heads if stuck < 0 else None
 
 
 def _plain_scan(lines: list[str], at: int) -> tuple[list[tuple[int, int, str]], int, int]:

@@ -185,7 +185,19 @@ def test_render_page_puts_the_header_first_and_ends_with_one_newline() -> None:
 
 from pathlib import Path  # noqa: E402
 
-from shards.page import _headings, _parsed_headings, _plain_headings  # noqa: E402
+from shards.page import _heading_tokens, _headings, _markdown, _plain_scan  # noqa: E402
+
+
+def _parsed_headings(body: str) -> list[tuple[int, int, str]]:
+    """The reference: every heading markdown-it finds parsing the whole page."""
+    return _heading_tokens(_markdown().parse(body))
+
+
+def _plain_headings(lines: list[str]) -> list[tuple[int, int, str]] | None:
+    """The line scan's headings when it is sure of the whole page, else None."""
+    heads, stuck, _ = _plain_scan(lines, 0)
+    return heads if stuck < 0 else None
+
 
 _REPO = Path(__file__).resolve().parents[2]
 #: Line shapes that decide where headings are: ATX forms, fences, tables, lists, quotes,
