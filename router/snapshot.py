@@ -405,6 +405,8 @@ class SnapshotCache:
                 apart.close()
             raise
         if apart is not None:
+            if self.options.freeze_gc:
+                release_free_heap()  # what this half's analysis freed, before the other's comes
             received = apart.results()
             if received is None:  # the helper failed: its pages are indexed here instead
                 log.info("the build's helper process failed; indexing its pages here")
