@@ -57,7 +57,15 @@ from router.model import (
     body_digest,
     index_shard,
 )
-from router.persist import SavedIndex, load, save
+from router.persist import (
+    SavedIndex,
+    SavedTerms,
+    load,
+    load_terms,
+    save,
+    save_terms,
+    terms_path,
+)
 from router.select import Analyzer
 from router.sync import Issue, SyncOptions, scan
 from shards import (
@@ -181,6 +189,7 @@ class SnapshotCache:
         # page id -> parsed shard and its terms (None after a load: recomputed when needed)
         self._entries: dict[str, tuple[IndexedShard, ShardTerms | None]] = {}
         self._resumed = False  # whether the saved index was looked for
+        self._saved_checksum = ""  # of the index loaded, until its terms are read
         #: Why the saved index was not used, or "" (loaded, or none configured).
         self.load_note = ""
         #: Whether the current snapshot came from the saved index without a rebuild.
@@ -368,6 +377,14 @@ class SnapshotCache:
             if listing:
                 self._checked = now
             return current
+        generation = current.generation + 1 if current is not None else 1
+        if current is not None and self._snapshot is None:
+            # Loaded from disk and never served: nothing can be reading it, so its indexes
+            # go before the new ones are built (beside them, a 20 MB index peaked at 361 MB),
+            # and the terms saved with it come instead of every shard's analysis.
+            self._base = None
+            self._adopt_saved_terms(current)
+        del current
         reader = _ReadThrough(self.store, refs, self._pages, dirty, everything)
         try:
             found = scan(reader, self.options.sync)
@@ -398,7 +415,15 @@ class SnapshotCache:
             bags.append(bag)
 
         if isinstance(self.tokenizer, SummingTokenizer):  # a large build: the fast encoder
-            self.tokenizer.expect(sum(len(page.body) for page, _ in pending))
+            # (the text of the pages to index: a rebuild counts only what changed)
+            self.tokenizer.expect(
+                sum(
+                    len(page.body)
+                    for page, _ in pending
+                    if (kept := self._entries.get(page.id)) is None
+                    or kept[0].version != reader.kept[page.id].version
+                )
+            )
         # A first build of a large index hands the pages last in order to a helper process.
         apart, theirs = self._start_apart(pending, reader)
         try:
@@ -458,7 +483,7 @@ class SnapshotCache:
             invalid=invalid,
             stale=tuple(stale),
             versions={pid: p.version for pid, p in reader.kept.items()},
-            generation=(current.generation + 1) if current else 1,
+            generation=generation,
         )
         self._snapshot = self._base = snap
         self.loaded = False
@@ -606,8 +631,27 @@ class SnapshotCache:
         self._analyzer = saved.lexicon.analyzer
         self._refs = {r.id: r for r in saved.refs}
         self._base = saved.snapshot()
+        self._saved_checksum = saved.checksum  # its terms are read if a rebuild comes
         if saved.gaps and isinstance(self.tokenizer, SummingTokenizer):
             self.tokenizer.learn_gaps(saved.gaps)
+
+    def _adopt_saved_terms(self, loaded: IndexSnapshot) -> None:
+        """Give the shards resumed from the saved index their terms from the file beside it
+        (:func:`router.persist.load_terms`), so a rebuild analyzes only what changed; where
+        that file cannot be used, every shard is analyzed again, as before it existed."""
+        checksum, self._saved_checksum = self._saved_checksum, ""
+        path = self.options.persist
+        if not checksum or path is None:
+            return
+        saved, why = load_terms(path, checksum=checksum)
+        found = saved.terms(loaded.lexicon) if saved is not None else None
+        if found is None:
+            log.info("analyzing every shard again: %s", why or "the saved terms do not fit")
+            return
+        for page_id, terms in found.items():
+            entry = self._entries.get(page_id)
+            if entry is not None and entry[1] is None:
+                self._entries[page_id] = (entry[0], terms)
 
     def _save(self, snap: IndexSnapshot, invalid: Sequence[Issue]) -> None:
         path = self.options.persist
@@ -626,7 +670,14 @@ class SnapshotCache:
             **_counts_to_keep(snap, self.tokenizer),
         )
         try:
-            save(path, saved, workspace=self.options.workspace, build=self._build_key())
+            checksum = save(path, saved, workspace=self.options.workspace, build=self._build_key())
+            terms = [self._entries[s.page_id][1] for s in snap.shards]
+            if all(t is not None for t in terms):
+                pages = [s.page_id for s in snap.shards]
+                kept = SavedTerms.of(pages, [t for t in terms if t is not None])
+                save_terms(path, kept, checksum=checksum)
+            else:  # (never after a build: every shard's terms are there)
+                terms_path(path).unlink(missing_ok=True)
         except Exception as exc:  # never fails a request: the next process rebuilds
             log.warning("could not save the built index to %s: %s", path, exc)
 

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import json
 import threading
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+import router.snapshot
 from router import persist
+from router.lexicon import shards_terms
 from router.select import select
 from router.snapshot import SnapshotCache, SnapshotOptions
 from shards import TiktokenCounter
@@ -113,6 +117,100 @@ def test_the_saved_index_keeps_no_term_arrays_and_a_rebuild_after_a_load_ranks_a
     # Term ids differ (the resumed vocabulary also holds the old text's terms); scores do not.
     for task in (*TASKS, "invoice payment terms days"):
         assert _ranking(resumed, task) == _ranking(fresh, task)
+
+
+def _analyzed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The ids of the shards each build from now on analyzes, in order."""
+    seen: list[str] = []
+
+    def counting(shards: Any, analyzer: Any, vocab: Any) -> Any:
+        seen.extend(s.id for s in shards)
+        return shards_terms(shards, analyzer, vocab)
+
+    monkeypatch.setattr(router.snapshot, "shards_terms", counting)
+    return seen
+
+
+def _edit_finance(store: CountingStore) -> None:
+    page = store.inner.read("finance")
+    store.inner.write("finance", page.text.replace("payable within 14 days", "within 45 days"))
+
+
+def test_a_rebuild_after_a_load_analyzes_only_the_edited_page(
+    store: CountingStore,
+    tokenizer: TiktokenCounter,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = tmp_path / "index.bin"
+    _cache(store, tokenizer, path).get()
+    assert persist.terms_path(path).exists()
+    _edit_finance(store)
+    analyzed = _analyzed(monkeypatch)
+    resumed = _cache(store, tokenizer, path)
+    snap = resumed.get()
+    assert analyzed == ["finance"]  # the others' terms came from the file beside the index
+    assert snap.generation == 2 and not resumed.loaded
+    fresh = _cache(store, tokenizer, tmp_path / "other.bin")  # from the pages only
+    for task in (*TASKS, "invoice payment terms days"):
+        assert _ranking(resumed, task) == _ranking(fresh, task)
+    # The rewritten files serve a third process, and its next rebuild, the same way.
+    store.inner.write("finance", store.inner.read("finance").text + "\nNet 60 for agencies.\n")
+    analyzed.clear()
+    third = _cache(store, tokenizer, path)
+    assert "Net 60" in shard_text(third.get().shard("finance"))  # type: ignore[arg-type]
+    assert analyzed == ["finance"]
+
+
+@pytest.mark.parametrize("damage", ["missing", "truncated", "another index's"])
+def test_terms_that_cannot_be_used_are_analyzed_again(
+    store: CountingStore,
+    tokenizer: TiktokenCounter,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    damage: str,
+) -> None:
+    path = tmp_path / "index.bin"
+    terms = persist.terms_path(path)
+    _cache(store, tokenizer, path).get()
+    if damage == "missing":
+        terms.unlink()
+    elif damage == "truncated":
+        terms.write_bytes(terms.read_bytes()[:-100])
+    else:  # the terms of an earlier index, beside the index written after an edit
+        earlier = terms.read_bytes()
+        _edit_finance(store)
+        _cache(store, tokenizer, path).get()
+        terms.write_bytes(earlier)
+    store.inner.write("infrastructure", store.inner.read("infrastructure").text + "\nNew.\n")
+    analyzed = _analyzed(monkeypatch)
+    resumed = _cache(store, tokenizer, path)
+    resumed.get()
+    assert sorted(analyzed) == sorted(SHARD_IDS)  # every shard, as before the file existed
+    fresh = _cache(store, tokenizer, tmp_path / "other.bin")
+    for task in TASKS:
+        assert _ranking(resumed, task) == _ranking(fresh, task)
+
+
+def test_saved_terms_that_do_not_fit_the_lexicon_are_refused(
+    store: CountingStore, tokenizer: TiktokenCounter, tmp_path: Path
+) -> None:
+    path = tmp_path / "index.bin"
+    cache = _cache(store, tokenizer, path)
+    lexicon = cache.get().lexicon
+    saved, why = persist.load(path, workspace=WORKSPACE, build=cache._build_key())
+    assert saved is not None, why
+    kept, why = persist.load_terms(path, checksum=saved.checksum)
+    assert kept is not None, why
+    terms = kept.terms(lexicon)
+    assert terms is not None and sorted(terms) == sorted(SHARD_IDS)
+    finance = terms["finance"]
+    assert finance.passages.size == sum(finance.passage_counts)
+    short = replace(kept, counts=kept.counts[:-1])
+    assert short.terms(lexicon) is None
+    fewer = replace(kept, passage_counts=(*kept.passage_counts[:-1], ()))
+    assert fewer.terms(lexicon) is None
+    assert persist.load_terms(path, checksum="0" * 32)[0] is None
 
 
 def _cache_key(store: CountingStore, tokenizer: TiktokenCounter, path: Path) -> str:
