@@ -378,12 +378,14 @@ class SnapshotCache:
                 self._checked = now
             return current
         generation = current.generation + 1 if current is not None else 1
-        if current is not None and self._snapshot is None:
-            # Loaded from disk and never served: nothing can be reading it, so its indexes
-            # go before the new ones are built (beside them, a 20 MB index peaked at 361 MB),
-            # and the terms saved with it come instead of every shard's analysis.
-            self._base = None
+        if current is not None:
+            # The first rebuild after a load takes the terms saved with it instead of
+            # analyzing every shard again (then nothing is left to take).
             self._adopt_saved_terms(current)
+            if self._snapshot is None:
+                # Loaded and never served: nothing can be reading it, so its indexes go
+                # before the new ones are built (beside them, a 20 MB index peaked at 361 MB).
+                self._base = None
         del current
         reader = _ReadThrough(self.store, refs, self._pages, dirty, everything)
         try:

@@ -162,6 +162,26 @@ def test_a_rebuild_after_a_load_analyzes_only_the_edited_page(
     assert analyzed == ["finance"]
 
 
+def test_a_process_serving_the_saved_index_reanalyzes_only_a_page_edited_meanwhile(
+    store: CountingStore,
+    tokenizer: TiktokenCounter,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = tmp_path / "index.bin"
+    _cache(store, tokenizer, path).get()
+    serving = _cache(store, tokenizer, path)
+    assert _ranking(serving, TASKS[0]) and serving.loaded  # it has served the loaded index
+    _edit_finance(store)
+    analyzed = _analyzed(monkeypatch)
+    snap = serving.refresh()
+    assert analyzed == ["finance"]
+    assert snap.generation == 2 and "within 45 days" in shard_text(snap.shard("finance"))  # type: ignore[arg-type]
+    fresh = _cache(store, tokenizer, tmp_path / "other.bin")
+    for task in (*TASKS, "invoice payment terms days"):
+        assert _ranking(serving, task) == _ranking(fresh, task)
+
+
 @pytest.mark.parametrize("damage", ["missing", "truncated", "another index's"])
 def test_terms_that_cannot_be_used_are_analyzed_again(
     store: CountingStore,
