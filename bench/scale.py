@@ -89,7 +89,7 @@ from pathlib import Path
 from config import load_config
 from functions.runtime import Runtime
 ws, persist, tasks = Path(sys.argv[1]), sys.argv[2] == "1", json.loads(sys.argv[3])
-semantic, engine = sys.argv[4], sys.argv[5]
+semantic, engine, edit = sys.argv[4], sys.argv[5], sys.argv[6]
 config = load_config(workspace=ws)
 config = config.model_copy(
     update={"context": config.context.model_copy(
@@ -105,17 +105,32 @@ first = service.get_context(tasks[0], 4000)
 t3 = time.perf_counter()
 for task in tasks:
     service.get_context(task, 4000)
-status = dict(
-    line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines()
-    if ":" in line
-)
-print(json.dumps({
+def status():
+    return dict(
+        line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines()
+        if ":" in line
+    )
+def mb(status, key):
+    return int(status[key].split()[0]) / 1024
+served = status()
+out = {
     "import_s": t1 - t0, "build_s": t2 - t1, "first_answer_s": t3 - t0,
     "loaded": service.cache.loaded, "note": service.cache.load_note,
     "tokens": first.tokens, "notes": list(first.notes),
-    "peak_rss_mb": int(status["VmHWM"].split()[0]) / 1024,
-    "rss_mb": int(status["VmRSS"].split()[0]) / 1024,
-}))
+    "peak_rss_mb": mb(served, "VmHWM"), "rss_mb": mb(served, "VmRSS"),
+}
+if edit:  # a page edited while the process serves: the refresh a server's thread would run
+    page = Path(edit)
+    page.write_text(page.read_text() + "\nOne more line, added while the index was served.\n")
+    t4 = time.perf_counter()
+    service.cache.refresh()
+    t5 = time.perf_counter()
+    for task in tasks:
+        service.get_context(task, 4000)
+    after = status()
+    out.update(refresh_s=t5 - t4, refresh_peak_rss_mb=mb(after, "VmHWM"),
+               refresh_rss_mb=mb(after, "VmRSS"))
+print(json.dumps(out))
 """
 
 
@@ -141,8 +156,14 @@ def _tasks() -> list[str]:
 
 
 def _process(
-    workspace: Path, persist: bool, tasks: list[str], semantic: str = "off", engine: str = "auto"
+    workspace: Path,
+    persist: bool,
+    tasks: list[str],
+    semantic: str = "off",
+    engine: str = "auto",
+    edit: Path | None = None,
 ) -> dict[str, Any]:
+    """A new process's figures; with ``edit``, that page is then edited and refreshed."""
     start = time.perf_counter()
     out = subprocess.run(
         [
@@ -154,6 +175,7 @@ def _process(
             json.dumps(tasks),
             semantic,
             engine,
+            str(edit or ""),
         ],
         cwd=ROOT,
         capture_output=True,
@@ -425,7 +447,14 @@ def _shape(name: str, scratch: Path, tasks: list[str]) -> dict[str, Any]:
     # The same build counting with tiktoken, the reference quicktok replaced (same counts).
     reference = _process(big, False, tasks[:1], engine="tiktoken")
     _process(big, True, tasks)  # builds and saves the index
-    from_saved = _process(big, True, tasks)
+    # Serves from the saved index, then a page is edited and the snapshot refreshed (the
+    # refresh saves the index again); then the page is edited again, between processes, and
+    # a new process finds its saved index one edit behind.
+    pages = sorted(big.glob("*.md"))
+    edited_page = pages[len(pages) // 2]
+    from_saved = _process(big, True, tasks, edit=edited_page)
+    edited_page.write_text(edited_page.read_text() + "\nAnd one more, between processes.\n")
+    edited = _process(big, True, tasks)
     _process(mid, True, tasks[:1])
     # The median of three new processes: one run swung by 0.3 s on a busy machine.
     colds = sorted((_process(mid, True, tasks[:1]) for _ in range(3)), key=_first_answer)
@@ -437,6 +466,7 @@ def _shape(name: str, scratch: Path, tasks: list[str]) -> dict[str, Any]:
         "from_store": from_store,
         "tiktoken_build_s": reference["build_s"],
         "from_saved": from_saved,
+        "edited": edited,
         "cold_5mb": colds[1],
     }
 
@@ -560,6 +590,30 @@ def table(result: dict[str, Any]) -> str:
                     ("from_saved", "build_s"),
                     "s",
                     t["build_s"],
+                ),
+                (
+                    "a page edited while serving: the refresh (re-read, re-index, save)",
+                    ("from_saved", "refresh_s"),
+                    "s",
+                    t["build_s"],
+                ),
+                (
+                    "peak RSS, the serving process through that refresh",
+                    ("from_saved", "refresh_peak_rss_mb"),
+                    "MB",
+                    t["rss_mb"],
+                ),
+                (
+                    "a page edited between processes: the new process's snapshot",
+                    ("edited", "build_s"),
+                    "s",
+                    t["build_s"],
+                ),
+                (
+                    "peak RSS, that new process",
+                    ("edited", "peak_rss_mb"),
+                    "MB",
+                    t["rss_mb"],
                 ),
                 (
                     "new process to first answer, 5 MB of the same shape, saved index "

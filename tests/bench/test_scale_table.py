@@ -23,7 +23,15 @@ def _shape(p50_ms: float, rss_mb: float) -> dict[str, Any]:
             "scoring": {"ours_ms": 1.0, "bm25s_ms": 2.0, "ratio": 0.5},
         },
         "from_store": {"peak_rss_mb": rss_mb, "build_s": 2.0, "import_s": 0.2, "rss_mb": 200.0},
-        "from_saved": {"peak_rss_mb": 150.0, "build_s": 0.5, "rss_mb": 140.0},
+        "from_saved": {
+            "peak_rss_mb": 150.0,
+            "build_s": 0.5,
+            "rss_mb": 140.0,
+            "refresh_s": 1.5,
+            "refresh_peak_rss_mb": rss_mb + 50,
+            "refresh_rss_mb": 150.0,
+        },
+        "edited": {"peak_rss_mb": 180.0, "build_s": 2.0, "rss_mb": 150.0},
         "cold_5mb": {"first_answer_s": 0.6},
     }
 
@@ -56,4 +64,9 @@ def test_the_table_has_a_column_per_shape_and_meets_a_target_only_with_all() -> 
     assert rows["| warm get_context p99"].endswith("| yes |")
     rss = next(line for line in lines if line.startswith("| peak RSS, process building"))
     assert rss.endswith("| **no** (notes) |")
+    # A refresh while serving peaks 50 MB over the build in this made-up result.
+    refresh = next(line for line in lines if line.startswith("| peak RSS, the serving process"))
+    assert "| 250 MB | 300 MB | 370 MB |" in refresh and refresh.endswith("| **no** (notes) |")
+    edited = next(line for line in lines if line.startswith("| a page edited between processes"))
+    assert edited.endswith("| yes |")
     assert all(f"- **{name}** (" in text for name in shapes)
