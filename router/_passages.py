@@ -14,6 +14,7 @@ number as counting it whole; any other tokenizer counts every text it is asked a
 from __future__ import annotations
 
 import re
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from functools import lru_cache
@@ -61,6 +62,72 @@ class Passage:
 
 
 _PASSAGE_FIELDS = attrgetter(*(f.name for f in fields(Passage)))
+
+#: Flags of a packed passage (pack_passages): which of its fields follow in the texts.
+_OWN_SEP, _OWN_LEAD, _OWN_UTF8 = 1, 2, 4
+
+
+def pack_passages(
+    passages: tuple[Passage, ...], section: bytes
+) -> tuple[bytes, tuple[object, ...]]:
+    """A section's passages as a pickle keeps them: their numbers in one array's bytes, and
+    only the texts not implied (a separator other than a newline, a table's lead, a passage's
+    own bytes where it is not a span of ``section``). Pickled one by one, each passage was a
+    tuple that the pickler keeps alive until it is done: a 20 MB index's 70,000 took 20 MB
+    more to save.
+
+    :func:`unpack_passages` gives back equal passages, sharing ``section`` where they did."""
+    numbers = array("q")
+    texts: list[object] = []
+    for p in passages:
+        flags = 0
+        if p.sep != "\n":
+            flags |= _OWN_SEP
+            texts.append(p.sep)
+        if p.lead:
+            flags |= _OWN_LEAD
+            texts.append(p.lead)
+        if p.utf8 is not section:
+            flags |= _OWN_UTF8
+            texts.append(p.utf8)
+        numbers.extend((p.tokens, p.block, p.raw, p.lead_raw, p.space_raw, p.start, p.end, flags))
+    return numbers.tobytes(), tuple(texts)
+
+
+def unpack_passages(
+    packed: bytes, texts: tuple[object, ...], section: bytes
+) -> tuple[Passage, ...]:
+    """The passages :func:`pack_passages` packed."""
+    numbers = array("q")
+    numbers.frombytes(packed)
+    out: list[Passage] = []
+    at = 0
+    for k in range(0, len(numbers), 8):
+        tokens, block, raw, lead_raw, space_raw, start, end, flags = numbers[k : k + 8]
+        sep: object = "\n"
+        lead: object = ""
+        utf8: object = section
+        if flags & _OWN_SEP:
+            sep, at = texts[at], at + 1
+        if flags & _OWN_LEAD:
+            lead, at = texts[at], at + 1
+        if flags & _OWN_UTF8:
+            utf8, at = texts[at], at + 1
+        out.append(
+            Passage(
+                cast(bytes, utf8),
+                tokens,
+                block,
+                cast(str, sep),
+                cast(str, lead),
+                raw,
+                lead_raw,
+                space_raw,
+                start,
+                end,
+            )
+        )
+    return tuple(out)
 
 
 def shared(passages: tuple[Passage, ...], section: bytes) -> tuple[Passage, ...]:

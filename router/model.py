@@ -17,11 +17,18 @@ import threading
 import zlib
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field, fields
-from operator import attrgetter
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar, cast
 
-from router._passages import Counts, Passage, page_tokens, section_passages, shared
+from router._passages import (
+    Counts,
+    Passage,
+    pack_passages,
+    page_tokens,
+    section_passages,
+    shared,
+    unpack_passages,
+)
 from router._render import FIXED_TEXTS, LineCounter, shard_line
 from router.digest import DIGEST_FORMS, render_digest
 from router.sync import Issue
@@ -56,12 +63,45 @@ class IndexedSection:
         bytes a character, and the texts of a 20 MB index of such notes were 77 MB."""
         return self.utf8.decode()
 
-    def __reduce__(self) -> tuple[type[IndexedSection], tuple[object, ...]]:
-        # Pickled as a constructor call, as Passage is (see Passage.__reduce__).
-        return IndexedSection, _SECTION_FIELDS(self)
+    def __reduce__(self) -> tuple[Callable[..., IndexedSection], tuple[object, ...]]:
+        # Pickled as a call, its passages packed (see pack_passages); every field by name:
+        # tests/router/test_passages.py fails when a field is added, to be added here.
+        packed, texts = pack_passages(self.passages, self.utf8)
+        return _unpacked_section, (
+            self.id,
+            self.title,
+            self.level,
+            self.path,
+            self.utf8,
+            self.tokens,
+            self.heading,
+            self.raw,
+            self.heading_raw,
+            self.line_raws,
+            packed,
+            texts,
+        )
 
 
-_SECTION_FIELDS = attrgetter(*(f.name for f in fields(IndexedSection)))
+def _unpacked_section(
+    id_: str,
+    title: str,
+    level: int,
+    path: tuple[str, ...],
+    utf8: bytes,
+    tokens: int,
+    heading: str,
+    raw: int,
+    heading_raw: int,
+    line_raws: tuple[int, int],
+    packed: bytes,
+    texts: tuple[object, ...],
+) -> IndexedSection:
+    """The section :meth:`IndexedSection.__reduce__` pickled."""
+    passages = unpack_passages(packed, texts, utf8)
+    return IndexedSection(
+        id_, title, level, path, utf8, tokens, heading, passages, raw, heading_raw, line_raws
+    )
 
 
 @dataclass(frozen=True)

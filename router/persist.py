@@ -50,7 +50,7 @@ from shards import PageRef
 log = logging.getLogger(__name__)
 
 #: Bump when what is saved changes shape; the code fingerprint catches the rest.
-FORMAT = 2
+FORMAT = 3
 MAGIC = b"context-index built index\n"
 TERMS_MAGIC = b"context-index built index terms\n"
 _CODE = (

@@ -13,10 +13,12 @@ from router._passages import (
     Counts,
     Passage,
     _block_raw,
+    pack_passages,
     page_tokens,
     section_passages,
     shared,
     split_passages,
+    unpack_passages,
 )
 from router.model import IndexedSection
 from shards import TiktokenCounter
@@ -181,6 +183,43 @@ def test_sections_and_passages_pickle_with_every_field(tokenizer: TiktokenCounte
         assert [getattr(copy, f.name) for f in fields(value)] == [
             getattr(value, f.name) for f in fields(value)
         ]
+
+
+def test_a_sections_passages_pickle_packed_sharing_its_text_and_every_field_is_kept() -> None:
+    # IndexedSection.__reduce__ names its fields one by one: a new field must be added there.
+    assert [f.name for f in fields(IndexedSection)] == [
+        "id", "title", "level", "path", "utf8", "tokens", "heading", "passages", "raw",
+        "heading_raw", "line_raws",
+    ]  # fmt: skip
+    assert [f.name for f in fields(Passage)] == [
+        "utf8", "tokens", "block", "sep", "lead", "raw", "lead_raw", "space_raw", "start", "end",
+    ]  # fmt: skip
+    text = b"First line.\n\n| h |\n|---|\n| 1 |\n\nOne sentence. Two."
+    passages = (
+        Passage(text, 3, 0, raw=3, start=0, end=11),  # a span of the section's text
+        Passage(b"| 1 |", 4, 1, lead="| h |\n|---|", raw=4, lead_raw=5),  # a table chunk
+        Passage(text, 2, 2, sep=" ", raw=2, space_raw=1, start=33, end=46),
+        Passage(b"own bytes", 2, 3, sep=" ", raw=2, space_raw=-1),
+    )
+    section = IndexedSection(
+        "s", "T", 2, ("A", "T"), text, 11, "## T", passages, raw=10, heading_raw=2,
+        line_raws=(9, 11),
+    )  # fmt: skip
+    copy = pickle.loads(pickle.dumps(section, protocol=pickle.HIGHEST_PROTOCOL))
+    assert copy == section
+    assert [p.text for p in copy.passages] == [p.text for p in passages]
+    assert [p.utf8 is copy.utf8 for p in copy.passages] == [True, False, True, False]
+    # One pickled object per section, not one tuple per passage.
+    packed, texts = pack_passages(passages, text)
+    assert len(packed) == 8 * 8 * len(passages) and texts == (
+        "| h |\n|---|",
+        b"| 1 |",
+        " ",
+        " ",
+        b"own bytes",
+    )
+    assert unpack_passages(packed, texts, text) == passages
+    assert unpack_passages(*pack_passages((), text), text) == ()
 
 
 _SENTENCE_START = st.sampled_from(
