@@ -15,7 +15,7 @@ import hashlib
 import os
 import threading
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar, cast
@@ -232,10 +232,7 @@ class IndexSnapshot:
 
     def fixed_texts(self) -> dict[str, str]:
         """The texts of :meth:`fixed_raws`, by their keys."""
-        texts = {f"digest:{form}": self.digest_form(form) for form in DIGEST_FORMS}
-        texts |= {f"shard:{n}": shard_line(s) for n, s in enumerate(self.shards)}
-        texts |= {f"text:{t}": t for t in FIXED_TEXTS}
-        return texts
+        return fixed_texts(self.shards, self.digest_form)
 
     def once(self, key: str, make: Callable[[IndexSnapshot], T]) -> T:
         """``make(self)``, computed on first use and kept with the snapshot under ``key``."""
@@ -263,6 +260,20 @@ class IndexSnapshot:
 
 def _positions(snapshot: IndexSnapshot) -> dict[str, int]:
     return {s.id: n for n, s in enumerate(snapshot.shards)}
+
+
+def fixed_texts(
+    shards: Sequence[IndexedShard], digest: Callable[[str], str] | None = None
+) -> dict[str, str]:
+    """The texts an answer may hold besides the sections' own, by their keys (what
+    :meth:`IndexSnapshot.fixed_raws` counts): fixed by the shards alone, so a build counts
+    them before its indexes exist. ``digest`` renders a form of the digest (a snapshot's
+    kept one), else it is rendered here."""
+    render = digest or (lambda form: render_digest(tuple(shards), form))
+    texts = {f"digest:{form}": render(form) for form in DIGEST_FORMS}
+    texts |= {f"shard:{n}": shard_line(s) for n, s in enumerate(shards)}
+    texts |= {f"text:{t}": t for t in FIXED_TEXTS}
+    return texts
 
 
 def body_digest(body: str) -> bytes:

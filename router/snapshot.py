@@ -36,6 +36,7 @@ from typing import Any, TypeVar
 
 from router._apart import Apart, can_fork
 from router._heap import one_arena, release_free_heap
+from router._passages import Counts
 from router._render import section_line
 from router._vocab import Vocabulary
 from router.lexicon import (
@@ -55,6 +56,7 @@ from router.model import (
     KeptPage,
     StaleEntry,
     body_digest,
+    fixed_texts,
     index_shard,
 )
 from router.persist import (
@@ -85,6 +87,10 @@ log = logging.getLogger(__name__)
 #: Text (characters) of the shards analyzed in one batch during a build: large enough that
 #: a batch's fixed costs vanish, small enough that its arrays stay a few tens of megabytes.
 _ANALYZE_CHARS = 2_000_000
+#: An index of at least this much text (characters) is large: a long-lived process lets the
+#: token encoders go once a build of it has counted (SummingTokenizer.release). Below it they
+#: weigh more than the index, but reloading one for an answer counted whole costs 0.1 s.
+_LARGE_CHARS = 4_000_000
 #: The share of a first build's text a helper process indexes (see SnapshotOptions.apart_chars).
 _APART_SHARE = 0.5
 
@@ -416,6 +422,7 @@ class SnapshotCache:
             shards.append(replace(shard, stale=reasons) if reasons != shard.stale else shard)
             bags.append(bag)
 
+        large = sum(len(page.body) for page, _ in pending) >= _LARGE_CHARS
         if isinstance(self.tokenizer, SummingTokenizer):  # a large build: the fast encoder
             # (the text of the pages to index: a rebuild counts only what changed)
             self.tokenizer.expect(
@@ -460,9 +467,16 @@ class SnapshotCache:
         for page_id, message in sorted(reader.failures.items()):
             if page_id not in entries and page_id in reader.kept:
                 stale.append(StaleEntry(page_id, None, _failed(message)))
-        if self.options.freeze_gc:
-            release_free_heap()  # what the analysis freed, before the lexicon's arrays come
         order = sorted(range(len(shards)), key=lambda n: shards[n].id)
+        ordered = [shards[n] for n in order]
+        # The counts a saved index keeps, counted while the encoder is still loaded.
+        counts = _counts_to_keep(ordered, self.tokenizer) if self.options.persist else {}
+        if self.options.freeze_gc:
+            if large and isinstance(self.tokenizer, SummingTokenizer):
+                # Counting is over: the encoders (28-61 MB) go before the lexicon's arrays
+                # come, and a server does not keep them for the rare answer counted whole.
+                self.tokenizer.release()
+            release_free_heap()  # what the analysis freed, before the lexicon's arrays come
         passages, shared = share_passages([analyzed[n] for n in order])
         bags.clear()  # (add, above, holds the list itself)
         del analyzed
@@ -471,7 +485,6 @@ class SnapshotCache:
             page_id = shards[n].page_id
             entries[page_id] = (entries[page_id][0], bag)
         self._entries = entries
-        ordered = [shards[n] for n in order]
         snap = IndexSnapshot(
             shards=tuple(ordered),
             lexicon=build_lexicon(
@@ -486,13 +499,13 @@ class SnapshotCache:
             stale=tuple(stale),
             versions={pid: p.version for pid, p in reader.kept.items()},
             generation=generation,
-        )
+        ).seeded(counts.get("seeds", {}))
         self._snapshot = self._base = snap
         self.loaded = False
         if listing:
             self._checked = now  # a marked refresh leaves the next listing when it was due
-        self._save(snap, invalid)
-        self._freeze()
+        self._freeze()  # (first: the heap the build freed goes back before saving takes more)
+        self._save(snap, invalid, counts)
         return snap
 
     def _index_pending(
@@ -655,7 +668,7 @@ class SnapshotCache:
             if entry is not None and entry[1] is None:
                 self._entries[page_id] = (entry[0], terms)
 
-    def _save(self, snap: IndexSnapshot, invalid: Sequence[Issue]) -> None:
+    def _save(self, snap: IndexSnapshot, invalid: Sequence[Issue], counts: dict[str, Any]) -> None:
         path = self.options.persist
         if path is None:
             return
@@ -669,7 +682,7 @@ class SnapshotCache:
             invalid=tuple(invalid),
             stale=snap.stale,
             versions=dict(snap.versions),
-            **_counts_to_keep(snap, self.tokenizer),
+            **counts,
         )
         try:
             checksum = save(path, saved, workspace=self.options.workspace, build=self._build_key())
@@ -702,22 +715,25 @@ class SnapshotCache:
         return degraded
 
 
-def _counts_to_keep(snap: IndexSnapshot, tokenizer: Tokenizer) -> dict[str, Any]:
+def _counts_to_keep(shards: Sequence[IndexedShard], tokenizer: Tokenizer) -> dict[str, Any]:
     """What a saved index keeps so that a new process counts its answers without encoding
     them (``SavedIndex.seeds`` and ``gaps``): the fixed texts' raw counts, and the gap
-    differences the tokenizer knows (see below)."""
+    differences the tokenizer knows (see below); the snapshot of ``shards`` reads the seeds
+    too (IndexSnapshot.seeded), so its answers need not count them again."""
     if not isinstance(tokenizer, SummingTokenizer):
         return {}
-    seeds = snap.fixed_raws(tokenizer)
+    fixed = fixed_texts(shards)
+    counter = Counts(tokenizer)
+    seeds = {key: counter.count(text) for key, text in fixed.items()}
     # Every part of an answer is followed by newlines. The build met the index's own
     # endings already (a passage ends as its block does, and blocks are joined by newlines
     # in the page), but not a table's rule with the row shown under it; those, the fixed
     # texts and the provenance lines (all ending alike) are added here. A gap still unknown
     # is counted by the answer that meets it.
-    texts = [*snap.fixed_texts().values(), *(section_line((), partial=p) for p in (False, True))]
+    texts = [*fixed.values(), *(section_line((), partial=p) for p in (False, True))]
     texts += list(string.punctuation)  # any text ending in one, a question mark say
     ends = [(text, gap) for text in texts for gap in (1, 2)]
-    leads = {p.lead for s in snap.shards for c in s.sections for p in c.passages if p.lead}
+    leads = {p.lead for s in shards for c in s.sections for p in c.passages if p.lead}
     ends += [(lead, 1) for lead in leads]
     return {"seeds": seeds, "gaps": tokenizer.known_gaps(after=ends)}
 

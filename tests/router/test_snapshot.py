@@ -11,6 +11,7 @@ import threading
 import weakref
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -19,6 +20,7 @@ import pytest
 import router.select
 import router.snapshot
 from router import SyncOptions, sync
+from router.lexicon import build_lexicon
 from router.model import body_digest
 from router.snapshot import SnapshotCache, SnapshotOptions, _batches
 from shards import (
@@ -359,6 +361,43 @@ def test_a_large_build_counts_with_quicktok_from_its_first_text_and_builds_the_s
     assert fast.engine == "quicktok"
     assert slow == []  # the build said what it would count before counting anything
     assert_same_snapshot(built, reference)
+
+
+def test_a_large_build_lets_the_encoders_go_before_its_indexes_and_keeps_the_fixed_counts(
+    store: CountingStore, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import shards.tokens
+
+    monkeypatch.setattr(gc, "freeze", lambda: None)  # not pytest's own heap
+    monkeypatch.setattr(router.snapshot, "_LARGE_CHARS", 1_000)  # the fixture is over that
+    counter = TiktokenCounter(TokenOptions(fast_after=1_000))
+    loaded_at_indexes: list[bool] = []
+    real = build_lexicon
+
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        loaded_at_indexes.append(
+            shards.tokens.quicktok_count.cache_info().currsize > 0
+            or shards.tokens.encoding.cache_info().currsize > 0
+        )
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(router.snapshot, "build_lexicon", watched)
+    options = SnapshotOptions(freeze_gc=True, persist=tmp_path / "index.bin", workspace="w")
+    snap = SnapshotCache(store, counter, options=options).get()
+    assert loaded_at_indexes == [False]  # released once counting was over
+    reference = SnapshotCache(store, TiktokenCounter(TokenOptions(engine="tiktoken"))).get()
+    assert_same_snapshot(snap, reference)
+    # The fixed texts were counted before the release: the snapshot reads them, and so does
+    # the saved index (a new process counts its answers without encoding them).
+    assert snap.seeds and snap.seeds == reference.fixed_raws(TiktokenCounter())
+    resumed = SnapshotCache(store, TiktokenCounter(TokenOptions(fast_after=1_000)), options=options)
+    again = resumed.get()
+    assert resumed.loaded and again.seeds == snap.seeds
+    # Below the size, a build keeps them: reloading one for an answer costs 0.1 s.
+    monkeypatch.setattr(router.snapshot, "_LARGE_CHARS", 10**9)
+    kept = TiktokenCounter(TokenOptions(fast_after=1_000))
+    SnapshotCache(store, kept, options=replace(options, persist=None)).get()
+    assert loaded_at_indexes[-1] is True and kept.engine == "quicktok"
 
 
 class _Unsettled:

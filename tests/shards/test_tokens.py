@@ -503,6 +503,27 @@ def test_expecting_a_large_count_switches_before_the_first_text() -> None:
     assert large.raw("tiktoken is great!") == pinned.raw("tiktoken is great!") == 6
 
 
+@pytest.mark.parametrize("engine", ["auto", "quicktok"])
+def test_a_released_counter_lets_its_encoders_go_and_counts_the_same(engine: str) -> None:
+    texts = [f"Invoice {n} for Halden AS is due on the {n % 28 + 1}th." for n in range(40)]
+    counter = TiktokenCounter(TokenOptions(margin=0, engine=engine, fast_after=100))  # type: ignore[arg-type]
+    before = [counter.raw(t) for t in texts]
+    assert counter.engine == "quicktok"
+    encoding()  # (loaded too: quicktok hands tiktoken what it cannot count)
+    assert shards.tokens.quicktok_count.cache_info().currsize == 1
+    counter.release()
+    assert encoding.cache_info().currsize == 0
+    assert shards.tokens.quicktok_count.cache_info().currsize == 0
+    # Counting goes on: an "auto" counter as a new one (tiktoken until fast_after more
+    # characters), a pinned one with its engine loaded again; the cache of counts is kept.
+    fresh = [f"{t} Again." for t in texts]
+    assert counter.raw(fresh[0]) == TiktokenCounter(TokenOptions(margin=0)).raw(fresh[0])
+    assert counter.engine == ("tiktoken" if engine == "auto" else "quicktok")
+    assert [counter.raw(t) for t in texts] == before
+    [counter.raw(t) for t in fresh]
+    assert counter.engine == "quicktok"
+
+
 @pytest.mark.parametrize("engine", ["tiktoken", "quicktok"])
 def test_a_cache_hit_counts_nothing_again_and_quicktok_counts_short_texts_again(
     engine: str, monkeypatch: pytest.MonkeyPatch
