@@ -35,7 +35,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -48,6 +48,8 @@ from router.sync import Issue
 from shards import PageRef
 
 log = logging.getLogger(__name__)
+
+P = TypeVar("P")
 
 #: Bump when what is saved changes shape; the code fingerprint catches the rest.
 FORMAT = 3
@@ -215,12 +217,8 @@ def load(path: Path, *, workspace: str, build: str) -> tuple[SavedIndex | None, 
             return f"{path} was built with other options; rebuilding"
         return ""
 
-    saved, checksum, why = _read(path, MAGIC, refusal)
-    if why:
-        return None, why
-    if not isinstance(saved, SavedIndex):
-        return None, f"{path} holds something else; rebuilding"
-    return replace(saved, checksum=checksum), ""
+    saved, checksum, why = _read(path, MAGIC, SavedIndex, refusal)
+    return (replace(saved, checksum=checksum), "") if saved is not None else (None, why)
 
 
 def load_terms(path: Path, *, checksum: str) -> tuple[SavedTerms | None, str]:
@@ -233,12 +231,8 @@ def load_terms(path: Path, *, checksum: str) -> tuple[SavedTerms | None, str]:
             return f"{where} belongs to another saved index; analyzing again"
         return ""
 
-    terms, _, why = _read(where, TERMS_MAGIC, refusal)
-    if why:
-        return None, why
-    if not isinstance(terms, SavedTerms):
-        return None, f"{where} holds something else; analyzing again"
-    return terms, ""
+    terms, _, why = _read(where, TERMS_MAGIC, SavedTerms, refusal)
+    return terms, why
 
 
 def _write(path: Path, magic: bytes, payload: object, header: dict[str, Any]) -> str:
@@ -268,11 +262,11 @@ def _write(path: Path, magic: bytes, payload: object, header: dict[str, Any]) ->
 
 
 def _read(
-    path: Path, magic: bytes, refusal: Callable[[dict[str, Any]], str]
-) -> tuple[object, str, str]:
+    path: Path, magic: bytes, kind: type[P], refusal: Callable[[dict[str, Any]], str]
+) -> tuple[P | None, str, str]:
     """The payload of a file :func:`_write` wrote, its checksum and "", or None, "" and why
     it cannot be used: not such a file, another format or code, refused by ``refusal`` (the
-    header's own fields), truncated, corrupted or not loadable."""
+    header's own fields), truncated, corrupted, not loadable or not a ``kind``."""
     try:
         with path.open("rb") as src:
             if src.readline(len(magic) + 1) != magic:
@@ -296,6 +290,8 @@ def _read(
         return None, "", f"no saved index at {path}"
     except OSError as exc:
         return None, "", f"cannot read {path} ({exc})"
+    if not isinstance(payload, kind):
+        return None, "", f"{path} holds something else; rebuilding"
     return payload, checksum, ""
 
 

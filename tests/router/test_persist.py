@@ -107,16 +107,14 @@ def test_the_saved_index_keeps_no_term_arrays_and_a_rebuild_after_a_load_ranks_a
     _cache(store, tokenizer, path).get()
     saved, why = persist.load(path, workspace=WORKSPACE, build=_cache_key(store, tokenizer, path))
     assert saved is not None, why
-    assert all(terms is None for _, terms in saved.entries.values())  # recomputed, not saved
-    page = store.inner.read("finance")
-    store.inner.write("finance", page.text.replace("payable within 14 days", "within 45 days"))
-    resumed = _cache(store, tokenizer, path)  # loads, then re-analyzes the others' terms
-    fresh = _cache(store, tokenizer, tmp_path / "other.bin")  # from the pages only
+    # (a serving process never holds them: they are in the terms file, read for a rebuild)
+    assert all(terms is None for _, terms in saved.entries.values())
+    _edit_finance(store)
+    resumed = _cache(store, tokenizer, path)  # loads, then rebuilds with the saved terms
     finance = resumed.get().shard("finance")
     assert finance is not None and "within 45 days" in shard_text(finance)
     # Term ids differ (the resumed vocabulary also holds the old text's terms); scores do not.
-    for task in (*TASKS, "invoice payment terms days"):
-        assert _ranking(resumed, task) == _ranking(fresh, task)
+    _ranks_as_built_from_pages(resumed, store, tokenizer, tmp_path)
 
 
 def _analyzed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
@@ -129,6 +127,14 @@ def _analyzed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(router.snapshot, "shards_terms", counting)
     return seen
+
+
+def _ranks_as_built_from_pages(
+    cache: SnapshotCache, store: CountingStore, tokenizer: TiktokenCounter, tmp_path: Path
+) -> None:
+    fresh = _cache(store, tokenizer, tmp_path / "other.bin")  # from the pages only
+    for task in (*TASKS, "invoice payment terms days"):
+        assert _ranking(cache, task) == _ranking(fresh, task)
 
 
 def _edit_finance(store: CountingStore) -> None:
@@ -151,9 +157,7 @@ def test_a_rebuild_after_a_load_analyzes_only_the_edited_page(
     snap = resumed.get()
     assert analyzed == ["finance"]  # the others' terms came from the file beside the index
     assert snap.generation == 2 and not resumed.loaded
-    fresh = _cache(store, tokenizer, tmp_path / "other.bin")  # from the pages only
-    for task in (*TASKS, "invoice payment terms days"):
-        assert _ranking(resumed, task) == _ranking(fresh, task)
+    _ranks_as_built_from_pages(resumed, store, tokenizer, tmp_path)
     # The rewritten files serve a third process, and its next rebuild, the same way.
     store.inner.write("finance", store.inner.read("finance").text + "\nNet 60 for agencies.\n")
     analyzed.clear()
@@ -177,9 +181,7 @@ def test_a_process_serving_the_saved_index_reanalyzes_only_a_page_edited_meanwhi
     snap = serving.refresh()
     assert analyzed == ["finance"]
     assert snap.generation == 2 and "within 45 days" in shard_text(snap.shard("finance"))  # type: ignore[arg-type]
-    fresh = _cache(store, tokenizer, tmp_path / "other.bin")
-    for task in (*TASKS, "invoice payment terms days"):
-        assert _ranking(serving, task) == _ranking(fresh, task)
+    _ranks_as_built_from_pages(serving, store, tokenizer, tmp_path)
 
 
 @pytest.mark.parametrize("damage", ["missing", "truncated", "another index's"])
@@ -207,9 +209,7 @@ def test_terms_that_cannot_be_used_are_analyzed_again(
     resumed = _cache(store, tokenizer, path)
     resumed.get()
     assert sorted(analyzed) == sorted(SHARD_IDS)  # every shard, as before the file existed
-    fresh = _cache(store, tokenizer, tmp_path / "other.bin")
-    for task in TASKS:
-        assert _ranking(resumed, task) == _ranking(fresh, task)
+    _ranks_as_built_from_pages(resumed, store, tokenizer, tmp_path)
 
 
 def test_saved_terms_that_do_not_fit_the_lexicon_are_refused(
