@@ -154,6 +154,8 @@ def quicktok_problem() -> str | None:
         import quicktok
     except ImportError:
         return "quicktok-v1 is not installed"
+    if not callable(getattr(quicktok, "Tokenizer", None)):
+        return "quicktok-v1 has no Tokenizer class: not the release this code was checked with"
     data = Path(quicktok.__file__).parent / "data"
     for name, digest in _QUICKTOK_DATA.items():
         try:

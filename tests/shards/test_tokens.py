@@ -476,6 +476,22 @@ def test_quicktok_with_other_data_is_not_used_and_a_warning_says_so(
     assert "counting tokens with tiktoken instead" in caplog.text
 
 
+def test_a_quicktok_without_its_tokenizer_class_is_not_used(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import quicktok
+
+    monkeypatch.delattr(quicktok, "Tokenizer")
+    shards.tokens.quicktok_count.cache_clear()
+    try:
+        assert "no Tokenizer class" in (shards.tokens.quicktok_problem() or "")
+        counter = TiktokenCounter(TokenOptions(margin=0, engine="quicktok"))
+        assert counter.engine == "tiktoken" and counter.raw("hello world") == 2
+    finally:
+        shards.tokens.quicktok_count.cache_clear()
+    assert "counting tokens with tiktoken instead" in caplog.text
+
+
 def test_an_auto_counter_switches_to_quicktok_after_fast_after_characters() -> None:
     texts = [f"Invoice {n} for Halden AS is due on the {n % 28 + 1}th." for n in range(60)]
     reference = TiktokenCounter(TokenOptions(margin=0, engine="tiktoken"))
