@@ -56,8 +56,8 @@ class Passage:
         return self.utf8[self.start : self.end].decode()
 
     def __reduce__(self) -> tuple[type[Passage], tuple[object, ...]]:
-        # Pickled as a constructor call (a large build's helper process sends 30,000):
-        # dataclasses' generic state functions for a frozen class with slots took twice as long.
+        # Pickled alone as a constructor call (dataclasses' generic state functions for a
+        # frozen class with slots took twice as long); a section packs its own (pack_passages).
         return Passage, _PASSAGE_FIELDS(self)
 
 

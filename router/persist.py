@@ -49,7 +49,7 @@ from shards import PageRef
 
 log = logging.getLogger(__name__)
 
-P = TypeVar("P")
+_P = TypeVar("_P")
 
 #: Bump when what is saved changes shape; the code fingerprint catches the rest.
 FORMAT = 3
@@ -123,9 +123,8 @@ class SavedTerms:
     fields: tuple[DocTerms, ...]
     headings: tuple[DocTerms, ...]
     passage_counts: tuple[tuple[int, ...], ...]
-    counts: (
-        npt.NDArray[np.int32] | npt.NDArray[np.uint16]
-    )  # every passage's term counts, in the lexicon's order
+    # every passage's term counts and length, in the lexicon's order
+    counts: npt.NDArray[np.int32] | npt.NDArray[np.uint16]
     lengths: npt.NDArray[np.int32]
 
     @classmethod
@@ -262,8 +261,8 @@ def _write(path: Path, magic: bytes, payload: object, header: dict[str, Any]) ->
 
 
 def _read(
-    path: Path, magic: bytes, kind: type[P], refusal: Callable[[dict[str, Any]], str]
-) -> tuple[P | None, str, str]:
+    path: Path, magic: bytes, kind: type[_P], refusal: Callable[[dict[str, Any]], str]
+) -> tuple[_P | None, str, str]:
     """The payload of a file :func:`_write` wrote, its checksum and "", or None, "" and why
     it cannot be used: not such a file, another format or code, refused by ``refusal`` (the
     header's own fields), truncated, corrupted, not loadable or not a ``kind``."""

@@ -89,7 +89,8 @@ log = logging.getLogger(__name__)
 _ANALYZE_CHARS = 2_000_000
 #: An index of at least this much text (characters) is large: a long-lived process lets the
 #: token encoders go once a build of it has counted (SummingTokenizer.release). Below it they
-#: weigh more than the index, but reloading one for an answer counted whole costs 0.1 s.
+#: stay: the indexes built next are small, and reloading one for an answer counted whole
+#: costs 0.1 s.
 _LARGE_CHARS = 4_000_000
 #: The share of a first build's text a helper process indexes (see SnapshotOptions.apart_chars).
 _APART_SHARE = 0.5
