@@ -20,6 +20,7 @@ import hashlib
 import math
 import re
 import threading
+import unicodedata
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -504,15 +505,15 @@ class TiktokenCounter:
         last = text[-1]
         if last.isascii() and last.isalnum():
             key = ("", gap)
-        elif last in _ASCII_PUNCTUATION:
+        elif _punctuation(last):
             start = len(text) - 1
-            while start and text[start - 1] in _ASCII_PUNCTUATION:
+            while start and _punctuation(text[start - 1]):
                 start -= 1
             before = text[start - 1] if start else "\n"
             if before == " ":
                 start -= 1  # the pattern's " ?" takes one space before punctuation
-            elif not (before.isascii() and (before.isalnum() or before in "\t\n\v\f\r")):
-                return self._line_gap(text, gap)  # the run may go on (an ASCII control, "’")
+            elif not (before.isalnum() or before in "\t\n\v\f\r"):
+                return self._line_gap(text, gap)  # the run may go on (an ASCII control, a mark)
             key = (text[start:], gap)
         else:
             return self._line_gap(text, gap)
@@ -591,6 +592,20 @@ _UNCACHED = 400
 #: ASCII characters that are neither letters, digits nor whitespace for cl100k_base's pattern
 #: (the ASCII controls are too, and are left to the slow path).
 _ASCII_PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+
+
+def _punctuation(char: str) -> bool:
+    """Whether cl100k_base's pattern surely puts ``char`` in a punctuation piece (its class
+    ``[^\\s\\p{L}\\p{N}]``, which takes the newlines after it): ASCII punctuation, or a
+    character Unicode classes as punctuation or a symbol (a euro sign, a curly quote, a
+    dash). A price list's lines end in "€": their gaps are then remembered, not found by
+    counting each last line twice. (Python's Unicode tables are older than tiktoken's: a
+    character they do not know is neither, and the last line is counted.)"""
+    if char.isascii():
+        return char in _ASCII_PUNCTUATION
+    return unicodedata.category(char)[0] in "PS"
+
+
 #: Distinct (punctuation run, gap) differences remembered (each a couple of small encodes).
 _GAP_MEMO = 10_000
 #: The first whitespace character of a text.

@@ -265,8 +265,12 @@ def test_a_ranks_cache_that_cannot_be_written_is_no_error(
 #: Characters that stress cl100k_base's pattern at a newline: letters, digits, ASCII
 #: punctuation (which takes the newlines after it), spaces and tabs, other whitespace (a
 #: no-break space, a vertical tab, a carriage return), non-ASCII letters, a combining mark,
-#: a contraction's apostrophe and an emoji.
-_ALPHABET = "aZs7 \t.,:;!?-*|`#()'\"_/\\~\u00a0\x0b\r\u00e9\u0416\u4e2d\u0301\u2019\U0001f600"
+#: a contraction's apostrophe, an emoji, non-ASCII punctuation and symbols (a curly quote,
+#: a dash, an ellipsis, a guillemet, a euro sign), a superscript digit and an ASCII control.
+_ALPHABET = (
+    "aZs7 \t.,:;!?-*|`#()'\"_/\\~\u00a0\x0b\r\u00e9\u0416\u4e2d\u0301\u2019\U0001f600"
+    "\u201d\u2013\u2026\u00ab\u20ac\u00b2\x1c"
+)
 _LINE = st.text(alphabet=_ALPHABET, max_size=12)
 _PART = st.lists(_LINE, min_size=1, max_size=3).map("\n".join)
 
@@ -320,6 +324,9 @@ def test_markdown_like_blocks_are_always_summed_not_counted_again(
         (["x :)", "y"], [1]),  # " :)" is the punctuation piece, its space included
         (["quote \u2019,", "next"], [3]),  # "\u2019," is one piece: not the ASCII run alone
         (["ctrl\x1c,", "next"], [1]),  # so is an ASCII control before punctuation
+        (["Espresso 12,50 \u20ac", "Latte 3,20 \u20ac"], [1]),  # " \u20ac\n" is one piece
+        (["\u00abGuten Tag\u00bb \u2013 \u201cso\u201d\u2026", "next"], [2]),
+        (["Gr\u00f6\u00dfe\u2026", "x"], [1]),  # a non-ASCII letter before the run
     ],
 )
 def test_known_joins_sum_to_the_whole_count(parts: list[str], gaps: list[int]) -> None:
@@ -328,6 +335,16 @@ def test_known_joins_sum_to_the_whole_count(parts: list[str], gaps: list[int]) -
     summed = counter.joined(_raw_parts(counter, parts), gaps)
     assert summed == counter.raw(whole)
     assert counter.margined(summed) == counter.count(whole)
+
+
+def test_a_gap_after_a_symbol_run_is_remembered_by_its_run_not_counted_by_its_line() -> None:
+    counter = TiktokenCounter(TokenOptions(margin=0))
+    lines = [f"Item {n}: {n},50 \u20ac" for n in range(30)]
+    summed = counter.joined(_raw_parts(counter, lines), [1] * 29)
+    assert summed == counter.raw("\n".join(lines))
+    assert counter.known_gaps() == {
+        (" \u20ac", 1): counter.raw(" \u20ac\n") - counter.raw(" \u20ac")
+    }
 
 
 @pytest.mark.parametrize(
