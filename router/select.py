@@ -269,8 +269,7 @@ class BM25Index:
             else np.zeros(self._terms + 1, dtype=np.int32)
         )
         np.cumsum(df, out=self._indptr[1:])
-        idf = _idf(n, df)  # (per posting below; per term asked, later, from the starts)
-        del df
+        del df  # (each range's IDFs come from the starts, below, as a term's asked later does)
         self._docs = np.empty(len(docs.terms), dtype=np.int32)
         self._weights = np.empty(len(docs.terms), dtype=np.float32)
         # Postings go in term order (documents ascending within a term), a range of terms
@@ -292,7 +291,8 @@ class BM25Index:
             self._docs[out] = doc
             # idf * tf * (k1 + 1) / (tf + norm), left to right as the scalar formula
             tf = docs.counts[where].astype(np.float64)
-            weights = idf[docs.terms[where]]
+            idf = _idf(n, np.diff(self._indptr[low : high + 1]))  # (a range's, not all 900,000)
+            weights = idf[docs.terms[where] - low]
             weights *= tf
             weights *= k1 + 1
             tf += norm[doc]
@@ -385,9 +385,9 @@ _SETUP_SLICE = 1 << 17
 
 
 def _idf(n: int, df: npt.NDArray[np.integer]) -> npt.NDArray[np.float64]:
-    """BM25+'s IDF of terms held by ``df`` of ``n`` documents: always as one array
-    operation, whether for every term at setup or one asked later, so both are the same
-    to the bit."""
+    """BM25+'s IDF of terms held by ``df`` of ``n`` documents: always this one element-wise
+    array operation, whether for a range of terms at setup or one asked later, so both are
+    the same to the bit."""
     out: npt.NDArray[np.float64] = np.log(1 + (n - df + 0.5) / (df + 0.5))
     return out
 
