@@ -216,7 +216,7 @@ def load(path: Path, *, workspace: str, build: str) -> tuple[SavedIndex | None, 
             return f"{path} was built with other options; rebuilding"
         return ""
 
-    saved, checksum, why = _read(path, MAGIC, SavedIndex, refusal)
+    saved, checksum, why = _read(path, MAGIC, SavedIndex, refusal, then="rebuilding")
     return (replace(saved, checksum=checksum), "") if saved is not None else (None, why)
 
 
@@ -230,7 +230,7 @@ def load_terms(path: Path, *, checksum: str) -> tuple[SavedTerms | None, str]:
             return f"{where} belongs to another saved index; analyzing again"
         return ""
 
-    terms, _, why = _read(where, TERMS_MAGIC, SavedTerms, refusal)
+    terms, _, why = _read(where, TERMS_MAGIC, SavedTerms, refusal, then="analyzing again")
     return terms, why
 
 
@@ -261,11 +261,17 @@ def _write(path: Path, magic: bytes, payload: object, header: dict[str, Any]) ->
 
 
 def _read(
-    path: Path, magic: bytes, kind: type[_P], refusal: Callable[[dict[str, Any]], str]
+    path: Path,
+    magic: bytes,
+    kind: type[_P],
+    refusal: Callable[[dict[str, Any]], str],
+    *,
+    then: str,
 ) -> tuple[_P | None, str, str]:
     """The payload of a file :func:`_write` wrote, its checksum and "", or None, "" and why
     it cannot be used: not such a file, another format or code, refused by ``refusal`` (the
-    header's own fields), truncated, corrupted, not loadable or not a ``kind``."""
+    header's own fields), truncated, corrupted, not loadable or not a ``kind``; each reason
+    ends with ``then``, what the caller does instead."""
     try:
         with path.open("rb") as src:
             if src.readline(len(magic) + 1) != magic:
@@ -277,43 +283,48 @@ def _read(
                 digest.update(chunk)
                 size += len(chunk)
             checksum = digest.hexdigest()
-            why = _refusal(path, line, size, checksum, refusal)
+            why = _refusal(path, line, size, checksum, refusal, then)
             if why:
                 return None, "", why
             src.seek(start)
             try:
                 payload = pickle.load(src)  # noqa: S301 - checksummed file of our own
             except Exception as exc:  # a checksummed payload that still fails: rebuild
-                return None, "", f"{path} cannot be loaded ({type(exc).__name__}); rebuilding"
+                return None, "", f"{path} cannot be loaded ({type(exc).__name__}); {then}"
     except FileNotFoundError:
         return None, "", f"no saved index at {path}"
     except OSError as exc:
         return None, "", f"cannot read {path} ({exc})"
     if not isinstance(payload, kind):
-        return None, "", f"{path} holds something else; rebuilding"
+        return None, "", f"{path} holds something else; {then}"
     return payload, checksum, ""
 
 
 def _refusal(
-    path: Path, line: bytes, size: int, digest: str, refusal: Callable[[dict[str, Any]], str]
+    path: Path,
+    line: bytes,
+    size: int,
+    digest: str,
+    refusal: Callable[[dict[str, Any]], str],
+    then: str,
 ) -> str:
     """Why the header (and the payload's size and checksum) rule the file out, or ""."""
     try:
         header = json.loads(line)
     except ValueError:
-        return f"{path} has an unreadable header; rebuilding"
+        return f"{path} has an unreadable header; {then}"
     if not isinstance(header, dict):
-        return f"{path} has an unreadable header; rebuilding"
+        return f"{path} has an unreadable header; {then}"
     if header.get("format") != FORMAT or header.get("code") != code_fingerprint():
         return (
             f"{path} was written by another version (format {header.get('format')}, "
-            f"code {header.get('code')}); rebuilding"
+            f"code {header.get('code')}); {then}"
         )
     why = refusal(header)
     if why:
         return why
     if header.get("bytes") != size:
-        return f"{path} is truncated ({size:,} of {header.get('bytes')} bytes); rebuilding"
+        return f"{path} is truncated ({size:,} of {header.get('bytes')} bytes); {then}"
     if header.get("blake2b") != digest:
-        return f"{path} is corrupted (checksum mismatch); rebuilding"
+        return f"{path} is corrupted (checksum mismatch); {then}"
     return ""

@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from router._apart import Apart, can_fork
 from router._heap import one_arena, release_free_heap
@@ -66,7 +66,6 @@ from router.persist import (
     load_terms,
     save,
     save_terms,
-    terms_path,
 )
 from router.select import Analyzer
 from router.sync import Issue, SyncOptions, scan
@@ -425,13 +424,13 @@ class SnapshotCache:
 
         large = sum(len(page.body) for page, _ in pending) >= _LARGE_CHARS
         if isinstance(self.tokenizer, SummingTokenizer):  # a large build: the fast encoder
-            # (the text of the pages to index: a rebuild counts only what changed)
+            # (told the text of the pages to index: a rebuild counts only what changed)
             self.tokenizer.expect(
                 sum(
                     len(page.body)
                     for page, _ in pending
-                    if (kept := self._entries.get(page.id)) is None
-                    or kept[0].version != reader.kept[page.id].version
+                    if page.id not in self._entries
+                    or self._entries[page.id][0].version != reader.kept[page.id].version
                 )
             )
         # A first build of a large index hands the pages last in order to a helper process.
@@ -662,7 +661,7 @@ class SnapshotCache:
         saved, why = load_terms(path, checksum=checksum)
         found = saved.terms(loaded.lexicon) if saved is not None else None
         if found is None:
-            log.info("analyzing every shard again: %s", why or "the saved terms do not fit")
+            log.info("%s", why or "the saved terms do not fit the saved index; analyzing again")
             return
         for page_id, terms in found.items():
             entry = self._entries.get(page_id)
@@ -687,13 +686,9 @@ class SnapshotCache:
         )
         try:
             checksum = save(path, saved, workspace=self.options.workspace, build=self._build_key())
-            terms = [self._entries[s.page_id][1] for s in snap.shards]
-            if all(t is not None for t in terms):
-                pages = [s.page_id for s in snap.shards]
-                kept = SavedTerms.of(pages, [t for t in terms if t is not None])
-                save_terms(path, kept, checksum=checksum)
-            else:  # (never after a build: every shard's terms are there)
-                terms_path(path).unlink(missing_ok=True)
+            terms = [self._entries[s.page_id][1] for s in snap.shards]  # (a build made all)
+            kept = SavedTerms.of([s.page_id for s in snap.shards], cast(list[ShardTerms], terms))
+            save_terms(path, kept, checksum=checksum)
         except Exception as exc:  # never fails a request: the next process rebuilds
             log.warning("could not save the built index to %s: %s", path, exc)
 

@@ -230,7 +230,12 @@ def test_saved_terms_that_do_not_fit_the_lexicon_are_refused(
     assert short.terms(lexicon) is None
     fewer = replace(kept, passage_counts=(*kept.passage_counts[:-1], ()))
     assert fewer.terms(lexicon) is None
-    assert persist.load_terms(path, checksum="0" * 32)[0] is None
+    other, why = persist.load_terms(path, checksum="0" * 32)
+    assert other is None and why.endswith("belongs to another saved index; analyzing again")
+    where = persist.terms_path(path)
+    where.write_bytes(where.read_bytes()[:-10])
+    cut, why = persist.load_terms(path, checksum=saved.checksum)
+    assert cut is None and "is truncated" in why and why.endswith("; analyzing again")
 
 
 def _cache_key(store: CountingStore, tokenizer: TiktokenCounter, path: Path) -> str:
