@@ -138,8 +138,9 @@ class ContextConfig(_Section):
     ``check_interval_s`` is how often a warm service lists the store's page versions to
     notice edits; None (the default) means 2 s for the local store, 300 s for Notion
     (:data:`CHECK_INTERVAL_S`). Pages named by Notion events are re-read within about a
-    second either way. ``persist_index`` saves the built index in the state directory so a
-    new process starts from it (checked against the page versions, rebuilt when stale).
+    second either way. ``persist_index`` saves the built index in the state directory (on
+    Cloud Run, in the state database) so a new process starts from it (checked against the
+    page versions, rebuilt when stale).
     ``semantic``: ``auto`` ranks by meaning as well as by words wherever the embedding model
     is installed (``make install`` installs it) and every passage has its vector (``brain
     sync`` computes them, ``brain serve`` in the background; on Cloud Run the scheduled sync

@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # imported where used: a command loads only what it needs
     from functions.webhooks.ledger import Ledger, Tally
     from functions.webhooks.outbox import Outbox
     from functions.webhooks.receive import WebhookReceiver
-    from router import BackgroundEmbedder, ContextService, Semantic
+    from router import BackgroundEmbedder, ContextService, IndexPlace, Semantic
 
 __all__ = [
     "DEMO_MONOLITH",
@@ -251,7 +251,7 @@ class Runtime:
                 snapshot=SnapshotOptions(
                     check_interval_s=self.check_interval_s,
                     sync=self.sync_options,
-                    persist=self.index_path if self.persists_index else None,
+                    persist=self.index_place,
                     workspace=self.workspace_id,
                     freeze_gc=True,
                 ),
@@ -295,6 +295,14 @@ class Runtime:
 
         return in_the_cloud()
 
+    def _index_for_instances(self) -> dict[str, int] | None:
+        """On Cloud Run, the saved index in the state database brought up to the pages just
+        synced (the cache saves what it rebuilds), so a new instance starts from it; its
+        shard count. None where the index is not shared (a local process saves its own)."""
+        if self.index_place is None or self.persists_index:
+            return None
+        return {"shards": len(self.context_service.list_shards())}
+
     def _embed_for(self, seconds: float) -> dict[str, int] | None:
         """Compute missing passage vectors for at most ``seconds`` (the next run goes on
         where this one stopped); None without the semantic signal."""
@@ -313,11 +321,26 @@ class Runtime:
 
     @property
     def persists_index(self) -> bool:
-        """``[context] persist_index``, except on Cloud Run: an instance's filesystem is held
-        in its memory, and a new instance starts without the file anyway."""
+        """``[context] persist_index``, to a file in the state directory: not on Cloud Run,
+        where an instance's filesystem is held in its memory and dies with it (there the
+        index goes to the state database: :attr:`index_place`)."""
         from functions.logs import in_the_cloud
 
         return self.config.context.persist_index and not in_the_cloud()
+
+    @cached_property
+    def index_place(self) -> IndexPlace | Path | None:
+        """Where the built index is saved and a new process starts from (``[context]
+        persist_index``): a file in the state directory, or on Cloud Run the state database
+        (:class:`functions.saved_index.StateIndexPlace`), where each new instance finds what
+        the scheduled sync job or another instance built. None when persisting is off."""
+        if not self.config.context.persist_index:
+            return None
+        if self.persists_index:
+            return self.index_path
+        from functions.saved_index import StateIndexPlace
+
+        return StateIndexPlace(lambda: self.outbox)
 
     @property
     def workspace_id(self) -> str:
@@ -374,6 +397,7 @@ class Runtime:
         drained = self.drainer.drain()  # every page the outbox has work for
         return {
             "sync": report.to_json(),
+            "index": self._index_for_instances(),
             # on Cloud Run the job is where vectors are computed; a local server's background
             # embedder does it there
             "vectors": (

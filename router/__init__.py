@@ -33,6 +33,7 @@ from router.sync import (
 )
 
 if TYPE_CHECKING:
+    from router.persist import IndexFile, IndexPlace, IndexWriter
     from router.redact import Redactor
     from router.request import ContextRequest
     from router.semantic import (
@@ -53,6 +54,9 @@ __all__ = [
     "ContextResult",
     "ContextService",
     "Coverage",
+    "IndexFile",
+    "IndexPlace",
+    "IndexWriter",
     "Issue",
     "Redactor",
     "RequestError",
@@ -80,6 +84,9 @@ __all__ = [
 ]
 
 _LAZY = {
+    "IndexFile": "router.persist",
+    "IndexPlace": "router.persist",
+    "IndexWriter": "router.persist",
     "BackgroundEmbedder": "router.semantic",
     "Coverage": "router.semantic",
     "Semantic": "router.semantic",

@@ -19,9 +19,14 @@ between two processes then costs its own analysis, not every shard's (a 20 MB in
 and 361 MB, all re-analyzed, before), while a process that only serves never holds them.
 A terms file that is missing, stale or damaged is ignored: its shards are analyzed again.
 
-The payloads are pickles: the files live in the service's own state directory, written and
-read only by this service, like the state database beside them; a checksum is checked
-before anything is unpickled.
+Where the two files live is an :class:`IndexPlace`: a folder (:class:`FolderPlace`, what a
+path given for ``persist`` means), or, on Cloud Run, where an instance's disk dies with it,
+the state database (``functions.saved_index.StateIndexPlace``), so that a new instance
+starts from what the scheduled sync job or another instance built, as a new local process
+does. The format is the same byte for byte in both.
+
+The payloads are pickles: they live in the service's own state directory or state database,
+written and read only by this service; a checksum is checked before anything is unpickled.
 """
 
 from __future__ import annotations
@@ -32,10 +37,11 @@ import logging
 import os
 import pickle
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, Any, Literal, Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -167,6 +173,92 @@ def terms_path(path: Path) -> Path:
     return path.with_name(path.name + ".terms")
 
 
+# -- where the files live ---------------------------------------------------------------------
+
+#: The two files of a saved index: the index itself, and its shards' terms.
+IndexFile = Literal["index", "terms"]
+
+
+class IndexWriter(Protocol):
+    """One file being written: the payload's bytes, then :meth:`finish` with the head (the
+    magic and header line, written first in the file but known only once the payload is).
+    Leaving the context without ``finish``, or by an exception, leaves the old file as it was."""
+
+    def write(self, data: Any) -> int: ...  # bytes, or a PickleBuffer for large arrays
+
+    def finish(self, head: bytes) -> None: ...
+
+
+class IndexPlace(Protocol):
+    """Where a saved index's two files are kept (see the module docstring)."""
+
+    def where(self, kind: IndexFile) -> str:
+        """The file, named for messages (a path, or a row of the state database)."""
+        ...
+
+    def reader(self, kind: IndexFile) -> AbstractContextManager[IO[bytes]]:
+        """The file from its first byte, seekable back to any position it told; raises
+        FileNotFoundError when there is none, OSError when it cannot be read."""
+        ...
+
+    def writer(self, kind: IndexFile, head_bytes: int) -> AbstractContextManager[IndexWriter]:
+        """A new version of the file, whose head will be ``head_bytes`` long; it replaces the
+        old one atomically at ``finish`` (a reader sees the old file or the new, whole)."""
+        ...
+
+
+@dataclass(frozen=True)
+class FolderPlace:
+    """The saved index at ``path`` and its terms beside it (:func:`terms_path`)."""
+
+    path: Path
+
+    def where(self, kind: IndexFile) -> str:
+        return str(self.path if kind == "index" else terms_path(self.path))
+
+    def reader(self, kind: IndexFile) -> AbstractContextManager[IO[bytes]]:
+        return Path(self.where(kind)).open("rb")
+
+    @contextmanager
+    def writer(self, kind: IndexFile, head_bytes: int) -> Iterator[IndexWriter]:
+        """A temp file beside the target, fsynced and renamed over it at ``finish``."""
+        path = Path(self.where(kind))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(b" " * head_bytes)
+                done = _FileWriter(out)
+                yield done
+                if not done.finished:
+                    raise OSError(f"{path}: the writer left without finishing")
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+class _FileWriter:
+    def __init__(self, out: IO[bytes]) -> None:
+        self._out = out
+        self.finished = False
+
+    def write(self, data: Any) -> int:
+        return self._out.write(data)
+
+    def finish(self, head: bytes) -> None:
+        self._out.seek(0)
+        self._out.write(head)
+        self._out.flush()
+        os.fsync(self._out.fileno())
+        self.finished = True
+
+
+def as_place(where: IndexPlace | Path) -> IndexPlace:
+    """A path is the folder place of the index saved there."""
+    return FolderPlace(where) if isinstance(where, Path) else where
+
+
 #: The header line is padded to this size, so it can be written after the payload.
 HEADER_BYTES = 1024
 
@@ -187,95 +279,90 @@ class _Hashing:
         return written
 
 
-def save(path: Path, saved: SavedIndex, *, workspace: str, build: str) -> str:
-    """Write ``saved`` atomically (temp file, fsync, rename), streaming: the payload is never
-    held in memory whole. Returns the payload's checksum (its terms file names it)."""
+def save(where: IndexPlace | Path, saved: SavedIndex, *, workspace: str, build: str) -> str:
+    """Write ``saved`` atomically (a folder: temp file, fsync, rename), streaming: the payload
+    is never held in memory whole. Returns the payload's checksum (its terms file names it)."""
     header = {"format": FORMAT, "code": code_fingerprint(), "build": build, "workspace": workspace}
-    return _write(path, MAGIC, saved, header)
+    return _write(as_place(where), "index", MAGIC, saved, header)
 
 
-def save_terms(path: Path, terms: SavedTerms, *, checksum: str) -> None:
-    """Write the terms of the index saved at ``path`` with payload ``checksum`` beside it."""
+def save_terms(where: IndexPlace | Path, terms: SavedTerms, *, checksum: str) -> None:
+    """Write the terms of the index saved at ``where`` with payload ``checksum`` beside it."""
     header = {"format": FORMAT, "code": code_fingerprint(), "index": checksum}
-    _write(terms_path(path), TERMS_MAGIC, terms, header)
+    _write(as_place(where), "terms", TERMS_MAGIC, terms, header)
 
 
-def load(path: Path, *, workspace: str, build: str) -> tuple[SavedIndex | None, str]:
+def load(where: IndexPlace | Path, *, workspace: str, build: str) -> tuple[SavedIndex | None, str]:
     """The saved index, or None and why it cannot be used (the caller rebuilds).
 
     The checksum is computed in chunks and the payload unpickled from the file, so loading
     never holds the file's bytes and the objects built from them at once."""
+    place = as_place(where)
+    name = place.where("index")
 
     def refusal(header: dict[str, Any]) -> str:
         if header.get("workspace") != workspace:
             return (
-                f"{path} belongs to another workspace ({header.get('workspace')!r}, "
+                f"{name} belongs to another workspace ({header.get('workspace')!r}, "
                 f"not {workspace!r}); rebuilding"
             )
         if header.get("build") != build:
-            return f"{path} was built with other options; rebuilding"
+            return f"{name} was built with other options; rebuilding"
         return ""
 
-    saved, checksum, why = _read(path, MAGIC, SavedIndex, refusal, then="rebuilding")
+    saved, checksum, why = _read(place, "index", MAGIC, SavedIndex, refusal, then="rebuilding")
     return (replace(saved, checksum=checksum), "") if saved is not None else (None, why)
 
 
-def load_terms(path: Path, *, checksum: str) -> tuple[SavedTerms | None, str]:
-    """The terms saved beside the index at ``path`` whose payload has ``checksum``, or None
+def load_terms(where: IndexPlace | Path, *, checksum: str) -> tuple[SavedTerms | None, str]:
+    """The terms saved beside the index at ``where`` whose payload has ``checksum``, or None
     and why not (the caller analyzes the shards again)."""
-    where = terms_path(path)
+    place = as_place(where)
+    name = place.where("terms")
 
     def refusal(header: dict[str, Any]) -> str:
         if header.get("index") != checksum:
-            return f"{where} belongs to another saved index; analyzing again"
+            return f"{name} belongs to another saved index; analyzing again"
         return ""
 
-    terms, _, why = _read(where, TERMS_MAGIC, SavedTerms, refusal, then="analyzing again")
+    terms, _, why = _read(place, "terms", TERMS_MAGIC, SavedTerms, refusal, then="analyzing again")
     return terms, why
 
 
-def _write(path: Path, magic: bytes, payload: object, header: dict[str, Any]) -> str:
+def _write(
+    place: IndexPlace, kind: IndexFile, magic: bytes, payload: object, header: dict[str, Any]
+) -> str:
     """``magic``, a JSON header line (``header`` with the payload's size and checksum) and
     the pickled payload, written atomically; returns the checksum."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(magic)
-            out.write(b" " * (HEADER_BYTES - 1) + b"\n")
-            hashing = _Hashing(out)
-            pickle.dump(payload, hashing, protocol=pickle.HIGHEST_PROTOCOL)
-            checksum = hashing.digest.hexdigest()
-            line = json.dumps({**header, "bytes": hashing.size, "blake2b": checksum}).encode()
-            if len(line) >= HEADER_BYTES:
-                raise OSError(f"the header of {path.name} is too long (workspace name?)")
-            out.seek(len(magic))
-            out.write(line.ljust(HEADER_BYTES - 1) + b"\n")
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with place.writer(kind, len(magic) + HEADER_BYTES) as out:
+        hashing = _Hashing(out)
+        pickle.dump(payload, hashing, protocol=pickle.HIGHEST_PROTOCOL)
+        checksum = hashing.digest.hexdigest()
+        line = json.dumps({**header, "bytes": hashing.size, "blake2b": checksum}).encode()
+        if len(line) >= HEADER_BYTES:
+            raise OSError(f"the header of {place.where(kind)} is too long (workspace name?)")
+        out.finish(magic + line.ljust(HEADER_BYTES - 1) + b"\n")
     return checksum
 
 
 def _read(
-    path: Path,
+    place: IndexPlace,
+    kind: IndexFile,
     magic: bytes,
-    kind: type[_P],
+    payload_type: type[_P],
     refusal: Callable[[dict[str, Any]], str],
     *,
     then: str,
 ) -> tuple[_P | None, str, str]:
     """The payload of a file :func:`_write` wrote, its checksum and "", or None, "" and why
     it cannot be used: not such a file, another format or code, refused by ``refusal`` (the
-    header's own fields), truncated, corrupted, not loadable or not a ``kind``; each reason
-    ends with ``then``, what the caller does instead."""
+    header's own fields), truncated, corrupted, not loadable or not a ``payload_type``; each
+    reason ends with ``then``, what the caller does instead."""
+    name = place.where(kind)
     try:
-        with path.open("rb") as src:
+        with place.reader(kind) as src:
             if src.readline(len(magic) + 1) != magic:
-                return None, "", f"{path} is not a saved index"
+                return None, "", f"{name} is not a saved index"
             line = src.readline(HEADER_BYTES + 1)
             start = src.tell()
             digest, size = hashlib.blake2b(digest_size=16), 0
@@ -283,25 +370,25 @@ def _read(
                 digest.update(chunk)
                 size += len(chunk)
             checksum = digest.hexdigest()
-            why = _refusal(path, line, size, checksum, refusal, then)
+            why = _refusal(name, line, size, checksum, refusal, then)
             if why:
                 return None, "", why
             src.seek(start)
             try:
                 payload = pickle.load(src)  # noqa: S301 - checksummed file of our own
             except Exception as exc:  # a checksummed payload that still fails: rebuild
-                return None, "", f"{path} cannot be loaded ({type(exc).__name__}); {then}"
+                return None, "", f"{name} cannot be loaded ({type(exc).__name__}); {then}"
     except FileNotFoundError:
-        return None, "", f"no saved index at {path}"
+        return None, "", f"no saved index at {name}"
     except OSError as exc:
-        return None, "", f"cannot read {path} ({exc})"
-    if not isinstance(payload, kind):
-        return None, "", f"{path} holds something else; {then}"
+        return None, "", f"cannot read {name} ({exc}); {then}"
+    if not isinstance(payload, payload_type):
+        return None, "", f"{name} holds something else; {then}"
     return payload, checksum, ""
 
 
 def _refusal(
-    path: Path,
+    name: str,
     line: bytes,
     size: int,
     digest: str,
@@ -312,19 +399,19 @@ def _refusal(
     try:
         header = json.loads(line)
     except ValueError:
-        return f"{path} has an unreadable header; {then}"
+        return f"{name} has an unreadable header; {then}"
     if not isinstance(header, dict):
-        return f"{path} has an unreadable header; {then}"
+        return f"{name} has an unreadable header; {then}"
     if header.get("format") != FORMAT or header.get("code") != code_fingerprint():
         return (
-            f"{path} was written by another version (format {header.get('format')}, "
+            f"{name} was written by another version (format {header.get('format')}, "
             f"code {header.get('code')}); {then}"
         )
     why = refusal(header)
     if why:
         return why
     if header.get("bytes") != size:
-        return f"{path} is truncated ({size:,} of {header.get('bytes')} bytes); {then}"
+        return f"{name} is truncated ({size:,} of {header.get('bytes')} bytes); {then}"
     if header.get("blake2b") != digest:
-        return f"{path} is corrupted (checksum mismatch); {then}"
+        return f"{name} is corrupted (checksum mismatch); {then}"
     return ""

@@ -60,8 +60,10 @@ from router.model import (
     index_shard,
 )
 from router.persist import (
+    IndexPlace,
     SavedIndex,
     SavedTerms,
+    as_place,
     load,
     load_terms,
     save,
@@ -123,8 +125,9 @@ class SnapshotOptions:
     max_passage_tokens: a block longer than this is cut into line (or sentence) chunks.
     min_passage_tokens: a block shorter than this joins the next one ("Steps:" + its list).
     sync: which pages are the router and which are never shards (the webhook log).
-    persist: where the built index is saved and loaded from (None: kept in memory only);
-        see :mod:`router.persist`.
+    persist: where the built index is saved and loaded from: a file path, or any
+        :class:`~router.persist.IndexPlace` (the state database on Cloud Run); None: kept in
+        memory only. See :mod:`router.persist`.
     workspace: what the index is of (a folder, a Notion root page): a saved index of
         another workspace is never loaded.
     freeze_gc: ``gc.freeze()`` after each build, so the cyclic collector never walks the
@@ -141,7 +144,7 @@ class SnapshotOptions:
     max_passage_tokens: int = 160
     min_passage_tokens: int = 12
     sync: SyncOptions = field(default_factory=SyncOptions)
-    persist: Path | None = None
+    persist: IndexPlace | Path | None = None
     workspace: str = ""
     freeze_gc: bool = False
     apart_chars: int = 4_000_000
@@ -690,7 +693,9 @@ class SnapshotCache:
             kept = SavedTerms.of([s.page_id for s in snap.shards], cast(list[ShardTerms], terms))
             save_terms(path, kept, checksum=checksum)
         except Exception as exc:  # never fails a request: the next process rebuilds
-            log.warning("could not save the built index to %s: %s", path, exc)
+            log.warning(
+                "could not save the built index to %s: %s", as_place(path).where("index"), exc
+            )
 
     def _freeze(self) -> None:
         if self.options.freeze_gc:

@@ -377,23 +377,38 @@ def test_the_refresher_picks_up_a_marked_page_without_a_request(
         cache.stop_refresher()
 
 
-def test_a_runtime_saves_its_index_locally_but_never_on_cloud_run(
+def test_a_runtime_saves_its_index_locally_and_on_cloud_run_in_the_state_database(
     tmp_path: Path, tokenizer: TiktokenCounter, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from config import load_config
     from functions.runtime import Runtime
+    from functions.saved_index import StateIndexPlace
 
     build_store(tmp_path / "ws", tokenizer)
     local = Runtime(load_config(workspace=tmp_path / "ws"))
-    assert local.persists_index
+    assert local.persists_index and local.index_place == local.index_path
     local.context_service.get_context("stripe webhook secret", 500)
     assert local.index_path.exists()
     local.close()
+    local.index_path.unlink()
     monkeypatch.setenv("K_SERVICE", "context")
-    cloud = Runtime(load_config(workspace=tmp_path / "ws"))
-    assert not cloud.persists_index
-    assert cloud.context_service.cache.options.persist is None
-    cloud.close()
+    # an instance's disk dies with it: the index goes to the state database instead
+    job = Runtime(load_config(workspace=tmp_path / "ws"))
+    assert not job.persists_index and isinstance(job.index_place, StateIndexPlace)
+    done = job.scheduled_sync()  # the scheduled job keeps it current for every instance
+    assert done["index"] == {"shards": len(SHARD_IDS)}
+    assert not job.index_path.exists()
+    job.close()
+    instance = Runtime(load_config(workspace=tmp_path / "ws"))
+    answer = instance.context_service.get_context("stripe webhook secret", 500)
+    assert instance.context_service.cache.loaded and answer.context
+    instance.close()
+    monkeypatch.delenv("K_SERVICE")
+    config = load_config(workspace=tmp_path / "ws")
+    context = config.context.model_copy(update={"persist_index": False})
+    off = Runtime(config.model_copy(update={"context": context}))
+    assert off.index_place is None
+    off.close()
 
 
 # -- counting answers without the encoder ----------------------------------------------------

@@ -1,0 +1,204 @@
+"""The saved index in the state database (functions.saved_index.StateIndexPlace), on SQLite and
+PostgreSQL: what one Cloud Run instance (or the scheduled sync job) saves, a new instance
+starts from, reading no page; what cannot be trusted is refused and rebuilt, as on disk."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from functions.saved_index import KEEP_S, StateIndexPlace
+from functions.webhooks.errors import OutboxError
+from functions.webhooks.outbox import SqlOutbox, open_outbox
+from router import persist
+from router.select import select
+from router.snapshot import SnapshotCache, SnapshotOptions
+from shards import TiktokenCounter
+from tests.router.helpers import SHARD_IDS, CountingStore, FakeClock, build_store
+
+WORKSPACE = "notion:0123456789abcdef0123456789abcdef"
+TASKS = ("rotate the stripe webhook secret", "dns record ttl", "quarterly vat return")
+SMALL = 4096  # bytes per chunk: a saved index of the fixture spans many of them
+
+
+@pytest.fixture
+def outbox(outbox_url: str) -> Iterator[SqlOutbox]:
+    with open_outbox(outbox_url) as opened:
+        yield opened
+
+
+@pytest.fixture(scope="module")
+def tokenizer() -> TiktokenCounter:
+    return TiktokenCounter()
+
+
+@pytest.fixture
+def store(tmp_path: Path, tokenizer: TiktokenCounter) -> CountingStore:
+    return CountingStore(build_store(tmp_path / "ws", tokenizer))
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _cache(store: CountingStore, tokenizer: TiktokenCounter, place: object) -> SnapshotCache:
+    opts = SnapshotOptions(persist=place, workspace=WORKSPACE)  # type: ignore[arg-type]
+    return SnapshotCache(store, tokenizer, options=opts, clock=FakeClock())
+
+
+def _ranking(cache: SnapshotCache, task: str) -> list[tuple[str, int, float]]:
+    snap = cache.get()
+    return [
+        (snap.shards[c.shard].id, c.section, round(c.score, 9))
+        for c in select(snap, task).candidates[:8]
+    ]
+
+
+def _chunks(outbox: SqlOutbox) -> dict[str, set[int]]:
+    """Each file's generations that have chunks."""
+    with outbox.transaction("test", write=False) as tx:
+        rows = tx.rows("SELECT name, generation FROM saved_index_chunks")
+    out: dict[str, set[int]] = {}
+    for name, generation in rows:
+        out.setdefault(str(name), set()).add(int(generation))
+    return out
+
+
+def test_a_new_instance_answers_from_the_index_another_saved_without_reading_a_page(
+    outbox: SqlOutbox, store: CountingStore, tokenizer: TiktokenCounter
+) -> None:
+    built = _cache(store, tokenizer, StateIndexPlace(lambda: outbox, chunk=SMALL))
+    expected = [_ranking(built, t) for t in TASKS]
+    assert not built.loaded
+    chunks = _chunks(outbox)
+    assert set(chunks) == {"index", "index.terms"}
+    with outbox.transaction("test", write=False) as tx:
+        (count,) = tx.rows("SELECT COUNT(*) FROM saved_index_chunks WHERE name = 'index'")[0]
+    assert int(count) > 10  # the payload really spans many rows
+    store.reads.clear()
+    # another instance: its own place object over the same database
+    resumed = _cache(store, tokenizer, StateIndexPlace(lambda: outbox, chunk=SMALL))
+    assert [_ranking(resumed, t) for t in TASKS] == expected
+    assert resumed.loaded and resumed.load_note == ""
+    assert store.reads == []
+    assert resumed.get().ids() == SHARD_IDS
+
+
+def test_the_bytes_are_the_same_as_on_disk(
+    outbox: SqlOutbox, store: CountingStore, tokenizer: TiktokenCounter, tmp_path: Path
+) -> None:
+    """One format in both places: what is read back from the database is the file."""
+    cache = _cache(store, tokenizer, tmp_path / "index.bin")
+    cache.get()
+    saved, why = persist.load(tmp_path / "index.bin", workspace=WORKSPACE, build=cache._build_key())
+    assert saved is not None, why
+    place = StateIndexPlace(lambda: outbox, chunk=SMALL)
+    for where in (place, tmp_path / "again.bin"):
+        persist.save(where, saved, workspace=WORKSPACE, build=cache._build_key())
+    on_disk = (tmp_path / "again.bin").read_bytes()
+    with place.reader("index") as src:
+        assert src.read() == on_disk
+        src.seek(len(on_disk) - 5000)  # and from anywhere, as the loader reads it twice
+        assert src.read() == on_disk[-5000:]
+
+
+def test_a_missing_chunk_is_refused_and_the_index_rebuilt_and_saved_again(
+    outbox: SqlOutbox, store: CountingStore, tokenizer: TiktokenCounter
+) -> None:
+    place = StateIndexPlace(lambda: outbox, chunk=SMALL)
+    expected = [_ranking(_cache(store, tokenizer, place), t) for t in TASKS]
+    with outbox.transaction("test") as tx:
+        tx.run("DELETE FROM saved_index_chunks WHERE name = 'index' AND seq = 3")
+    rebuilt = _cache(store, tokenizer, StateIndexPlace(lambda: outbox, chunk=SMALL))
+    assert [_ranking(rebuilt, t) for t in TASKS] == expected
+    assert not rebuilt.loaded
+    assert "chunk 3 of 'index' in the state database is missing" in rebuilt.load_note
+    assert rebuilt.load_note.endswith("rebuilding")
+    again = _cache(store, tokenizer, StateIndexPlace(lambda: outbox, chunk=SMALL))
+    again.get()
+    assert again.loaded  # the rebuild saved a whole index
+
+
+def test_a_saved_index_of_another_workspace_is_never_loaded(
+    outbox: SqlOutbox, store: CountingStore, tokenizer: TiktokenCounter
+) -> None:
+    place = StateIndexPlace(lambda: outbox)
+    _cache(store, tokenizer, place).get()
+    opts = SnapshotOptions(persist=place, workspace="notion:another")
+    other = SnapshotCache(store, tokenizer, options=opts, clock=FakeClock())
+    other.get()
+    assert not other.loaded
+    assert "belongs to another workspace" in other.load_note
+    assert "in the state database" in other.load_note
+
+
+def test_a_rewrite_keeps_the_generation_it_replaced_and_prunes_older_ones(
+    outbox: SqlOutbox, store: CountingStore, tokenizer: TiktokenCounter
+) -> None:
+    clock = Clock()
+    place = StateIndexPlace(lambda: outbox, chunk=SMALL, clock=clock)
+    cache = _cache(store, tokenizer, place)
+    saved, _ = persist.load(place, workspace=WORKSPACE, build=cache._build_key())
+    assert saved is None  # nothing yet
+    cache.get()
+    saved, why = persist.load(place, workspace=WORKSPACE, build=cache._build_key())
+    assert saved is not None, why
+    first = _chunks(outbox)["index"]
+    assert len(first) == 1
+    # a save under way elsewhere: chunks of a generation nothing points at yet
+    with pytest.raises(OSError, match="without finishing"), place.writer("index", 10) as slow:
+        slow.write(b"x" * (SMALL + 1))
+        in_flight = _chunks(outbox)["index"] - first
+        clock.now += 10
+        persist.save(place, saved, workspace=WORKSPACE, build=cache._build_key())
+        second = _chunks(outbox)["index"]
+        # the replaced generation stays for readers still on it; the one in flight is kept
+        assert first < second and in_flight < second and len(second) == 3
+        clock.now += KEEP_S + 1  # an hour on, a writer still not done is taken for dead
+        persist.save(place, saved, workspace=WORKSPACE, build=cache._build_key())
+        third = _chunks(outbox)["index"]
+        assert len(third) == 2 and not (third & first) and not (third & in_flight)
+    loaded, why = persist.load(place, workspace=WORKSPACE, build=cache._build_key())
+    assert loaded is not None, why
+
+
+def test_a_writer_that_fails_leaves_the_old_file_and_drops_its_chunks(
+    outbox: SqlOutbox, store: CountingStore, tokenizer: TiktokenCounter
+) -> None:
+    place = StateIndexPlace(lambda: outbox, chunk=SMALL)
+    cache = _cache(store, tokenizer, place)
+    cache.get()
+    before = _chunks(outbox)["index"]
+    with pytest.raises(RuntimeError), place.writer("index", 10) as out:
+        out.write(b"y" * (3 * SMALL))
+        raise RuntimeError("the pickler failed")
+    assert _chunks(outbox)["index"] == before
+    with pytest.raises(OSError, match="without finishing"), place.writer("index", 10) as out:
+        out.write(b"y" * (3 * SMALL))
+    assert _chunks(outbox)["index"] == before
+    assert _cache(store, tokenizer, place).loaded is False  # not until asked
+    resumed = _cache(store, tokenizer, place)
+    resumed.get()
+    assert resumed.loaded
+
+
+def test_a_database_that_cannot_answer_means_building_from_the_pages(
+    store: CountingStore, tokenizer: TiktokenCounter, caplog: pytest.LogCaptureFixture
+) -> None:
+    def down() -> SqlOutbox:
+        raise OutboxError("the state database is down", hint="wait")
+
+    cache = _cache(store, tokenizer, StateIndexPlace(down))
+    with caplog.at_level(logging.WARNING):
+        assert [_ranking(cache, t) for t in TASKS]  # served, built from the pages
+    assert not cache.loaded
+    assert "cannot read the saved index file 'index' in the state database" in cache.load_note
+    assert "the state database is down" in cache.load_note
+    assert any("could not save the built index" in r.getMessage() for r in caplog.records)
