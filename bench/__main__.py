@@ -3,7 +3,8 @@
     make bench            # or: python -m bench [name ...]
 
 Names: index (split/sync), quality (get_context recall on three corpora vs baselines), latency
-(get_context warm latency), scale (20 MB, memory, cold start), webhooks (accept rate and
+(get_context warm latency), scale (20 MB, memory, cold start), cloudstart (a new Cloud Run
+instance from the index in the state database, PostgreSQL), webhooks (accept rate and
 drain throughput), notion (Notion calls per command), redact (formats caught, cost per
 100 KB). Each module has ``run()`` and ``table(result)``; this file only collects their
 tables.
@@ -21,12 +22,23 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ORDER = ("index", "quality", "latency", "scale", "webhooks", "recovery", "notion", "redact")
+ORDER = (
+    "index",
+    "quality",
+    "latency",
+    "scale",
+    "cloudstart",
+    "webhooks",
+    "recovery",
+    "notion",
+    "redact",
+)
 TITLES = {
     "index": "Index maintenance: split and sync (issue 2)",
     "quality": "get_context quality on three corpora against baselines (issues 3 and 10)",
     "latency": "get_context latency (issue 3)",
     "scale": "get_context at 20 MB, memory, build and cold start (issue 10)",
+    "cloudstart": "Cloud Run cold start: the saved index in the state database (issue 10)",
     "webhooks": "Webhook logger throughput (issue 4)",
     "notion": "Notion costs: calls and time per command (issue 7)",
     "redact": "Redaction coverage and cost (issue 9)",
