@@ -55,6 +55,9 @@ SCHEMA = [
     " written_at DOUBLE PRECISION NOT NULL, data BYTEA NOT NULL,"
     " PRIMARY KEY (name, generation, seq))",
 ]
+#: PostgreSQL compresses large values by default: pickled arrays barely shrink, and saving
+#: took twice as long (0.69 s against 0.33 s for 33 MB).
+UNCOMPRESSED = ["ALTER TABLE saved_index_chunks ALTER COLUMN data SET STORAGE EXTERNAL"]
 HEAD = "SELECT generation, head, chunk_bytes, payload_bytes FROM saved_index WHERE name = ?"
 PART = "SELECT data FROM saved_index_chunks WHERE name = ? AND generation = ? AND seq = ?"
 PUT = (
@@ -107,8 +110,9 @@ class StateIndexPlace:
                     hint="Open the state database with functions.webhooks.outbox.open_outbox().",
                 )
             if not self._ready:
+                schema = SCHEMA + (UNCOMPRESSED if outbox.dialect.name == "postgresql" else [])
                 outbox.create_schema(
-                    "creating the saved index tables", SCHEMA, [(COMPONENT, VERSION)]
+                    "creating the saved index tables", schema, [(COMPONENT, VERSION)]
                 )
                 self._ready = True
         except OutboxError as exc:
@@ -118,7 +122,7 @@ class StateIndexPlace:
     def _rows(self, operation: str, sql: str, params: tuple[object, ...]) -> list[Any]:
         try:
             with self._db().transaction(operation, write=False) as tx:
-                return list(tx.rows(sql, params))
+                return list(tx.rows(sql, params, binary=True))
         except OutboxError as exc:
             raise OSError(str(exc)) from exc
 

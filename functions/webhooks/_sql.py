@@ -267,7 +267,10 @@ PURGE_SENT = "DELETE FROM outbox_events WHERE state = 'sent' AND received_at < ?
 class Tx(Protocol):
     """One open transaction."""
 
-    def rows(self, sql: str, params: Sequence[object] = ()) -> list[Row]: ...
+    def rows(self, sql: str, params: Sequence[object] = (), *, binary: bool = False) -> list[Row]:
+        """The rows ``sql`` selects; ``binary``: PostgreSQL sends them in its binary format
+        (bytes columns three times as fast as hex text; SQLite has only the one)."""
+        ...
 
     def run(self, sql: str, params: Sequence[object] = ()) -> int:
         """Execute and return the number of rows changed."""
@@ -302,7 +305,7 @@ class _SqliteTx:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
 
-    def rows(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
+    def rows(self, sql: str, params: Sequence[object] = (), *, binary: bool = False) -> list[Row]:
         return list(self._conn.execute(sql, params).fetchall())
 
     def run(self, sql: str, params: Sequence[object] = ()) -> int:
@@ -431,8 +434,8 @@ class _PostgresTx:
     def __init__(self, conn: psycopg.Connection[Row]) -> None:
         self._conn = conn
 
-    def rows(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
-        cur = self._conn.execute(POSTGRESQL.sql(sql), params)
+    def rows(self, sql: str, params: Sequence[object] = (), *, binary: bool = False) -> list[Row]:
+        cur = self._conn.execute(POSTGRESQL.sql(sql), params, binary=binary)
         return cur.fetchall() if cur.description is not None else []
 
     def run(self, sql: str, params: Sequence[object] = ()) -> int:

@@ -202,3 +202,18 @@ def test_a_database_that_cannot_answer_means_building_from_the_pages(
     assert "cannot read the saved index file 'index' in the state database" in cache.load_note
     assert "the state database is down" in cache.load_note
     assert any("could not save the built index" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.postgres
+def test_postgres_stores_the_chunks_uncompressed(
+    postgres_url: str, store: CountingStore, tokenizer: TiktokenCounter
+) -> None:
+    """Pickled arrays barely compress: PostgreSQL's default compression only slowed saving."""
+    with open_outbox(postgres_url) as outbox:
+        _cache(store, tokenizer, StateIndexPlace(lambda: outbox)).get()
+        with outbox.transaction("test", write=False) as tx:
+            (storage,) = tx.rows(
+                "SELECT attstorage FROM pg_attribute"
+                " WHERE attrelid = 'saved_index_chunks'::regclass AND attname = 'data'"
+            )[0]
+    assert storage == "e"  # EXTERNAL: out of line, not compressed
