@@ -5,7 +5,8 @@ Checks, in order: the config loads; every secret it references resolves; the wor
 port ``brain serve`` would bind is free (or already serving us); the clock agrees with a
 reference (the PostgreSQL server, else Notion's ``Date`` header; none for a laptop on SQLite);
 the embedding model behind get_context's semantic signal is installed (``[context] semantic``);
-the fast token counter large builds use is installed with its pinned data (``[tokens] engine``).
+the fast token counter large builds use is installed with its pinned data (``[tokens] engine``);
+where the built index is saved for a new process to start from (``[context] persist_index``).
 Each failed check says what to do. Nothing is written; secret values are never shown.
 """
 
@@ -69,6 +70,39 @@ def run_checks(
     yield _clock(now, reference)
     yield _semantic(config)
     yield _tokens(config)
+    yield _saved_index(config)
+
+
+def _saved_index(config: BrainConfig) -> Check:
+    """Where a new process finds the built index: informational, never a failure (without a
+    saved index a process builds from the pages, and saves what it built)."""
+    from functions.logs import in_the_cloud
+
+    if not config.context.persist_index:
+        return Check(
+            "index", None, "[context] persist_index = false: each new process builds from the pages"
+        )
+    if in_the_cloud():
+        return Check(
+            "index",
+            None,
+            "saved in the state database (table saved_index), kept current by the scheduled"
+            " sync job: a new instance starts from it",
+        )
+    from functions.runtime import Runtime
+
+    path = Runtime(config).index_path
+    if not path.is_file():
+        return Check(
+            "index", None, f"not saved yet: the first get_context builds it and saves {path}"
+        )
+    size = path.stat().st_size / 1e6
+    return Check(
+        "index",
+        True,
+        f"saved at {path} ({size:.1f} MB): a new process starts from it, checked against the"
+        " page versions",
+    )
 
 
 def _tokens(config: BrainConfig) -> Check:

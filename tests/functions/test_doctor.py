@@ -230,3 +230,24 @@ def test_a_port_in_use_by_another_program_fails_with_the_fix(
     assert check.ok is False
     assert f"--port {busy_port + 1}" in (check.fix or "")
     assert f"BRAIN_SERVE__PORT={busy_port + 1}" in (check.fix or "")
+
+
+def test_the_saved_index_is_reported_where_a_new_process_finds_it(
+    tmp_path: Path, workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from config import load_config
+    from functions.runtime import Runtime
+
+    before = checks(None, workspace)["index"]
+    assert before.ok is None and "not saved yet" in before.detail
+    runtime = Runtime(load_config(workspace=workspace))
+    runtime.context_service.get_context("stripe webhook secret", 500)
+    runtime.close()
+    saved = checks(None, workspace)["index"]
+    assert saved.ok is True and str(runtime.index_path) in saved.detail and "MB" in saved.detail
+    with monkeypatch.context() as cloud_run:
+        cloud_run.setenv("K_SERVICE", "context")
+        cloud = checks(None, workspace)["index"]
+    assert cloud.ok is None and "state database" in cloud.detail
+    off = checks(toml(tmp_path, "[context]\npersist_index = false\n"), workspace)["index"]
+    assert off.ok is None and "builds from the pages" in off.detail

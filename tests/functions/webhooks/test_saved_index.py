@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from functions.saved_index import KEEP_S, StateIndexPlace
 from functions.webhooks.errors import OutboxError
@@ -217,3 +219,36 @@ def test_postgres_stores_the_chunks_uncompressed(
                 " WHERE attrelid = 'saved_index_chunks'::regclass AND attname = 'data'"
             )[0]
     assert storage == "e"  # EXTERNAL: out of line, not compressed
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    payload=st.binary(min_size=0, max_size=3000),
+    chunk=st.integers(min_value=1, max_value=700),
+    head=st.integers(min_value=1, max_value=64),
+    moves=st.lists(st.tuples(st.integers(0, 3100), st.integers(0, 1200)), max_size=6),
+)
+def test_a_file_reads_back_as_written_whatever_the_chunking_and_seeks(
+    tmp_path: Path, payload: bytes, chunk: int, head: int, moves: list[tuple[int, int]]
+) -> None:
+    """The reader is a plain seekable file over the rows: any seek, any read size."""
+    import io
+
+    with open_outbox(f"sqlite:///{tmp_path / 'state.sqlite3'}") as outbox:
+        place = StateIndexPlace(lambda: outbox, chunk=chunk)
+        with place.writer("terms", head) as out:
+            for at in range(0, len(payload), 257):  # written in pieces unlike the chunks
+                out.write(payload[at : at + 257])
+            out.finish(b"H" * head)
+        whole = b"H" * head + payload
+        expected = io.BytesIO(whole)
+        with place.reader("terms") as src:
+            assert src.read() == whole
+            for position, size in moves:
+                src.seek(position)
+                expected.seek(position)
+                assert src.tell() == expected.tell()
+                assert src.read(size) == expected.read(size)
+                assert src.readline() == expected.readline()
