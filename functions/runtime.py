@@ -297,10 +297,15 @@ class Runtime:
 
     def _index_for_instances(self) -> dict[str, int] | None:
         """On Cloud Run, the saved index in the state database brought up to the pages just
-        synced (the cache saves what it rebuilds), so a new instance starts from it; its
-        shard count. None where the index is not shared (a local process saves its own)."""
-        if self.index_place is None or self.persists_index:
+        synced, so a new instance starts from it: the job is its one writer (the cache saves
+        what it rebuilds); its shard count. None where the index is not shared (a local
+        process saves its own)."""
+        from functions.saved_index import StateIndexPlace
+
+        place = self.index_place
+        if not isinstance(place, StateIndexPlace):
             return None
+        place.read_only = False
         return {"shards": len(self.context_service.list_shards())}
 
     def _embed_for(self, seconds: float) -> dict[str, int] | None:
@@ -333,14 +338,15 @@ class Runtime:
         """Where the built index is saved and a new process starts from (``[context]
         persist_index``): a file in the state directory, or on Cloud Run the state database
         (:class:`functions.saved_index.StateIndexPlace`), where each new instance finds what
-        the scheduled sync job or another instance built. None when persisting is off."""
+        the scheduled sync job saved (an instance only reads it: see
+        :meth:`_index_for_instances`). None when persisting is off."""
         if not self.config.context.persist_index:
             return None
         if self.persists_index:
             return self.index_path
         from functions.saved_index import StateIndexPlace
 
-        return StateIndexPlace(lambda: self.outbox)
+        return StateIndexPlace(lambda: self.outbox, read_only=True)
 
     @property
     def workspace_id(self) -> str:

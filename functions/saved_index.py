@@ -3,8 +3,12 @@
 A local process saves the index it built to its state directory, and the next process
 starts from it (``router.persist``). A Cloud Run instance's disk dies with it, so there the
 two files go to the state database instead, where every new instance finds what the
-scheduled sync job, or any instance, built last: its first answer costs a load, not a build
-from the pages (a 20 MB index: seconds; see BENCHMARKS.md).
+scheduled sync job built last: its first answer costs a load, not a build from the pages (a
+20 MB index: seconds; see BENCHMARKS.md). Only the job writes it: an instance's CPU is
+throttled between requests (a save on its refresh thread could stall halfway for minutes),
+and one writer per deployment keeps every save whole. An instance that finds the saved
+index behind the pages re-reads and re-analyzes only what changed since, as a local process
+does.
 
 The files are the same bytes as on disk, in two tables (versioned as the ``saved_index``
 component): ``saved_index`` names each file's current generation, its head (the magic and
@@ -92,11 +96,14 @@ class StateIndexPlace:
         *,
         chunk: int = CHUNK,
         clock: Callable[[], float] = time.time,
+        read_only: bool = False,
     ) -> None:
         self._outbox = outbox  # a getter: the database is opened on first use, not here
         self._chunk = chunk
         self._clock = clock
         self._ready = False
+        #: Loaded from, never saved to: a Cloud Run instance's (the scheduled job writes).
+        self.read_only = read_only
 
     def where(self, kind: IndexFile) -> str:
         return f"the saved index file {_NAMES[kind]!r} in the state database"

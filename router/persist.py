@@ -190,7 +190,11 @@ class IndexWriter(Protocol):
 
 
 class IndexPlace(Protocol):
-    """Where a saved index's two files are kept (see the module docstring)."""
+    """Where a saved index's two files are kept (see the module docstring). A place that is
+    ``read_only`` is loaded from but never saved to (another process writes it)."""
+
+    @property
+    def read_only(self) -> bool: ...
 
     def where(self, kind: IndexFile) -> str:
         """The file, named for messages (a path, or a row of the state database)."""
@@ -212,6 +216,7 @@ class FolderPlace:
     """The saved index at ``path`` and its terms beside it (:func:`terms_path`)."""
 
     path: Path
+    read_only: bool = False
 
     def where(self, kind: IndexFile) -> str:
         return str(self.path if kind == "index" else terms_path(self.path))

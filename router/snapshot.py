@@ -673,7 +673,7 @@ class SnapshotCache:
 
     def _save(self, snap: IndexSnapshot, invalid: Sequence[Issue], counts: dict[str, Any]) -> None:
         path = self.options.persist
-        if path is None:
+        if path is None or as_place(path).read_only:
             return
         saved = SavedIndex(
             refs=tuple(self._refs.values()),
