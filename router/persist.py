@@ -22,8 +22,8 @@ A terms file that is missing, stale or damaged is ignored: its shards are analyz
 Where the two files live is an :class:`IndexPlace`: a folder (:class:`FolderPlace`, what a
 path given for ``persist`` means), or, on Cloud Run, where an instance's disk dies with it,
 the state database (``functions.saved_index.StateIndexPlace``), so that a new instance
-starts from what the scheduled sync job or another instance built, as a new local process
-does. The format is the same byte for byte in both.
+starts from what the scheduled sync job built, as a new local process does. The format is
+the same byte for byte in both. A ``read_only`` place is loaded from, never saved to.
 
 The payloads are pickles: they live in the service's own state directory or state database,
 written and read only by this service; a checksum is checked before anything is unpickled.

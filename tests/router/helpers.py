@@ -15,8 +15,9 @@ from typing import Generic, TypeVar
 
 from router import sync
 from router.model import IndexedShard
-from router.select import BM25Index
-from router.snapshot import IndexSnapshot, SnapshotCache
+from router.persist import IndexPlace
+from router.select import BM25Index, select
+from router.snapshot import IndexSnapshot, SnapshotCache, SnapshotOptions
 from shards import (
     ClaudeDelta,
     LocalFolderStore,
@@ -288,3 +289,25 @@ def assert_same_snapshot(ours: IndexSnapshot, theirs: IndexSnapshot) -> None:
 def shard_text(shard: IndexedShard) -> str:
     """The text a shard's sections hold (what a snapshot serves of its page)."""
     return "\n\n".join(s.text for s in shard.sections)
+
+
+def persisted_cache(
+    store: CountingStore,
+    tokenizer: TiktokenCounter,
+    where: IndexPlace | Path,
+    workspace: str,
+    **options: object,
+) -> SnapshotCache:
+    """A cache that saves its index at ``where`` and starts from what is saved there: each
+    one made is a new process, as far as the saved index can tell."""
+    opts = SnapshotOptions(persist=where, workspace=workspace, **options)  # type: ignore[arg-type]
+    return SnapshotCache(store, tokenizer, options=opts, clock=FakeClock())
+
+
+def ranking(cache: SnapshotCache, task: str) -> list[tuple[str, int, float]]:
+    """The cache's eight best sections for ``task``: (shard id, section, score)."""
+    snap = cache.get()
+    return [
+        (snap.shards[c.shard].id, c.section, round(c.score, 9))
+        for c in select(snap, task).candidates[:8]
+    ]

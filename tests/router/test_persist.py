@@ -22,7 +22,15 @@ from router.lexicon import shards_terms
 from router.select import select
 from router.snapshot import SnapshotCache, SnapshotOptions
 from shards import TiktokenCounter
-from tests.router.helpers import SHARD_IDS, CountingStore, FakeClock, build_store, shard_text
+from tests.router.helpers import (
+    SHARD_IDS,
+    CountingStore,
+    FakeClock,
+    build_store,
+    persisted_cache,
+    ranking,
+    shard_text,
+)
 
 WORKSPACE = "local:/srv/brain/workspace"
 
@@ -34,16 +42,7 @@ def _cache(
     workspace: str = WORKSPACE,
     **options: object,
 ) -> SnapshotCache:
-    opts = SnapshotOptions(persist=path, workspace=workspace, **options)  # type: ignore[arg-type]
-    return SnapshotCache(store, tokenizer, options=opts, clock=FakeClock())
-
-
-def _ranking(cache: SnapshotCache, task: str) -> list[tuple[str, int, float]]:
-    snap = cache.get()
-    return [
-        (snap.shards[c.shard].id, c.section, round(c.score, 9))
-        for c in select(snap, task).candidates[:8]
-    ]
+    return persisted_cache(store, tokenizer, path, workspace, **options)
 
 
 TASKS = ("rotate the stripe webhook secret", "dns record ttl", "quarterly vat return")
@@ -54,12 +53,12 @@ def test_a_new_cache_answers_from_the_saved_index_without_reading_a_page(
 ) -> None:
     path = tmp_path / "index.bin"
     built = _cache(store, tokenizer, path)
-    expected = [_ranking(built, t) for t in TASKS]
+    expected = [ranking(built, t) for t in TASKS]
     assert path.exists() and not built.loaded
     store.reads.clear()
     lists = store.lists
     resumed = _cache(store, tokenizer, path)
-    assert [_ranking(resumed, t) for t in TASKS] == expected
+    assert [ranking(resumed, t) for t in TASKS] == expected
     assert resumed.loaded and resumed.load_note == ""
     assert store.reads == []  # versions listed once, no page read
     assert store.lists == lists + 1
@@ -91,10 +90,10 @@ def _rebuilt_with(
     store: CountingStore, tokenizer: TiktokenCounter, path: Path, workspace: str = WORKSPACE
 ) -> SnapshotCache:
     """A new cache over ``path`` that must rebuild: every page read, same answers."""
-    fresh = [_ranking(SnapshotCache(store, tokenizer), t) for t in TASKS]
+    fresh = [ranking(SnapshotCache(store, tokenizer), t) for t in TASKS]
     store.reads.clear()
     cache = _cache(store, tokenizer, path, workspace)
-    assert [_ranking(cache, t) for t in TASKS] == fresh
+    assert [ranking(cache, t) for t in TASKS] == fresh
     assert not cache.loaded
     assert sorted(set(store.reads)) == sorted({*SHARD_IDS, "router"})
     return cache
@@ -134,7 +133,7 @@ def _ranks_as_built_from_pages(
 ) -> None:
     fresh = _cache(store, tokenizer, tmp_path / "other.bin")  # from the pages only
     for task in (*TASKS, "invoice payment terms days"):
-        assert _ranking(cache, task) == _ranking(fresh, task)
+        assert ranking(cache, task) == ranking(fresh, task)
 
 
 def _edit_finance(store: CountingStore) -> None:
@@ -175,7 +174,7 @@ def test_a_process_serving_the_saved_index_reanalyzes_only_a_page_edited_meanwhi
     path = tmp_path / "index.bin"
     _cache(store, tokenizer, path).get()
     serving = _cache(store, tokenizer, path)
-    assert _ranking(serving, TASKS[0]) and serving.loaded  # it has served the loaded index
+    assert ranking(serving, TASKS[0]) and serving.loaded  # it has served the loaded index
     _edit_finance(store)
     analyzed = _analyzed(monkeypatch)
     snap = serving.refresh()

@@ -15,11 +15,16 @@ from hypothesis import strategies as st
 from functions.saved_index import KEEP_S, StateIndexPlace
 from functions.webhooks.errors import OutboxError
 from functions.webhooks.outbox import SqlOutbox, open_outbox
-from router import persist
-from router.select import select
-from router.snapshot import SnapshotCache, SnapshotOptions
+from router import IndexPlace, persist
+from router.snapshot import SnapshotCache
 from shards import TiktokenCounter
-from tests.router.helpers import SHARD_IDS, CountingStore, FakeClock, build_store
+from tests.router.helpers import (
+    SHARD_IDS,
+    CountingStore,
+    build_store,
+    persisted_cache,
+    ranking,
+)
 
 WORKSPACE = "notion:0123456789abcdef0123456789abcdef"
 TASKS = ("rotate the stripe webhook secret", "dns record ttl", "quarterly vat return")
@@ -50,17 +55,10 @@ class Clock:
         return self.now
 
 
-def _cache(store: CountingStore, tokenizer: TiktokenCounter, place: object) -> SnapshotCache:
-    opts = SnapshotOptions(persist=place, workspace=WORKSPACE)  # type: ignore[arg-type]
-    return SnapshotCache(store, tokenizer, options=opts, clock=FakeClock())
-
-
-def _ranking(cache: SnapshotCache, task: str) -> list[tuple[str, int, float]]:
-    snap = cache.get()
-    return [
-        (snap.shards[c.shard].id, c.section, round(c.score, 9))
-        for c in select(snap, task).candidates[:8]
-    ]
+def _cache(
+    store: CountingStore, tokenizer: TiktokenCounter, place: IndexPlace | Path
+) -> SnapshotCache:
+    return persisted_cache(store, tokenizer, place, WORKSPACE)
 
 
 def _chunks(outbox: SqlOutbox) -> dict[str, set[int]]:
@@ -77,7 +75,7 @@ def test_a_new_instance_answers_from_the_index_another_saved_without_reading_a_p
     outbox: SqlOutbox, store: CountingStore, tokenizer: TiktokenCounter
 ) -> None:
     built = _cache(store, tokenizer, StateIndexPlace(lambda: outbox, chunk=SMALL))
-    expected = [_ranking(built, t) for t in TASKS]
+    expected = [ranking(built, t) for t in TASKS]
     assert not built.loaded
     chunks = _chunks(outbox)
     assert set(chunks) == {"index", "index.terms"}
@@ -87,7 +85,7 @@ def test_a_new_instance_answers_from_the_index_another_saved_without_reading_a_p
     store.reads.clear()
     # another instance: its own place object over the same database
     resumed = _cache(store, tokenizer, StateIndexPlace(lambda: outbox, chunk=SMALL))
-    assert [_ranking(resumed, t) for t in TASKS] == expected
+    assert [ranking(resumed, t) for t in TASKS] == expected
     assert resumed.loaded and resumed.load_note == ""
     assert store.reads == []
     assert resumed.get().ids() == SHARD_IDS
@@ -115,11 +113,11 @@ def test_a_missing_chunk_is_refused_and_the_index_rebuilt_and_saved_again(
     outbox: SqlOutbox, store: CountingStore, tokenizer: TiktokenCounter
 ) -> None:
     place = StateIndexPlace(lambda: outbox, chunk=SMALL)
-    expected = [_ranking(_cache(store, tokenizer, place), t) for t in TASKS]
+    expected = [ranking(_cache(store, tokenizer, place), t) for t in TASKS]
     with outbox.transaction("test") as tx:
         tx.run("DELETE FROM saved_index_chunks WHERE name = 'index' AND seq = 3")
     rebuilt = _cache(store, tokenizer, StateIndexPlace(lambda: outbox, chunk=SMALL))
-    assert [_ranking(rebuilt, t) for t in TASKS] == expected
+    assert [ranking(rebuilt, t) for t in TASKS] == expected
     assert not rebuilt.loaded
     assert "chunk 3 of 'index' in the state database is missing" in rebuilt.load_note
     assert rebuilt.load_note.endswith("rebuilding")
@@ -133,8 +131,7 @@ def test_a_saved_index_of_another_workspace_is_never_loaded(
 ) -> None:
     place = StateIndexPlace(lambda: outbox)
     _cache(store, tokenizer, place).get()
-    opts = SnapshotOptions(persist=place, workspace="notion:another")
-    other = SnapshotCache(store, tokenizer, options=opts, clock=FakeClock())
+    other = persisted_cache(store, tokenizer, place, "notion:another")
     other.get()
     assert not other.loaded
     assert "belongs to another workspace" in other.load_note
@@ -199,7 +196,7 @@ def test_a_database_that_cannot_answer_means_building_from_the_pages(
 
     cache = _cache(store, tokenizer, StateIndexPlace(down))
     with caplog.at_level(logging.WARNING):
-        assert [_ranking(cache, t) for t in TASKS]  # served, built from the pages
+        assert [ranking(cache, t) for t in TASKS]  # served, built from the pages
     assert not cache.loaded
     assert "cannot read the saved index file 'index' in the state database" in cache.load_note
     assert "the state database is down" in cache.load_note
