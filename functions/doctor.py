@@ -73,6 +73,36 @@ def run_checks(
     yield _saved_index(config)
 
 
+def _saved_in_the_database(config: BrainConfig) -> Check:
+    """Cloud Run: the saved index the scheduled sync job wrote to the state database."""
+    import time
+
+    from functions.saved_index import StateIndexPlace
+    from functions.webhooks.outbox import open_outbox
+
+    try:
+        with open_outbox(config.state_url) as outbox:
+            found = StateIndexPlace(lambda: outbox, read_only=True).saved("index")
+    except (BrainError, OSError) as exc:
+        message = exc.message if isinstance(exc, BrainError) else str(exc)
+        return Check("index", None, f"cannot read the saved index: {message}")
+    if found is None:
+        return Check(
+            "index",
+            None,
+            "none in the state database yet: the scheduled sync job (POST /sync) writes it;"
+            " until then each new instance builds from the pages",
+        )
+    size, written = found
+    minutes = max(0.0, time.time() - written) / 60
+    return Check(
+        "index",
+        True,
+        f"saved in the state database ({size / 1e6:.1f} MB, written {minutes:.0f} min ago by"
+        " the scheduled sync job): a new instance starts from it",
+    )
+
+
 def _saved_index(config: BrainConfig) -> Check:
     """Where a new process finds the built index: informational, never a failure (without a
     saved index a process builds from the pages, and saves what it built)."""
@@ -83,12 +113,7 @@ def _saved_index(config: BrainConfig) -> Check:
             "index", None, "[context] persist_index = false: each new process builds from the pages"
         )
     if in_the_cloud():
-        return Check(
-            "index",
-            None,
-            "saved in the state database (table saved_index), kept current by the scheduled"
-            " sync job: a new instance starts from it",
-        )
+        return _saved_in_the_database(config)
     from functions.runtime import Runtime
 
     path = Runtime(config).index_path

@@ -53,7 +53,8 @@ log = logging.getLogger(__name__)
 SCHEMA = [
     "CREATE TABLE IF NOT EXISTS saved_index ("
     " name TEXT PRIMARY KEY, generation BIGINT NOT NULL, head BYTEA NOT NULL,"
-    " chunk_bytes BIGINT NOT NULL, payload_bytes BIGINT NOT NULL)",
+    " chunk_bytes BIGINT NOT NULL, payload_bytes BIGINT NOT NULL,"
+    " written_at DOUBLE PRECISION NOT NULL)",
     "CREATE TABLE IF NOT EXISTS saved_index_chunks ("
     " name TEXT NOT NULL, generation BIGINT NOT NULL, seq INTEGER NOT NULL,"
     " written_at DOUBLE PRECISION NOT NULL, data BYTEA NOT NULL,"
@@ -69,11 +70,13 @@ PUT = (
     " VALUES (?, ?, ?, ?, ?)"
 )
 POINT = (
-    "INSERT INTO saved_index (name, generation, head, chunk_bytes, payload_bytes)"
-    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET generation = excluded.generation,"
-    " head = excluded.head, chunk_bytes = excluded.chunk_bytes,"
-    " payload_bytes = excluded.payload_bytes"
+    "INSERT INTO saved_index (name, generation, head, chunk_bytes, payload_bytes, written_at)"
+    " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET"
+    " generation = excluded.generation, head = excluded.head,"
+    " chunk_bytes = excluded.chunk_bytes, payload_bytes = excluded.payload_bytes,"
+    " written_at = excluded.written_at"
 )
+SAVED = "SELECT payload_bytes, written_at FROM saved_index WHERE name = ?"
 PRUNE = (
     "DELETE FROM saved_index_chunks"
     " WHERE name = ? AND generation <> ? AND generation <> ? AND written_at < ?"
@@ -133,6 +136,12 @@ class StateIndexPlace:
         except OutboxError as exc:
             raise OSError(str(exc)) from exc
 
+    def saved(self, kind: IndexFile) -> tuple[int, float] | None:
+        """The file's payload size and when it was written (epoch seconds), or None when
+        there is none (for ``brain doctor``)."""
+        found = self._rows("reading the saved index", SAVED, (_NAMES[kind],))
+        return (int(found[0][0]), float(found[0][1])) if found else None
+
     @contextmanager
     def reader(self, kind: IndexFile) -> Iterator[IO[bytes]]:
         name = _NAMES[kind]
@@ -178,7 +187,7 @@ class StateIndexPlace:
             with self._db().transaction("saving the saved index") as tx:
                 found = tx.rows(HEAD, (name,))
                 replaced = int(found[0][0]) if found else generation
-                tx.run(POINT, (name, generation, head, self._chunk, size))
+                tx.run(POINT, (name, generation, head, self._chunk, size, self._clock()))
                 tx.run(PRUNE, (name, generation, replaced, self._clock() - KEEP_S))
         except OutboxError as exc:
             raise OSError(str(exc)) from exc

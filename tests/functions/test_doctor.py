@@ -247,7 +247,13 @@ def test_the_saved_index_is_reported_where_a_new_process_finds_it(
     assert saved.ok is True and str(runtime.index_path) in saved.detail and "MB" in saved.detail
     with monkeypatch.context() as cloud_run:
         cloud_run.setenv("K_SERVICE", "context")
+        none_yet = checks(None, workspace)["index"]
+        assert none_yet.ok is None and "none in the state database yet" in none_yet.detail
+        job = Runtime(load_config(workspace=workspace))
+        job.scheduled_sync()
+        job.close()
         cloud = checks(None, workspace)["index"]
-    assert cloud.ok is None and "state database" in cloud.detail
+    assert cloud.ok is True and "saved in the state database" in cloud.detail
+    assert "written 0 min ago" in cloud.detail
     off = checks(toml(tmp_path, "[context]\npersist_index = false\n"), workspace)["index"]
     assert off.ok is None and "builds from the pages" in off.detail

@@ -145,8 +145,10 @@ def test_a_rewrite_keeps_the_generation_it_replaced_and_prunes_older_ones(
     place = StateIndexPlace(lambda: outbox, chunk=SMALL, clock=clock)
     cache = _cache(store, tokenizer, place)
     saved, _ = persist.load(place, workspace=WORKSPACE, build=cache._build_key())
-    assert saved is None  # nothing yet
+    assert saved is None and place.saved("index") is None  # nothing yet
     cache.get()
+    found = place.saved("index")
+    assert found is not None and found[0] > 10 * SMALL and found[1] == clock.now
     saved, why = persist.load(place, workspace=WORKSPACE, build=cache._build_key())
     assert saved is not None, why
     first = _chunks(outbox)["index"]
