@@ -42,7 +42,8 @@ CLOUDSQL_API = "sqladmin.googleapis.com"
 SPECS: Mapping[str, ServiceSpec] = MappingProxyType(
     {
         # Reads shards from Notion and packs context: the most memory (tokenizer, BM25 index).
-        # Uses the state database for the page marks /notion/events records (change feed).
+        # Uses the state database for the page marks /notion/events records (change feed),
+        # and starts from the saved index the sync job keeps there.
         "context": ServiceSpec(0, 10, 40, "1", "1Gi", 60, False, True),
         # CPU always allocated: an accepted event is answered 202 as soon as it is in the
         # outbox, and the drainer thread appends it to the log page *after* the response.
@@ -53,7 +54,8 @@ SPECS: Mapping[str, ServiceSpec] = MappingProxyType(
         "webhooks": ServiceSpec(0, 10, 80, "1", "512Mi", 60, True, True),
         # Notion events: verification handshakes go through the webhook receiver (outbox).
         "notion_events": ServiceSpec(0, 3, 80, "1", "512Mi", 60, False, True),
-        # One sync at a time: concurrent syncs would race to rewrite the router page.
+        # One sync at a time: concurrent syncs would race to rewrite the router page. The
+        # saved index's one writer: each run brings it up to the pages it synced.
         "sync": ServiceSpec(0, 1, 1, "1", "1Gi", 600, False, True),
         # The MCP tools over streamable HTTP, stateless (any instance answers any request):
         # get_context for Claude Code and Claude on a phone, behind the bearer token.
