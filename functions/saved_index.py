@@ -155,7 +155,7 @@ class StateIndexPlace:
         with io.BufferedReader(raw, buffer_size=1 << 20) as src:
             yield src
 
-    def part(self, name: str, generation: int, seq: int) -> bytes | None:
+    def _part(self, name: str, generation: int, seq: int) -> bytes | None:
         """Chunk ``seq`` of ``generation`` of file ``name`` (None when it is not there)."""
         rows = self._rows("reading the saved index", PART, (name, generation, seq))
         return bytes(rows[0][0]) if rows else None
@@ -172,7 +172,7 @@ class StateIndexPlace:
             out.discard()
             raise
 
-    def put(self, name: str, generation: int, seq: int, data: bytes) -> None:
+    def _put(self, name: str, generation: int, seq: int, data: bytes) -> None:
         """Write one chunk, in a transaction of its own."""
         params = (name, generation, seq, self._clock(), data)
         try:
@@ -181,7 +181,7 @@ class StateIndexPlace:
         except OutboxError as exc:
             raise OSError(str(exc)) from exc
 
-    def point(self, name: str, generation: int, head: bytes, size: int) -> None:
+    def _point(self, name: str, generation: int, head: bytes, size: int) -> None:
         """Make ``generation`` file ``name``'s, and prune (see the module docstring)."""
         try:
             with self._db().transaction("saving the saved index") as tx:
@@ -192,7 +192,7 @@ class StateIndexPlace:
         except OutboxError as exc:
             raise OSError(str(exc)) from exc
 
-    def drop(self, name: str, generation: int) -> None:
+    def _drop(self, name: str, generation: int) -> None:
         try:
             with self._db().transaction("dropping an unfinished saved index") as tx:
                 tx.run(DROP, (name, generation))
@@ -201,6 +201,7 @@ class StateIndexPlace:
 
     @property
     def chunk(self) -> int:
+        """Payload bytes per row this place writes."""
         return self._chunk
 
 
@@ -258,7 +259,7 @@ class _ChunkReader(io.RawIOBase):
     def _part(self, seq: int) -> bytes:
         if self._held[0] != seq:
             self._held = (-1, b"")  # one chunk at a time, never two
-            data = self._place.part(self._name, self._generation, seq)
+            data = self._place._part(self._name, self._generation, seq)
             payload = self._size - len(self._head)
             expected = min(self._chunk_bytes, payload - seq * self._chunk_bytes)
             if data is None or len(data) != expected:
@@ -298,19 +299,19 @@ class _ChunkWriter:
         return len(view)
 
     def _put(self) -> None:
-        self._place.put(self._name, self._generation, self._seq, bytes(self._buffer))
+        self._place._put(self._name, self._generation, self._seq, bytes(self._buffer))
         self._buffer.clear()
         self._seq += 1
 
     def finish(self, head: bytes) -> None:
         if self._buffer:
             self._put()
-        self._place.point(self._name, self._generation, head, self._size)
+        self._place._point(self._name, self._generation, head, self._size)
         self.finished = True
 
     def discard(self) -> None:
         """Drop the chunks written so far (a failed or abandoned write); never raises."""
         try:
-            self._place.drop(self._name, self._generation)
+            self._place._drop(self._name, self._generation)
         except OSError as exc:
             log.warning("could not drop an unfinished saved index (a later save will): %s", exc)
