@@ -11,7 +11,9 @@ import random
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
+
+import pytest
 
 from router import sync
 from router.model import IndexedShard
@@ -311,3 +313,18 @@ def ranking(cache: SnapshotCache, task: str) -> list[tuple[str, int, float]]:
         (snap.shards[c.shard].id, c.section, round(c.score, 9))
         for c in select(snap, task).candidates[:8]
     ]
+
+
+def analyzed_shards(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The ids of the shards each build from now on analyzes, in order."""
+    import router.snapshot
+    from router.lexicon import shards_terms
+
+    seen: list[str] = []
+
+    def counting(shards: Any, analyzer: Any, vocab: Any) -> Any:
+        seen.extend(s.id for s in shards)
+        return shards_terms(shards, analyzer, vocab)
+
+    monkeypatch.setattr(router.snapshot, "shards_terms", counting)
+    return seen

@@ -12,13 +12,10 @@ import json
 import threading
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-import router.snapshot
 from router import persist
-from router.lexicon import shards_terms
 from router.select import select
 from router.snapshot import SnapshotCache, SnapshotOptions
 from shards import TiktokenCounter
@@ -26,6 +23,7 @@ from tests.router.helpers import (
     SHARD_IDS,
     CountingStore,
     FakeClock,
+    analyzed_shards,
     build_store,
     persisted_cache,
     ranking,
@@ -116,18 +114,6 @@ def test_the_saved_index_keeps_no_term_arrays_and_a_rebuild_after_a_load_ranks_a
     _ranks_as_built_from_pages(resumed, store, tokenizer, tmp_path)
 
 
-def _analyzed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The ids of the shards each build from now on analyzes, in order."""
-    seen: list[str] = []
-
-    def counting(shards: Any, analyzer: Any, vocab: Any) -> Any:
-        seen.extend(s.id for s in shards)
-        return shards_terms(shards, analyzer, vocab)
-
-    monkeypatch.setattr(router.snapshot, "shards_terms", counting)
-    return seen
-
-
 def _ranks_as_built_from_pages(
     cache: SnapshotCache, store: CountingStore, tokenizer: TiktokenCounter, tmp_path: Path
 ) -> None:
@@ -151,7 +137,7 @@ def test_a_rebuild_after_a_load_analyzes_only_the_edited_page(
     _cache(store, tokenizer, path).get()
     assert persist.terms_path(path).exists()
     _edit_finance(store)
-    analyzed = _analyzed(monkeypatch)
+    analyzed = analyzed_shards(monkeypatch)
     resumed = _cache(store, tokenizer, path)
     snap = resumed.get()
     assert analyzed == ["finance"]  # the others' terms came from the file beside the index
@@ -176,7 +162,7 @@ def test_a_process_serving_the_saved_index_reanalyzes_only_a_page_edited_meanwhi
     serving = _cache(store, tokenizer, path)
     assert ranking(serving, TASKS[0]) and serving.loaded  # it has served the loaded index
     _edit_finance(store)
-    analyzed = _analyzed(monkeypatch)
+    analyzed = analyzed_shards(monkeypatch)
     snap = serving.refresh()
     assert analyzed == ["finance"]
     assert snap.generation == 2 and "within 45 days" in shard_text(snap.shard("finance"))  # type: ignore[arg-type]
@@ -204,7 +190,7 @@ def test_terms_that_cannot_be_used_are_analyzed_again(
         _cache(store, tokenizer, path).get()
         terms.write_bytes(earlier)
     store.inner.write("infrastructure", store.inner.read("infrastructure").text + "\nNew.\n")
-    analyzed = _analyzed(monkeypatch)
+    analyzed = analyzed_shards(monkeypatch)
     resumed = _cache(store, tokenizer, path)
     resumed.get()
     assert sorted(analyzed) == sorted(SHARD_IDS)  # every shard, as before the file existed

@@ -21,6 +21,7 @@ from shards import TiktokenCounter
 from tests.router.helpers import (
     SHARD_IDS,
     CountingStore,
+    analyzed_shards,
     build_store,
     persisted_cache,
     ranking,
@@ -89,6 +90,29 @@ def test_a_new_instance_answers_from_the_index_another_saved_without_reading_a_p
     assert resumed.loaded and resumed.load_note == ""
     assert store.reads == []
     assert resumed.get().ids() == SHARD_IDS
+
+
+def test_an_instance_one_edit_behind_reanalyzes_only_that_page_and_never_writes(
+    outbox: SqlOutbox,
+    store: CountingStore,
+    tokenizer: TiktokenCounter,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The job saved the index; a page was edited since; a new instance (a read-only place)
+    takes every other shard's terms from the database and analyzes the edited page alone."""
+    _cache(store, tokenizer, StateIndexPlace(lambda: outbox, chunk=SMALL)).get()
+    written = _chunks(outbox)
+    page = store.inner.read("finance")
+    store.inner.write("finance", page.text.replace("payable within 14 days", "within 45 days"))
+    analyzed = analyzed_shards(monkeypatch)
+    instance = _cache(store, tokenizer, StateIndexPlace(lambda: outbox, read_only=True))
+    snap = instance.get()
+    assert analyzed == ["finance"] and snap.generation == 2
+    fresh = _cache(store, tokenizer, tmp_path / "from-pages.bin")
+    for task in (*TASKS, "invoice payment terms days"):
+        assert ranking(instance, task) == ranking(fresh, task)
+    assert _chunks(outbox) == written  # the instance saved nothing
 
 
 def test_the_bytes_are_the_same_as_on_disk(
