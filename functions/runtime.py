@@ -298,7 +298,9 @@ class Runtime:
     def _index_for_instances(self) -> dict[str, int] | None:
         """On Cloud Run, the saved index in the state database brought up to the pages just
         synced, so a new instance starts from it: the job is its one writer (the cache saves
-        what it rebuilds); its shard count. None where the index is not shared (a local
+        what it rebuilds); its shard count. The page versions are listed now, not when the
+        cache's check interval next falls due (300 s on Notion): a warm job instance would
+        otherwise save what it saw a run ago. None where the index is not shared (a local
         process saves its own)."""
         from functions.saved_index import StateIndexPlace
 
@@ -306,7 +308,7 @@ class Runtime:
         if not isinstance(place, StateIndexPlace):
             return None
         place.read_only = False
-        return {"shards": len(self.context_service.list_shards())}
+        return {"shards": len(self.context_service.cache.refresh().shards)}
 
     def _embed_for(self, seconds: float) -> dict[str, int] | None:
         """Compute missing passage vectors for at most ``seconds`` (the next run goes on

@@ -18,7 +18,7 @@ import pytest
 from router import persist
 from router.select import select
 from router.snapshot import SnapshotCache, SnapshotOptions
-from shards import TiktokenCounter
+from shards import LocalFolderStore, TiktokenCounter
 from tests.router.helpers import (
     SHARD_IDS,
     CountingStore,
@@ -386,14 +386,24 @@ def test_a_runtime_saves_its_index_locally_and_on_cloud_run_in_the_state_databas
         assert early.context_service.cache.load_note.startswith("no saved index at the saved")
         early.close()
     job = Runtime(load_config(workspace=tmp_path / "ws"))
+    job.background_refresh = True  # as every Cloud Run target runs
     assert not job.persists_index and isinstance(job.index_place, StateIndexPlace)
     done = job.scheduled_sync()  # the scheduled job keeps it current for every instance
     assert done["index"] == {"shards": len(SHARD_IDS)}
     assert not job.index_path.exists()
+    # A page edited between two runs of a job instance that stayed warm: its next run saves
+    # the edit, though the cache's own check interval has not come round.
+    store = LocalFolderStore(tmp_path / "ws")
+    store.write(
+        "finance", store.read("finance").text.replace("payable within 14 days", "within 45 days")
+    )
+    job.scheduled_sync()
     job.close()
     instance = Runtime(load_config(workspace=tmp_path / "ws"))
     answer = instance.context_service.get_context("stripe webhook secret", 500)
     assert instance.context_service.cache.loaded and answer.context
+    finance = instance.context_service.cache.get().shard("finance")
+    assert finance is not None and "within 45 days" in shard_text(finance)
     instance.close()
     monkeypatch.delenv("K_SERVICE")
     config = load_config(workspace=tmp_path / "ws")
