@@ -21,7 +21,7 @@ The pages are a local folder here. On Notion, an instance that builds also reads
 (from the state database's page cache), which this does not count: the ratio is the smaller
 one. Ranking by words (``semantic = "off"``), as ``bench scale``.
 
-    python -m bench cloudstart    # PostgreSQL at $BRAIN_BENCH_POSTGRES_URL, default below
+    python -m bench cloudstart    # PostgreSQL at $BRAIN_TEST_POSTGRES_URL, default below
 """
 
 from __future__ import annotations
@@ -41,8 +41,9 @@ from bench.latency import build_workspace
 from bench.scale import SHAPES, _compile_project, _env, _tasks
 
 ROOT = Path(__file__).resolve().parent.parent
+#: The server the tests use too (tests/conftest.py); unreachable, the bench says so and skips.
 POSTGRES_URL = os.environ.get(
-    "BRAIN_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+    "BRAIN_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
 SIZES = [(name, 5_000_000) for name in SHAPES] + [("notes", 20_000_000)]
 RUNS = 3
@@ -161,6 +162,13 @@ def _measure(workspace: Path, server: str, task: str) -> dict[str, Any]:
 
 
 def run() -> dict[str, Any]:
+    import psycopg
+
+    try:
+        with psycopg.connect(POSTGRES_URL, connect_timeout=3) as conn:
+            conn.execute("SELECT 1")
+    except psycopg.Error as exc:
+        return {"skipped": f"PostgreSQL not reachable: {str(exc).strip()[:80]}"}
     _compile_project()
     task = _tasks()[0]
     start = time.perf_counter()
@@ -173,6 +181,8 @@ def run() -> dict[str, Any]:
 
 
 def table(result: dict[str, Any]) -> str:
+    if "skipped" in result:
+        return f"skipped: {result['skipped']} (set BRAIN_TEST_POSTGRES_URL)"
     lines = [
         "A new Cloud Run instance (`K_SERVICE` set) to its first answer, the state database on "
         "the local PostgreSQL 15 server: with the index the job saved there, and building from "
