@@ -79,13 +79,23 @@ def _saved_in_the_database(config: BrainConfig) -> Check:
 
     from functions.saved_index import StateIndexPlace
     from functions.webhooks.outbox import open_outbox
+    from router import header_problem
 
     try:
         with open_outbox(config.state_url) as outbox:
-            found = StateIndexPlace(lambda: outbox, read_only=True).saved("index")
+            place = StateIndexPlace(lambda: outbox, read_only=True)
+            found = place.saved("index")
+            problem = header_problem(place, workspace=_workspace_id(config)) if found else ""
     except (BrainError, OSError) as exc:
         message = exc.message if isinstance(exc, BrainError) else str(exc)
         return Check("index", None, f"cannot read the saved index: {message}")
+    if problem:
+        return Check(
+            "index",
+            None,
+            f"{problem}: each new instance builds from the pages until the scheduled sync"
+            " job saves it again",
+        )
     if found is None:
         return Check(
             "index",
@@ -103,6 +113,12 @@ def _saved_in_the_database(config: BrainConfig) -> Check:
     )
 
 
+def _workspace_id(config: BrainConfig) -> str:
+    from functions.runtime import Runtime
+
+    return Runtime(config).workspace_id
+
+
 def _saved_index(config: BrainConfig) -> Check:
     """Where a new process finds the built index: informational, never a failure (without a
     saved index a process builds from the pages, and saves what it built)."""
@@ -115,11 +131,18 @@ def _saved_index(config: BrainConfig) -> Check:
     if in_the_cloud():
         return _saved_in_the_database(config)
     from functions.runtime import Runtime
+    from router import header_problem
 
-    path = Runtime(config).index_path
+    runtime = Runtime(config)
+    path = runtime.index_path
     if not path.is_file():
         return Check(
             "index", None, f"not saved yet: the first get_context builds it and saves {path}"
+        )
+    problem = header_problem(path, workspace=runtime.workspace_id)
+    if problem:
+        return Check(
+            "index", None, f"{problem}: the next process builds from the pages and saves it again"
         )
     size = path.stat().st_size / 1e6
     return Check(

@@ -33,7 +33,7 @@ from router.sync import (
 )
 
 if TYPE_CHECKING:
-    from router.persist import IndexFile, IndexPlace, IndexWriter
+    from router.persist import IndexFile, IndexPlace, IndexWriter, header_problem
     from router.redact import Redactor
     from router.request import ContextRequest
     from router.semantic import (
@@ -73,6 +73,7 @@ __all__ = [
     "SyncReport",
     "UnknownShard",
     "VectorStore",
+    "header_problem",
     "open_semantic",
     "parse_router",
     "render_router",
@@ -84,6 +85,7 @@ __all__ = [
 ]
 
 _LAZY = {
+    "header_problem": "router.persist",
     "IndexFile": "router.persist",
     "IndexPlace": "router.persist",
     "IndexWriter": "router.persist",

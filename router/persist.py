@@ -334,6 +334,34 @@ def load_terms(where: IndexPlace | Path, *, checksum: str) -> tuple[SavedTerms |
     return terms, why
 
 
+def header_problem(where: IndexPlace | Path, *, workspace: str) -> str:
+    """Why the saved index at ``where`` would not be loaded, judged from its header alone
+    (its format, code and workspace; not its checksum, which reads the file whole), or ""
+    when the header says nothing against it. For ``brain doctor``."""
+    place = as_place(where)
+    name = place.where("index")
+    try:
+        with place.reader("index") as src:
+            if src.readline(len(MAGIC) + 1) != MAGIC:
+                return f"{name} is not a saved index"
+            line = src.readline(HEADER_BYTES + 1)
+    except FileNotFoundError:
+        return f"no saved index at {name}"
+    except OSError as exc:
+        return f"cannot read {name} ({exc})"
+    try:
+        header = json.loads(line)
+    except ValueError:
+        header = None
+    if not isinstance(header, dict):
+        return f"{name} has an unreadable header"
+    if header.get("format") != FORMAT or header.get("code") != code_fingerprint():
+        return f"{name} was written by another version of this service"
+    if header.get("workspace") != workspace:
+        return f"{name} belongs to another workspace ({header.get('workspace')!r})"
+    return ""
+
+
 def _write(
     place: IndexPlace, kind: IndexFile, magic: bytes, payload: object, header: dict[str, Any]
 ) -> str:

@@ -257,3 +257,30 @@ def test_the_saved_index_is_reported_where_a_new_process_finds_it(
     assert "written 0 min ago" in cloud.detail
     off = checks(toml(tmp_path, "[context]\npersist_index = false\n"), workspace)["index"]
     assert off.ok is None and "builds from the pages" in off.detail
+
+
+def test_a_saved_index_that_will_not_be_loaded_is_reported_with_why(
+    tmp_path: Path, workspace: Path
+) -> None:
+    """After an upgrade the saved file is from another version: the doctor says the next
+    process rebuilds, rather than that it starts from the file."""
+    import json as _json
+
+    from config import load_config
+    from functions.runtime import Runtime
+    from router.persist import HEADER_BYTES, MAGIC
+
+    runtime = Runtime(load_config(workspace=workspace))
+    runtime.context_service.get_context("stripe webhook secret", 500)
+    runtime.close()
+    path = runtime.index_path
+    data = path.read_bytes()
+    line = data[len(MAGIC) : len(MAGIC) + HEADER_BYTES]
+    header = _json.loads(line)
+    header["code"] = "0" * 16
+    new = _json.dumps(header).encode().ljust(HEADER_BYTES - 1) + b"\n"
+    path.write_bytes(data[: len(MAGIC)] + new + data[len(MAGIC) + HEADER_BYTES :])
+    found = checks(None, workspace)["index"]
+    assert found.ok is None
+    assert "written by another version of this service" in found.detail
+    assert "the next process builds from the pages" in found.detail

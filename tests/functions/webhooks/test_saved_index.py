@@ -275,3 +275,19 @@ def test_a_file_reads_back_as_written_whatever_the_chunking_and_seeks(
                 assert src.tell() == expected.tell()
                 assert src.read(size) == expected.read(size)
                 assert src.readline() == expected.readline()
+
+
+def test_the_header_alone_says_why_a_saved_index_would_not_be_loaded(
+    outbox: SqlOutbox, store: CountingStore, tokenizer: TiktokenCounter, tmp_path: Path
+) -> None:
+    """``brain doctor``'s check, on both places: from the head, without reading the rest."""
+    database = StateIndexPlace(lambda: outbox, chunk=SMALL)
+    folder = tmp_path / "index.bin"
+    for place in (database, folder):
+        assert persist.header_problem(place, workspace=WORKSPACE).startswith("no saved index")
+        _cache(store, tokenizer, place).get()
+        assert persist.header_problem(place, workspace=WORKSPACE) == ""
+        other = persist.header_problem(place, workspace="notion:another")
+        assert "belongs to another workspace" in other
+    folder.write_bytes(b"something else entirely\n")
+    assert "is not a saved index" in persist.header_problem(folder, workspace=WORKSPACE)
