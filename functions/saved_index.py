@@ -35,7 +35,7 @@ from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Any
 
 from functions.webhooks import OutboxError
-from functions.webhooks.outbox import Outbox, SqlOutbox
+from functions.webhooks.outbox import Outbox, SqlOutbox, Tx, sql_state
 
 if TYPE_CHECKING:
     from router import IndexFile, IndexWriter
@@ -118,43 +118,39 @@ class StateIndexPlace:
         return f"the saved index file {_NAMES[kind]!r} in the state database"
 
     def _db(self) -> SqlOutbox:
-        try:
-            outbox = self._outbox()
-            if not isinstance(outbox, SqlOutbox):
-                raise OutboxError(
-                    f"the saved index needs the SQL state database, not {type(outbox).__name__}",
-                    hint="Open the state database with functions.webhooks.outbox.open_outbox().",
-                )
-            if not self._ready:
-                outbox.create_schema(
-                    "creating the saved index tables", SCHEMA, [(COMPONENT, VERSION)]
-                )
-                if outbox.dialect.name == "postgresql":
-                    with outbox.transaction("storing saved index rows uncompressed") as tx:
-                        if [tuple(r) for r in tx.rows(STORAGE)] != [("e",)]:
-                            tx.run(UNCOMPRESSED)
-                self._ready = True
-        except OutboxError as exc:
-            raise OSError(str(exc)) from exc
+        outbox = sql_state(self._outbox(), "the saved index")
+        if not self._ready:
+            outbox.create_schema("creating the saved index tables", SCHEMA, [(COMPONENT, VERSION)])
+            if outbox.dialect.name == "postgresql":
+                with outbox.transaction("storing saved index rows uncompressed") as tx:
+                    if [tuple(r) for r in tx.rows(STORAGE)] != [("e",)]:
+                        tx.run(UNCOMPRESSED)
+            self._ready = True
         return outbox
 
-    def _rows(self, operation: str, sql: str, params: tuple[object, ...]) -> list[Any]:
+    @contextmanager
+    def _tx(self, operation: str, *, write: bool) -> Iterator[Tx]:
+        """A transaction on the state database whose errors are OSErrors (see the class)."""
         try:
-            with self._db().transaction(operation, write=False) as tx:
-                return list(tx.rows(sql, params, binary=True))
+            with self._db().transaction(operation, write=write) as tx:
+                yield tx
         except OutboxError as exc:
             raise OSError(str(exc)) from exc
+
+    def _rows(self, sql: str, params: tuple[object, ...]) -> list[Any]:
+        with self._tx("reading the saved index", write=False) as tx:
+            return list(tx.rows(sql, params, binary=True))
 
     def saved(self, kind: IndexFile) -> tuple[int, float] | None:
         """The file's payload size and when it was written (epoch seconds), or None when
         there is none (for ``brain doctor``)."""
-        found = self._rows("reading the saved index", SAVED, (_NAMES[kind],))
+        found = self._rows(SAVED, (_NAMES[kind],))
         return (int(found[0][0]), float(found[0][1])) if found else None
 
     @contextmanager
     def reader(self, kind: IndexFile) -> Iterator[IO[bytes]]:
         name = _NAMES[kind]
-        found = self._rows("reading the saved index", HEAD, (name,))
+        found = self._rows(HEAD, (name,))
         if not found:
             raise FileNotFoundError(self.where(kind))
         generation, head, chunk_bytes, payload_bytes = found[0]
@@ -166,7 +162,7 @@ class StateIndexPlace:
 
     def _part(self, name: str, generation: int, seq: int) -> bytes | None:
         """Chunk ``seq`` of ``generation`` of file ``name`` (None when it is not there)."""
-        rows = self._rows("reading the saved index", PART, (name, generation, seq))
+        rows = self._rows(PART, (name, generation, seq))
         return bytes(rows[0][0]) if rows else None
 
     @contextmanager
@@ -183,30 +179,20 @@ class StateIndexPlace:
 
     def _put(self, name: str, generation: int, seq: int, data: bytes) -> None:
         """Write one chunk, in a transaction of its own."""
-        params = (name, generation, seq, self._clock(), data)
-        try:
-            with self._db().transaction("saving the saved index") as tx:
-                tx.run(PUT, params)
-        except OutboxError as exc:
-            raise OSError(str(exc)) from exc
+        with self._tx("saving the saved index", write=True) as tx:
+            tx.run(PUT, (name, generation, seq, self._clock(), data))
 
     def _point(self, name: str, generation: int, head: bytes, size: int) -> None:
         """Make ``generation`` file ``name``'s, and prune (see the module docstring)."""
-        try:
-            with self._db().transaction("saving the saved index") as tx:
-                found = tx.rows(HEAD, (name,))
-                replaced = int(found[0][0]) if found else generation
-                tx.run(POINT, (name, generation, head, self._chunk, size, self._clock()))
-                tx.run(PRUNE, (name, generation, replaced, self._clock() - KEEP_S))
-        except OutboxError as exc:
-            raise OSError(str(exc)) from exc
+        with self._tx("saving the saved index", write=True) as tx:
+            found = tx.rows(HEAD, (name,))
+            replaced = int(found[0][0]) if found else generation
+            tx.run(POINT, (name, generation, head, self._chunk, size, self._clock()))
+            tx.run(PRUNE, (name, generation, replaced, self._clock() - KEEP_S))
 
     def _drop(self, name: str, generation: int) -> None:
-        try:
-            with self._db().transaction("dropping an unfinished saved index") as tx:
-                tx.run(DROP, (name, generation))
-        except OutboxError as exc:
-            raise OSError(str(exc)) from exc
+        with self._tx("dropping an unfinished saved index", write=True) as tx:
+            tx.run(DROP, (name, generation))
 
     @property
     def chunk(self) -> int:

@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from functions.webhooks import OutboxError
-from functions.webhooks.outbox import Outbox, SqlOutbox
+from functions.webhooks.outbox import Outbox, SqlOutbox, sql_state
 
 __all__ = ["StateVectors"]
 
@@ -54,12 +54,7 @@ class StateVectors:
         self._lock = threading.Lock()
 
     def _db(self) -> SqlOutbox:
-        outbox = self._outbox()
-        if not isinstance(outbox, SqlOutbox):
-            raise OutboxError(
-                f"passage vectors need the SQL state database, not {type(outbox).__name__}",
-                hint="Open the state database with functions.webhooks.outbox.open_outbox().",
-            )
+        outbox = sql_state(self._outbox(), "passage vectors")
         if not self._ready:
             outbox.create_schema("creating the vector table", SCHEMA, [(COMPONENT, VERSION)])
             self._ready = True

@@ -79,7 +79,9 @@ __all__ = [
     "PageStats",
     "Purged",
     "SqlOutbox",
+    "Tx",
     "open_outbox",
+    "sql_state",
 ]
 
 _log = logging.getLogger(__name__)
@@ -221,6 +223,17 @@ class Outbox(Protocol):
     def forget_pages(self, store_key: str, page_ids: Sequence[str]) -> None: ...
 
     def close(self) -> None: ...
+
+
+def sql_state(outbox: Outbox, what: str) -> SqlOutbox:
+    """``outbox`` as the SQL state database, which ``what`` (tables beside the outbox's:
+    passage vectors, the saved index) lives in; else an OutboxError saying so."""
+    if not isinstance(outbox, SqlOutbox):
+        raise OutboxError(
+            f"{what}: kept in the SQL state database, and this state is a {type(outbox).__name__}",
+            hint="Open the state database with functions.webhooks.outbox.open_outbox().",
+        )
+    return outbox
 
 
 def open_outbox(url: str, options: OutboxOptions | None = None) -> SqlOutbox:
