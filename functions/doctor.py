@@ -73,7 +73,40 @@ def run_checks(
     yield _saved_index(config)
 
 
-def _saved_in_the_database(config: BrainConfig) -> Check:
+def _saved_index(config: BrainConfig) -> Check:
+    """Where a new process finds the built index: informational, never a failure (without a
+    saved index a process builds from the pages, and saves what it built)."""
+    from functions.logs import in_the_cloud
+    from functions.runtime import Runtime
+
+    if not config.context.persist_index:
+        return Check(
+            "index", None, "[context] persist_index = false: each new process builds from the pages"
+        )
+    runtime = Runtime(config)
+    if in_the_cloud():
+        return _saved_in_the_database(config, runtime.workspace_id)
+    from router import header_problem
+
+    path = runtime.index_path
+    if not path.is_file():
+        return Check(
+            "index", None, f"not saved yet: the first get_context builds it and saves {path}"
+        )
+    then = "the next process builds from the pages and saves it again"
+    problem = header_problem(path, workspace=runtime.workspace_id, then=then)
+    if problem:
+        return Check("index", None, problem)
+    size = path.stat().st_size / 1e6
+    return Check(
+        "index",
+        True,
+        f"saved at {path} ({size:.1f} MB): a new process starts from it, checked against the"
+        " page versions",
+    )
+
+
+def _saved_in_the_database(config: BrainConfig, workspace: str) -> Check:
     """Cloud Run: the saved index the scheduled sync job wrote to the state database."""
     import time
 
@@ -81,21 +114,17 @@ def _saved_in_the_database(config: BrainConfig) -> Check:
     from functions.webhooks.outbox import open_outbox
     from router import header_problem
 
+    then = "each new instance builds from the pages until the scheduled sync job saves it again"
     try:
         with open_outbox(config.state_url) as outbox:
             place = StateIndexPlace(lambda: outbox, read_only=True)
             found = place.saved("index")
-            problem = header_problem(place, workspace=_workspace_id(config)) if found else ""
+            problem = header_problem(place, workspace=workspace, then=then) if found else ""
     except (BrainError, OSError) as exc:
         message = exc.message if isinstance(exc, BrainError) else str(exc)
         return Check("index", None, f"cannot read the saved index: {message}")
     if problem:
-        return Check(
-            "index",
-            None,
-            f"{problem}: each new instance builds from the pages until the scheduled sync"
-            " job saves it again",
-        )
+        return Check("index", None, problem)
     if found is None:
         return Check(
             "index",
@@ -110,46 +139,6 @@ def _saved_in_the_database(config: BrainConfig) -> Check:
         True,
         f"saved in the state database ({size / 1e6:.1f} MB, written {minutes:.0f} min ago by"
         " the scheduled sync job): a new instance starts from it",
-    )
-
-
-def _workspace_id(config: BrainConfig) -> str:
-    from functions.runtime import Runtime
-
-    return Runtime(config).workspace_id
-
-
-def _saved_index(config: BrainConfig) -> Check:
-    """Where a new process finds the built index: informational, never a failure (without a
-    saved index a process builds from the pages, and saves what it built)."""
-    from functions.logs import in_the_cloud
-
-    if not config.context.persist_index:
-        return Check(
-            "index", None, "[context] persist_index = false: each new process builds from the pages"
-        )
-    if in_the_cloud():
-        return _saved_in_the_database(config)
-    from functions.runtime import Runtime
-    from router import header_problem
-
-    runtime = Runtime(config)
-    path = runtime.index_path
-    if not path.is_file():
-        return Check(
-            "index", None, f"not saved yet: the first get_context builds it and saves {path}"
-        )
-    problem = header_problem(path, workspace=runtime.workspace_id)
-    if problem:
-        return Check(
-            "index", None, f"{problem}: the next process builds from the pages and saves it again"
-        )
-    size = path.stat().st_size / 1e6
-    return Check(
-        "index",
-        True,
-        f"saved at {path} ({size:.1f} MB): a new process starts from it, checked against the"
-        " page versions",
     )
 
 

@@ -303,20 +303,28 @@ def load(where: IndexPlace | Path, *, workspace: str, build: str) -> tuple[Saved
     The checksum is computed in chunks and the payload unpickled from the file, so loading
     never holds the file's bytes and the objects built from them at once."""
     place = as_place(where)
-    name = place.where("index")
+    refusal = _index_refusal(place.where("index"), workspace, build, then="rebuilding")
+    saved, checksum, why = _read(place, "index", MAGIC, SavedIndex, refusal, then="rebuilding")
+    return (replace(saved, checksum=checksum), "") if saved is not None else (None, why)
+
+
+def _index_refusal(
+    name: str, workspace: str, build: str | None, *, then: str
+) -> Callable[[dict[str, Any]], str]:
+    """Why a saved index's header fields rule it out for ``workspace`` and ``build`` (None:
+    not judged), or ""."""
 
     def refusal(header: dict[str, Any]) -> str:
         if header.get("workspace") != workspace:
             return (
                 f"{name} belongs to another workspace ({header.get('workspace')!r}, "
-                f"not {workspace!r}); rebuilding"
+                f"not {workspace!r}); {then}"
             )
-        if header.get("build") != build:
-            return f"{name} was built with other options; rebuilding"
+        if build is not None and header.get("build") != build:
+            return f"{name} was built with other options; {then}"
         return ""
 
-    saved, checksum, why = _read(place, "index", MAGIC, SavedIndex, refusal, then="rebuilding")
-    return (replace(saved, checksum=checksum), "") if saved is not None else (None, why)
+    return refusal
 
 
 def load_terms(where: IndexPlace | Path, *, checksum: str) -> tuple[SavedTerms | None, str]:
@@ -334,32 +342,23 @@ def load_terms(where: IndexPlace | Path, *, checksum: str) -> tuple[SavedTerms |
     return terms, why
 
 
-def header_problem(where: IndexPlace | Path, *, workspace: str) -> str:
+def header_problem(where: IndexPlace | Path, *, workspace: str, then: str) -> str:
     """Why the saved index at ``where`` would not be loaded, judged from its header alone
-    (its format, code and workspace; not its checksum, which reads the file whole), or ""
-    when the header says nothing against it. For ``brain doctor``."""
+    (its format, code and workspace, as :func:`load` judges them; not its checksum, which
+    reads the file whole, nor its build options, which only a cache knows), or "" when the
+    header says nothing against it; each reason ends with ``then``. For ``brain doctor``."""
     place = as_place(where)
     name = place.where("index")
     try:
         with place.reader("index") as src:
-            if src.readline(len(MAGIC) + 1) != MAGIC:
-                return f"{name} is not a saved index"
-            line = src.readline(HEADER_BYTES + 1)
+            line = _header_line(src, MAGIC)
     except FileNotFoundError:
         return f"no saved index at {name}"
     except OSError as exc:
-        return f"cannot read {name} ({exc})"
-    try:
-        header = json.loads(line)
-    except ValueError:
-        header = None
-    if not isinstance(header, dict):
-        return f"{name} has an unreadable header"
-    if header.get("format") != FORMAT or header.get("code") != code_fingerprint():
-        return f"{name} was written by another version of this service"
-    if header.get("workspace") != workspace:
-        return f"{name} belongs to another workspace ({header.get('workspace')!r})"
-    return ""
+        return f"cannot read {name} ({exc}); {then}"
+    if line is None:
+        return f"{name} is not a saved index; {then}"
+    return _header_refusal(name, line, _index_refusal(name, workspace, None, then=then), then)[1]
 
 
 def _write(
@@ -394,9 +393,9 @@ def _read(
     name = place.where(kind)
     try:
         with place.reader(kind) as src:
-            if src.readline(len(magic) + 1) != magic:
+            line = _header_line(src, magic)
+            if line is None:
                 return None, "", f"{name} is not a saved index"
-            line = src.readline(HEADER_BYTES + 1)
             start = src.tell()
             digest, size = hashlib.blake2b(digest_size=16), 0
             for chunk in iter(lambda: src.read(1 << 20), b""):
@@ -420,6 +419,32 @@ def _read(
     return payload, checksum, ""
 
 
+def _header_line(src: IO[bytes], magic: bytes) -> bytes | None:
+    """The JSON header line after ``magic``, or None when the file does not start so."""
+    if src.readline(len(magic) + 1) != magic:
+        return None
+    return src.readline(HEADER_BYTES + 1)
+
+
+def _header_refusal(
+    name: str, line: bytes, refusal: Callable[[dict[str, Any]], str], then: str
+) -> tuple[dict[str, Any], str]:
+    """The header line's fields and "", or why it rules the file out (unreadable, another
+    format or code, or ``refusal`` of its fields)."""
+    try:
+        header = json.loads(line)
+    except ValueError:
+        header = None
+    if not isinstance(header, dict):
+        return {}, f"{name} has an unreadable header; {then}"
+    if header.get("format") != FORMAT or header.get("code") != code_fingerprint():
+        return header, (
+            f"{name} was written by another version (format {header.get('format')}, "
+            f"code {header.get('code')}); {then}"
+        )
+    return header, refusal(header)
+
+
 def _refusal(
     name: str,
     line: bytes,
@@ -429,18 +454,7 @@ def _refusal(
     then: str,
 ) -> str:
     """Why the header (and the payload's size and checksum) rule the file out, or ""."""
-    try:
-        header = json.loads(line)
-    except ValueError:
-        return f"{name} has an unreadable header; {then}"
-    if not isinstance(header, dict):
-        return f"{name} has an unreadable header; {then}"
-    if header.get("format") != FORMAT or header.get("code") != code_fingerprint():
-        return (
-            f"{name} was written by another version (format {header.get('format')}, "
-            f"code {header.get('code')}); {then}"
-        )
-    why = refusal(header)
+    header, why = _header_refusal(name, line, refusal, then)
     if why:
         return why
     if header.get("bytes") != size:

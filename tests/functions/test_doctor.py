@@ -282,5 +282,6 @@ def test_a_saved_index_that_will_not_be_loaded_is_reported_with_why(
     path.write_bytes(data[: len(MAGIC)] + new + data[len(MAGIC) + HEADER_BYTES :])
     found = checks(None, workspace)["index"]
     assert found.ok is None
-    assert "written by another version of this service" in found.detail
-    assert "the next process builds from the pages" in found.detail
+    assert "was written by another version (format" in found.detail
+    assert "code 0000000000000000" in found.detail
+    assert found.detail.endswith("the next process builds from the pages and saves it again")

@@ -208,7 +208,6 @@ def test_a_writer_that_fails_leaves_the_old_file_and_drops_its_chunks(
     with pytest.raises(OSError, match="without finishing"), place.writer("index", 10) as out:
         out.write(b"y" * (3 * SMALL))
     assert _chunks(outbox)["index"] == before
-    assert _cache(store, tokenizer, place).loaded is False  # not until asked
     resumed = _cache(store, tokenizer, place)
     resumed.get()
     assert resumed.loaded
@@ -283,11 +282,18 @@ def test_the_header_alone_says_why_a_saved_index_would_not_be_loaded(
     """``brain doctor``'s check, on both places: from the head, without reading the rest."""
     database = StateIndexPlace(lambda: outbox, chunk=SMALL)
     folder = tmp_path / "index.bin"
+    then = "the next one rebuilds"
     for place in (database, folder):
-        assert persist.header_problem(place, workspace=WORKSPACE).startswith("no saved index")
+        none = persist.header_problem(place, workspace=WORKSPACE, then=then)
+        assert none.startswith("no saved index")
         _cache(store, tokenizer, place).get()
-        assert persist.header_problem(place, workspace=WORKSPACE) == ""
-        other = persist.header_problem(place, workspace="notion:another")
-        assert "belongs to another workspace" in other
+        assert persist.header_problem(place, workspace=WORKSPACE, then=then) == ""
+        other = persist.header_problem(place, workspace="notion:another", then=then)
+        assert "belongs to another workspace" in other and other.endswith(then)
+        # the same reason a cache gives when it refuses the file
+        refused = persisted_cache(store, tokenizer, place, "notion:another")
+        refused.get()
+        assert refused.load_note.replace("rebuilding", then) == other
     folder.write_bytes(b"something else entirely\n")
-    assert "is not a saved index" in persist.header_problem(folder, workspace=WORKSPACE)
+    foreign = persist.header_problem(folder, workspace=WORKSPACE, then=then)
+    assert foreign == f"{folder} is not a saved index; {then}"
