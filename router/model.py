@@ -131,8 +131,9 @@ class IndexedShard:
 
 @dataclass(frozen=True)
 class KeptPage:
-    """A page's last good copy, text compressed: the cache keeps one of every page (to
-    re-parse unchanged pages when another changes) without a second copy of the index."""
+    """A page's last good copy, text compressed: the cache keeps one of every page (what it
+    serves when reading the page again fails, and the unchanged pages it has not indexed,
+    the router say, parsed again when another changes) without a second copy of the index."""
 
     id: str
     version: str

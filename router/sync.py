@@ -13,7 +13,7 @@ ends in one roll-call line::
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -36,6 +36,7 @@ from shards import (
     BrainError,
     ClaudeDelta,
     Page,
+    PageRef,
     PageStore,
     ReportsUnusable,
     Tokenizer,
@@ -212,8 +213,18 @@ class Scan:
     unusable: tuple[UnusableFile, ...] = ()
 
 
-def scan(store: PageStore, options: SyncOptions | None = None) -> Scan:
-    """Read and parse every page; collect shards, the router and the invalid pages."""
+def scan(
+    store: PageStore,
+    options: SyncOptions | None = None,
+    *,
+    known: Callable[[PageRef], Page | None] | None = None,
+) -> Scan:
+    """Read and parse every page; collect shards, the router and the invalid pages.
+
+    ``known``: the page a listing entry names, when the caller has it parsed already (its
+    header, perhaps without its body), so that it is neither read nor parsed again; None
+    where it must be read.
+    """
     opts = options or SyncOptions()
     shards: list[tuple[Page, str]] = []
     invalid: list[Issue] = []
@@ -229,7 +240,9 @@ def scan(store: PageStore, options: SyncOptions | None = None) -> Scan:
             skipped.append(ref.id)
             continue
         try:
-            page = parse_page(store.read(ref.id).text, page_id=ref.id)
+            page = (known(ref) if known is not None else None) or parse_page(
+                store.read(ref.id).text, page_id=ref.id
+            )
         except BrainError as exc:
             titled = f"(titled {ref.name!r}) " if ref.name and ref.name != ref.id else ""
             message = titled + exc.message + (f" {exc.hint}" if exc.hint else "")
