@@ -34,6 +34,7 @@ import os
 import tempfile
 import threading
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -612,14 +613,17 @@ class Semantic:
         self._encoder: Encoder | None = None
         self._vectors = vectors
         self._lock = threading.Lock()
-        self._matrix: tuple[IndexSnapshot, Vectors | None, Coverage] | None = None
+        # The snapshot its state is for, held weakly: a snapshot the cache has replaced goes
+        # when the requests reading it are done, not when a request next asks for the new one
+        # (it held the old index, 100-150 MB at 20 MB, through the refresh's save and after).
+        self._matrix: tuple[weakref.ref[IndexSnapshot], Vectors | None, Coverage] | None = None
         self._shard_keys: dict[tuple[str, str], list[bytes]] = {}
         self._state_lock = threading.Lock()
         self._clock = clock
         self._checked = 0.0
         #: The snapshot an embed pass last finished (every vector present, the rest dropped):
         #: a later pass over it has nothing to do, so it skips hashing and listing its keys.
-        self._settled: IndexSnapshot | None = None
+        self._settled: weakref.ref[IndexSnapshot] | None = None
         #: How often an incomplete snapshot looks for its missing vectors again.
         self.recheck_s = 60.0
 
@@ -660,15 +664,18 @@ class Semantic:
         cached = self._matrix
         if cached is not None and self._current(cached, snapshot):
             return cached[1], cached[2]
+        del cached  # (see _compute_state)
         with self._state_lock:
             return self._compute_state(snapshot)
 
     def _current(
-        self, cached: tuple[IndexSnapshot, Vectors | None, Coverage], snapshot: IndexSnapshot
+        self,
+        cached: tuple[weakref.ref[IndexSnapshot], Vectors | None, Coverage],
+        snapshot: IndexSnapshot,
     ) -> bool:
         """A snapshot's state stands, except that missing vectors are looked for again every
         ``recheck_s`` (another process, the scheduled sync job, may have computed them)."""
-        if cached[0] is not snapshot:
+        if cached[0]() is not snapshot:
             return False
         return cached[1] is not None or self._clock() - self._checked < self.recheck_s
 
@@ -677,6 +684,10 @@ class Semantic:
         if cached is not None and self._current(cached, snapshot):
             return cached[1], cached[2]
         self._checked = self._clock()
+        # Another snapshot's matrix goes first, not after this one's is gathered beside it (a
+        # request still reading it holds it meanwhile).
+        self._matrix = None
+        del cached
         keys = self._keys(snapshot)
         # float32 in memory: numpy has no BLAS for float16 (a 60K-passage product takes 75 ms
         # in float16, 2.7 ms in float32)
@@ -684,7 +695,7 @@ class Semantic:
         have = sum(self._vectors.present(keys))
         matrix = self._vectors.gather(keys) if have == len(keys) else None
         coverage = Coverage(have, len(keys))
-        self._matrix = (snapshot, matrix, coverage)
+        self._matrix = (weakref.ref(snapshot), matrix, coverage)
         return matrix, coverage
 
     def coverage(self, snapshot: IndexSnapshot) -> Coverage:
@@ -715,7 +726,7 @@ class Semantic:
         vectors of passages no longer in the snapshot. With nothing to embed, the snapshot's
         state is left as it is (a background loop calls this every few seconds), and a
         snapshot a pass has finished is not looked at again."""
-        if self._settled is snapshot:
+        if self._settled is not None and self._settled() is snapshot:
             return self.coverage(snapshot)
         with self._state_lock:
             keys = self._keys(snapshot)
@@ -743,7 +754,7 @@ class Semantic:
         if done:
             self._matrix = None
         if done == len(missing):
-            self._settled = snapshot
+            self._settled = weakref.ref(snapshot)
         return self.coverage(snapshot)
 
 

@@ -483,6 +483,38 @@ def test_an_embed_pass_over_a_finished_snapshot_does_not_list_its_keys_again(
     assert Counting.listed > listed
 
 
+def test_a_replaced_snapshot_and_its_vectors_are_not_kept_alive(
+    snapshot: IndexSnapshot,
+) -> None:
+    # The cache replaces its snapshot on a refresh; the state kept for the old one must not
+    # hold it (at 20 MB its index) nor keep its matrix beside the new one's while gathering.
+    import weakref
+    from dataclasses import replace
+
+    gathered: list[weakref.ref[np.ndarray]] = []
+    alive_at_gather: list[bool] = []
+
+    class Watching(VectorFile):
+        def gather(self, keys: Sequence[bytes]) -> np.ndarray | None:
+            alive_at_gather.append(any(ref() is not None for ref in gathered))
+            held = super().gather(keys)
+            assert held is not None
+            matrix = held.copy()  # as read from the state database: a new array each time
+            gathered.append(weakref.ref(matrix))
+            return matrix
+
+    sem = Semantic(HashEncoder, Watching(None))
+    first, *rest = snapshot.shards
+    old = replace(snapshot, shards=(replace(first, version="old"), *rest))
+    assert sem.embed_missing(old).complete
+    assert sem.similarities(old, "x") is not None
+    gone = weakref.ref(old)
+    del old
+    assert gone() is None  # nothing of the semantic signal holds a snapshot
+    assert sem.similarities(snapshot, "x") is not None
+    assert alive_at_gather[-1] is False  # the old matrix went before the new was gathered
+
+
 def test_an_interrupted_pass_does_not_settle_its_snapshot(snapshot: IndexSnapshot) -> None:
     import threading
 
