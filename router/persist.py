@@ -57,8 +57,10 @@ log = logging.getLogger(__name__)
 
 _P = TypeVar("_P")
 
-#: Bump when what is saved changes shape; the code fingerprint catches the rest.
-FORMAT = 3
+#: Bump when what is saved changes shape or meaning; the code fingerprint catches the rest.
+#: 4: the cache's entries hold each shard with its stale reasons (a refresh keeps those of a
+#: page it does not read again), where 3's held them without.
+FORMAT = 4
 MAGIC = b"context-index built index\n"
 TERMS_MAGIC = b"context-index built index terms\n"
 _CODE = (
@@ -69,6 +71,7 @@ _CODE = (
     "_render.py",
     "_vocab.py",
     "persist.py",
+    "snapshot.py",  # (what the cache keeps, and so saves, of each shard)
 )
 
 
