@@ -17,7 +17,7 @@ import threading
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, TypeVar, cast
 
 from router._passages import (
@@ -131,9 +131,10 @@ class IndexedShard:
 
 @dataclass(frozen=True)
 class KeptPage:
-    """A page's last good copy, text compressed: the cache keeps one of every page (what it
-    serves when reading the page again fails, and the unchanged pages it has not indexed,
-    the router say, parsed again when another changes) without a second copy of the index."""
+    """A page's last good copy: the cache keeps one of every page. The text, compressed, of
+    a page the cache has not indexed (the router, a page with a broken header), parsed again
+    when another page changes and served when reading it again fails; none (``packed`` empty,
+    :meth:`bare`) of an indexed page, whose shard is its last good copy."""
 
     id: str
     version: str
@@ -153,7 +154,16 @@ class KeptPage:
         empty = cls(page.id, page.version, page.url, b"", page.settled)
         return empty, _compress(page.text.encode())
 
+    def bare(self) -> KeptPage:
+        """This copy without its text."""
+        return replace(self, packed=b"") if self.packed else self
+
+    @property
+    def has_text(self) -> bool:
+        return bool(self.packed)  # (a compressed text, even an empty one, is never empty)
+
     def page(self) -> StoredPage:
+        assert self.packed, f"page {self.id!r}: no text kept"
         text = zlib.decompress(self.packed).decode()
         return StoredPage(self.id, text, self.version, self.url, self.settled)
 

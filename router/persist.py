@@ -59,7 +59,8 @@ _P = TypeVar("_P")
 
 #: Bump when what is saved changes shape or meaning; the code fingerprint catches the rest.
 #: 4: the cache's entries hold each shard with its stale reasons (a refresh keeps those of a
-#: page it does not read again), where 3's held them without.
+#: page it does not read again), where 3's held them without; an indexed page's copy keeps
+#: no text (its shard is its last good copy).
 FORMAT = 4
 MAGIC = b"context-index built index\n"
 TERMS_MAGIC = b"context-index built index terms\n"

@@ -499,6 +499,11 @@ class SnapshotCache:
             page_id = shards[n].page_id
             entries[page_id] = (entries[page_id][0], bag)
         self._entries = entries
+        # An indexed page's last good copy is its shard: its text goes (10 MB at 20 MB).
+        self._pages = {
+            page_id: kept.bare() if page_id in entries else kept
+            for page_id, kept in reader.kept.items()
+        }
         snap = IndexSnapshot(
             shards=tuple(ordered),
             lexicon=build_lexicon(
@@ -544,8 +549,12 @@ class SnapshotCache:
                 if page.id in reader.unread:  # the shard indexed from it, its body not read
                     assert cached is not None
                     shard, bag = cached
-                    # (as for a page served from memory: an earlier failure to read is past)
-                    reasons = tuple(r for r in shard.stale if not r.startswith(_FAILED))
+                    failure = reader.failures.get(page.id)
+                    reasons = (
+                        *((_failed(failure),) if failure is not None else ()),
+                        # (an earlier failure to read is past, as for a page served from memory)
+                        *(r for r in shard.stale if not r.startswith(_FAILED)),
+                    )
                 else:
                     if cached is not None and _indexed_from(cached[0], page, url, kept):
                         shard, bag = cached
@@ -824,6 +833,7 @@ class _ReadThrough:
         self._packing: dict[str, Future[bytes]] = {}  # texts still being compressed
         self.failures: dict[str, str] = {}
         self._indexed = indexed
+        self._ahead: dict[str, StoredPage] = {}  # read by unchanged(), for read()
         self.unread: set[str] = set()  # pages given as their indexed shard's header alone
         self.unread_chars = 0  # the size of their text (UTF-8 bytes)
 
@@ -831,32 +841,43 @@ class _ReadThrough:
         return self._refs
 
     def unchanged(self, ref: PageRef) -> Page | None:
-        """For scan(): the page ``ref`` names as its header without its body, when the cache
-        indexed it at this version and url and it is current (settled, not marked): nothing
-        of it is read. None: it is to be read."""
-        old = self._current(ref.id)
+        """For scan(): the page ``ref`` names as the header of the shard the cache indexed
+        from its last good copy, without a body, when that shard stands: the page is current
+        (settled, not marked, the same version and url), or it is not but reading it fails
+        and the copy keeps no text (the shard is the copy). None: read() gives the page."""
+        old = self._old.get(ref.id)
         shard = self._indexed.get(ref.id)
-        if old is None or shard is None or shard.version != old.version or shard.url != ref.url:
+        if old is None or shard is None or shard.version != old.version:
             return None
+        if self._current(ref.id) is None or shard.url != ref.url:
+            if old.has_text:  # read() falls back on the text
+                return None
+            try:
+                self._ahead[ref.id] = self._store.read(ref.id)
+                return None
+            except BrainError as exc:
+                self.failures[ref.id] = exc.message
         self.kept[ref.id] = old
         self.unread.add(ref.id)
         self.unread_chars += sum(len(section.utf8) for section in shard.sections)
         return Page(id=ref.id, header=shard.header, body="")
 
     def read(self, page_id: str) -> StoredPage:
-        old = self._current(page_id)
-        if old is not None:
-            self.kept[page_id] = old
-            return old.page()
-        old = self._old.get(page_id)
-        try:
-            page = self._store.read(page_id)
-        except BrainError as exc:
-            if old is None:
-                raise
-            self.failures[page_id] = exc.message
-            self.kept[page_id] = old
-            return old.page()
+        page = self._ahead.pop(page_id, None)
+        if page is None:
+            old = self._current(page_id)
+            if old is not None and old.has_text:
+                self.kept[page_id] = old
+                return old.page()
+            old = self._old.get(page_id)
+            try:
+                page = self._store.read(page_id)
+            except BrainError as exc:
+                if old is None or not old.has_text:
+                    raise
+                self.failures[page_id] = exc.message
+                self.kept[page_id] = old
+                return old.page()
         self.kept[page_id], self._packing[page_id] = KeptPage.of_later(page)
         return page
 

@@ -63,6 +63,31 @@ def test_a_new_cache_answers_from_the_saved_index_without_reading_a_page(
     assert resumed.get().ids() == SHARD_IDS
 
 
+def test_an_indexed_page_is_saved_without_its_text_and_its_shard_stands_in_for_it(
+    store: CountingStore, tokenizer: TiktokenCounter, tmp_path: Path
+) -> None:
+    # Its shard is its last good copy: a resumed process whose read of it fails serves that
+    # shard, flagged, as one that read it itself would (the text was 10 MB of a 20 MB index).
+    path = tmp_path / "index.bin"
+    cache = _cache(store, tokenizer, path)
+    before = cache.get().shard("finance")
+    assert before is not None
+    saved, why = persist.load(path, workspace=WORKSPACE, build=cache._build_key())
+    assert saved is not None, why
+    assert sorted(p for p, kept in saved.pages.items() if kept.has_text) == ["router"]
+    _edit_finance(store)
+    store.fail_read.add("finance")
+    resumed = _cache(store, tokenizer, path)
+    finance = resumed.get().shard("finance")
+    assert finance is not None and shard_text(finance) == shard_text(before)
+    assert any("could not re-read" in r for r in finance.stale)
+    store.fail_read.clear()
+    resumed.mark_stale("finance")
+    healed = resumed.get().shard("finance")
+    assert healed is not None and shard_text(healed) != shard_text(finance)
+    assert not any("could not re-read" in r for r in healed.stale)
+
+
 def test_a_stale_saved_index_rereads_only_the_edited_page(
     store: CountingStore, tokenizer: TiktokenCounter, tmp_path: Path
 ) -> None:
