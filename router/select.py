@@ -311,6 +311,27 @@ class BM25Index:
         else:
             for r in range(len(ranges)):
                 place(r)
+        self._present: npt.NDArray[np.int32] | None = None
+        self._compact()
+
+    def _compact(self) -> None:
+        """Keep where each term's postings start only for the terms that have some, when
+        those are few: the headings and shards indexes hold a small share of a large index's
+        terms, and starts over every term were 3.7 MB each at 20 MB (notes: 923,000 terms)."""
+        present = np.flatnonzero(np.diff(self._indptr))
+        if not len(present) or len(present) * _COMPACT_SHARE > self._terms:
+            return
+        self._present = present.astype(np.int32)
+        self._indptr = np.concatenate([self._indptr[present], self._indptr[-1:]])
+
+    def _span(self, tid: int) -> tuple[int, int]:
+        """Where term ``tid``'s postings are (an empty range when it has none)."""
+        if self._present is None:
+            return int(self._indptr[tid]), int(self._indptr[tid + 1])
+        at = int(np.searchsorted(self._present, tid))
+        if at == len(self._present) or int(self._present[at]) != tid:
+            return 0, 0
+        return int(self._indptr[at]), int(self._indptr[at + 1])
 
     @property
     def postings_count(self) -> int:
@@ -320,7 +341,8 @@ class BM25Index:
     @property
     def nbytes(self) -> int:
         """Memory held by the arrays (the vocabulary is shared and not counted)."""
-        return int(self._docs.nbytes + self._weights.nbytes + self._indptr.nbytes)
+        present = 0 if self._present is None else self._present.nbytes
+        return int(self._docs.nbytes + self._weights.nbytes + self._indptr.nbytes + present)
 
     @property
     def idf(self) -> Mapping[str, float]:
@@ -332,7 +354,7 @@ class BM25Index:
         tid = self._vocab.get(term)
         if tid is None or tid >= self._terms:
             return self._docs[:0], self._weights[:0]
-        lo, hi = self._indptr[tid], self._indptr[tid + 1]
+        lo, hi = self._span(tid)
         return self._docs[lo:hi], self._weights[lo:hi]
 
     def score_array(
@@ -371,7 +393,10 @@ class BM25Index:
 
     def _df(self, tid: Any) -> Any:
         """The document frequency of a term id, or of each of an array of them."""
-        return self._indptr[tid + 1] - self._indptr[tid]
+        if self._present is None:
+            return self._indptr[tid + 1] - self._indptr[tid]
+        at = np.minimum(np.searchsorted(self._present, tid), len(self._present) - 1)
+        return np.where(self._present[at] == tid, self._indptr[at + 1] - self._indptr[at], 0)
 
     def scores(self, query: Mapping[str, float]) -> dict[int, float]:
         """BM25 of every document that matches; ``query`` maps term -> weight."""
@@ -379,6 +404,10 @@ class BM25Index:
         found = np.flatnonzero(matched)
         return dict(zip(found.tolist(), values[found].tolist(), strict=True))
 
+
+#: An index keeps per-term starts only for its terms with postings when fewer than one term
+#: in this many has some (see BM25Index._compact).
+_COMPACT_SHARE = 4
 
 #: Postings put in place at a time when an index is set up.
 _SETUP_SLICE = 1 << 17
