@@ -407,7 +407,7 @@ class SnapshotCache:
         try:
             # An unchanged page that is indexed already is neither read nor parsed again (at
             # 20 MB, re-parsing them all on every refresh took 0.6 s and held 80 MB more).
-            found = scan(reader, self.options.sync, known=reader.unchanged)
+            found = scan(reader, self.options.sync, known=reader.as_indexed)
         finally:
             reader.settle()  # (and the compress thread idle again: see _start_apart)
         invalid = found.invalid
@@ -809,9 +809,10 @@ def _failed(message: str) -> str:
 class _ReadThrough:
     """The store as scan() sees it: unchanged pages come from memory, changed ones are read.
 
-    A page that fails to read but was read before is served from its last good copy, and the
-    failure is recorded so the snapshot flags it. An unchanged page the cache has indexed is
-    not even read: see :meth:`unchanged`.
+    An unchanged page the cache has indexed is not even read: scan() gets its shard's header
+    (:meth:`as_indexed`). A page that fails to read but was read before is served from its
+    last good copy (for an indexed page, its shard), and the failure is recorded so the
+    snapshot flags it.
     """
 
     def __init__(
@@ -833,14 +834,14 @@ class _ReadThrough:
         self._packing: dict[str, Future[bytes]] = {}  # texts still being compressed
         self.failures: dict[str, str] = {}
         self._indexed = indexed
-        self._ahead: dict[str, StoredPage] = {}  # read by unchanged(), for read()
+        self._ahead: dict[str, StoredPage] = {}  # read by as_indexed(), for read()
         self.unread: set[str] = set()  # pages given as their indexed shard's header alone
         self.unread_chars = 0  # the size of their text (UTF-8 bytes)
 
     def list_pages(self) -> list[PageRef]:
         return self._refs
 
-    def unchanged(self, ref: PageRef) -> Page | None:
+    def as_indexed(self, ref: PageRef) -> Page | None:
         """For scan(): the page ``ref`` names as the header of the shard the cache indexed
         from its last good copy, without a body, when that shard stands: the page is current
         (settled, not marked, the same version and url), or it is not but reading it fails
