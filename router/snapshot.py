@@ -402,7 +402,7 @@ class SnapshotCache:
             self._pages,
             dirty,
             everything,
-            {page_id: shard for page_id, (shard, _) in self._entries.items()},
+            self._entries,
         )
         try:
             # An unchanged page that is indexed already is neither read nor parsed again (at
@@ -549,12 +549,7 @@ class SnapshotCache:
                 if page.id in reader.unread:  # the shard indexed from it, its body not read
                     assert cached is not None
                     shard, bag = cached
-                    failure = reader.failures.get(page.id)
-                    reasons = (
-                        *((_failed(failure),) if failure is not None else ()),
-                        # (an earlier failure to read is past, as for a page served from memory)
-                        *(r for r in shard.stale if not r.startswith(_FAILED)),
-                    )
+                    reasons = _kept_reasons(shard, reader.failures.get(page.id))
                 else:
                     if cached is not None and _indexed_from(cached[0], page, url, kept):
                         shard, bag = cached
@@ -784,6 +779,14 @@ def _indexed_from(shard: IndexedShard, page: Page, url: str, kept: KeptPage) -> 
     )
 
 
+def _kept_reasons(shard: IndexedShard, failure: str | None) -> tuple[str, ...]:
+    """:func:`_stale_reasons` of a shard whose page was not read again (its text and header
+    are the ones indexed): its own, an earlier failure to read left out (as for a page
+    served from memory), a new one first."""
+    kept = tuple(r for r in shard.stale if not r.startswith(_FAILED))
+    return ((_failed(failure),) if failure is not None else ()) + kept
+
+
 def _stale_reasons(page: Page, failure: str | None) -> tuple[str, ...]:
     assert page.header is not None
     reasons: list[str] = []
@@ -822,7 +825,7 @@ class _ReadThrough:
         pages: Mapping[str, KeptPage],
         dirty: set[str],
         everything: bool,
-        indexed: Mapping[str, IndexedShard],
+        indexed: Mapping[str, tuple[IndexedShard, ShardTerms | None]],
     ) -> None:
         self._store = store
         self._refs = refs
@@ -847,9 +850,10 @@ class _ReadThrough:
         (settled, not marked, the same version and url), or it is not but reading it fails
         and the copy keeps no text (the shard is the copy). None: read() gives the page."""
         old = self._old.get(ref.id)
-        shard = self._indexed.get(ref.id)
-        if old is None or shard is None or shard.version != old.version:
+        entry = self._indexed.get(ref.id)
+        if old is None or entry is None or entry[0].version != old.version:
             return None
+        shard = entry[0]
         if self._current(ref.id) is None or shard.url != ref.url:
             if old.has_text:  # read() falls back on the text
                 return None
