@@ -3,15 +3,15 @@
 Text is analyzed once per shard version (:func:`shard_terms`) into term ids of a
 :class:`Vocabulary` the cache keeps for its lifetime; a shard's terms are arrays
 (:class:`~router.select.DocTerms`), not a dict per passage, so a 20 MB index holds its terms
-in tens of megabytes. :func:`build_lexicon` concatenates them into four BM25 indexes
-(passages, sections, headings, shards) whenever a page changes: a rebuild re-analyzes only
-the changed pages.
+in tens of megabytes. :func:`build_lexicon` concatenates them into three BM25 indexes
+(passages, headings, shards) whenever a page changes, and scores sections from the passage
+index (:class:`SectionIndex`): a rebuild re-analyzes only the changed pages.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
 
@@ -22,7 +22,14 @@ from router._heap import release_free_heap
 from router._vocab import Terms, Vocabulary
 from router.model import IndexedShard
 from router.select import _WORD as WORD_PATTERN
-from router.select import STOP_WORDS, Analyzer, BM25Index, DocTerms
+from router.select import (
+    STOP_WORDS,
+    Analyzer,
+    BM25Index,
+    DocTerms,
+    GroupNorms,
+    bm25_norms,
+)
 
 
 @dataclass(frozen=True)
@@ -345,24 +352,47 @@ def _first_groups(
     return ordered[starts][by_first], firsts[by_first], counts[by_first]
 
 
-def _sum_by_section(passages: DocTerms, counts: Sequence[int]) -> DocTerms:
-    """One document per section: the term counts and lengths of its passages added up."""
-    nsec = len(counts)
-    section_of_passage = np.repeat(np.arange(nsec, dtype=np.int64), counts)
-    lengths = np.bincount(section_of_passage, weights=passages.lengths, minlength=nsec)
-    section_of = section_of_passage[np.repeat(np.arange(passages.size), np.diff(passages.ptr))]
-    width = int(passages.terms.max()) + 1 if len(passages.terms) else 1
-    keys, inverse = np.unique(section_of * width + passages.terms, return_inverse=True)
-    del section_of
-    summed = np.bincount(inverse, weights=passages.counts, minlength=len(keys))
-    sections = keys // width
-    ptr = np.searchsorted(sections, np.arange(nsec + 1), side="left")
-    return DocTerms(
-        ptr.astype(np.int64),
-        (keys % width).astype(np.int32),
-        summed.astype(np.int32),
-        lengths.astype(np.int32),
-    )
+#: BM25's parameters for sections (the passage index's own, BM25Index's defaults).
+_K1, _B = 1.2, 0.75
+
+
+@dataclass(frozen=True, eq=False)
+class SectionIndex:
+    """BM25 of each section as one document (its passages' terms and lengths added up),
+    read from the passage index's postings at query time (:meth:`BM25Index.grouped_score_array`):
+    the numbers an index over the summed documents gives, to the bit, without its postings
+    (27 MB at 20 MB, and as much again while a refresh builds the next lexicon beside it)."""
+
+    passages: BM25Index  # set up with counts=True
+    section_of: npt.NDArray[np.int64]  # passage doc -> section doc (the lexicon's own array)
+    norm: GroupNorms
+
+    @classmethod
+    def over(
+        cls,
+        passages: BM25Index,
+        section_of: npt.NDArray[np.int64],
+        passage_lengths: npt.NDArray[np.int32],
+        nsec: int,
+    ) -> SectionIndex:
+        lengths = np.bincount(section_of, weights=passage_lengths, minlength=nsec)
+        norm = bm25_norms(lengths.astype(np.int32), _K1, _B)
+        return cls(passages, section_of, GroupNorms(norm, _K1))
+
+    @property
+    def size(self) -> int:
+        return self.norm.size
+
+    @property
+    def nbytes(self) -> int:
+        """Memory of its own (the passage index and the section map are the lexicon's)."""
+        return int(self.norm.values.nbytes)
+
+    def score_array(
+        self, query: Mapping[str, float]
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+        """BM25 of every section as one array, and which sections matched some term."""
+        return self.passages.grouped_score_array(query, self.section_of, self.norm)
 
 
 @dataclass(frozen=True)
@@ -370,7 +400,7 @@ class Lexicon:
     """BM25 indexes over the whole snapshot, with maps from document number to position."""
 
     analyzer: Analyzer
-    sections: BM25Index  # one document per section (its text without the heading)
+    sections: SectionIndex  # one document per section (its text without the heading)
     headings: BM25Index  # one document per section (its heading path)
     passages: BM25Index  # one document per passage
     shards: BM25Index  # one document per shard (title, summary, fetch_when, entities)
@@ -447,15 +477,13 @@ def build_lexicon(
     )
     if trim:
         release_free_heap()
-    # Summed shard by shard: the same arrays as over the whole index (sections are in shard
-    # order), without np.unique's sort over every posting at once (a 130 MB peak at 20 MB).
-    sections = BM25Index.from_terms(_sections(terms, len(passages.terms)), vocab)
     headings = BM25Index.from_terms(DocTerms.concat([t.headings for t in terms]), vocab, b=0.3)
     if trim:
         release_free_heap()
-    passage_bm25 = BM25Index.from_terms(passages, vocab)
+    passage_bm25 = BM25Index.from_terms(passages, vocab, k1=_K1, b=_B, counts=True)
     if trim:
         release_free_heap()
+    sections = SectionIndex.over(passage_bm25, passage_section, passages.lengths, len(counts))
     return Lexicon(
         analyzer=analyzer,
         sections=sections,
@@ -470,29 +498,4 @@ def build_lexicon(
         passage_ptr=passages.ptr,
         passage_terms=passages.terms,
         vocab=vocab,
-    )
-
-
-def _sections(terms: Sequence[ShardTerms], most: int) -> DocTerms:
-    """The section documents of every shard (:func:`_sum_by_section`), written shard by shard
-    into arrays of ``most`` postings (a section has at most its passages' postings), not
-    gathered in a list and concatenated (which held them twice)."""
-    ids = np.empty(most, dtype=np.int32)
-    tfs = np.empty(most, dtype=np.int32)
-    ptr = [np.zeros(1, np.int64)]
-    lengths = []
-    at = 0
-    for t in terms:
-        part = _sum_by_section(t.passages, t.passage_counts)
-        size = len(part.terms)
-        ids[at : at + size] = part.terms
-        tfs[at : at + size] = part.counts
-        ptr.append(part.ptr[1:] + at)
-        lengths.append(part.lengths)
-        at += size
-    return DocTerms(
-        np.concatenate(ptr),
-        ids[:at],
-        tfs[:at],
-        np.concatenate(lengths).astype(np.int32, copy=False) if lengths else ids[:0],
     )

@@ -60,8 +60,10 @@ _P = TypeVar("_P")
 #: Bump when what is saved changes shape or meaning; the code fingerprint catches the rest.
 #: 4: the cache's entries hold each shard with its stale reasons (a refresh keeps those of a
 #: page it does not read again), where 3's held them without; an indexed page's copy keeps
-#: no text (its shard is its last good copy).
-FORMAT = 4
+#: no text (its shard is its last good copy). 5: sections are scored from the passage
+#: index (no postings of their own), which keeps each posting's count where its weight
+#: cannot give it back.
+FORMAT = 5
 MAGIC = b"context-index built index\n"
 TERMS_MAGIC = b"context-index built index terms\n"
 _CODE = (

@@ -241,28 +241,43 @@ class BM25Index:
 
     @classmethod
     def from_terms(
-        cls, docs: DocTerms, vocab: Mapping[str, int], *, k1: float = 1.2, b: float = 0.75
+        cls,
+        docs: DocTerms,
+        vocab: Mapping[str, int],
+        *,
+        k1: float = 1.2,
+        b: float = 0.75,
+        counts: bool = False,
     ) -> BM25Index:
         """An index over ``docs``, whose term ids come from ``vocab`` (which may grow later:
-        terms added after the build are simply absent from this index)."""
+        terms added after the build are simply absent from this index). ``counts``: keep
+        what :meth:`grouped_score_array` needs to read each posting's term count back."""
         index = cls.__new__(cls)
-        index._setup(docs, vocab, k1, b)
+        index._setup(docs, vocab, k1, b, counts)
         return index
 
-    def _setup(self, docs: DocTerms, vocab: Mapping[str, int], k1: float, b: float) -> None:
+    def _setup(
+        self,
+        docs: DocTerms,
+        vocab: Mapping[str, int],
+        k1: float,
+        b: float,
+        counts: bool = False,
+    ) -> None:
         n = docs.size
         self.size = n
         self.k1 = k1
         self._vocab = vocab
         self._terms = len(vocab)
-        lengths = docs.lengths.astype(np.float64)
-        total = float(lengths.sum())
-        avg = total / n if n and total else 1.0
-        norm = k1 * (1 - b + b * lengths / avg)
+        norm = bm25_norms(docs.lengths, k1, b)
+        self._norm: npt.NDArray[np.float64] | None = norm if counts else None
+        # Postings whose count does not come back exactly from the weight kept (see
+        # _counts_back): their positions and counts, found while the postings are placed.
+        misses: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]] = []
         df = np.bincount(docs.terms, minlength=self._terms)
         # Per term, only where its postings start: document frequencies are the differences,
         # and an IDF is computed when asked (:func:`_idf`). A 20 MB index of varied notes
-        # has 460,000 terms, four indexes over them, and per-term arrays were 44 MB of it.
+        # has 460,000 terms, three indexes over them, and per-term arrays were 44 MB of it.
         self._indptr: npt.NDArray[np.integer] = (
             np.zeros(self._terms + 1, dtype=np.int64)
             if len(docs.terms) >= 1 << 31
@@ -292,12 +307,16 @@ class BM25Index:
             # idf * tf * (k1 + 1) / (tf + norm), left to right as the scalar formula
             tf = docs.counts[where].astype(np.float64)
             idf = _idf(n, np.diff(self._indptr[low : high + 1]))  # (a range's, not all 900,000)
-            weights = idf[docs.terms[where] - low]
-            weights *= tf
+            per_posting = idf[docs.terms[where] - low]
+            weights = per_posting * tf
             weights *= k1 + 1
-            tf += norm[doc]
-            weights /= tf
+            weights /= tf + norm[doc]
             self._weights[out] = weights
+            if counts:  # does each count come back from its weight as kept? (keep those not)
+                kept = self._weights[out].astype(np.float64)
+                wrong = np.flatnonzero(_counts_back(kept, norm[doc], per_posting, k1) != tf)
+                if len(wrong):
+                    misses.append((wrong + out.start, tf[wrong]))
 
         if len(ranges) > 1 and len(docs.terms) >= _THREADED_POSTINGS:
             # Two ranges at a time, on two threads: the work is numpy's searches, sorts and
@@ -313,6 +332,7 @@ class BM25Index:
                 place(r)
         self._present: npt.NDArray[np.int32] | None = None
         self._compact()
+        self._misses = _sorted_misses(misses) if counts else None
 
     def _compact(self) -> None:
         """Keep where each term's postings start only for the terms that have some, when
@@ -378,6 +398,65 @@ class BM25Index:
         summed = np.bincount(all_docs, weights=all_weights, minlength=self.size)
         return summed.astype(np.float64, copy=False), matched
 
+    def grouped_score_array(
+        self, query: Mapping[str, float], group_of: npt.NDArray[np.int64], norm: GroupNorms
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+        """BM25 of groups of this index's documents, each group scored as one document (its
+        documents' term counts and lengths added up), as :meth:`score_array` gives it: the
+        same numbers, to the bit, as an index built over the summed documents, without
+        holding that index's postings. ``group_of``: each document's group, in document
+        order, never decreasing; ``norm``: the groups' :func:`bm25_norms`.
+
+        Each posting's term count comes back from its weight (:func:`_counts_back`), except
+        where the setup found it does not, which it kept. Needs ``counts=True`` at setup."""
+        if self._norm is None or self._misses is None:
+            raise ValueError("this index was set up without counts=True")
+        spans: list[tuple[int, int]] = []
+        factors: list[float] = []
+        for term, weight in query.items():
+            tid = self._vocab.get(term)
+            if tid is None or tid >= self._terms:
+                continue
+            lo, hi = self._span(tid)
+            if hi > lo:
+                spans.append((lo, hi))
+                factors.append(weight)
+        ngroups = norm.size
+        matched = np.zeros(ngroups, dtype=np.bool_)
+        if not spans:
+            return np.zeros(ngroups, dtype=np.float64), matched
+        at = np.concatenate([np.arange(lo, hi) for lo, hi in spans])
+        sizes = np.array([hi - lo for lo, hi in spans], dtype=np.int64)
+        of_term = np.repeat(np.arange(len(spans)), sizes)
+        docs = self._docs[at]
+        stored = self._weights[at].astype(np.float64)
+        tf = _counts_back(stored, self._norm[docs], _idf(self.size, sizes)[of_term], self.k1)
+        del stored
+        miss_at, miss_count = self._misses
+        if len(miss_at):
+            found = np.minimum(np.searchsorted(miss_at, at), len(miss_at) - 1)
+            fixed = miss_at[found] == at
+            tf[fixed] = miss_count[found[fixed]]
+        # Runs of one term in one group: documents ascend within a term, so groups do too.
+        group = group_of[docs]
+        new = np.ones(len(at), dtype=np.bool_)
+        new[1:] = (of_term[1:] != of_term[:-1]) | (group[1:] != group[:-1])
+        starts = np.flatnonzero(new)
+        summed_tf = np.add.reduceat(tf, starts)
+        group, of_term = group[starts], of_term[starts]
+        # idf * tf * (k1 + 1) / (tf + norm), left to right as at setup, kept as float32 as
+        # the index over the summed documents keeps it, then times the term's query weight
+        weights = _idf(ngroups, np.bincount(of_term, minlength=len(spans)))[of_term]
+        weights *= summed_tf
+        weights *= norm.k1 + 1
+        summed_tf += norm.values[group]
+        weights /= summed_tf
+        kept = weights.astype(np.float32)
+        kept *= np.array(factors, dtype=np.float32)[of_term]
+        matched[group] = True
+        scores = np.bincount(group, weights=kept, minlength=ngroups)
+        return scores.astype(np.float64, copy=False), matched
+
     def document_frequency(self, term: str) -> int:
         """How many documents hold ``term``."""
         tid = self._vocab.get(term)
@@ -411,6 +490,55 @@ _COMPACT_SHARE = 4
 
 #: Postings put in place at a time when an index is set up.
 _SETUP_SLICE = 1 << 17
+
+
+@dataclass(frozen=True, eq=False)
+class GroupNorms:
+    """BM25's length normalisation of each document, ``k1 * (1 - b + b * length / average)``,
+    with the ``k1`` it was computed for."""
+
+    values: npt.NDArray[np.float64]
+    k1: float
+
+    @property
+    def size(self) -> int:
+        return len(self.values)
+
+
+def bm25_norms(lengths: npt.NDArray[np.integer], k1: float, b: float) -> npt.NDArray[np.float64]:
+    """Each document's ``k1 * (1 - b + b * length / average)``: one formula for every index
+    and every group of documents scored as one, so their numbers are the same to the bit."""
+    n = len(lengths)
+    as_float = lengths.astype(np.float64)
+    total = float(as_float.sum())
+    avg = total / n if n and total else 1.0
+    norm: npt.NDArray[np.float64] = k1 * (1 - b + b * as_float / avg)
+    return norm
+
+
+def _counts_back(
+    weights: npt.NDArray[np.float64],
+    norm: npt.NDArray[np.float64],
+    idf: npt.NDArray[np.float64],
+    k1: float,
+) -> npt.NDArray[np.float64]:
+    """Term counts read back from BM25 weights as an index keeps them (float32): ``weight =
+    idf * tf * (k1 + 1) / (tf + norm)`` solved for tf and rounded. Exact unless a count is
+    so large beside its document's norm that float32 blurs it; the setup checks every
+    posting and keeps the few it finds wrong."""
+    back: npt.NDArray[np.float64] = np.rint(weights * norm / (idf * (k1 + 1) - weights))
+    return back
+
+
+def _sorted_misses(
+    misses: Sequence[tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    if not misses:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+    at = np.concatenate([m[0] for m in misses]).astype(np.int64)
+    values = np.concatenate([m[1] for m in misses])
+    order = np.argsort(at)
+    return at[order], values[order]
 
 
 def _idf(n: int, df: npt.NDArray[np.integer]) -> npt.NDArray[np.float64]:

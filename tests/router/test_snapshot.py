@@ -367,7 +367,7 @@ def test_indexes_set_up_on_two_threads_are_the_ones_set_up_on_one(
     monkeypatch.setattr(router.select, "_THREADED_POSTINGS", 1)
     monkeypatch.setattr(router.select, "ThreadPoolExecutor", Spy)
     threaded = SnapshotCache(store, tokenizer).get()
-    assert len(placed) == 4 and min(placed) > 5  # the four indexes, each in many ranges
+    assert len(placed) == 3 and min(placed) > 5  # the three indexes, each in many ranges
     assert_same_snapshot(threaded, serial)
     assert not [t for t in threading.enumerate() if t.name.startswith("bm25-setup")]
 
