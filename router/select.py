@@ -314,7 +314,8 @@ class BM25Index:
             self._weights[out] = weights
             if counts:  # does each count come back from its weight as kept? (keep those not)
                 kept = self._weights[out].astype(np.float64)
-                wrong = np.flatnonzero(_counts_back(kept, norm[doc], per_posting, k1) != tf)
+                back = _counts_back(kept, norm[doc], per_posting * (k1 + 1))
+                wrong = np.flatnonzero(back != tf)
                 if len(wrong):
                     misses.append((wrong + out.start, tf[wrong]))
 
@@ -425,22 +426,24 @@ class BM25Index:
         matched = np.zeros(ngroups, dtype=np.bool_)
         if not spans:
             return np.zeros(ngroups, dtype=np.float64), matched
-        at = np.concatenate([np.arange(lo, hi) for lo, hi in spans])
         sizes = np.array([hi - lo for lo, hi in spans], dtype=np.int64)
         of_term = np.repeat(np.arange(len(spans)), sizes)
-        docs = self._docs[at]
-        stored = self._weights[at].astype(np.float64)
-        tf = _counts_back(stored, self._norm[docs], _idf(self.size, sizes)[of_term], self.k1)
-        del stored
+        docs = np.concatenate([self._docs[lo:hi] for lo, hi in spans])
+        stored = np.concatenate([self._weights[lo:hi] for lo, hi in spans]).astype(np.float64)
+        scaled = (_idf(self.size, sizes) * (self.k1 + 1))[of_term]  # (as setup scales it)
+        tf = _counts_back(stored, self._norm[docs], scaled)
+        del stored, scaled
         miss_at, miss_count = self._misses
         if len(miss_at):
+            at = np.concatenate([np.arange(lo, hi) for lo, hi in spans])
             found = np.minimum(np.searchsorted(miss_at, at), len(miss_at) - 1)
             fixed = miss_at[found] == at
             tf[fixed] = miss_count[found[fixed]]
         # Runs of one term in one group: documents ascend within a term, so groups do too.
         group = group_of[docs]
-        new = np.ones(len(at), dtype=np.bool_)
-        new[1:] = (of_term[1:] != of_term[:-1]) | (group[1:] != group[:-1])
+        new = np.empty(len(docs), dtype=np.bool_)
+        np.not_equal(group[1:], group[:-1], out=new[1:])
+        new[np.cumsum(sizes) - sizes] = True  # each term's first posting
         starts = np.flatnonzero(new)
         summed_tf = np.add.reduceat(tf, starts)
         group, of_term = group[starts], of_term[starts]
@@ -519,15 +522,16 @@ def bm25_norms(lengths: npt.NDArray[np.integer], k1: float, b: float) -> npt.NDA
 def _counts_back(
     weights: npt.NDArray[np.float64],
     norm: npt.NDArray[np.float64],
-    idf: npt.NDArray[np.float64],
-    k1: float,
+    scaled_idf: npt.NDArray[np.float64],
 ) -> npt.NDArray[np.float64]:
     """Term counts read back from BM25 weights as an index keeps them (float32): ``weight =
-    idf * tf * (k1 + 1) / (tf + norm)`` solved for tf and rounded. Exact unless a count is
-    so large beside its document's norm that float32 blurs it; the setup checks every
-    posting and keeps the few it finds wrong."""
-    back: npt.NDArray[np.float64] = np.rint(weights * norm / (idf * (k1 + 1) - weights))
-    return back
+    idf * tf * (k1 + 1) / (tf + norm)`` solved for tf and rounded (``scaled_idf``: ``idf *
+    (k1 + 1)``). Exact unless a count is so large beside its document's norm that float32
+    blurs it; the setup checks every posting and keeps the few it finds wrong."""
+    denominator = scaled_idf - weights
+    back = weights * norm
+    back /= denominator
+    return np.rint(back, out=back)
 
 
 def _sorted_misses(
