@@ -375,8 +375,9 @@ class SectionIndex:
         passage_lengths: npt.NDArray[np.int32],
         nsec: int,
     ) -> SectionIndex:
+        # (float64 sums of the passages' lengths: exact, where int32 could overflow)
         lengths = np.bincount(section_of, weights=passage_lengths, minlength=nsec)
-        norm = bm25_norms(lengths.astype(np.int32), _K1, _B)
+        norm = bm25_norms(lengths, _K1, _B)
         return cls(passages, section_of, GroupNorms(norm, _K1))
 
     @property

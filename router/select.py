@@ -508,7 +508,9 @@ class GroupNorms:
         return len(self.values)
 
 
-def bm25_norms(lengths: npt.NDArray[np.integer], k1: float, b: float) -> npt.NDArray[np.float64]:
+def bm25_norms(
+    lengths: npt.NDArray[np.integer] | npt.NDArray[np.float64], k1: float, b: float
+) -> npt.NDArray[np.float64]:
     """Each document's ``k1 * (1 - b + b * length / average)``: one formula for every index
     and every group of documents scored as one, so their numbers are the same to the bit."""
     n = len(lengths)
@@ -530,7 +532,8 @@ def _counts_back(
     blurs it; the setup checks every posting and keeps the few it finds wrong."""
     denominator = scaled_idf - weights
     back = weights * norm
-    back /= denominator
+    with np.errstate(divide="ignore", invalid="ignore"):  # (a count float32 cannot tell
+        back /= denominator  # from infinity: wrong, so kept by the setup)
     return np.rint(back, out=back)
 
 

@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import router.select as select_module
 from router.lexicon import SectionIndex, build_lexicon, shards_terms, share_passages
@@ -103,6 +105,7 @@ def test_counts_too_large_to_come_back_from_a_float32_weight_are_kept_exactly() 
     passages = DocTerms.of(bags)
     per_section = [3] * 100
     ours, theirs = _both(passages, per_section, vocab)
+    assert ours.passages._misses is not None and len(ours.passages._misses[0]) > 0
     for query in ({"t0": 1.0}, {"t0": 1.0, "t1": 0.5}, {t: 1.0 for t in vocab}):
         _same(ours, theirs, query)
 
@@ -175,3 +178,48 @@ def test_real_indexes_score_sections_as_before_for_every_task(
         query = query_weights(analyzer, task["task"], 0.5, task.get("hints", []), 0.5)
         _same(lex.sections, reference, query)
     assert len(tasks) > 30
+
+
+passages_strategy = st.lists(
+    st.lists(
+        st.tuples(
+            st.integers(0, 11),
+            # pasted logs, and worse (a section's words stay under 2**31: DocTerms's int32)
+            st.one_of(st.integers(1, 5), st.integers(1, 2**24)),
+        ),
+        max_size=5,
+    ),
+    min_size=1,
+    max_size=14,
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    passages=passages_strategy,
+    cuts=st.lists(st.integers(0, 4), min_size=1, max_size=8),
+    pad=st.one_of(st.integers(0, 50), st.integers(0, 2**24)),
+    query=st.dictionaries(
+        st.sampled_from([f"t{i}" for i in range(13)]),
+        st.sampled_from([1.0, 0.5, 0.3, 0.1234567]),
+        min_size=1,
+        max_size=6,
+    ),
+)
+def test_any_sections_score_as_an_index_over_their_summed_passages(
+    passages: list[list[tuple[int, int]]], cuts: list[int], pad: int, query: dict[str, float]
+) -> None:
+    """Any corpus (counts up to 2**24, empty passages and sections), any query."""
+    rows = []
+    for doc in passages:
+        counts = dict(doc)
+        rows.append(
+            (list(counts), list(counts.values()), min(sum(counts.values()) + pad, 2**31 - 1))
+        )
+    per_section = list(cuts)
+    per_section[-1] += len(rows) - sum(per_section)  # every passage in some section
+    if per_section[-1] < 0:
+        per_section = [len(rows)]
+    vocab = {f"t{i}": i for i in range(12)}
+    ours, theirs = _both(DocTerms.of(rows), per_section, vocab)
+    _same(ours, theirs, query)
