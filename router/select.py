@@ -310,12 +310,13 @@ class BM25Index:
             per_posting = idf[docs.terms[where] - low]
             weights = per_posting * tf
             weights *= k1 + 1
-            weights /= tf + norm[doc]
+            near = norm[doc]
+            weights /= tf + near
             self._weights[out] = weights
             if counts:  # does each count come back from its weight as kept? (keep those not)
-                kept = self._weights[out].astype(np.float64)
-                back = _counts_back(kept, norm[doc], per_posting * (k1 + 1))
-                wrong = np.flatnonzero(back != tf)
+                weights[:] = self._weights[out]  # (the range's buffers, reused: two threads
+                per_posting *= k1 + 1  # each hold one range's, at a refresh's peak)
+                wrong = np.flatnonzero(_counts_back(weights, near, per_posting) != tf)
                 if len(wrong):
                     misses.append((wrong + out.start, tf[wrong]))
 
@@ -432,7 +433,7 @@ class BM25Index:
         stored = np.concatenate([self._weights[lo:hi] for lo, hi in spans]).astype(np.float64)
         scaled = (_idf(self.size, sizes) * (self.k1 + 1))[of_term]  # (as setup scales it)
         tf = _counts_back(stored, self._norm[docs], scaled)
-        del stored, scaled
+        del scaled
         miss_at, miss_count = self._misses
         if len(miss_at):
             at = np.concatenate([np.arange(lo, hi) for lo, hi in spans])
@@ -493,6 +494,8 @@ _COMPACT_SHARE = 4
 
 #: Postings put in place at a time when an index is set up.
 _SETUP_SLICE = 1 << 17
+#: Postings looked through at a time for those of one range (see _TermRanges.postings).
+_SCAN_SLICE = 1 << 20
 
 
 @dataclass(frozen=True, eq=False)
@@ -526,15 +529,16 @@ def _counts_back(
     norm: npt.NDArray[np.float64],
     scaled_idf: npt.NDArray[np.float64],
 ) -> npt.NDArray[np.float64]:
-    """Term counts read back from BM25 weights as an index keeps them (float32): ``weight =
-    idf * tf * (k1 + 1) / (tf + norm)`` solved for tf and rounded (``scaled_idf``: ``idf *
-    (k1 + 1)``). Exact unless a count is so large beside its document's norm that float32
-    blurs it; the setup checks every posting and keeps the few it finds wrong."""
-    denominator = scaled_idf - weights
-    back = weights * norm
+    """Term counts read back from BM25 weights as an index keeps them (float32, given here as
+    float64): ``weight = idf * tf * (k1 + 1) / (tf + norm)`` solved for tf and rounded
+    (``scaled_idf``: ``idf * (k1 + 1)``). Exact unless a count is so large beside its
+    document's norm that float32 blurs it; the setup checks every posting and keeps the few
+    it finds wrong. Works in place: ``weights`` becomes the counts, ``scaled_idf`` is spent."""
+    scaled_idf -= weights  # the denominator
+    weights *= norm
     with np.errstate(divide="ignore", invalid="ignore"):  # (a count float32 cannot tell
-        back /= denominator  # from infinity: wrong, so kept by the setup)
-    return np.rint(back, out=back)
+        weights /= scaled_idf  # from infinity: wrong, so kept by the setup)
+    return np.rint(weights, out=weights)
 
 
 def _sorted_misses(
@@ -586,10 +590,16 @@ class _TermRanges:
         return int(self._bounds[n]), int(self._bounds[n + 1])
 
     def postings(self, n: int) -> npt.NDArray[np.intp]:
-        """The positions of the postings whose term is in range ``n``, ascending."""
+        """The positions of the postings whose term is in range ``n``, ascending (found a
+        slice of postings at a time: a flag per posting for the whole index was 4 MB a
+        thread beside the index being built)."""
         if self._bucket is None:
             return np.arange(len(self._terms))
-        return np.flatnonzero(self._bucket == n)
+        found = [
+            np.flatnonzero(self._bucket[at : at + _SCAN_SLICE] == n) + at
+            for at in range(0, len(self._bucket), _SCAN_SLICE)
+        ]
+        return np.concatenate(found) if found else np.zeros(0, dtype=np.intp)
 
 
 def _stable_order(values: npt.NDArray[np.int32]) -> npt.NDArray[np.int64]:
