@@ -5,6 +5,7 @@ until the README says the same (the issue's "the README's numbers match BENCHMAR
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -65,32 +66,22 @@ def _scale(measure: str) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    "measure",
-    [
-        "warm get_context p50",
-        "warm get_context p99",
-        "peak RSS, process building from the pages",
-        "peak RSS, process starting from the saved index",
-        "peak RSS, the serving process through that refresh",
+    ("measure", "quote"),
+    [  # each shape's value, or the span of the four
+        ("warm get_context p50", _joined),
+        ("warm get_context p99", _joined),
+        ("peak RSS, process building from the pages", _joined),
+        ("peak RSS, process starting from the saved index", _joined),
+        ("peak RSS, the serving process through that refresh", _joined),
+        ("new process to first answer, 5 MB", _span),
+        ("snapshot from the saved index", _span),
+        ("a page edited while serving", _span),
+        ("a page edited between processes", _span),
+        ("peak RSS, that new process", _span),
     ],
 )
-def test_the_readme_lists_each_shape_of_a_20_mb_row(measure: str) -> None:
-    quoted = _joined(_scale(measure))
-    assert quoted in README, f"README should say {quoted!r} for {measure!r} (BENCHMARKS.md)"
-
-
-@pytest.mark.parametrize(
-    "measure",
-    [
-        "new process to first answer, 5 MB",
-        "snapshot from the saved index",
-        "a page edited while serving",
-        "a page edited between processes",
-        "peak RSS, that new process",
-    ],
-)
-def test_the_readme_gives_the_span_of_a_20_mb_row(measure: str) -> None:
-    quoted = _span(_scale(measure))
+def test_the_readme_quotes_each_20_mb_row(measure: str, quote: Callable[[list[str]], str]) -> None:
+    quoted = quote(_scale(measure))
     assert quoted in README, f"README should say {quoted!r} for {measure!r} (BENCHMARKS.md)"
 
 
