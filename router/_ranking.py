@@ -58,9 +58,7 @@ def rank_sections(
     values = p_scores[hit_passages]
     if len(section_of):
         first = np.flatnonzero(np.r_[True, section_of[1:] != section_of[:-1]])
-        top[section_of[first]], second_of_run = _top_two_per_run(values, first)
-        several = np.diff(np.append(first, len(values))) > 1
-        second[section_of[first[several]]] = second_of_run[several]
+        top[section_of[first]], second[section_of[first]] = _top_two_per_run(values, first)
 
     # Each signal relative to its best value for the task (1 when nothing matched), so the
     # weights mean the same on any index: the scalar formula of select(), on arrays.
@@ -110,7 +108,7 @@ def _top_two_per_run(
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """The largest and second-largest of each run of ``values`` (runs start at ``first``):
     the second is the largest once one copy of the largest is set aside (a tie is its own
-    second); -inf for a run of one."""
+    second); 0 for a run of one, as for a section without a second hit."""
     best = np.maximum.reduceat(values, first)
     run_of = np.repeat(np.arange(len(first)), np.diff(np.append(first, len(values))))
     at_best = np.flatnonzero(values == best[run_of])
@@ -118,7 +116,9 @@ def _top_two_per_run(
     one_each = at_best[np.r_[True, runs[1:] != runs[:-1]]]  # the first copy in each run
     rest = values.copy()
     rest[one_each] = -np.inf
-    return best, np.maximum.reduceat(rest, first)
+    second = np.maximum.reduceat(rest, first)
+    second[second == -np.inf] = 0.0  # (values are finite: only a run of one is left empty)
+    return best, second
 
 
 def _lexical_best(

@@ -22,12 +22,17 @@ def _section(name: str) -> str:
     return BENCHMARKS[start : end if end >= 0 else None]
 
 
+def _cells(line: str) -> list[str]:
+    """A markdown table row's cells, bold marks removed."""
+    return [c.strip().replace("**", "") for c in line.strip("|").split("|")]
+
+
 def _rows(text: str) -> dict[str, list[str]]:
-    """Markdown table rows by their first cell, the other cells with bold marks removed."""
+    """Markdown table rows by their first cell (the first such row), the other cells after."""
     rows: dict[str, list[str]] = {}
     for line in text.splitlines():
         if line.startswith("|") and not line.startswith("|---"):
-            cells = [c.strip().replace("**", "") for c in line.strip("|").split("|")]
+            cells = _cells(line)
             rows.setdefault(cells[0], cells[1:])
     return rows
 
@@ -138,7 +143,7 @@ def test_the_readme_gives_the_held_out_recall(corpus: str, method: str) -> None:
     table = quality[start:end].split("\n\n|", 1)[1].split("\n\n", 1)[0]
     held_out = []
     for line in table.splitlines():
-        cells = [c.strip().replace("**", "") for c in line.strip("|").split("|")]
+        cells = _cells(line)
         if cells[0] == method:
             held_out.append(_number(cells[4]))  # method, budget, recall, tune, held out
     assert len(held_out) == 3, (corpus, method)

@@ -8,6 +8,7 @@ documents gives (what the lexicon kept before), to the bit: every ranking figure
 
 from __future__ import annotations
 
+import copy
 import json
 import random
 from collections import Counter
@@ -141,8 +142,6 @@ def test_where_a_count_does_not_come_back_the_setup_keeps_it(
 
 def _without_misses(index: BM25Index) -> BM25Index:
     """The same index with its kept counts wrong by one (what scoring without them gives)."""
-    import copy
-
     broken = copy.copy(index)
     at, values = index._misses  # type: ignore[misc]
     broken._misses = (at, values + 1)
@@ -209,13 +208,12 @@ passages_strategy = st.lists(
 def test_any_sections_score_as_an_index_over_their_summed_passages(
     passages: list[list[tuple[int, int]]], cuts: list[int], pad: int, query: dict[str, float]
 ) -> None:
-    """Any corpus (counts up to 2**24, empty passages and sections), any query."""
+    """Any corpus (counts up to 2**24, empty passages and sections; a section's words stay
+    under 2**31, as DocTerms's int32 lengths need), any query."""
     rows = []
     for doc in passages:
         counts = dict(doc)
-        rows.append(
-            (list(counts), list(counts.values()), min(sum(counts.values()) + pad, 2**31 - 1))
-        )
+        rows.append((list(counts), list(counts.values()), sum(counts.values()) + pad))
     per_section = list(cuts)
     per_section[-1] += len(rows) - sum(per_section)  # every passage in some section
     if per_section[-1] < 0:
