@@ -23,6 +23,7 @@ __all__ = [
     "DEFAULT_CONFIG_FILE",
     "ENV_PREFIX",
     "FUNCTION_TARGETS",
+    "INDEX_TARGETS",
     "NOTION_EVENTS_SOURCE",
     "SCHEMES",
     "BrainConfig",
@@ -49,6 +50,9 @@ NOTION_EVENTS_SOURCE = "notion"
 FUNCTION_TARGETS = ("context", "webhooks", "notion_events", "sync", "mcp", "status")
 #: The targets the bearer token (``[serve] auth_token``) opens to callers without Google IAM.
 BEARER_TARGETS = ("context", "mcp", "status")
+#: The targets that load the saved index (and ``sync``, which saves it): the readers of
+#: ``[context] index_key``.
+INDEX_TARGETS = ("context", "mcp", "status", "sync")
 Scheme = Literal["github", "stripe", "standard", "slack", "notion", "hmac-sha256"]
 SCHEMES: tuple[str, ...] = get_args(Scheme)
 _SECRET_REF = re.compile(
@@ -140,7 +144,9 @@ class ContextConfig(_Section):
     (:data:`CHECK_INTERVAL_S`). Pages named by Notion events are re-read within about a
     second either way. ``persist_index`` saves the built index in the state directory (on
     Cloud Run, in the state database) so a new process starts from it (checked against the
-    page versions, rebuilt when stale).
+    page versions, rebuilt when stale). ``index_key`` (a secret reference) signs it: set, a
+    saved index is loaded only when signed with that key, so who can write the state
+    database cannot make the service unpickle a file of theirs (see :mod:`router.persist`).
     ``semantic``: ``auto`` ranks by meaning as well as by words wherever the embedding model
     is installed (``make install`` installs it) and every passage has its vector (``brain
     sync`` computes them, ``brain serve`` in the background; on Cloud Run the scheduled sync
@@ -152,8 +158,14 @@ class ContextConfig(_Section):
     max_budget: int = Field(default=200_000, gt=0)
     check_interval_s: float | None = Field(default=None, ge=0)
     persist_index: bool = True
+    index_key: str | None = None  # secret reference; signs the saved index
     semantic: Literal["auto", "off"] = "auto"
     embed_budget_s: float = Field(default=120.0, gt=0)
+
+    @field_validator("index_key")
+    @classmethod
+    def _index_key(cls, value: str | None) -> str | None:
+        return None if value is None else _check_ref(value)
 
 
 class ServeConfig(_Section):

@@ -94,7 +94,8 @@ def _saved_index(config: BrainConfig) -> Check:
             "index", None, f"not saved yet: the first get_context builds it and saves {path}"
         )
     then = "the next process builds from the pages and saves it again"
-    problem = header_problem(path, workspace=runtime.workspace_id, then=then)
+    signed = config.context.index_key is not None
+    problem = header_problem(path, workspace=runtime.workspace_id, then=then, signed=signed)
     if problem:
         return Check("index", None, problem)
     size = path.stat().st_size / 1e6
@@ -115,11 +116,16 @@ def _saved_in_the_database(config: BrainConfig, workspace: str) -> Check:
     from router import header_problem
 
     then = "each new instance builds from the pages until the scheduled sync job saves it again"
+    signed = config.context.index_key is not None
     try:
         with open_outbox(config.state_url) as outbox:
             place = StateIndexPlace(lambda: outbox, read_only=True)
             found = place.saved("index")
-            problem = header_problem(place, workspace=workspace, then=then) if found else ""
+            problem = (
+                header_problem(place, workspace=workspace, then=then, signed=signed)
+                if found
+                else ""
+            )
     except (BrainError, OSError) as exc:
         message = exc.message if isinstance(exc, BrainError) else str(exc)
         return Check("index", None, f"cannot read the saved index: {message}")
@@ -138,7 +144,13 @@ def _saved_in_the_database(config: BrainConfig, workspace: str) -> Check:
         "index",
         True,
         f"saved in the state database ({size / 1e6:.1f} MB, written {minutes:.0f} min ago by"
-        " the scheduled sync job): a new instance starts from it",
+        " the scheduled sync job): a new instance starts from it"
+        + (
+            ", signed with [context] index_key"
+            if signed
+            else "; unsigned: who can write the database could make the services load a file"
+            " of theirs (set [context] index_key)"
+        ),
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from config import CHECK_INTERVAL_S, BrainConfig
 from functions.marks import MarkFeed, utc_now
-from functions.secrets import SecretResolver, check_at_start
+from functions.secrets import SecretResolver, check_at_start, index_key_bytes
 from functions.webhooks.errors import OutboxError
 from router import SyncOptions, SyncReport, sync
 from shards import LocalFolderStore, PageStore, TiktokenCounter, TokenOptions
@@ -252,6 +253,7 @@ class Runtime:
                     check_interval_s=self.check_interval_s,
                     sync=self.sync_options,
                     persist=self.index_place,
+                    persist_key=self.index_key,
                     workspace=self.workspace_id,
                     freeze_gc=True,
                 ),
@@ -348,7 +350,26 @@ class Runtime:
             return self.index_path
         from functions.saved_index import StateIndexPlace
 
+        if self.config.context.index_key is None:
+            log.warning(
+                "the saved index in the state database is not signed: who can write the"
+                " database could make this service load a file of theirs. Set [context]"
+                " index_key to a Secret Manager reference (see infra/README.md)."
+            )
+
         return StateIndexPlace(lambda: self.outbox, read_only=True)
+
+    @property
+    def index_key(self) -> Callable[[], bytes] | None:
+        """What signs the saved index (``[context] index_key``): the secret's value, read
+        when the cache loads or saves (a rotated secret is picked up) and hashed into a key;
+        None when unset. Unset on Cloud Run, the saved index in the state database is
+        unsigned, and the service says so when it starts (``brain doctor`` too)."""
+        ref = self.config.context.index_key
+        if ref is None or not self.config.context.persist_index:
+            return None
+        secrets = self.secrets
+        return lambda: index_key_bytes(secrets.resolve(ref))
 
     @property
     def workspace_id(self) -> str:

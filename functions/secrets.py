@@ -11,13 +11,14 @@ read, rather than answer its first caller with the story.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import threading
 import time
 from collections.abc import Callable, Mapping
 
-from config import BEARER_TARGETS, NOTION_EVENTS_SOURCE, BrainConfig
+from config import BEARER_TARGETS, INDEX_TARGETS, NOTION_EVENTS_SOURCE, BrainConfig
 from functions.errors import SecretError
 from functions.gcp_secrets import SecretManagerFetcher
 
@@ -99,6 +100,12 @@ class SecretResolver:
                 raise SecretError(f"{key}: {exc.message}", hint=exc.hint) from exc
 
 
+def index_key_bytes(value: str) -> bytes:
+    """The key that signs the saved index, from ``[context] index_key``'s value (any string:
+    hashed to 32 bytes, so a passphrase and a random token both do)."""
+    return hashlib.blake2b(value.encode(), digest_size=32, person=b"brain-index-key").digest()
+
+
 def references(config: BrainConfig, target: str | None = None) -> list[tuple[str, str]]:
     """``(config key, reference)`` of every secret ``config`` names, or only those the cloud
     function ``target`` reads (``context``, ``webhooks``, ``notion_events``, ``sync``,
@@ -108,6 +115,8 @@ def references(config: BrainConfig, target: str | None = None) -> list[tuple[str
         refs.append(("store.token", config.store.token))
     if config.serve.auth_token and (target is None or target in BEARER_TARGETS):
         refs.append(("serve.auth_token", config.serve.auth_token))
+    if config.context.index_key and (target is None or target in INDEX_TARGETS):
+        refs.append(("context.index_key", config.context.index_key))
     for name, source in sorted(config.webhooks.sources.items()):
         readers = {"webhooks"} | ({"notion_events"} if name == NOTION_EVENTS_SOURCE else set())
         if target is None or target in readers:

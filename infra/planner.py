@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-from config import BEARER_TARGETS, CONFIG_ENV, NOTION_EVENTS_SOURCE, BrainConfig
+from config import BEARER_TARGETS, CONFIG_ENV, INDEX_TARGETS, NOTION_EVENTS_SOURCE, BrainConfig
 from infra._checks import check_deploy_section, check_functions, check_state
 from infra.resources import (
     ArtifactRepository,
@@ -111,6 +111,17 @@ def plan(config: BrainConfig) -> DeployPlan:
         for ref in source.secrets:
             use(f"webhooks.sources.{source_name}.secrets", ref, users)
     use("serve.auth_token", config.serve.auth_token, BEARER_TARGETS)
+    use("context.index_key", config.context.index_key, INDEX_TARGETS)
+    if config.context.persist_index and config.context.index_key is None:
+        warnings.append(
+            Finding(
+                "context.index_key",
+                "the saved index in the state database will be unsigned: who can write the "
+                "database could make the services load a file of theirs (it is a pickle)",
+                f"Set [context] index_key = 'sm:projects/{d.project}/secrets/BRAIN_INDEX_KEY/"
+                "versions/latest' and give it a random value (infra/README.md, step 5).",
+            )
+        )
     state_users = [t for t in TARGETS if SPECS[t].uses_state]
     use("deploy.state_url_secret", d.state_url_secret, state_users)
 

@@ -27,11 +27,16 @@ the same byte for byte in both. A ``read_only`` place is loaded from, never save
 
 The payloads are pickles: they live in the service's own state directory or state database,
 written and read only by this service; a checksum is checked before anything is unpickled.
+Given a key (``[context] index_key``, a secret the service holds and the database does not),
+that checksum is a MAC, keyed BLAKE2b: who can write the state database but does not hold
+the key cannot make a file the service will unpickle (and so run code in it). A signed file
+is refused without the key, an unsigned one with it, and either is then rebuilt.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import logging
 import os
@@ -274,12 +279,17 @@ def as_place(where: IndexPlace | Path) -> IndexPlace:
 HEADER_BYTES = 1024
 
 
+def _digest(key: bytes | None) -> hashlib.blake2b:
+    """The payload's checksum: BLAKE2b, keyed (a MAC) when there is a key."""
+    return hashlib.blake2b(digest_size=16, key=key or b"")
+
+
 class _Hashing:
     """A binary file wrapper that hashes and counts what is written through it."""
 
-    def __init__(self, out: Any) -> None:
+    def __init__(self, out: Any, key: bytes | None) -> None:
         self._out = out
-        self.digest = hashlib.blake2b(digest_size=16)
+        self.digest = _digest(key)
         self.size = 0
 
     def write(self, data: Any) -> int:  # bytes, or a PickleBuffer for large arrays
@@ -290,27 +300,40 @@ class _Hashing:
         return written
 
 
-def save(where: IndexPlace | Path, saved: SavedIndex, *, workspace: str, build: str) -> str:
+def save(
+    where: IndexPlace | Path,
+    saved: SavedIndex,
+    *,
+    workspace: str,
+    build: str,
+    key: bytes | None = None,
+) -> str:
     """Write ``saved`` atomically (a folder: temp file, fsync, rename), streaming: the payload
-    is never held in memory whole. Returns the payload's checksum (its terms file names it)."""
+    is never held in memory whole; signed with ``key`` when given. Returns the payload's
+    checksum (its terms file names it)."""
     header = {"format": FORMAT, "code": code_fingerprint(), "build": build, "workspace": workspace}
-    return _write(as_place(where), "index", MAGIC, saved, header)
+    return _write(as_place(where), "index", MAGIC, saved, header, key)
 
 
-def save_terms(where: IndexPlace | Path, terms: SavedTerms, *, checksum: str) -> None:
+def save_terms(
+    where: IndexPlace | Path, terms: SavedTerms, *, checksum: str, key: bytes | None = None
+) -> None:
     """Write the terms of the index saved at ``where`` with payload ``checksum`` beside it."""
     header = {"format": FORMAT, "code": code_fingerprint(), "index": checksum}
-    _write(as_place(where), "terms", TERMS_MAGIC, terms, header)
+    _write(as_place(where), "terms", TERMS_MAGIC, terms, header, key)
 
 
-def load(where: IndexPlace | Path, *, workspace: str, build: str) -> tuple[SavedIndex | None, str]:
-    """The saved index, or None and why it cannot be used (the caller rebuilds).
+def load(
+    where: IndexPlace | Path, *, workspace: str, build: str, key: bytes | None = None
+) -> tuple[SavedIndex | None, str]:
+    """The saved index, or None and why it cannot be used (the caller rebuilds). With a
+    ``key``, only a file signed with it is loaded; without one, only an unsigned file.
 
     The checksum is computed in chunks and the payload unpickled from the file, so loading
     never holds the file's bytes and the objects built from them at once."""
     place = as_place(where)
     refusal = _index_refusal(place.where("index"), workspace, build, then="rebuilding")
-    saved, checksum, why = _read(place, "index", MAGIC, SavedIndex, refusal, then="rebuilding")
+    saved, checksum, why = _read(place, "index", MAGIC, SavedIndex, refusal, key, then="rebuilding")
     return (replace(saved, checksum=checksum), "") if saved is not None else (None, why)
 
 
@@ -333,9 +356,12 @@ def _index_refusal(
     return refusal
 
 
-def load_terms(where: IndexPlace | Path, *, checksum: str) -> tuple[SavedTerms | None, str]:
-    """The terms saved beside the index at ``where`` whose payload has ``checksum``, or None
-    and why not (the caller analyzes the shards again)."""
+def load_terms(
+    where: IndexPlace | Path, *, checksum: str, key: bytes | None = None
+) -> tuple[SavedTerms | None, str]:
+    """The terms saved beside the index at ``where`` whose payload has ``checksum`` (signed
+    with ``key`` as :func:`load` asks), or None and why not (the caller analyzes the shards
+    again)."""
     place = as_place(where)
     name = place.where("terms")
 
@@ -344,15 +370,20 @@ def load_terms(where: IndexPlace | Path, *, checksum: str) -> tuple[SavedTerms |
             return f"{name} belongs to another saved index; analyzing again"
         return ""
 
-    terms, _, why = _read(place, "terms", TERMS_MAGIC, SavedTerms, refusal, then="analyzing again")
+    terms, _, why = _read(
+        place, "terms", TERMS_MAGIC, SavedTerms, refusal, key, then="analyzing again"
+    )
     return terms, why
 
 
-def header_problem(where: IndexPlace | Path, *, workspace: str, then: str) -> str:
+def header_problem(
+    where: IndexPlace | Path, *, workspace: str, then: str, signed: bool = False
+) -> str:
     """Why the saved index at ``where`` would not be loaded, judged from its header alone
-    (its format, code and workspace, as :func:`load` judges them; not its checksum, which
-    reads the file whole, nor its build options, which only a cache knows), or "" when the
-    header says nothing against it; each reason ends with ``then``. For ``brain doctor``."""
+    (its format, code and workspace, and whether it is ``signed``, as :func:`load` judges
+    them given a key or not; not its checksum, which reads the file whole, nor its build
+    options, which only a cache knows), or "" when the header says nothing against it; each
+    reason ends with ``then``. For ``brain doctor``."""
     place = as_place(where)
     name = place.where("index")
     try:
@@ -364,19 +395,27 @@ def header_problem(where: IndexPlace | Path, *, workspace: str, then: str) -> st
         return f"cannot read {name} ({exc}); {then}"
     if line is None:
         return f"{name} is not a saved index; {then}"
-    return _header_refusal(name, line, _index_refusal(name, workspace, None, then=then), then)[1]
+    refusal = _index_refusal(name, workspace, None, then=then)
+    return _header_refusal(name, line, refusal, signed, then)[1]
 
 
 def _write(
-    place: IndexPlace, kind: IndexFile, magic: bytes, payload: object, header: dict[str, Any]
+    place: IndexPlace,
+    kind: IndexFile,
+    magic: bytes,
+    payload: object,
+    header: dict[str, Any],
+    key: bytes | None,
 ) -> str:
-    """``magic``, a JSON header line (``header`` with the payload's size and checksum) and
-    the pickled payload, written atomically; returns the checksum."""
+    """``magic``, a JSON header line (``header`` with the payload's size and checksum, and
+    whether that is signed) and the pickled payload, written atomically; returns the
+    checksum."""
     with place.writer(kind, len(magic) + HEADER_BYTES) as out:
-        hashing = _Hashing(out)
+        hashing = _Hashing(out, key)
         pickle.dump(payload, hashing, protocol=pickle.HIGHEST_PROTOCOL)
         checksum = hashing.digest.hexdigest()
-        line = json.dumps({**header, "bytes": hashing.size, "blake2b": checksum}).encode()
+        fields = {**header, "bytes": hashing.size, "blake2b": checksum, "signed": bool(key)}
+        line = json.dumps(fields).encode()
         if len(line) >= HEADER_BYTES:
             raise OSError(f"the header of {place.where(kind)} is too long (workspace name?)")
         out.finish(magic + line.ljust(HEADER_BYTES - 1) + b"\n")
@@ -389,13 +428,16 @@ def _read(
     magic: bytes,
     payload_type: type[_P],
     refusal: Callable[[dict[str, Any]], str],
+    key: bytes | None,
     *,
     then: str,
 ) -> tuple[_P | None, str, str]:
     """The payload of a file :func:`_write` wrote, its checksum and "", or None, "" and why
     it cannot be used: not such a file, another format or code, refused by ``refusal`` (the
-    header's own fields), truncated, corrupted, not loadable or not a ``payload_type``; each
-    reason ends with ``then``, what the caller does instead."""
+    header's own fields), signed where there is no ``key`` or not where there is one,
+    truncated, corrupted or signed with another key, not loadable or not a
+    ``payload_type``; each reason ends with ``then``, what the caller does instead. Nothing
+    is unpickled before the checksum (with a key, the signature) matches."""
     name = place.where(kind)
     try:
         with place.reader(kind) as src:
@@ -403,12 +445,16 @@ def _read(
             if line is None:
                 return None, "", f"{name} is not a saved index"
             start = src.tell()
-            digest, size = hashlib.blake2b(digest_size=16), 0
+            # (the header's own fields first: a file that is refused is not read whole)
+            why = _header_refusal(name, line, refusal, bool(key), then)[1]
+            if why:
+                return None, "", why
+            digest, size = _digest(key), 0
             for chunk in iter(lambda: src.read(1 << 20), b""):
                 digest.update(chunk)
                 size += len(chunk)
             checksum = digest.hexdigest()
-            why = _refusal(name, line, size, checksum, refusal, then)
+            why = _refusal(name, line, size, checksum, bool(key), then)
             if why:
                 return None, "", why
             src.seek(start)
@@ -433,10 +479,11 @@ def _header_line(src: IO[bytes], magic: bytes) -> bytes | None:
 
 
 def _header_refusal(
-    name: str, line: bytes, refusal: Callable[[dict[str, Any]], str], then: str
+    name: str, line: bytes, refusal: Callable[[dict[str, Any]], str], signed: bool, then: str
 ) -> tuple[dict[str, Any], str]:
     """The header line's fields and "", or why it rules the file out (unreadable, another
-    format or code, or ``refusal`` of its fields)."""
+    format or code, signed or not where ``signed`` asks the other, or ``refusal`` of its
+    fields)."""
     try:
         header = json.loads(line)
     except ValueError:
@@ -448,23 +495,29 @@ def _header_refusal(
             f"{name} was written by another version (format {header.get('format')}, "
             f"code {header.get('code')}); {then}"
         )
+    if header.get("signed") is not True and signed:
+        return header, (
+            f"{name} is not signed, and this service loads only a saved index signed with its"
+            f" [context] index_key; {then}"
+        )
+    if header.get("signed") is True and not signed:
+        return header, (
+            f"{name} is signed, and this process was given no [context] index_key to check"
+            f" it with; {then}"
+        )
     return header, refusal(header)
 
 
-def _refusal(
-    name: str,
-    line: bytes,
-    size: int,
-    digest: str,
-    refusal: Callable[[dict[str, Any]], str],
-    then: str,
-) -> str:
-    """Why the header (and the payload's size and checksum) rule the file out, or ""."""
-    header, why = _header_refusal(name, line, refusal, then)
-    if why:
-        return why
+def _refusal(name: str, line: bytes, size: int, digest: str, signed: bool, then: str) -> str:
+    """Why the payload's size and checksum (or signature) rule the file out, or ""."""
+    header = json.loads(line)  # (read and judged already by _header_refusal)
     if header.get("bytes") != size:
         return f"{name} is truncated ({size:,} of {header.get('bytes')} bytes); {then}"
-    if header.get("blake2b") != digest:
+    if not hmac.compare_digest(str(header.get("blake2b")).encode(), digest.encode()):
+        if signed:
+            return (
+                f"{name} is corrupted, or was not signed with this service's [context]"
+                f" index_key (signature mismatch); {then}"
+            )
         return f"{name} is corrupted (checksum mismatch); {then}"
     return ""

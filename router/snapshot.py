@@ -128,6 +128,10 @@ class SnapshotOptions:
     persist: where the built index is saved and loaded from: a file path, or any
         :class:`~router.persist.IndexPlace` (the state database on Cloud Run); None: kept in
         memory only. See :mod:`router.persist`.
+    persist_key: the key the saved index is signed with and checked against (see
+        :mod:`router.persist`), asked for at each load and save, so a rotated secret is
+        picked up; None: saved unsigned, and only an unsigned one loaded. When it cannot be
+        had, the cache builds from the pages and does not save.
     workspace: what the index is of (a folder, a Notion root page): a saved index of
         another workspace is never loaded.
     freeze_gc: ``gc.freeze()`` after each build, so the cyclic collector never walks the
@@ -145,6 +149,7 @@ class SnapshotOptions:
     min_passage_tokens: int = 12
     sync: SyncOptions = field(default_factory=SyncOptions)
     persist: IndexPlace | Path | None = None
+    persist_key: Callable[[], bytes] | None = None
     workspace: str = ""
     freeze_gc: bool = False
     apart_chars: int = 4_000_000
@@ -649,7 +654,13 @@ class SnapshotCache:
         path = self.options.persist
         if path is None:
             return
-        saved, why = load(path, workspace=self.options.workspace, build=self._build_key())
+        try:
+            key = self._persist_key()
+        except Exception as exc:  # (a secret store that cannot answer): build from the pages
+            self.load_note = f"cannot get [context] index_key ({exc}); rebuilding"
+            log.warning("building the index: %s", self.load_note)
+            return
+        saved, why = load(path, workspace=self.options.workspace, build=self._build_key(), key=key)
         if saved is None:
             self.load_note = why
             log.info("building the index: %s", why)
@@ -672,7 +683,10 @@ class SnapshotCache:
         path = self.options.persist
         if not checksum or path is None:
             return
-        saved, why = load_terms(path, checksum=checksum)
+        try:
+            saved, why = load_terms(path, checksum=checksum, key=self._persist_key())
+        except Exception as exc:  # (the key cannot be had now): analyze them again
+            saved, why = None, f"cannot get [context] index_key ({exc}); analyzing again"
         found = saved.terms(loaded.lexicon) if saved is not None else None
         if found is None:
             log.info("%s", why or "the saved terms do not fit the saved index; analyzing again")
@@ -699,14 +713,21 @@ class SnapshotCache:
             **counts,
         )
         try:
-            checksum = save(path, saved, workspace=self.options.workspace, build=self._build_key())
+            key = self._persist_key()
+            checksum = save(
+                path, saved, workspace=self.options.workspace, build=self._build_key(), key=key
+            )
             terms = [self._entries[s.page_id][1] for s in snap.shards]  # (a build made all)
             kept = SavedTerms.of([s.page_id for s in snap.shards], cast(list[ShardTerms], terms))
-            save_terms(path, kept, checksum=checksum)
+            save_terms(path, kept, checksum=checksum, key=key)
         except Exception as exc:  # never fails a request: the next process rebuilds
             log.warning(
                 "could not save the built index to %s: %s", as_place(path).where("index"), exc
             )
+
+    def _persist_key(self) -> bytes | None:
+        get = self.options.persist_key
+        return None if get is None else get()
 
     def _freeze(self) -> None:
         if self.options.freeze_gc:

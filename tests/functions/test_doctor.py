@@ -254,7 +254,7 @@ def test_the_saved_index_is_reported_where_a_new_process_finds_it(
         job.close()
         cloud = checks(None, workspace)["index"]
     assert cloud.ok is True and "saved in the state database" in cloud.detail
-    assert "written 0 min ago" in cloud.detail
+    assert "written 0 min ago" in cloud.detail and "unsigned" in cloud.detail
     off = checks(toml(tmp_path, "[context]\npersist_index = false\n"), workspace)["index"]
     assert off.ok is None and "builds from the pages" in off.detail
 
@@ -285,3 +285,28 @@ def test_a_saved_index_that_will_not_be_loaded_is_reported_with_why(
     assert "was written by another version (format" in found.detail
     assert "code 0000000000000000" in found.detail
     assert found.detail.endswith("the next process builds from the pages and saves it again")
+
+
+def test_the_doctor_says_whether_the_saved_index_is_signed_as_the_config_asks(
+    tmp_path: Path, workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from config import load_config
+    from functions.runtime import Runtime
+
+    monkeypatch.setenv("BRAIN_TEST_INDEX_KEY", "a value from the secret store")
+    (tmp_path / "keyed").mkdir()  # (not ./brain.toml, which every load_config here reads)
+    keyed = toml(tmp_path / "keyed", '[context]\nindex_key = "env:BRAIN_TEST_INDEX_KEY"\n')
+    runtime = Runtime(load_config(workspace=workspace))  # saves it unsigned
+    runtime.context_service.get_context("stripe webhook secret", 500)
+    runtime.close()
+    found = checks(keyed, workspace)["index"]
+    assert found.ok is None and "is not signed" in found.detail
+    with monkeypatch.context() as cloud_run:
+        cloud_run.setenv("K_SERVICE", "context")
+        job = Runtime(load_config(keyed, workspace=workspace))
+        job.scheduled_sync()
+        job.close()
+        signed = checks(keyed, workspace)["index"]
+        unkeyed = checks(None, workspace)["index"]
+    assert signed.ok is True and "signed with [context] index_key" in signed.detail
+    assert unkeyed.ok is None and "this process was given no [context] index_key" in unkeyed.detail

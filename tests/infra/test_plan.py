@@ -162,6 +162,22 @@ def test_the_serve_token_is_read_by_the_context_mcp_and_status_services_only() -
     assert mcp.spec.min_instances == 0  # scale to zero: a phone's occasional call pays per use
 
 
+def test_the_index_key_is_read_by_the_services_that_load_or_save_the_saved_index() -> None:
+    result = plan(cloud_config(context={"index_key": sm("BRAIN_INDEX_KEY")}))
+    (secret,) = [s for s in result.secrets if s.secret_id == "BRAIN_INDEX_KEY"]
+    assert sorted(secret.used_by) == ["brain-context", "brain-mcp", "brain-status", "brain-sync"]
+    assert secret.config_keys == ("context.index_key",)
+    assert not [w for w in result.warnings if w.key == "context.index_key"]
+
+
+def test_an_unsigned_saved_index_is_a_warning_naming_the_secret_to_add(cloud: DeployPlan) -> None:
+    (warning,) = [w for w in cloud.warnings if w.key == "context.index_key"]
+    assert "unsigned" in warning.message
+    assert f"sm:projects/{P}/secrets/BRAIN_INDEX_KEY/versions/latest" in warning.hint
+    off = plan(cloud_config(context={"persist_index": False}))
+    assert not [w for w in off.warnings if w.key == "context.index_key"]
+
+
 def test_the_scheduler_posts_sync_with_an_oidc_token_of_an_account_allowed_to_invoke_it(
     cloud: DeployPlan,
 ) -> None:

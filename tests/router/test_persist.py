@@ -9,6 +9,7 @@ older version or from another workspace.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from dataclasses import replace
 from pathlib import Path
@@ -438,6 +439,50 @@ def test_a_runtime_saves_its_index_locally_and_on_cloud_run_in_the_state_databas
     off.close()
 
 
+def test_on_cloud_run_the_job_signs_the_saved_index_and_instances_load_it_only_with_that_key(
+    tmp_path: Path,
+    tokenizer: TiktokenCounter,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from config import load_config
+    from functions.runtime import Runtime
+    from functions.secrets import references
+
+    build_store(tmp_path / "ws", tokenizer)
+    monkeypatch.setenv("K_SERVICE", "context")
+    monkeypatch.setenv("BRAIN_TEST_INDEX_KEY", "a long random value from Secret Manager")
+
+    def runtime(key: str | None) -> Runtime:
+        config = load_config(workspace=tmp_path / "ws")
+        context = config.context.model_copy(update={"index_key": key})
+        return Runtime(config.model_copy(update={"context": context}))
+
+    job = runtime("env:BRAIN_TEST_INDEX_KEY")
+    assert ("context.index_key", "env:BRAIN_TEST_INDEX_KEY") in references(job.config, "sync")
+    assert "context.index_key" not in dict(references(job.config, "webhooks"))
+    job.scheduled_sync()
+    job.close()
+    signed = runtime("env:BRAIN_TEST_INDEX_KEY")
+    assert signed.context_service.get_context("stripe webhook secret", 500).context
+    assert signed.context_service.cache.loaded, signed.context_service.cache.load_note
+    signed.close()
+    # The secret rotated (the job has not run since): built from the pages, never trusted.
+    monkeypatch.setenv("BRAIN_TEST_INDEX_KEY", "the rotated value")
+    rotated = runtime("env:BRAIN_TEST_INDEX_KEY")
+    assert rotated.context_service.get_context("stripe webhook secret", 500).context
+    assert not rotated.context_service.cache.loaded
+    assert "signature mismatch" in rotated.context_service.cache.load_note
+    rotated.close()
+    # No key configured: the signed index is not loaded, and the service says it is unsigned.
+    with caplog.at_level(logging.WARNING):
+        unsigned = runtime(None)
+        assert unsigned.context_service.get_context("stripe webhook secret", 500).context
+    assert not unsigned.context_service.cache.loaded
+    assert "saved index in the state database is not signed" in caplog.text
+    unsigned.close()
+
+
 # -- counting answers without the encoder ----------------------------------------------------
 
 
@@ -496,3 +541,130 @@ def test_a_snapshot_made_from_a_seeded_one_counts_its_own_texts(
     assert stale.seeds == {}
     line = stale.fixed_texts()["shard:0"]
     assert "STALE" in line and stale.fixed_raws(tokenizer)["shard:0"] == tokenizer.raw(line)
+
+
+# -- a signed saved index ([context] index_key) ----------------------------------------------
+
+KEY, OTHER_KEY = b"k" * 32, b"o" * 32
+#: What unpickling a forged payload did (see _Forged): nothing, where the key refused it.
+FORGED_RAN: list[str] = []
+
+
+def _record(what: str) -> str:
+    FORGED_RAN.append(what)
+    return what
+
+
+class _Forged:
+    """A payload whose unpickling runs code of its writer's (here: records that it ran)."""
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return _record, ("forged payload unpickled",)
+
+
+def _forge(path: Path, *, signed: bool) -> None:
+    """Replace the saved index's payload as someone who can write the file (or the state
+    database) but holds no key would: a payload of theirs, the header's size and checksum
+    recomputed to match it, and the header claiming whatever ``signed`` says."""
+    import hashlib
+    import pickle
+
+    magic, line, _ = path.read_bytes().split(b"\n", 2)
+    payload = pickle.dumps(_Forged())
+    header = json.loads(line)
+    header.update(
+        bytes=len(payload),
+        blake2b=hashlib.blake2b(payload, digest_size=16).hexdigest(),
+        signed=signed,
+    )
+    forged = json.dumps(header).encode().ljust(persist.HEADER_BYTES - 1)
+    path.write_bytes(magic + b"\n" + forged + b"\n" + payload)
+
+
+@pytest.mark.parametrize("signed", [True, False])
+def test_a_forged_payload_is_never_unpickled_by_a_service_that_signs(
+    store: CountingStore, tokenizer: TiktokenCounter, tmp_path: Path, signed: bool
+) -> None:
+    path = tmp_path / "index.bin"
+    _cache(store, tokenizer, path, persist_key=lambda: KEY).get()
+    build = _cache(store, tokenizer, path)._build_key()
+    _forge(path, signed=signed)
+    FORGED_RAN.clear()
+    saved, why = persist.load(path, workspace=WORKSPACE, build=build, key=KEY)
+    assert saved is None and FORGED_RAN == []
+    if signed:
+        assert "not signed with this service's [context] index_key" in why
+    else:
+        assert "is not signed" in why
+    # What the key guards against: without one, the checksum alone lets the file through.
+    _forge(path, signed=False)
+    saved, why = persist.load(path, workspace=WORKSPACE, build=build)
+    assert FORGED_RAN == ["forged payload unpickled"]
+    assert saved is None and "holds something else" in why
+    FORGED_RAN.clear()
+
+
+def test_a_signed_saved_index_loads_with_its_key_and_is_rebuilt_without_it(
+    store: CountingStore, tokenizer: TiktokenCounter, tmp_path: Path
+) -> None:
+    path = tmp_path / "index.bin"
+    built = _cache(store, tokenizer, path, persist_key=lambda: KEY)
+    expected = [ranking(built, t) for t in TASKS]
+    header = json.loads(path.read_bytes().split(b"\n", 2)[1])
+    assert header["signed"] is True
+    assert json.loads(persist.terms_path(path).read_bytes().split(b"\n", 2)[1])["signed"]
+    store.reads.clear()
+    resumed = _cache(store, tokenizer, path, persist_key=lambda: KEY)
+    assert [ranking(resumed, t) for t in TASKS] == expected
+    assert resumed.loaded and not store.reads
+    # Signed with another key (a rotated secret): rebuilt from the pages, and saved again.
+    other = _cache(store, tokenizer, path, persist_key=lambda: OTHER_KEY)
+    assert [ranking(other, t) for t in TASKS] == expected
+    assert not other.loaded and "signature mismatch" in other.load_note
+    again = _cache(store, tokenizer, path, persist_key=lambda: OTHER_KEY)
+    again.get()
+    assert again.loaded
+    # No key where the file is signed, or a key where it is not: rebuilt, never trusted.
+    unkeyed = _rebuilt_with(store, tokenizer, path)
+    assert "is signed, and this process was given no [context] index_key" in unkeyed.load_note
+    keyed = _cache(store, tokenizer, path, persist_key=lambda: KEY)
+    keyed.get()
+    assert not keyed.loaded and "is not signed" in keyed.load_note
+
+
+def test_saved_terms_signed_with_another_key_are_analyzed_again(
+    store: CountingStore, tokenizer: TiktokenCounter, tmp_path: Path
+) -> None:
+    path = tmp_path / "index.bin"
+    cache = _cache(store, tokenizer, path, persist_key=lambda: KEY)
+    cache.get()
+    saved, why = persist.load(path, workspace=WORKSPACE, build=cache._build_key(), key=KEY)
+    assert saved is not None, why
+    kept, why = persist.load_terms(path, checksum=saved.checksum, key=KEY)
+    assert kept is not None, why
+    kept, why = persist.load_terms(path, checksum=saved.checksum, key=OTHER_KEY)
+    assert kept is None and "signature mismatch" in why and why.endswith("analyzing again")
+    kept, why = persist.load_terms(path, checksum=saved.checksum)
+    assert kept is None and "was given no [context] index_key" in why
+
+
+def test_a_key_that_cannot_be_had_means_building_from_the_pages_and_not_saving(
+    store: CountingStore,
+    tokenizer: TiktokenCounter,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    path = tmp_path / "index.bin"
+    _cache(store, tokenizer, path, persist_key=lambda: KEY).get()
+    before = path.read_bytes()
+
+    def unavailable() -> bytes:
+        raise OSError("Secret Manager did not answer")
+
+    store.reads.clear()
+    cache = _cache(store, tokenizer, path, persist_key=unavailable)
+    assert cache.get().ids() == SHARD_IDS
+    assert not cache.loaded and store.reads
+    assert "cannot get [context] index_key (Secret Manager did not answer)" in cache.load_note
+    assert path.read_bytes() == before  # not saved unsigned over the signed one
+    assert "could not save the built index" in caplog.text
