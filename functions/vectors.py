@@ -35,6 +35,7 @@ SCHEMA = [
     "CREATE TABLE IF NOT EXISTS passage_vectors ( digest BYTEA PRIMARY KEY, vector BYTEA NOT NULL)",
 ]
 KEYS = "SELECT digest FROM passage_vectors"
+ANY = "SELECT 1 FROM passage_vectors LIMIT 1"
 ROWS = "SELECT digest, vector FROM passage_vectors"
 UPSERT = (
     "INSERT INTO passage_vectors (digest, vector) VALUES (?, ?)"
@@ -135,3 +136,14 @@ class StateVectors:
             except (OutboxError, OSError):
                 stored = set()
             return len(stored | set(self._pending))
+
+    def __bool__(self) -> bool:
+        with self._lock:
+            if self._pending:
+                return True
+            try:
+                with self._db().transaction("looking for passage vectors", write=False) as tx:
+                    return bool(tx.rows(ANY))
+            except (OutboxError, OSError) as exc:
+                log.warning("cannot read passage vectors; ranking by words: %s", exc)
+                return False

@@ -402,6 +402,11 @@ class VectorStore(Protocol):
 
     def __len__(self) -> int: ...
 
+    def __bool__(self) -> bool:
+        """Whether any vector is stored (cheaper than ``len``: asked before a snapshot's
+        keys are hashed)."""
+        ...
+
 
 class VectorFile:
     """Passage vectors by digest of the embedded text, in one ``.npz`` file (float16).
@@ -509,6 +514,9 @@ class VectorFile:
         with self._lock:
             self._load()
             return len(self._index)
+
+    def __bool__(self) -> bool:
+        return len(self) > 0
 
     def _save(self) -> None:
         if self.path is None:
@@ -688,6 +696,14 @@ class Semantic:
         # request still reading it holds it meanwhile).
         self._matrix = None
         del cached
+        passages = snapshot.lexicon.passages.size
+        if passages and not self._vectors:
+            # None computed yet (a new workspace; the model installed, `brain sync` not run):
+            # hashing every passage's text to learn that took 0.4 s of a 20 MB index's first
+            # answer. (Kept per shard version, the keys are hashed when the vectors come.)
+            coverage = Coverage(0, passages)
+            self._matrix = (weakref.ref(snapshot), None, coverage)
+            return None, coverage
         keys = self._keys(snapshot)
         # float32 in memory: numpy has no BLAS for float16 (a 60K-passage product takes 75 ms
         # in float16, 2.7 ms in float32)

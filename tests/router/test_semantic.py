@@ -576,3 +576,34 @@ def test_missing_vectors_are_looked_for_again_once_a_minute(snapshot: IndexSnaps
     assert reader.similarities(snapshot, "deploy") is None  # not yet looked again
     now[0] += 31
     assert reader.similarities(snapshot, "deploy") is not None
+
+
+def test_with_no_vector_stored_no_passage_is_hashed_to_learn_it(
+    snapshot: IndexSnapshot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A workspace never embedded (the model installed, `brain sync` not run): its first
+    answer says so without hashing every passage's text (0.4 s at 20 MB)."""
+    import router.semantic
+
+    hashed: list[str] = []
+    real = router.semantic._key
+
+    def counting(model: str, text: str) -> bytes:
+        hashed.append(text)
+        return real(model, text)
+
+    monkeypatch.setattr(router.semantic, "_key", counting)
+    shared = VectorFile(None)
+    now = [1000.0]
+    reader = Semantic(HashEncoder, shared, clock=lambda: now[0])
+    assert reader.similarities(snapshot, "deploy") is None
+    cover = reader.coverage(snapshot)
+    assert (cover.embedded, cover.passages) == (0, snapshot.lexicon.passages.size)
+    assert hashed == []
+    # Once one vector is there, the keys are what tells how many: they are hashed.
+    writer = Semantic(HashEncoder, shared)
+    stop = threading.Event()
+    writer.embed_missing(snapshot, batch=2, progress=lambda done, missing: stop.set(), stop=stop)
+    hashed.clear()
+    now[0] += 61
+    assert reader.coverage(snapshot).embedded == 2 and hashed

@@ -42,11 +42,13 @@ def test_saved_vectors_are_read_back_by_another_instance(outbox: SqlOutbox) -> N
     keys = [bytes([n]) * 16 for n in range(5)]
     vectors = _vectors(5)
     writer = StateVectors(lambda: outbox)
+    assert not writer and not StateVectors(lambda: outbox)  # none stored yet
     writer.put(keys[:3], vectors[:3], None)
+    assert writer and not StateVectors(lambda: outbox)  # buffered here, not yet saved
     assert writer.present(keys) == [True, True, True, False, False]  # buffered counts
     writer.save()
     reader = StateVectors(lambda: outbox)
-    assert reader.present(keys) == [True, True, True, False, False]
+    assert reader and reader.present(keys) == [True, True, True, False, False]
     assert reader.gather(keys) is None  # not all there
     got = reader.gather(keys[:3])
     assert got is not None and np.abs(got - vectors[:3]).max() < 1e-3  # float16 storage
@@ -68,6 +70,8 @@ def test_a_database_that_cannot_answer_means_words_only_and_nothing_lost(
     store = StateVectors(database)
     key = [b"k" * 16]
     up = False
+    with caplog.at_level(logging.WARNING):
+        assert not store  # (cannot tell: words only, said in the log)
     store.put(key, _vectors(1), None)
     with caplog.at_level(logging.WARNING):
         store.save()  # kept buffered
