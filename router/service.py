@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -253,6 +254,11 @@ class ContextService:
         if semantic_note is not None:
             result = replace(result, notes=(*result.notes, semantic_note))
         return result
+
+    def saves_deferred(self) -> AbstractContextManager[None]:
+        """Within, an index built on the way to an answer is saved only on leaving: a
+        one-shot command prints first (:meth:`SnapshotCache.saves_deferred`)."""
+        return self.cache.saves_deferred()
 
     def embed(
         self,

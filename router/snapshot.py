@@ -30,6 +30,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -213,6 +214,28 @@ class SnapshotCache:
         self._wake = threading.Event()
         #: Called with each snapshot the background refresher builds (tests wait on it).
         self.on_refresh: Callable[[IndexSnapshot], None] | None = None
+        self._deferring = 0  # inside saves_deferred(): a build's save waits for its end
+        self._deferred: Callable[[], None] | None = None  # the last build's save, if waiting
+
+    @contextmanager
+    def saves_deferred(self) -> Iterator[None]:
+        """Within, a build saves the index (``persist``) only on leaving, so a one-shot
+        command gives its answer first: at 20 MB the save was 0.4 s of the 1.4 s a new
+        process one edit behind took to its snapshot. What the last build made is saved,
+        whatever ends the block; a process killed inside saves nothing (the next one builds
+        from the pages again)."""
+        with self._lock:
+            self._deferring += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._deferring -= 1
+                save, self._deferred = (
+                    (self._deferred, None) if not self._deferring else (None, self._deferred)
+                )
+                if save is not None:
+                    save()
 
     def get(self) -> IndexSnapshot:
         """The current snapshot; lists page versions only when the check interval has passed,
@@ -529,7 +552,10 @@ class SnapshotCache:
         if listing:
             self._checked = now  # a marked refresh leaves the next listing when it was due
         self._freeze()  # (first: the heap the build freed goes back before saving takes more)
-        self._save(snap, invalid, counts)
+        if self._deferring:  # (what it saves is read then: the cache as the last build left it)
+            self._deferred = lambda: self._save(snap, invalid, counts)
+        else:
+            self._save(snap, invalid, counts)
         return snap
 
     def _index_pending(

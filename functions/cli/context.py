@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -19,6 +19,9 @@ from functions.cli._common import (
     say,
 )
 from shards import BrainError
+
+if TYPE_CHECKING:
+    from router import ContextResult
 
 
 @app.command(rich_help_panel="Context")
@@ -50,13 +53,22 @@ def context(
         rt = _runtime(config, workspace)
         service = rt.context_service
         request = {"task": task, "budget": budget, "shards": shard or [], "hints": hint or []}
-        result = service.answer(service.parse_request(request))
+        with service.saves_deferred():  # the answer first, then the index it built is saved
+            result = service.answer(service.parse_request(request))
+            _show(result, json)
     except BrainError as exc:
         fail(exc)
+    if result.incomplete:
+        raise typer.Exit(1)
+
+
+def _show(result: ContextResult, json: bool) -> None:
     if json:
         _emit_json(result.to_json())
-        raise typer.Exit(1 if result.incomplete else 0)
+        sys.stdout.flush()
+        return
     sys.stdout.write(result.context.rstrip("\n") + "\n")
+    sys.stdout.flush()
     say(err, f"{result.tokens} of {result.budget} tokens", style="dim")
     for note in result.notes:
         say(err, note, style="yellow", label="note:")
@@ -69,7 +81,6 @@ def context(
             style="red",
             label="incomplete:",
         )
-        raise typer.Exit(1)
 
 
 @app.command(rich_help_panel="Context")

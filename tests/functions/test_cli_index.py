@@ -334,3 +334,34 @@ def test_context_uses_the_configured_default_budget_and_takes_hints(
     refused = brain("context", "x", "-w", ws, *[a for n in range(9) for a in ("--hint", str(n))])
     assert refused.exit_code == 2
     assert "9 hints; at most 8" in flat(refused.output)
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_context_prints_its_answer_before_it_saves_the_index_it_built(
+    monolith: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, as_json: bool
+) -> None:
+    import io
+    import sys
+    from typing import cast
+
+    from router.persist import save as real
+
+    ws = tmp_path / "ws"
+    assert brain("split", monolith, "-w", ws).exit_code == 0
+    printed_before_save: list[str] = []
+
+    def save(*args: Any, **kwargs: Any) -> str:
+        out = cast(io.BytesIO, sys.stdout.buffer)  # (CliRunner's)
+        printed_before_save.append(out.getvalue().decode())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr("router.snapshot.save", save)
+    args: list[str | Path] = ["context", "rotate the webhook secret", "-w", ws]
+    args += ["--json"] if as_json else []
+    result = brain(*args)
+    assert result.exit_code == 0, result.output
+    (before,) = printed_before_save  # saved once, after the whole answer was out
+    assert before == result.stdout and "webhook" in before.lower()
+    assert list((tmp_path / ".brain").glob("index-*.bin"))
+    printed_before_save.clear()
+    assert brain(*args).exit_code == 0 and printed_before_save == []  # loaded: nothing to save

@@ -668,3 +668,31 @@ def test_a_key_that_cannot_be_had_means_building_from_the_pages_and_not_saving(
     assert "cannot get [context] index_key (Secret Manager did not answer)" in cache.load_note
     assert path.read_bytes() == before  # not saved unsigned over the signed one
     assert "could not save the built index" in caplog.text
+
+
+def test_within_saves_deferred_a_build_is_saved_on_leaving_even_by_an_exception(
+    store: CountingStore, tokenizer: TiktokenCounter, tmp_path: Path
+) -> None:
+    path = tmp_path / "index.bin"
+    cache = _cache(store, tokenizer, path, check_interval_s=0)
+    with cache.saves_deferred():
+        with cache.saves_deferred():  # nested: only the outermost end saves
+            cache.get()
+        assert not path.exists()
+        _edit_finance(store)
+        cache.get()  # a second build in the block: what the last one made is saved
+        assert not path.exists()
+    assert path.exists()
+    resumed = _cache(store, tokenizer, path)
+    finance = resumed.get().shard("finance")
+    assert resumed.loaded and finance is not None and "within 45 days" in shard_text(finance)
+    path.unlink()
+    with pytest.raises(RuntimeError), cache.saves_deferred():
+        store.inner.write("finance", store.inner.read("finance").text + "\nOne more.\n")
+        cache.get()
+        raise RuntimeError("the command failed after its answer")
+    assert path.exists()  # saved all the same
+    mtime = path.stat().st_mtime_ns
+    with cache.saves_deferred():
+        cache.get()  # nothing changed: nothing built, nothing saved
+    assert path.stat().st_mtime_ns == mtime
