@@ -205,6 +205,20 @@ class DeployConfig(_Section):
     # Cloud SQL connection name "PROJECT:REGION:INSTANCE", mounted at /cloudsql/<name>; the
     # state URL then uses host=/cloudsql/<name>. Read from [state] url when left unset.
     cloudsql_instance: str | None = None
+    # Targets kept warm: one instance each that never scales to zero (billed while idle), so
+    # a call after a quiet hour meets no cold start (a new container and the saved index).
+    warm: tuple[str, ...] = ()
+
+    @field_validator("warm")
+    @classmethod
+    def _warm(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [t for t in value if t not in FUNCTION_TARGETS]
+        if unknown:
+            raise ValueError(
+                f"{', '.join(map(repr, unknown))}: not a target; the targets are "
+                f"{', '.join(FUNCTION_TARGETS)}"
+            )
+        return tuple(dict.fromkeys(value))
 
     @field_validator("state_url_secret")
     @classmethod

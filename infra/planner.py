@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 
 from config import BEARER_TARGETS, CONFIG_ENV, INDEX_TARGETS, NOTION_EVENTS_SOURCE, BrainConfig
 from infra._checks import check_deploy_section, check_functions, check_state
@@ -133,6 +134,8 @@ def plan(config: BrainConfig) -> DeployPlan:
     bearer = config.serve.auth_token is not None
     for target in TARGETS:
         spec = SPECS[target]
+        if target in d.warm:  # one instance kept (billed while idle): no cold start
+            spec = replace(spec, min_instances=max(1, spec.min_instances))
         result.resources.append(
             CloudRunService(
                 name=names[target],

@@ -178,6 +178,17 @@ def test_an_unsigned_saved_index_is_a_warning_naming_the_secret_to_add(cloud: De
     assert not [w for w in off.warnings if w.key == "context.index_key"]
 
 
+def test_warm_targets_keep_one_instance_and_the_others_scale_to_zero(cloud: DeployPlan) -> None:
+    assert all(s.spec.min_instances == 0 for s in cloud.services)
+    warm = plan(cloud_config(deploy={"warm": ["mcp", "context", "mcp"]}))
+    kept = {s.target: s.spec.min_instances for s in warm.services}
+    assert kept == {t: int(t in ("context", "mcp")) for t in kept}
+    assert "--min-instances=1" in deploy_argv(render_gcloud(warm), "brain-mcp")
+    assert "--min-instances=0" in deploy_argv(render_gcloud(warm), "brain-status")
+    with pytest.raises(ValidationError, match="'contxt': not a target"):
+        cloud_config(deploy={"warm": ["contxt"]})
+
+
 def test_the_scheduler_posts_sync_with_an_oidc_token_of_an_account_allowed_to_invoke_it(
     cloud: DeployPlan,
 ) -> None:
