@@ -94,6 +94,10 @@ _ANALYZE_CHARS = 2_000_000
 #: stay: the indexes built next are small, and reloading one for an answer counted whole
 #: costs 0.1 s.
 _LARGE_CHARS = 4_000_000
+#: A refresher that has not finished a pass for this long, and this many of its ticks, has
+#: fallen behind: a request catches up on the change feed itself (SnapshotCache._catch_up).
+_BEHIND_S = 10.0
+_BEHIND_TICKS = 3
 #: The share of a first build's text a helper process indexes (see SnapshotOptions.apart_chars).
 _APART_SHARE = 0.5
 
@@ -210,6 +214,7 @@ class SnapshotCache:
         #: Whether the current snapshot came from the saved index without a rebuild.
         self.loaded = False
         self._refresher: threading.Thread | None = None
+        self._ticked = 0.0  # when the refresher last finished a pass
         self._stop = threading.Event()
         self._wake = threading.Event()
         #: Called with each snapshot the background refresher builds (tests wait on it).
@@ -242,7 +247,9 @@ class SnapshotCache:
         re-reads marked pages (``mark_stale``, the change feed) at once."""
         snap = self._snapshot
         if snap is not None and self._refresher is not None:
-            return snap  # the background refresher keeps it current: no I/O on a request
+            if self._clock() - self._ticked < self._behind_s():
+                return snap  # the background refresher keeps it current: no I/O on a request
+            return self._catch_up(snap)
         if snap is not None:
             self._poll_feed()
             if self._fresh():
@@ -261,6 +268,32 @@ class SnapshotCache:
             return self._refresh_locked(listing=self._listing_due())
         finally:
             self._lock.release()
+
+    def _behind_s(self) -> float:
+        """How long the refresher may go without a pass before a request stops trusting it."""
+        return max(_BEHIND_S, _BEHIND_TICKS * self._tick())
+
+    def _tick(self) -> float:
+        opts = self.options
+        return max(0.05, min(opts.check_interval_s, opts.feed_interval_s))
+
+    def _catch_up(self, snap: IndexSnapshot) -> IndexSnapshot:
+        """A request's snapshot when the refresher has fallen behind: Cloud Run throttles an
+        idle instance's CPU between requests, so its thread may not have run for an hour
+        (a warm instance). The change feed is asked and the pages it marks are re-read, as
+        the refresher would; the version listing stays the refresher's (in Notion it costs
+        a request per page), unless the snapshot cannot stand without one."""
+        self._poll_feed()
+        with self._marks:
+            marked = bool(self._dirty) or self._all_dirty
+        if not marked:
+            return snap
+        del snap  # (see get)
+        with self._lock:
+            with self._marks:
+                unknown = bool(self._dirty - self._refs.keys())
+            listing = self._base is None or self._snapshot is not self._base or unknown
+            return self._refresh_locked(listing=listing)
 
     def _interval_passed(self) -> bool:
         return self._clock() - self._checked >= self.options.check_interval_s
@@ -306,10 +339,12 @@ class SnapshotCache:
         """Keep the snapshot current from a daemon thread: the change feed every
         ``feed_interval_s``, a version listing every ``check_interval_s``, marked pages at
         once. From then on ``get()`` only returns the current snapshot (after the first
-        build): a request never lists or re-reads the store."""
+        build): a request never lists the store, and re-reads only pages the change feed
+        marked, and only when the thread has fallen behind (:meth:`_catch_up`)."""
         if self._refresher is not None:
             return
         self._stop.clear()
+        self._ticked = self._clock()
         thread = threading.Thread(target=self._refresh_loop, name="snapshot-refresher")
         thread.daemon = True
         self._refresher = thread
@@ -324,8 +359,7 @@ class SnapshotCache:
         thread.join(timeout_s)
 
     def _refresh_loop(self) -> None:
-        opts = self.options
-        tick = max(0.05, min(opts.check_interval_s, opts.feed_interval_s))
+        tick = self._tick()
         while not self._stop.is_set():
             try:
                 self._poll_feed()
@@ -336,6 +370,7 @@ class SnapshotCache:
                             self.on_refresh(snap)
             except Exception:  # keep serving the last snapshot; say why, try again later
                 log.exception("background index refresh failed; serving the last snapshot")
+            self._ticked = self._clock()
             self._wake.wait(tick)
             self._wake.clear()
 

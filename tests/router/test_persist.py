@@ -388,6 +388,51 @@ def test_the_refresher_picks_up_a_marked_page_without_a_request(
         cache.stop_refresher()
 
 
+def test_a_request_catches_up_on_marked_pages_when_the_refresher_fell_behind(
+    store: CountingStore, tokenizer: TiktokenCounter
+) -> None:
+    """Cloud Run throttles an idle instance's CPU between requests: its refresher may not
+    have run for an hour. A request then re-reads what the change feed marked itself, and
+    still lists nothing."""
+    clock = FakeClock()
+    marked: list[str] = []
+
+    def feed() -> list[str]:
+        out = list(marked)
+        marked.clear()
+        return out
+
+    options = SnapshotOptions(check_interval_s=300, feed_interval_s=1)
+    cache = SnapshotCache(store, tokenizer, options=options, clock=clock, changes=feed)
+    first = cache.get()
+    stalled = threading.Event()
+
+    def throttled() -> None:  # a refresher thread that gets no CPU
+        stalled.wait()
+
+    cache._refresh_loop = throttled  # type: ignore[method-assign]
+    cache.start_refresher()
+    try:
+        page = store.inner.read("finance")
+        store.inner.write("finance", page.text.replace("payable within 14 days", "in 21 days"))
+        marked.append("finance")
+        clock.now += 5  # a refresher that ran 5 s ago is trusted: no I/O on the request
+        io = store.io
+        assert cache.get() is first and store.io == io and marked == ["finance"]
+        clock.now += 3600  # an hour without a pass: the request catches up
+        lists, store.reads[:] = store.lists, []
+        caught_up = cache.get()
+        finance = caught_up.shard("finance")
+        assert finance is not None and "in 21 days" in shard_text(finance)
+        assert store.reads == ["finance"] and store.lists == lists  # the marked page alone
+        clock.now += 1
+        io = store.io
+        assert cache.get() is caught_up and store.io == io  # nothing marked: nothing read
+    finally:
+        stalled.set()
+        cache.stop_refresher()
+
+
 def test_a_runtime_saves_its_index_locally_and_on_cloud_run_in_the_state_database(
     tmp_path: Path, tokenizer: TiktokenCounter, monkeypatch: pytest.MonkeyPatch
 ) -> None:
