@@ -446,7 +446,7 @@ def _read(
                 return None, "", f"{name} is not a saved index"
             start = src.tell()
             # (the header's own fields first: a file that is refused is not read whole)
-            why = _header_refusal(name, line, refusal, bool(key), then)[1]
+            header, why = _header_refusal(name, line, refusal, bool(key), then)
             if why:
                 return None, "", why
             digest, size = _digest(key), 0
@@ -454,7 +454,7 @@ def _read(
                 digest.update(chunk)
                 size += len(chunk)
             checksum = digest.hexdigest()
-            why = _refusal(name, line, size, checksum, bool(key), then)
+            why = _refusal(name, header, size, checksum, bool(key), then)
             if why:
                 return None, "", why
             src.seek(start)
@@ -508,9 +508,11 @@ def _header_refusal(
     return header, refusal(header)
 
 
-def _refusal(name: str, line: bytes, size: int, digest: str, signed: bool, then: str) -> str:
-    """Why the payload's size and checksum (or signature) rule the file out, or ""."""
-    header = json.loads(line)  # (read and judged already by _header_refusal)
+def _refusal(
+    name: str, header: dict[str, Any], size: int, digest: str, signed: bool, then: str
+) -> str:
+    """Why the payload's size and checksum (or signature), against the header's, rule the
+    file out, or ""."""
     if header.get("bytes") != size:
         return f"{name} is truncated ({size:,} of {header.get('bytes')} bytes); {then}"
     if not hmac.compare_digest(str(header.get("blake2b")).encode(), digest.encode()):
