@@ -699,7 +699,7 @@ class Semantic:
         passages = snapshot.lexicon.passages.size
         if passages and not self._vectors:
             # None computed yet (a new workspace; the model installed, `brain sync` not run):
-            # hashing every passage's text to learn that took 0.4 s of a 20 MB index's first
+            # hashing every passage's text to learn that took 0.2 s of a 20 MB index's first
             # answer. (Kept per shard version, the keys are hashed when the vectors come.)
             coverage = Coverage(0, passages)
             self._matrix = (weakref.ref(snapshot), None, coverage)

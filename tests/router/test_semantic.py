@@ -416,11 +416,8 @@ def test_meaning_finds_what_words_cannot(
     assert after.tokens <= 300
 
 
-def test_after_an_edit_only_the_edited_shards_passages_are_hashed_again(
-    snapshot: IndexSnapshot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from dataclasses import replace
-
+def _hashed_texts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The texts whose vector keys are computed from now on, in order."""
     import router.semantic
 
     hashed: list[str] = []
@@ -431,6 +428,15 @@ def test_after_an_edit_only_the_edited_shards_passages_are_hashed_again(
         return real(model, text)
 
     monkeypatch.setattr(router.semantic, "_key", counting)
+    return hashed
+
+
+def test_after_an_edit_only_the_edited_shards_passages_are_hashed_again(
+    snapshot: IndexSnapshot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dataclasses import replace
+
+    hashed = _hashed_texts(monkeypatch)
     sem = Semantic(HashEncoder, VectorFile(None))
     sem.embed_missing(snapshot)
     assert sem.coverage(snapshot).complete
@@ -582,17 +588,8 @@ def test_with_no_vector_stored_no_passage_is_hashed_to_learn_it(
     snapshot: IndexSnapshot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A workspace never embedded (the model installed, `brain sync` not run): its first
-    answer says so without hashing every passage's text (0.4 s at 20 MB)."""
-    import router.semantic
-
-    hashed: list[str] = []
-    real = router.semantic._key
-
-    def counting(model: str, text: str) -> bytes:
-        hashed.append(text)
-        return real(model, text)
-
-    monkeypatch.setattr(router.semantic, "_key", counting)
+    answer says so without hashing every passage's text (0.2 s at 20 MB)."""
+    hashed = _hashed_texts(monkeypatch)
     shared = VectorFile(None)
     now = [1000.0]
     reader = Semantic(HashEncoder, shared, clock=lambda: now[0])
