@@ -100,9 +100,21 @@ class SecretResolver:
                 raise SecretError(f"{key}: {exc.message}", hint=exc.hint) from exc
 
 
+#: The fewest characters ``[context] index_key``'s value may have: a key that can be
+#: guessed (a placeholder such as "pending") would sign whatever its guesser wrote.
+INDEX_KEY_MIN_CHARS = 16
+
+
 def index_key_bytes(value: str) -> bytes:
-    """The key that signs the saved index, from ``[context] index_key``'s value (any string:
-    hashed to 32 bytes, so a passphrase and a random token both do)."""
+    """The key that signs the saved index, from ``[context] index_key``'s value (any string
+    of at least :data:`INDEX_KEY_MIN_CHARS`, hashed to 32 bytes, so a long passphrase and a
+    random token both do); a shorter one is a SecretError."""
+    if len(value) < INDEX_KEY_MIN_CHARS:
+        raise SecretError(
+            f"context.index_key: its value has {len(value)} characters, fewer than "
+            f"{INDEX_KEY_MIN_CHARS}: a key that can be guessed signs anything",
+            hint="Give the secret a random value: openssl rand -base64 32.",
+        )
     return hashlib.blake2b(value.encode(), digest_size=32, person=b"brain-index-key").digest()
 
 
@@ -140,6 +152,9 @@ def check_at_start(
     }
     refs = references(config, target)
     resolver.check([(k, r) for k, r in refs if k not in notion_keys])
+    index_key = dict(refs).get("context.index_key")
+    if index_key is not None:
+        index_key_bytes(resolver.resolve(index_key))  # a guessable key: refuse to start
     for key, ref in refs:
         if key not in notion_keys:
             continue

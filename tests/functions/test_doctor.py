@@ -293,9 +293,14 @@ def test_the_doctor_says_whether_the_saved_index_is_signed_as_the_config_asks(
     from config import load_config
     from functions.runtime import Runtime
 
-    monkeypatch.setenv("BRAIN_TEST_INDEX_KEY", "a value from the secret store")
+    monkeypatch.setenv("BRAIN_TEST_INDEX_KEY", "pending")  # a placeholder, guessable
     (tmp_path / "keyed").mkdir()  # (not ./brain.toml, which every load_config here reads)
     keyed = toml(tmp_path / "keyed", '[context]\nindex_key = "env:BRAIN_TEST_INDEX_KEY"\n')
+    weak = checks(keyed, workspace)["secrets"]
+    assert weak.ok is False and weak.detail.startswith("context.index_key: its value has 7")
+    assert "openssl rand" in (weak.fix or "")
+    monkeypatch.setenv("BRAIN_TEST_INDEX_KEY", "a value from the secret store")
+    assert checks(keyed, workspace)["secrets"].ok is True
     runtime = Runtime(load_config(workspace=workspace))  # saves it unsigned
     runtime.context_service.get_context("stripe webhook secret", 500)
     runtime.close()

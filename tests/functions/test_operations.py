@@ -211,6 +211,23 @@ def test_a_cloud_function_starts_when_the_secrets_it_reads_resolve(tmp_path: Pat
     assert any('"webhooks started"' in line for line in started.stdout.splitlines())
 
 
+def test_a_guessable_index_key_stops_the_services_that_read_it_and_only_those(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "workspace").mkdir()
+    extra = '[context]\nindex_key = "env:OPS_INDEX_KEY"\n'
+    config = brain_toml(tmp_path, extra=extra)
+    secrets = {"OPS_SECRET": "set", "OPS_INDEX_KEY": "pending"}  # a placeholder left in
+    refused = run_main_in_the_cloud(config, "context", secrets)
+    assert refused.returncode == 3
+    (entry,) = [json.loads(line) for line in refused.stdout.splitlines() if '"CRITICAL"' in line]
+    assert "context.index_key: its value has 7 characters" in entry["message"]
+    assert run_main_in_the_cloud(config, "webhooks", secrets).returncode == 0  # not a reader
+    strong = {**secrets, "OPS_INDEX_KEY": "q2X9v7Lr0sT4mWc8bN1e"}
+    started = run_main_in_the_cloud(config, "context", strong)
+    assert started.returncode == 0, started.stdout + started.stderr
+
+
 # -- rotation -------------------------------------------------------------------------------
 
 
