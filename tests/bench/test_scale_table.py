@@ -33,6 +33,7 @@ def _shape(p50_ms: float, rss_mb: float) -> dict[str, Any]:
         },
         "edited": {"peak_rss_mb": 180.0, "build_s": 2.0, "rss_mb": 150.0},
         "cold_5mb": {"first_answer_s": 0.6},
+        "cold_5mb_default": {"first_answer_s": 0.7},
     }
 
 
