@@ -127,8 +127,9 @@ def references(config: BrainConfig, target: str | None = None) -> list[tuple[str
         refs.append(("store.token", config.store.token))
     if config.serve.auth_token and (target is None or target in BEARER_TARGETS):
         refs.append(("serve.auth_token", config.serve.auth_token))
-    if config.context.index_key and (target is None or target in INDEX_TARGETS):
-        refs.append(("context.index_key", config.context.index_key))
+    signs = config.context.index_key and config.context.persist_index  # (else never read)
+    if signs and (target is None or target in INDEX_TARGETS):
+        refs.append(("context.index_key", str(config.context.index_key)))
     for name, source in sorted(config.webhooks.sources.items()):
         readers = {"webhooks"} | ({"notion_events"} if name == NOTION_EVENTS_SOURCE else set())
         if target is None or target in readers:

@@ -112,7 +112,8 @@ def plan(config: BrainConfig) -> DeployPlan:
         for ref in source.secrets:
             use(f"webhooks.sources.{source_name}.secrets", ref, users)
     use("serve.auth_token", config.serve.auth_token, BEARER_TARGETS)
-    use("context.index_key", config.context.index_key, INDEX_TARGETS)
+    if config.context.persist_index:  # (else no index is saved, and the key is never read)
+        use("context.index_key", config.context.index_key, INDEX_TARGETS)
     if config.context.persist_index and config.context.index_key is None:
         warnings.append(
             Finding(

@@ -174,8 +174,9 @@ def test_an_unsigned_saved_index_is_a_warning_naming_the_secret_to_add(cloud: De
     (warning,) = [w for w in cloud.warnings if w.key == "context.index_key"]
     assert "unsigned" in warning.message
     assert f"sm:projects/{P}/secrets/BRAIN_INDEX_KEY/versions/latest" in warning.hint
-    off = plan(cloud_config(context={"persist_index": False}))
+    off = plan(cloud_config(context={"persist_index": False, "index_key": sm("BRAIN_INDEX_KEY")}))
     assert not [w for w in off.warnings if w.key == "context.index_key"]
+    assert not [s for s in off.secrets if s.secret_id == "BRAIN_INDEX_KEY"]  # never read
 
 
 def test_warm_targets_keep_one_instance_and_the_others_scale_to_zero(cloud: DeployPlan) -> None:
