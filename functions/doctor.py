@@ -22,7 +22,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 from config import BrainConfig, load_config
-from functions.secrets import SecretResolver, index_key_bytes, references
+from functions.secrets import SecretResolver, references
 from shards import BrainError
 
 __all__ = ["MAX_CLOCK_SKEW_S", "Check", "run_checks"]
@@ -205,12 +205,9 @@ def _secrets(config: BrainConfig, resolver: SecretResolver) -> Check:
         return Check("secrets", None, "the config references no secrets")
     for key, ref in refs:
         try:
-            value = resolver.resolve(ref)
-            if key == "context.index_key":
-                index_key_bytes(value)
+            resolver.value_for(key, ref)
         except BrainError as exc:
-            message = exc.message if exc.message.startswith(key) else f"{key}: {exc.message}"
-            return Check("secrets", False, message, exc.hint)
+            return Check("secrets", False, exc.message, exc.hint)
     return Check("secrets", True, f"{len(refs)} reference(s) resolve")
 
 

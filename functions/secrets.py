@@ -91,13 +91,22 @@ class SecretResolver:
     def resolve_all(self, refs: tuple[str, ...] | list[str]) -> list[str]:
         return [self.resolve(r) for r in refs]
 
+    def value_for(self, key: str, ref: str) -> str:
+        """``ref``'s value as the config ``key`` needs it: readable, and of the kind that key
+        asks for (:data:`_FIT`); a SecretError names the key."""
+        try:
+            value = self.resolve(ref)
+            fit = _FIT.get(key)
+            if fit is not None:
+                fit(value)
+        except SecretError as exc:
+            raise SecretError(f"{key}: {exc.message}", hint=exc.hint) from exc
+        return value
+
     def check(self, refs: list[tuple[str, str]]) -> None:
         """Resolve every ``(config key, reference)``; the first failure names both."""
         for key, ref in refs:
-            try:
-                self.resolve(ref)
-            except SecretError as exc:
-                raise SecretError(f"{key}: {exc.message}", hint=exc.hint) from exc
+            self.value_for(key, ref)
 
 
 #: The fewest characters ``[context] index_key``'s value may have: a key that can be
@@ -111,11 +120,15 @@ def index_key_bytes(value: str) -> bytes:
     random token both do); a shorter one is a SecretError."""
     if len(value) < INDEX_KEY_MIN_CHARS:
         raise SecretError(
-            f"context.index_key: its value has {len(value)} characters, fewer than "
+            f"its value has {len(value)} characters, fewer than "
             f"{INDEX_KEY_MIN_CHARS}: a key that can be guessed signs anything",
             hint="Give the secret a random value: openssl rand -base64 32.",
         )
     return hashlib.blake2b(value.encode(), digest_size=32, person=b"brain-index-key").digest()
+
+
+#: What a config key's secret value must be beyond readable (SecretResolver.value_for).
+_FIT: dict[str, Callable[[str], object]] = {"context.index_key": index_key_bytes}
 
 
 def references(config: BrainConfig, target: str | None = None) -> list[tuple[str, str]]:
@@ -127,9 +140,9 @@ def references(config: BrainConfig, target: str | None = None) -> list[tuple[str
         refs.append(("store.token", config.store.token))
     if config.serve.auth_token and (target is None or target in BEARER_TARGETS):
         refs.append(("serve.auth_token", config.serve.auth_token))
-    signs = config.context.index_key and config.context.persist_index  # (else never read)
-    if signs and (target is None or target in INDEX_TARGETS):
-        refs.append(("context.index_key", str(config.context.index_key)))
+    index_key = config.context.index_key if config.context.persist_index else None
+    if index_key and (target is None or target in INDEX_TARGETS):  # (unsaved: never read)
+        refs.append(("context.index_key", index_key))
     for name, source in sorted(config.webhooks.sources.items()):
         readers = {"webhooks"} | ({"notion_events"} if name == NOTION_EVENTS_SOURCE else set())
         if target is None or target in readers:
@@ -152,10 +165,7 @@ def check_at_start(
         if source.scheme == "notion"
     }
     refs = references(config, target)
-    resolver.check([(k, r) for k, r in refs if k not in notion_keys])
-    index_key = dict(refs).get("context.index_key")
-    if index_key is not None:
-        index_key_bytes(resolver.resolve(index_key))  # a guessable key: refuse to start
+    resolver.check([(k, r) for k, r in refs if k not in notion_keys])  # (a guessable key too)
     for key, ref in refs:
         if key not in notion_keys:
             continue
